@@ -1,0 +1,138 @@
+package scanner
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/services"
+)
+
+// State is what a probe learned about a port, in nmap's vocabulary.
+type State uint8
+
+// The port states. OpenFiltered is UDP's "no answer": the port is open and
+// silent, or a firewall dropped the probe.
+const (
+	Unknown State = iota
+	Open
+	Closed
+	Filtered
+	OpenFiltered
+)
+
+var stateNames = [...]string{"unknown", "open", "closed", "filtered", "open|filtered"}
+
+// String returns the state as nmap prints it ("open", "open|filtered").
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
+// MarshalText writes the state name.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a state name written by MarshalText.
+func (s *State) UnmarshalText(b []byte) error {
+	st, err := ParseState(string(b))
+	if err != nil {
+		return err
+	}
+	*s = st
+	return nil
+}
+
+// ParseState reads a state name such as "open" or "open|filtered".
+func ParseState(name string) (State, error) {
+	for i, n := range stateNames {
+		if strings.EqualFold(n, name) {
+			return State(i), nil
+		}
+	}
+	return Unknown, fmt.Errorf("unknown port state %q", name)
+}
+
+// Reasons, as nmap names them, for the state of a port or host.
+const (
+	ReasonSynAck          = "syn-ack"          // TCP connect succeeded
+	ReasonConnRefused     = "conn-refused"     // TCP RST to a connect
+	ReasonReset           = "reset"            // RST seen in a capture
+	ReasonNoResponse      = "no-response"      // nothing came back
+	ReasonHostUnreach     = "host-unreach"     // ICMP host unreachable
+	ReasonNetUnreach      = "net-unreach"      // ICMP network unreachable
+	ReasonAdminProhibited = "admin-prohibited" // ICMP administratively prohibited
+	ReasonPortUnreach     = "port-unreach"     // ICMP port unreachable
+	ReasonProtoUnreach    = "proto-unreach"    // ICMP protocol unreachable
+	ReasonUDPResponse     = "udp-response"     // a UDP datagram came back
+	ReasonMidStream       = "mid-stream"       // server data seen without the handshake
+	ReasonUserSet         = "user-set"         // host assumed up (-Pn)
+)
+
+// Result is what is known of one port on one host. Results leave the
+// engine as they are produced; the outputs and the audit consume them.
+type Result struct {
+	Host     netip.Addr
+	Hostname string // the name the user gave, if any
+	Port     ports.Port
+	State    State
+	Reason   string
+	RTT      time.Duration // time from probe to answer; zero when none came
+	Time     time.Time     // when the state was decided
+	Source   string        // "scan" (the default when empty) or "pcap"
+
+	// Service is the catalog entry that labels Port, if any.
+	Service *services.Entry
+
+	// Evidence carries counters for results built from captures.
+	Evidence *Evidence
+}
+
+// Evidence is what a capture showed of one service: traffic counts each way.
+type Evidence struct {
+	Flows      int       `json:"flows"`
+	Clients    int       `json:"clients"`
+	PacketsIn  uint64    `json:"packets_to_server"`
+	PacketsOut uint64    `json:"packets_from_server"`
+	BytesIn    uint64    `json:"bytes_to_server"`
+	BytesOut   uint64    `json:"bytes_from_server"`
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
+}
+
+// Host is the summary of one host, emitted once all its probes are done.
+type Host struct {
+	Addr     netip.Addr
+	Hostname string
+	Up       bool
+	Reason   string // why it is up or down ("syn-ack", "conn-refused", "no-response", "user-set")
+	Probes   int    // probes sent
+	Silent   int    // probes that got no answer at all
+	Counts   map[State]int
+	Start    time.Time
+	End      time.Time
+	Source   string
+}
+
+// Stats summarise a whole run.
+type Stats struct {
+	Start       time.Time
+	End         time.Time
+	HostsUp     int
+	HostsDown   int
+	Probes      int64
+	Open        int
+	Interrupted bool
+}
+
+// ProbesPerSecond is the average probe rate of the run.
+func (s Stats) ProbesPerSecond() float64 {
+	d := s.End.Sub(s.Start).Seconds()
+	if d <= 0 {
+		return 0
+	}
+	return float64(s.Probes) / d
+}

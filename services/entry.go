@@ -1,0 +1,38 @@
+// Package services is portscan's service catalog: the names and
+// descriptions that label every port the scanner reports. The built-in
+// catalog is data/ports.tsv, made from the seed port list; users add their
+// own in /etc/services format or in the same TSV format.
+package services
+
+import "github.com/portscan/portscan/ports"
+
+// Entry is one catalog row for one protocol. A seed row that has no
+// protocol qualifier becomes two entries, one for tcp and one for udp.
+type Entry struct {
+	Port          ports.Port
+	Name          string
+	Aliases       []string
+	Description   string // the seed's Chinese text, verbatim
+	DescriptionEn string
+	Table         string // "C-1" to "C-6"; empty for user catalogs
+	Note          string // footnote text, if one applies
+	Source        string // "builtin", or the path of a user catalog
+}
+
+// Describe returns the description in lang ("zh" or "en"), falling back to
+// the other language when the wanted one is empty.
+func (e *Entry) Describe(lang string) string {
+	if lang == "zh" {
+		if e.Description != "" {
+			return e.Description
+		}
+		return e.DescriptionEn
+	}
+	if e.DescriptionEn != "" {
+		return e.DescriptionEn
+	}
+	return e.Description
+}
+
+// Builtin is the Source of entries from the embedded catalog.
+const Builtin = "builtin"
