@@ -1,0 +1,189 @@
+package services
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/portscan/portscan/ports"
+)
+
+func TestLookup(t *testing.T) {
+	c := Default()
+	tests := []struct {
+		port ports.Port
+		name string
+		note bool
+	}{
+		{ports.Port{Number: 22, Proto: ports.TCP}, "ssh", false},
+		{ports.Port{Number: 22, Proto: ports.UDP}, "ssh", false},
+		{ports.Port{Number: 512, Proto: ports.TCP}, "exec", false},
+		{ports.Port{Number: 512, Proto: ports.UDP}, "biff", false},
+		{ports.Port{Number: 520, Proto: ports.UDP}, "router", false},
+		{ports.Port{Number: 74, Proto: ports.TCP}, "netrjs-4", false},
+		{ports.Port{Number: 73, Proto: ports.TCP}, "netrjs-3", false},
+		{ports.Port{Number: 4, Proto: ports.DDP}, "echo", false},
+		{ports.Port{Number: 1236, Proto: ports.TCP}, "bvcontrol", true},
+		{ports.Port{Number: 2603, Proto: ports.UDP}, "servicemeter", true},
+		{ports.Port{Number: 22273, Proto: ports.TCP}, "wnn6", true},
+		{ports.Port{Number: 5, Proto: ports.DDP}, "", false},
+		{ports.Port{Number: 517, Proto: ports.TCP}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.port.String(), func(t *testing.T) {
+			e := c.Lookup(tt.port)
+			if tt.name == "" {
+				if e != nil {
+					t.Fatalf("Lookup(%v) = %q, want none", tt.port, e.Name)
+				}
+				return
+			}
+			if e == nil || e.Name != tt.name {
+				t.Fatalf("Lookup(%v) = %v, want %q", tt.port, e, tt.name)
+			}
+			if (e.Note != "") != tt.note {
+				t.Errorf("Lookup(%v).Note = %q, want note: %v", tt.port, e.Note, tt.note)
+			}
+			if e.Source != Builtin {
+				t.Errorf("Source = %q", e.Source)
+			}
+		})
+	}
+}
+
+func TestByName(t *testing.T) {
+	c := Default()
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"ssh", []string{"22/tcp", "22/udp"}},
+		{"SSH", []string{"22/tcp", "22/udp"}},
+		{"comsat", []string{"512/udp"}},
+		{"routed", []string{"520/udp"}},
+		{"bgpd", []string{"2605/tcp", "2605/udp"}},
+		{"echo", []string{"7/tcp", "7/udp", "4/ddp"}},
+		{"nonesuch", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, p := range c.Ports(tt.name) {
+				got = append(got, p.String())
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("Ports(%q) = %v, want %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, in string
+		line     int
+		msg      string
+	}{
+		{"fields", "22\tssh\n", 1, "want 7 tab-separated fields"},
+		{"port zero", "# c\n0\tx\t-\t-\t-\t\t\n", 2, "invalid port"},
+		{"port big", "70000\tx\t-\t-\t-\t\t\n", 1, "invalid port"},
+		{"proto", "22/sctp\tx\t-\t-\t-\t\t\n", 1, "invalid protocol"},
+		{"name", "22\t\t-\t-\t-\t\t\n", 1, "empty service name"},
+		{"alias", "22\tssh\ta b\t-\t-\t\t\n", 1, "alias"},
+		{"note", "22\tssh\t-\t-\tz\t\t\n", 1, `note "z"`},
+		{"bad note line", "@note\ta\n", 1, "@note"},
+		{"utf8", "22\tssh\t-\t-\t-\t\xff\t\n", 1, "UTF-8"},
+		{"long", strings.Repeat("x", maxLine+1), 1, "longer than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(strings.NewReader(tt.in), "t.tsv")
+			var se *SyntaxError
+			if !errors.As(err, &se) || !errors.Is(err, ErrSyntax) {
+				t.Fatalf("Parse = %v, want a SyntaxError", err)
+			}
+			if se.Line != tt.line || !strings.Contains(se.Msg, tt.msg) {
+				t.Errorf("Parse = %v, want line %d and %q", err, tt.line, tt.msg)
+			}
+		})
+	}
+}
+
+func TestParseEtcServices(t *testing.T) {
+	in := "# comment\n\nhttp\t\t80/tcp\t\twww\t# WorldWideWeb HTTP\nmyapp 9999/udp\n"
+	c, err := ParseEtcServices(strings.NewReader(in), "/etc/services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := c.Lookup(ports.Port{Number: 80, Proto: ports.TCP})
+	if e == nil || e.Name != "http" || len(e.Aliases) != 1 || e.Aliases[0] != "www" || e.DescriptionEn != "WorldWideWeb HTTP" {
+		t.Fatalf("80/tcp = %+v", e)
+	}
+	if c.Lookup(ports.Port{Number: 80, Proto: ports.UDP}) != nil {
+		t.Error("80/udp should be absent")
+	}
+	if e := c.Lookup(ports.Port{Number: 9999, Proto: ports.UDP}); e == nil || e.Name != "myapp" {
+		t.Errorf("9999/udp = %+v", e)
+	}
+	for _, bad := range []struct{ in, msg string }{
+		{"http\n", "want \"name port/protocol"},
+		{"http 80\n", "lacks its /protocol"},
+		{"http 80/foo\n", "invalid protocol"},
+		{"http 0/tcp\n", "invalid port"},
+	} {
+		if _, err := ParseEtcServices(strings.NewReader(bad.in), "s"); err == nil || !strings.Contains(err.Error(), bad.msg) {
+			t.Errorf("ParseEtcServices(%q) = %v, want %q", bad.in, err, bad.msg)
+		}
+	}
+}
+
+func TestSpecificRowWins(t *testing.T) {
+	in := "520\tgeneric\t-\t-\t-\t\t\n520/udp\trouter\t-\t-\t-\t\t\n520/udp\tlater\t-\t-\t-\t\t\n"
+	c, err := Parse(strings.NewReader(in), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := c.Lookup(ports.Port{Number: 520, Proto: ports.UDP}); e.Name != "router" {
+		t.Errorf("520/udp = %q, want router", e.Name)
+	}
+	if e := c.Lookup(ports.Port{Number: 520, Proto: ports.TCP}); e.Name != "generic" {
+		t.Errorf("520/tcp = %q, want generic", e.Name)
+	}
+}
+
+func TestMergePrecedence(t *testing.T) {
+	user, err := Read(strings.NewReader("# mine\nmy-ssh 22/tcp\nextra 40000/tcp\n"), "mine.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := Read(strings.NewReader("\n40001/udp\tother\t-\t-\t-\t中\ten\n"), "own.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Merge(user, own, Default())
+	if e := m.Lookup(ports.Port{Number: 22, Proto: ports.TCP}); e.Name != "my-ssh" || e.Source != "mine.txt" {
+		t.Errorf("22/tcp = %q from %q", e.Name, e.Source)
+	}
+	if e := m.Lookup(ports.Port{Number: 22, Proto: ports.UDP}); e.Name != "ssh" || e.Source != Builtin {
+		t.Errorf("22/udp = %q from %q", e.Name, e.Source)
+	}
+	if e := m.Lookup(ports.Port{Number: 40001, Proto: ports.UDP}); e == nil || e.Describe("zh") != "中" {
+		t.Errorf("40001/udp = %+v", e)
+	}
+	if got := m.Ports("extra"); len(got) != 1 || got[0].Number != 40000 {
+		t.Errorf("Ports(extra) = %v", got)
+	}
+	if m.Len() != Default().Len()+3 {
+		t.Errorf("Len = %d", m.Len())
+	}
+}
+
+func TestReadSystemServices(t *testing.T) {
+	c, err := Open("/etc/services")
+	if err != nil {
+		t.Skipf("no readable /etc/services: %v", err)
+	}
+	if c.Len() == 0 {
+		t.Fatal("/etc/services parsed to nothing")
+	}
+}
