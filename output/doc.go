@@ -1,0 +1,115 @@
+// Package output writes the results of a scan or a capture analysis as
+// text, jsonl, json, csv or nmap-style XML.
+//
+// A Writer from New receives the run's events as they happen: Begin, then
+// Port for each result and Host when a host is done, in any interleaving
+// across hosts, then End. Each event is written through to the io.Writer
+// before the call returns, so an interrupted run loses nothing it has
+// reported, and End always leaves a well-formed document. Memory is held
+// only for hosts in flight: jsonl and csv keep no results at all; text,
+// json and xml keep a host's listed ports until its Host call.
+//
+// # What is shown
+//
+// Ports whose state is in Options.Show (by default open and
+// open|filtered) are reported one by one; the rest are counted in the
+// host summaries. Text and XML also fold any state other than open that
+// has more than Options.Collapse ports on one host (25 by default) into
+// the count, as nmap does with its ignored states. Hosts found down are
+// counted in the summary but not listed, unless Options.ShowDown is set.
+//
+// # jsonl schema
+//
+// jsonl output is one JSON object per line. Every line has a "type":
+// one "scan" line first, then "port" and "host" lines as results arrive,
+// then one "summary" line. The schema is stable: fields may be added,
+// never renamed or removed. Times are RFC 3339 with nanoseconds.
+//
+// A "scan" line (ScanRecord):
+//
+//	scanner      string    always "portscan"
+//	version      string    portscan's version
+//	args         [string]  the command line
+//	start        time      when the run started
+//	scan_type    string    "connect", "udp" or "pcap"
+//	protocols    [string]  "tcp", "udp"
+//	ports        string    the port specification
+//	num_ports    number    ports per protocol
+//
+// A "port" line (PortRecord), one per reported port:
+//
+//	host            string   IP address
+//	hostname        string   the name given for the host; omitted if none
+//	port            number   port number
+//	protocol        string   "tcp" or "udp"
+//	state           string   "open", "closed", "filtered", "open|filtered"
+//	reason          string   why, in nmap's words: "syn-ack", "conn-refused",
+//	                         "no-response", "port-unreach", "udp-response", ...
+//	service         string   catalog name for the port; "" if none
+//	description     string   catalog description in Chinese; "" if none
+//	description_en  string   catalog description in English; "" if none
+//	service_source  string   the catalog: "builtin" or a file path; "" if none
+//	rtt_ms          number   probe round trip in milliseconds; 0 if no answer
+//	time            time     when the state was decided; omitted if unknown
+//	source          string   "scan" or "pcap"
+//	evidence        object   pcap only: flows, clients, packets_to_server,
+//	                         packets_from_server, bytes_to_server,
+//	                         bytes_from_server, first_seen, last_seen
+//
+// A "host" line (HostRecord), once a host is done:
+//
+//	host, hostname  as above
+//	up              bool     whether the host answered
+//	reason          string   why it is up or down
+//	latency_ms      number   mean round trip of its answered probes
+//	probes          number   probes sent
+//	silent          number   probes that got no answer
+//	counts          object   ports per state, e.g. {"open":2,"closed":998}
+//	start, end      time     when its first probe went and its last ended
+//	source          string   "scan" or "pcap"
+//	incomplete      bool     true when the run ended before the host was
+//	                         done (json only); omitted otherwise
+//
+// A "summary" line (SummaryRecord), last:
+//
+//	start, end      time     the run's bounds
+//	elapsed_s       number   seconds
+//	hosts           number   hosts_up + hosts_down
+//	hosts_up        number
+//	hosts_down      number
+//	open            number   open ports found
+//	probes          number   probes sent
+//	probes_per_s    number   average rate
+//	interrupted     bool     true if the run was cut short
+//
+// # json
+//
+// json output is one document with the same records, without "type":
+//
+//	{"scan": {...}, "hosts": [{...host..., "ports": [{...port...}]}], "summary": {...}}
+//
+// It is written as it goes: the head at Begin, one host object per Host
+// call, and the rest at End, which first writes any host still in flight
+// with "incomplete": true.
+//
+// # csv
+//
+// csv output is a header row (CSVHeader) and one row per reported port,
+// with the "port" fields in the order above and the evidence fields
+// spread over eight columns, empty for scans. It is UTF-8 without a byte
+// order mark.
+//
+// # xml
+//
+// xml output follows nmap's XML format (nmap.dtd, output version 1.05)
+// so that ndiff and tools that import nmap results can read it. Ports
+// carry their catalog service name with method "table"; descriptions are
+// not part of that format and are left out. A capture analysis has no
+// scaninfo element, and an interrupted run ends with exit="error".
+//
+// # text
+//
+// text output is meant for people and may change: a block per host like
+// nmap's, with a PORT STATE SERVICE [REASON] DESCRIPTION table aligned in
+// terminal cells, and a closing summary line.
+package output

@@ -1,0 +1,247 @@
+package output
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scanner"
+)
+
+// hostKey names a host in flight. The same address given under two names
+// is two hosts, as in nmap.
+type hostKey struct {
+	addr netip.Addr
+	name string
+}
+
+func compareKeys(a, b hostKey) int {
+	if c := a.addr.Compare(b.addr); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.name, b.name)
+}
+
+// stateOrder is the order states are summed up in "Not shown" lines.
+var stateOrder = []scanner.State{scanner.Open, scanner.Closed, scanner.Filtered, scanner.OpenFiltered, scanner.Unknown}
+
+// tally counts ports of one state that are not listed, by reason.
+type tally struct {
+	count   int
+	reasons map[string]int
+}
+
+func (t *tally) add(reason string, n int) {
+	t.count += n
+	if t.reasons == nil {
+		t.reasons = make(map[string]int)
+	}
+	t.reasons[reason] += n
+}
+
+// reasonCount is one reason and how many ports gave it.
+type reasonCount struct {
+	reason string
+	count  int
+}
+
+// sorted returns the reasons, most frequent first.
+func (t *tally) sorted() []reasonCount {
+	out := make([]reasonCount, 0, len(t.reasons))
+	for r, n := range t.reasons {
+		out = append(out, reasonCount{r, n})
+	}
+	slices.SortFunc(out, func(a, b reasonCount) int {
+		if c := cmp.Compare(b.count, a.count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.reason, b.reason)
+	})
+	return out
+}
+
+// hostBuf holds what is known of one host until its Host call: the ports
+// to be listed, and counts of the others. Its size is bounded by the
+// number of listed ports, not by the number probed.
+type hostBuf struct {
+	key    hostKey
+	first  time.Time
+	last   time.Time
+	listed map[ports.Port]scanner.Result
+	hidden map[scanner.State]*tally
+	rttSum time.Duration
+	rttN   int
+	source string
+}
+
+func newHostBuf(k hostKey) *hostBuf {
+	return &hostBuf{key: k, listed: make(map[ports.Port]scanner.Result), hidden: make(map[scanner.State]*tally)}
+}
+
+func (b *hostBuf) add(r scanner.Result, show bool) {
+	if r.RTT > 0 {
+		b.rttSum += r.RTT
+		b.rttN++
+	}
+	if !r.Time.IsZero() {
+		if b.first.IsZero() || r.Time.Before(b.first) {
+			b.first = r.Time
+		}
+		if r.Time.After(b.last) {
+			b.last = r.Time
+		}
+	}
+	if b.source == "" {
+		b.source = r.Source
+	}
+	if show {
+		b.listed[r.Port] = r
+		return
+	}
+	b.hide(r.State, r.Reason, 1)
+}
+
+func (b *hostBuf) hide(s scanner.State, reason string, n int) {
+	t := b.hidden[s]
+	if t == nil {
+		t = &tally{}
+		b.hidden[s] = t
+	}
+	t.add(reason, n)
+}
+
+// latency is the mean round trip of the host's answered probes.
+func (b *hostBuf) latency() time.Duration {
+	if b.rttN == 0 {
+		return 0
+	}
+	return b.rttSum / time.Duration(b.rttN)
+}
+
+// answered reports whether any port answered, which proves the host up
+// when its Host call never came.
+func (b *hostBuf) answered() bool {
+	for _, r := range b.listed {
+		if r.State == scanner.Open || r.State == scanner.Closed {
+			return true
+		}
+	}
+	return b.hidden[scanner.Open] != nil || b.hidden[scanner.Closed] != nil
+}
+
+// finish folds over-populous non-open states into the hidden counts, makes
+// the hidden counts agree with the engine's own (counts, when non-nil),
+// and returns the listed ports in protocol then number order.
+func (b *hostBuf) finish(collapse int, counts map[scanner.State]int) []scanner.Result {
+	byState := make(map[scanner.State]int)
+	for _, r := range b.listed {
+		byState[r.State]++
+	}
+	list := make([]scanner.Result, 0, len(b.listed))
+	for _, r := range b.listed {
+		if collapse >= 0 && r.State != scanner.Open && byState[r.State] > collapse {
+			b.hide(r.State, r.Reason, 1)
+			continue
+		}
+		list = append(list, r)
+	}
+	listed := make(map[scanner.State]int)
+	for _, r := range list {
+		listed[r.State]++
+	}
+	for s, n := range counts {
+		have := listed[s]
+		if t := b.hidden[s]; t != nil {
+			have += t.count
+		}
+		if n > have {
+			b.hide(s, "", n-have)
+		}
+	}
+	slices.SortFunc(list, func(a, b scanner.Result) int {
+		if c := cmp.Compare(a.Port.Proto, b.Port.Proto); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Port.Number, b.Port.Number)
+	})
+	return list
+}
+
+// hiddenStates returns the states with unlisted ports, in stateOrder.
+func (b *hostBuf) hiddenStates() []scanner.State {
+	var out []scanner.State
+	for _, s := range stateOrder {
+		if t := b.hidden[s]; t != nil && t.count > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// hidden returns the total of unlisted ports.
+func (b *hostBuf) hiddenTotal() int {
+	n := 0
+	for _, t := range b.hidden {
+		n += t.count
+	}
+	return n
+}
+
+// inflight is the set of hosts whose Host call has not come yet.
+type inflight map[hostKey]*hostBuf
+
+func (m inflight) get(k hostKey) *hostBuf {
+	b := m[k]
+	if b == nil {
+		b = newHostBuf(k)
+		m[k] = b
+	}
+	return b
+}
+
+// take removes and returns the host's buffer, an empty one if it had none.
+func (m inflight) take(k hostKey) *hostBuf {
+	b := m[k]
+	if b == nil {
+		return newHostBuf(k)
+	}
+	delete(m, k)
+	return b
+}
+
+// drain removes and returns every host left, in address order.
+func (m inflight) drain() []*hostBuf {
+	out := make([]*hostBuf, 0, len(m))
+	for _, b := range m {
+		out = append(out, b)
+	}
+	clear(m)
+	slices.SortFunc(out, func(a, b *hostBuf) int { return compareKeys(a.key, b.key) })
+	return out
+}
+
+// unfinished is the Host value written for a host whose Host call never
+// came (an interrupted run): up if a port answered, else unknown.
+func (b *hostBuf) unfinished() scanner.Host {
+	h := scanner.Host{Addr: b.key.addr, Hostname: b.key.name, Start: b.first, End: b.last, Source: b.source,
+		Counts: make(map[scanner.State]int)}
+	for _, r := range b.listed {
+		h.Counts[r.State]++
+	}
+	for s, t := range b.hidden {
+		h.Counts[s] += t.count
+	}
+	if b.answered() {
+		h.Up = true
+	}
+	return h
+}
+
+func sourceOf(s string) string {
+	if s == "" {
+		return "scan"
+	}
+	return s
+}

@@ -1,0 +1,189 @@
+package output
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/portscan/portscan/scanner"
+)
+
+// rttMean accumulates a host's round-trip times while it is in flight.
+type rttMean struct {
+	sum time.Duration
+	n   int
+}
+
+func (m *rttMean) mean() time.Duration {
+	if m == nil || m.n == 0 {
+		return 0
+	}
+	return m.sum / time.Duration(m.n)
+}
+
+// jsonlWriter writes one JSON object per line, each as it comes.
+type jsonlWriter struct {
+	w   *bufio.Writer
+	opt Options
+	rtt map[hostKey]*rttMean
+}
+
+func newJSONL(w io.Writer, opt Options) *jsonlWriter {
+	return &jsonlWriter{w: bufio.NewWriter(w), opt: opt, rtt: make(map[hostKey]*rttMean)}
+}
+
+// marshal is json.MarshalIndent without the escaping of <, > and &,
+// which only matters for JSON embedded in HTML.
+func marshal(v any, prefix, indent string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(prefix, indent)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+func (j *jsonlWriter) line(v any) error {
+	b, err := marshal(v, "", "")
+	if err != nil {
+		return err
+	}
+	j.w.Write(b)
+	j.w.WriteByte('\n')
+	return j.w.Flush()
+}
+
+func (j *jsonlWriter) begin(info Info) error {
+	rec := scanRecord(info)
+	rec.Type = "scan"
+	return j.line(rec)
+}
+
+func (j *jsonlWriter) port(r scanner.Result) error {
+	if r.RTT > 0 {
+		k := hostKey{r.Host, r.Hostname}
+		m := j.rtt[k]
+		if m == nil {
+			m = &rttMean{}
+			j.rtt[k] = m
+		}
+		m.sum += r.RTT
+		m.n++
+	}
+	if !j.opt.shows(r.State) {
+		return nil
+	}
+	rec := portRecord(r)
+	rec.Type = "port"
+	return j.line(rec)
+}
+
+func (j *jsonlWriter) host(h scanner.Host) error {
+	k := hostKey{h.Addr, h.Hostname}
+	m := j.rtt[k]
+	delete(j.rtt, k)
+	if !h.Up && !j.opt.ShowDown {
+		return nil
+	}
+	rec := hostRecord(h, m.mean())
+	rec.Type = "host"
+	return j.line(rec)
+}
+
+func (j *jsonlWriter) end(s scanner.Stats) error {
+	clear(j.rtt)
+	rec := summaryRecord(s)
+	rec.Type = "summary"
+	return j.line(rec)
+}
+
+// jsonWriter writes a single JSON document, one host object at a time.
+type jsonWriter struct {
+	w      *bufio.Writer
+	opt    Options
+	hosts  inflight
+	nhosts int
+}
+
+func newJSON(w io.Writer, opt Options) *jsonWriter {
+	return &jsonWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight)}
+}
+
+// jsonHost is a host object of the json document.
+type jsonHost struct {
+	HostRecord
+	Ports []PortRecord `json:"ports"`
+}
+
+// value writes v indented to sit at depth one inside the document.
+func (j *jsonWriter) value(v any) error {
+	b, err := marshal(v, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = j.w.Write(b)
+	return err
+}
+
+func (j *jsonWriter) begin(info Info) error {
+	j.w.WriteString("{\n  \"scan\": ")
+	if err := j.value(scanRecord(info)); err != nil {
+		return err
+	}
+	j.w.WriteString(",\n  \"hosts\": [")
+	return j.w.Flush()
+}
+
+func (j *jsonWriter) port(r scanner.Result) error {
+	j.hosts.get(hostKey{r.Host, r.Hostname}).add(r, j.opt.shows(r.State))
+	return nil
+}
+
+func (j *jsonWriter) host(h scanner.Host) error {
+	b := j.hosts.take(hostKey{h.Addr, h.Hostname})
+	return j.write(h, b, false)
+}
+
+func (j *jsonWriter) write(h scanner.Host, b *hostBuf, incomplete bool) error {
+	list := b.finish(-1, nil)
+	if !h.Up && !j.opt.ShowDown && (!incomplete || len(list) == 0) {
+		return nil
+	}
+	obj := jsonHost{HostRecord: hostRecord(h, b.latency()), Ports: make([]PortRecord, 0, len(list))}
+	obj.Incomplete = incomplete
+	for _, r := range list {
+		obj.Ports = append(obj.Ports, portRecord(r))
+	}
+	if j.nhosts > 0 {
+		j.w.WriteByte(',')
+	}
+	j.nhosts++
+	j.w.WriteString("\n    ")
+	b2, err := marshal(obj, "    ", "  ")
+	if err != nil {
+		return err
+	}
+	j.w.Write(b2)
+	return j.w.Flush()
+}
+
+func (j *jsonWriter) end(s scanner.Stats) error {
+	for _, b := range j.hosts.drain() {
+		if err := j.write(b.unfinished(), b, true); err != nil {
+			return err
+		}
+	}
+	if j.nhosts > 0 {
+		j.w.WriteString("\n  ")
+	}
+	j.w.WriteString("],\n  \"summary\": ")
+	if err := j.value(summaryRecord(s)); err != nil {
+		return err
+	}
+	j.w.WriteString("\n}\n")
+	return j.w.Flush()
+}

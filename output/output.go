@@ -1,0 +1,217 @@
+package output
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scanner"
+)
+
+// ErrFormat is returned, wrapped with the name asked for, by New for a
+// format it does not know.
+var ErrFormat = errors.New("unknown output format")
+
+// ErrEnded is returned by a Writer's methods once End has been called:
+// the document is closed and cannot take more events.
+var ErrEnded = errors.New("output already ended")
+
+// Info describes the run; Begin writes it at the head of the output.
+type Info struct {
+	Args      []string         // the command line, program name first
+	Start     time.Time        // when the run started
+	ScanType  string           // "connect", "udp" or "pcap"
+	Protocols []ports.Protocol // the protocols probed, in order
+	PortsSpec string           // the port specification, as a range string ("1-1024,8080")
+	NumPorts  int              // how many ports of each protocol are probed
+	Version   string           // portscan's version
+	Lang      string           // "zh" or "en": the language of descriptions in text output
+}
+
+// Writer turns the events of a run into one output format. Begin comes
+// first and End last; Port and Host may interleave across hosts in any
+// order, but a host's Host call follows all of its Port calls. Every
+// event is written through before its method returns, so an interrupted
+// run keeps everything already reported. A Writer is safe for concurrent
+// use.
+type Writer interface {
+	// Begin writes the head of the output.
+	Begin(Info) error
+	// Port reports one port's result as soon as it is known.
+	Port(scanner.Result) error
+	// Host reports that all of a host's ports have been reported.
+	Host(scanner.Host) error
+	// End writes whatever hosts are still open, the run summary, and
+	// closes the document. It is also the way out of an interrupted run
+	// (Stats.Interrupted): the output stays well formed.
+	End(scanner.Stats) error
+}
+
+// Options tune what a Writer shows. The zero value is usable.
+type Options struct {
+	// Show lists the port states whose ports are reported one by one; the
+	// others are only counted. Nil means DefaultShow.
+	Show map[scanner.State]bool
+
+	// Color makes text output colour port states with ANSI codes.
+	Color bool
+
+	// Lang picks the description language of text output, "zh" or "en";
+	// empty means Info.Lang, and English if that is empty too.
+	Lang string
+
+	// Reason adds a REASON column to text output and the reason to host
+	// lines.
+	Reason bool
+
+	// ShowDown lists hosts found down; otherwise they are only counted.
+	ShowDown bool
+
+	// Collapse is how many ports of one state, other than open, text and
+	// XML output list for one host before they fold the whole state into
+	// the "Not shown" count, the way nmap treats ignored states. Zero
+	// means DefaultCollapse; a negative value lists every shown port.
+	Collapse int
+}
+
+// DefaultCollapse is the Collapse threshold used when Options.Collapse is
+// zero; it is nmap's.
+const DefaultCollapse = 25
+
+// DefaultShow returns the states shown when Options.Show is nil: open and
+// open|filtered. The latter is nmap's "possibly open", and the usual
+// result of a UDP probe to a service that ignores an empty datagram;
+// connect scans never produce it.
+func DefaultShow() map[scanner.State]bool {
+	return map[scanner.State]bool{scanner.Open: true, scanner.OpenFiltered: true}
+}
+
+func (o *Options) shows(s scanner.State) bool {
+	if o.Show == nil {
+		return s == scanner.Open || s == scanner.OpenFiltered
+	}
+	return o.Show[s]
+}
+
+func (o *Options) collapse() int {
+	if o.Collapse == 0 {
+		return DefaultCollapse
+	}
+	return o.Collapse
+}
+
+// Formats lists the format names New accepts.
+func Formats() []string { return []string{"text", "jsonl", "json", "csv", "xml"} }
+
+// New returns a Writer for format ("text", "jsonl", "json", "csv" or
+// "xml") that writes to w.
+func New(format string, w io.Writer, opt Options) (Writer, error) {
+	var f formatter
+	switch strings.ToLower(format) {
+	case "text":
+		f = newText(w, opt)
+	case "jsonl":
+		f = newJSONL(w, opt)
+	case "json":
+		f = newJSON(w, opt)
+	case "csv":
+		f = newCSV(w, opt)
+	case "xml":
+		f = newXML(w, opt)
+	default:
+		return nil, fmt.Errorf("%w %q: want one of %s", ErrFormat, format, strings.Join(Formats(), ", "))
+	}
+	return &guard{f: f}, nil
+}
+
+// formatter is what each format implements; guard adds locking, the
+// begin-once and end-once rules, and sticky write errors.
+type formatter interface {
+	begin(Info) error
+	port(scanner.Result) error
+	host(scanner.Host) error
+	end(scanner.Stats) error
+}
+
+type guard struct {
+	mu     sync.Mutex
+	f      formatter
+	begun  bool
+	ended  bool
+	failed error
+}
+
+func (g *guard) run(fn func() error) error {
+	if g.ended {
+		return ErrEnded
+	}
+	if g.failed != nil {
+		return g.failed
+	}
+	if err := fn(); err != nil {
+		g.failed = err
+		return err
+	}
+	return nil
+}
+
+// start runs Begin with an empty Info if an event arrives before it, so
+// that a document is always opened before it is written to.
+func (g *guard) start() error {
+	if g.begun {
+		return nil
+	}
+	g.begun = true
+	return g.f.begin(Info{})
+}
+
+func (g *guard) Begin(info Info) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.begun && !g.ended {
+		return nil
+	}
+	return g.run(func() error {
+		g.begun = true
+		return g.f.begin(info)
+	})
+}
+
+func (g *guard) Port(r scanner.Result) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.run(func() error {
+		if err := g.start(); err != nil {
+			return err
+		}
+		return g.f.port(r)
+	})
+}
+
+func (g *guard) Host(h scanner.Host) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.run(func() error {
+		if err := g.start(); err != nil {
+			return err
+		}
+		return g.f.host(h)
+	})
+}
+
+func (g *guard) End(s scanner.Stats) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	err := g.run(func() error {
+		if err := g.start(); err != nil {
+			return err
+		}
+		return g.f.end(s)
+	})
+	g.ended = true
+	return err
+}

@@ -1,0 +1,513 @@
+package output
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rivo/uniseg"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/services"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+
+func entry(port uint16, proto ports.Protocol, name, zh, en string) *services.Entry {
+	return &services.Entry{Port: ports.Port{Number: port, Proto: proto}, Name: name, Description: zh, DescriptionEn: en, Source: services.Builtin}
+}
+
+var (
+	ssh    = entry(22, ports.TCP, "ssh", "安全外壳远程登录", "Secure Shell remote login")
+	http   = entry(80, ports.TCP, "http", "网页服务", "World Wide Web")
+	mysql  = entry(3306, ports.TCP, "mysql", "MySQL 数据库", "MySQL database")
+	https  = entry(443, ports.TCP, "https", "加密网页服务", "HTTP over TLS")
+	smtp   = entry(25, ports.TCP, "smtp", "邮件传输", "Simple Mail Transfer")
+	domain = entry(53, ports.UDP, "domain", "域名解析", "Domain Name System")
+	snmp   = entry(161, ports.UDP, "snmp", "网络管理", "SNMP")
+	custom = &services.Entry{Port: ports.Port{Number: 8080, Proto: ports.TCP}, Name: "内部代理", Description: "自定义", Source: "/etc/portscan/extra.tsv"}
+)
+
+var (
+	local  = netip.MustParseAddr("127.0.0.1")
+	local6 = netip.MustParseAddr("::1")
+	local2 = netip.MustParseAddr("127.0.0.2")
+)
+
+// event is one call on a Writer.
+type event struct {
+	port *scanner.Result
+	host *scanner.Host
+}
+
+func res(a netip.Addr, name string, n uint16, proto ports.Protocol, st scanner.State, reason string, rttUs int, ms int, e *services.Entry) event {
+	return event{port: &scanner.Result{
+		Host: a, Hostname: name, Port: ports.Port{Number: n, Proto: proto}, State: st, Reason: reason,
+		RTT: time.Duration(rttUs) * time.Microsecond, Time: at(ms), Service: e,
+	}}
+}
+
+func hostEv(h scanner.Host) event { return event{host: &h} }
+
+// scenario is a run replayed into every format for the golden tests.
+type scenario struct {
+	name   string
+	opt    Options
+	info   Info
+	events []event
+	stats  scanner.Stats
+}
+
+func scenarios() []scenario {
+	tcpInfo := Info{
+		Args: []string{"portscan", "-p", "1-1024,3306,8080", "--reason", "localhost", "::1", "127.0.0.2"}, Start: t0,
+		ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "1-1024,3306,8080", NumPorts: 1026, Version: "0.1.0", Lang: "zh",
+	}
+	udpOpenFiltered := func() []event {
+		var ev []event
+		for p := uint16(1000); p < 1030; p++ {
+			ev = append(ev, res(local, "", p, ports.UDP, scanner.OpenFiltered, scanner.ReasonNoResponse, 0, 900, nil))
+		}
+		return ev
+	}
+	pcapEv := func(a netip.Addr, n uint16, e *services.Entry, reason string, flows int) event {
+		ev := res(a, "", n, ports.TCP, scanner.Open, reason, 0, 0, e)
+		ev.port.Source = "pcap"
+		ev.port.Time = time.Time{}
+		ev.port.Evidence = &scanner.Evidence{Flows: flows, Clients: 1, PacketsIn: 10, PacketsOut: 8, BytesIn: 1200, BytesOut: 64000, FirstSeen: at(0), LastSeen: at(4000)}
+		return ev
+	}
+	return []scenario{{
+		name: "scan",
+		opt:  Options{Reason: true, ShowDown: true},
+		info: tcpInfo,
+		events: []event{
+			res(local, "localhost", 22, ports.TCP, scanner.Open, scanner.ReasonSynAck, 120, 10, ssh),
+			res(local6, "", 443, ports.TCP, scanner.Open, scanner.ReasonSynAck, 90, 11, https),
+			res(local, "localhost", 3306, ports.TCP, scanner.Closed, scanner.ReasonConnRefused, 80, 12, mysql),
+			res(local, "localhost", 80, ports.TCP, scanner.Open, scanner.ReasonSynAck, 140, 13, http),
+			res(local, "localhost", 8080, ports.TCP, scanner.Filtered, scanner.ReasonNoResponse, 0, 1500, custom),
+			res(local6, "", 25, ports.TCP, scanner.Closed, scanner.ReasonConnRefused, 70, 14, smtp),
+			res(local, "localhost", 9999, ports.TCP, scanner.Open, scanner.ReasonSynAck, 100, 15, nil),
+			res(local6, "", 8080, ports.TCP, scanner.Open, scanner.ReasonSynAck, 110, 16, custom),
+			hostEv(scanner.Host{Addr: local, Hostname: "localhost", Up: true, Reason: scanner.ReasonSynAck, Probes: 1027, Silent: 1,
+				Counts: map[scanner.State]int{scanner.Open: 3, scanner.Closed: 1022, scanner.Filtered: 1}, Start: at(0), End: at(1500)}),
+			hostEv(scanner.Host{Addr: local2, Up: false, Reason: scanner.ReasonNoResponse, Probes: 2052, Silent: 2052,
+				Counts: map[scanner.State]int{scanner.Filtered: 1026}, Start: at(0), End: at(2000)}),
+			hostEv(scanner.Host{Addr: local6, Up: true, Reason: scanner.ReasonSynAck, Probes: 1026,
+				Counts: map[scanner.State]int{scanner.Open: 2, scanner.Closed: 1024}, Start: at(0), End: at(1200)}),
+		},
+		stats: scanner.Stats{Start: t0, End: at(2500), HostsUp: 2, HostsDown: 1, Probes: 4105, Open: 5},
+	}, {
+		name: "interrupted",
+		opt:  Options{Lang: "en"},
+		info: tcpInfo,
+		events: []event{
+			res(local, "localhost", 22, ports.TCP, scanner.Open, scanner.ReasonSynAck, 120, 10, ssh),
+			res(local6, "", 443, ports.TCP, scanner.Open, scanner.ReasonSynAck, 90, 11, https),
+			res(local6, "", 25, ports.TCP, scanner.Closed, scanner.ReasonConnRefused, 70, 14, smtp),
+			hostEv(scanner.Host{Addr: local, Hostname: "localhost", Up: true, Reason: scanner.ReasonSynAck, Probes: 1026,
+				Counts: map[scanner.State]int{scanner.Open: 1, scanner.Closed: 1025}, Start: at(0), End: at(900)}),
+		},
+		stats: scanner.Stats{Start: t0, End: at(1000), HostsUp: 1, Probes: 1500, Open: 2, Interrupted: true},
+	}, {
+		name: "udp",
+		opt:  Options{},
+		info: Info{Args: []string{"portscan", "-sU", "-p", "53,161,1000-1029", "localhost", "127.0.0.2"}, Start: t0, ScanType: "udp",
+			Protocols: []ports.Protocol{ports.UDP}, PortsSpec: "53,161,1000-1029", NumPorts: 32, Version: "0.1.0", Lang: "en"},
+		events: append(append([]event{
+			res(local, "", 53, ports.UDP, scanner.Open, scanner.ReasonUDPResponse, 300, 5, domain),
+			res(local2, "", 53, ports.UDP, scanner.Closed, scanner.ReasonPortUnreach, 250, 6, domain),
+			res(local2, "", 161, ports.UDP, scanner.OpenFiltered, scanner.ReasonNoResponse, 0, 900, snmp),
+		}, udpOpenFiltered()...),
+			res(local, "", 161, ports.UDP, scanner.OpenFiltered, scanner.ReasonNoResponse, 0, 900, snmp),
+			hostEv(scanner.Host{Addr: local, Up: true, Reason: scanner.ReasonUDPResponse, Probes: 62, Silent: 31,
+				Counts: map[scanner.State]int{scanner.Open: 1, scanner.OpenFiltered: 31}, Start: at(0), End: at(900)}),
+			hostEv(scanner.Host{Addr: local2, Up: true, Reason: scanner.ReasonPortUnreach, Probes: 33, Silent: 1,
+				Counts: map[scanner.State]int{scanner.Closed: 31, scanner.OpenFiltered: 1}, Start: at(0), End: at(950)}),
+		),
+		stats: scanner.Stats{Start: t0, End: at(1000), HostsUp: 2, Probes: 95, Open: 1},
+	}, {
+		name: "pcap",
+		opt:  Options{Lang: "zh"},
+		info: Info{Args: []string{"portscan", "pcap", "capture file.pcap"}, Start: t0, ScanType: "pcap", Version: "0.1.0"},
+		events: []event{
+			pcapEv(local, 22, ssh, scanner.ReasonSynAck, 3),
+			pcapEv(local, 80, http, scanner.ReasonMidStream, 12),
+			hostEv(scanner.Host{Addr: local, Up: true, Reason: scanner.ReasonSynAck, Source: "pcap",
+				Counts: map[scanner.State]int{scanner.Open: 2}, Start: at(0), End: at(4000)}),
+		},
+		stats: scanner.Stats{Start: t0, End: at(40), HostsUp: 1, Open: 2},
+	}}
+}
+
+var goldenExt = map[string]string{"text": "txt", "jsonl": "jsonl", "json": "json", "csv": "csv", "xml": "xml"}
+
+// render replays sc into format and returns what was written.
+func render(t testing.TB, format string, sc scenario) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := New(format, &buf, sc.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Begin(sc.info); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range sc.events {
+		if ev.port != nil {
+			err = w.Port(*ev.port)
+		} else {
+			err = w.Host(*ev.host)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.End(sc.stats); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func goldenPath(sc scenario, format string) string {
+	return filepath.Join("testdata", "golden", sc.name+"."+goldenExt[format])
+}
+
+func TestGolden(t *testing.T) {
+	for _, sc := range scenarios() {
+		for _, format := range Formats() {
+			t.Run(sc.name+"/"+format, func(t *testing.T) {
+				got := render(t, format, sc)
+				path := goldenPath(sc, format)
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run go test -update to create it)", err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("output differs from %s (run go test -update to accept):\n%s", path, got)
+				}
+			})
+		}
+	}
+}
+
+// checkWellFormed fails unless out is a valid document of its format.
+func checkWellFormed(t testing.TB, format string, out []byte) {
+	t.Helper()
+	switch format {
+	case "json":
+		var doc struct {
+			Scan    ScanRecord      `json:"scan"`
+			Hosts   []jsonHost      `json:"hosts"`
+			Summary json.RawMessage `json:"summary"`
+		}
+		if err := json.Unmarshal(out, &doc); err != nil {
+			t.Fatalf("invalid json: %v\n%s", err, out)
+		}
+		if doc.Summary == nil {
+			t.Fatalf("json without summary:\n%s", out)
+		}
+	case "jsonl":
+		lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+		for i, line := range lines {
+			var rec struct{ Type string }
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("line %d: %v: %s", i+1, err, line)
+			}
+			want := ""
+			switch i {
+			case 0:
+				want = "scan"
+			case len(lines) - 1:
+				want = "summary"
+			}
+			if want != "" && rec.Type != want || want == "" && rec.Type != "port" && rec.Type != "host" {
+				t.Fatalf("line %d has type %q", i+1, rec.Type)
+			}
+		}
+	case "csv":
+		rows, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatalf("invalid csv: %v", err)
+		}
+		if len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(CSVHeader, ",") {
+			t.Fatalf("csv header is %v", rows)
+		}
+	case "xml":
+		d := xml.NewDecoder(bytes.NewReader(out))
+		depth, roots := 0, 0
+		for {
+			tok, err := d.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("invalid xml: %v\n%s", err, out)
+			}
+			switch tok.(type) {
+			case xml.StartElement:
+				if depth == 0 {
+					roots++
+				}
+				depth++
+			case xml.EndElement:
+				depth--
+			}
+		}
+		if depth != 0 || roots != 1 {
+			t.Fatalf("xml has %d roots, depth %d at the end", roots, depth)
+		}
+	}
+}
+
+func TestWellFormed(t *testing.T) {
+	for _, sc := range scenarios() {
+		for _, format := range Formats() {
+			t.Run(sc.name+"/"+format, func(t *testing.T) {
+				checkWellFormed(t, format, render(t, format, sc))
+			})
+		}
+	}
+}
+
+func TestShownPorts(t *testing.T) {
+	sc := scenarios()[0]
+	out := render(t, "jsonl", sc)
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var p PortRecord
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Type == "port" {
+			got = append(got, p.Host+" "+p.State.String())
+		}
+	}
+	want := []string{"127.0.0.1 open", "::1 open", "127.0.0.1 open", "127.0.0.1 open", "::1 open"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("ports shown: %v, want %v", got, want)
+	}
+}
+
+func TestNew(t *testing.T) {
+	tests := []struct {
+		format  string
+		wantErr error
+	}{
+		{"text", nil}, {"jsonl", nil}, {"json", nil}, {"csv", nil}, {"xml", nil}, {"XML", nil},
+		{"yaml", ErrFormat}, {"", ErrFormat},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			_, err := New(tt.format, io.Discard, Options{})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("New(%q) error %v, want %v", tt.format, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestColor(t *testing.T) {
+	sc := scenarios()[0]
+	for _, on := range []bool{false, true} {
+		sc.opt.Color = on
+		out := render(t, "text", sc)
+		if has := bytes.Contains(out, []byte("\x1b[")); has != on {
+			t.Errorf("Color %v: ANSI codes present %v\n%s", on, has, out)
+		}
+	}
+}
+
+// TestAlignment checks that the DESCRIPTION column starts at the same
+// terminal cell on every row, with wide characters in the SERVICE column.
+func TestAlignment(t *testing.T) {
+	for _, color := range []bool{false, true} {
+		sc := scenarios()[0]
+		sc.opt.Color = color
+		sc.opt.Reason = false
+		out := string(render(t, "text", sc))
+		strip := func(s string) string {
+			for _, code := range []string{"\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[36m", "\x1b[0m"} {
+				s = strings.ReplaceAll(s, code, "")
+			}
+			return s
+		}
+		var cols []int
+		for _, line := range strings.Split(out, "\n") {
+			line = strip(line)
+			i := strings.Index(line, "DESCRIPTION")
+			if i < 0 {
+				for _, d := range []string{"Secure Shell", "安全外壳", "网页服务", "自定义", "加密网页服务"} {
+					if i = strings.Index(line, d); i >= 0 {
+						break
+					}
+				}
+			}
+			if i >= 0 {
+				cols = append(cols, uniseg.StringWidth(line[:i]))
+			}
+		}
+		if len(cols) < 4 {
+			t.Fatalf("found %d table rows in\n%s", len(cols), out)
+		}
+		// Two tables, one per host: compare within each.
+		if !(cols[0] == cols[1] && cols[1] == cols[2]) || !(cols[3] == cols[len(cols)-1]) {
+			t.Errorf("description columns start at cells %v\n%s", cols, out)
+		}
+	}
+}
+
+// TestStreaming checks each event reaches the io.Writer before its call
+// returns: ports at once for jsonl and csv, at the host's end for the
+// others.
+func TestStreaming(t *testing.T) {
+	sc := scenarios()[0]
+	for _, format := range Formats() {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			w, _ := New(format, &buf, sc.opt)
+			if err := w.Begin(sc.info); err != nil {
+				t.Fatal(err)
+			}
+			if buf.Len() == 0 {
+				t.Fatal("Begin wrote nothing")
+			}
+			n := buf.Len()
+			if err := w.Port(*sc.events[0].port); err != nil {
+				t.Fatal(err)
+			}
+			immediate := format == "jsonl" || format == "csv"
+			if grew := buf.Len() > n; grew != immediate {
+				t.Errorf("after Port, output grew %v, want %v", grew, immediate)
+			}
+			n = buf.Len()
+			if err := w.Host(scanner.Host{Addr: local, Hostname: "localhost", Up: true}); err != nil {
+				t.Fatal(err)
+			}
+			if grew := buf.Len() > n; grew == (format == "csv") {
+				t.Errorf("after Host, output grew %v", grew)
+			}
+		})
+	}
+}
+
+type failWriter struct{ n int }
+
+var errDisk = errors.New("disk full")
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	if f.n--; f.n < 0 {
+		return 0, errDisk
+	}
+	return len(p), nil
+}
+
+func TestWriteError(t *testing.T) {
+	sc := scenarios()[0]
+	for _, format := range Formats() {
+		t.Run(format, func(t *testing.T) {
+			w, _ := New(format, &failWriter{n: 1}, sc.opt)
+			var err error
+			for _, ev := range sc.events {
+				if ev.port != nil {
+					err = errors.Join(err, w.Port(*ev.port))
+				} else {
+					err = errors.Join(err, w.Host(*ev.host))
+				}
+			}
+			err = errors.Join(err, w.End(sc.stats))
+			if !errors.Is(err, errDisk) {
+				t.Fatalf("error %v, want %v", err, errDisk)
+			}
+		})
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	for _, format := range Formats() {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			w, _ := New(format, &buf, Options{})
+			// Events before Begin, and End without a Host call, still
+			// give a well-formed document.
+			ev := res(local, "", 22, ports.TCP, scanner.Open, scanner.ReasonSynAck, 1, 1, ssh)
+			if err := w.Port(*ev.port); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.End(scanner.Stats{Interrupted: true}); err != nil {
+				t.Fatal(err)
+			}
+			checkWellFormed(t, format, buf.Bytes())
+			if format != "csv" && !bytes.Contains(buf.Bytes(), []byte("22")) {
+				t.Errorf("port of an unfinished host lost:\n%s", buf.Bytes())
+			}
+			if err := w.Port(*ev.port); !errors.Is(err, ErrEnded) {
+				t.Errorf("Port after End: %v, want %v", err, ErrEnded)
+			}
+			if err := w.End(scanner.Stats{}); !errors.Is(err, ErrEnded) {
+				t.Errorf("End after End: %v, want %v", err, ErrEnded)
+			}
+		})
+	}
+}
+
+func TestSeconds2(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{120 * time.Microsecond, "0.00012"},
+		{12 * time.Microsecond, "0.000012"},
+		{3100 * time.Microsecond, "0.0031"},
+		{1500 * time.Millisecond, "1.5"},
+		{12 * time.Second, "12"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := seconds2(tt.d); got != tt.want {
+				t.Errorf("seconds2(%v) = %s", tt.d, got)
+			}
+		})
+	}
+}
+
+func TestCommentSafe(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a --reason b", "a - -reason b"},
+		{"---", "- - - "},
+		{"end-", "end- "},
+		{"tab\there", "tab here"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := commentSafe(tt.in); got != tt.want {
+				t.Errorf("commentSafe(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,170 @@
+package output
+
+import (
+	"math"
+	"time"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scanner"
+)
+
+// ScanRecord is the head of jsonl output (type "scan") and the "scan"
+// object of json output.
+type ScanRecord struct {
+	Type      string           `json:"type,omitempty"`
+	Scanner   string           `json:"scanner"`
+	Version   string           `json:"version"`
+	Args      []string         `json:"args"`
+	Start     time.Time        `json:"start"`
+	ScanType  string           `json:"scan_type"`
+	Protocols []ports.Protocol `json:"protocols"`
+	Ports     string           `json:"ports"`
+	NumPorts  int              `json:"num_ports"`
+}
+
+// PortRecord is one port result: a jsonl line of type "port", an element
+// of a json host's "ports", a csv row.
+type PortRecord struct {
+	Type          string            `json:"type,omitempty"`
+	Host          string            `json:"host"`
+	Hostname      string            `json:"hostname,omitempty"`
+	Port          uint16            `json:"port"`
+	Protocol      ports.Protocol    `json:"protocol"`
+	State         scanner.State     `json:"state"`
+	Reason        string            `json:"reason"`
+	Service       string            `json:"service"`
+	Description   string            `json:"description"`
+	DescriptionEn string            `json:"description_en"`
+	ServiceSource string            `json:"service_source"`
+	RTTms         float64           `json:"rtt_ms"`
+	Time          *time.Time        `json:"time,omitempty"`
+	Source        string            `json:"source"`
+	Evidence      *scanner.Evidence `json:"evidence,omitempty"`
+}
+
+// HostRecord is one host's summary: a jsonl line of type "host", an
+// element of json "hosts" (which adds "ports").
+type HostRecord struct {
+	Type       string         `json:"type,omitempty"`
+	Host       string         `json:"host"`
+	Hostname   string         `json:"hostname,omitempty"`
+	Up         bool           `json:"up"`
+	Reason     string         `json:"reason"`
+	LatencyMs  float64        `json:"latency_ms"`
+	Probes     int            `json:"probes"`
+	Silent     int            `json:"silent"`
+	Counts     map[string]int `json:"counts"`
+	Start      *time.Time     `json:"start,omitempty"`
+	End        *time.Time     `json:"end,omitempty"`
+	Source     string         `json:"source"`
+	Incomplete bool           `json:"incomplete,omitempty"`
+}
+
+// SummaryRecord closes a run: the last jsonl line (type "summary") and
+// the json "summary" object.
+type SummaryRecord struct {
+	Type        string    `json:"type,omitempty"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	ElapsedS    float64   `json:"elapsed_s"`
+	Hosts       int       `json:"hosts"`
+	HostsUp     int       `json:"hosts_up"`
+	HostsDown   int       `json:"hosts_down"`
+	Open        int       `json:"open"`
+	Probes      int64     `json:"probes"`
+	ProbesPerS  float64   `json:"probes_per_s"`
+	Interrupted bool      `json:"interrupted"`
+}
+
+func scanRecord(info Info) ScanRecord {
+	args := info.Args
+	if args == nil {
+		args = []string{}
+	}
+	protos := info.Protocols
+	if protos == nil {
+		protos = []ports.Protocol{}
+	}
+	return ScanRecord{
+		Scanner:   "portscan",
+		Version:   info.Version,
+		Args:      args,
+		Start:     info.Start,
+		ScanType:  info.ScanType,
+		Protocols: protos,
+		Ports:     info.PortsSpec,
+		NumPorts:  info.NumPorts,
+	}
+}
+
+func portRecord(r scanner.Result) PortRecord {
+	p := PortRecord{
+		Host:     r.Host.String(),
+		Hostname: r.Hostname,
+		Port:     r.Port.Number,
+		Protocol: r.Port.Proto,
+		State:    r.State,
+		Reason:   r.Reason,
+		RTTms:    millis(r.RTT),
+		Time:     timePtr(r.Time),
+		Source:   sourceOf(r.Source),
+		Evidence: r.Evidence,
+	}
+	if e := r.Service; e != nil {
+		p.Service = e.Name
+		p.Description = e.Description
+		p.DescriptionEn = e.DescriptionEn
+		p.ServiceSource = e.Source
+	}
+	return p
+}
+
+func hostRecord(h scanner.Host, latency time.Duration) HostRecord {
+	counts := make(map[string]int, len(h.Counts))
+	for s, n := range h.Counts {
+		counts[s.String()] = n
+	}
+	return HostRecord{
+		Host:      h.Addr.String(),
+		Hostname:  h.Hostname,
+		Up:        h.Up,
+		Reason:    h.Reason,
+		LatencyMs: millis(latency),
+		Probes:    h.Probes,
+		Silent:    h.Silent,
+		Counts:    counts,
+		Start:     timePtr(h.Start),
+		End:       timePtr(h.End),
+		Source:    sourceOf(h.Source),
+	}
+}
+
+func summaryRecord(s scanner.Stats) SummaryRecord {
+	return SummaryRecord{
+		Start:       s.Start,
+		End:         s.End,
+		ElapsedS:    round(s.End.Sub(s.Start).Seconds(), 3),
+		Hosts:       s.HostsUp + s.HostsDown,
+		HostsUp:     s.HostsUp,
+		HostsDown:   s.HostsDown,
+		Open:        s.Open,
+		Probes:      s.Probes,
+		ProbesPerS:  round(s.ProbesPerSecond(), 1),
+		Interrupted: s.Interrupted,
+	}
+}
+
+// millis is d in milliseconds, to the microsecond.
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func round(x float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(x*p) / p
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

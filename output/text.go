@@ -1,0 +1,257 @@
+package output
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fatih/color"
+	"github.com/rivo/uniseg"
+
+	"github.com/portscan/portscan/scanner"
+)
+
+// textWriter prints an nmap-like report: a block per host, written when
+// the host is done, and a summary line.
+type textWriter struct {
+	w      *bufio.Writer
+	opt    Options
+	lang   string
+	hosts  inflight
+	colors map[scanner.State]*color.Color
+}
+
+func newText(w io.Writer, opt Options) *textWriter {
+	t := &textWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight)}
+	if opt.Color {
+		t.colors = map[scanner.State]*color.Color{
+			scanner.Open:         color.New(color.FgGreen),
+			scanner.Closed:       color.New(color.FgRed),
+			scanner.Filtered:     color.New(color.FgYellow),
+			scanner.OpenFiltered: color.New(color.FgCyan),
+		}
+		for _, c := range t.colors {
+			// Forced on: whether w is a terminal is the caller's call.
+			c.EnableColor()
+		}
+	}
+	return t
+}
+
+func (t *textWriter) begin(info Info) error {
+	t.lang = t.opt.Lang
+	if t.lang == "" {
+		t.lang = info.Lang
+	}
+	version := info.Version
+	if version != "" {
+		version = " " + version
+	}
+	fmt.Fprintf(t.w, "Starting portscan%s", version)
+	if !info.Start.IsZero() {
+		fmt.Fprintf(t.w, " at %s", info.Start.Format("2006-01-02 15:04 MST"))
+	}
+	switch {
+	case info.ScanType == "pcap":
+		t.w.WriteString(": capture analysis")
+	case info.ScanType != "":
+		fmt.Fprintf(t.w, ": %s scan", info.ScanType)
+		if info.NumPorts > 0 {
+			names := make([]string, len(info.Protocols))
+			for i, p := range info.Protocols {
+				names[i] = p.String()
+			}
+			noun := "port"
+			if len(names) > 0 {
+				noun = strings.Join(names, "+") + " port"
+			}
+			fmt.Fprintf(t.w, " of %s", plural(info.NumPorts, noun))
+		}
+	}
+	t.w.WriteString("\n")
+	return t.w.Flush()
+}
+
+func (t *textWriter) port(r scanner.Result) error {
+	t.hosts.get(hostKey{r.Host, r.Hostname}).add(r, t.opt.shows(r.State))
+	return nil
+}
+
+func (t *textWriter) host(h scanner.Host) error {
+	b := t.hosts.take(hostKey{h.Addr, h.Hostname})
+	return t.report(h, b, false)
+}
+
+func (t *textWriter) report(h scanner.Host, b *hostBuf, incomplete bool) error {
+	list := b.finish(t.opt.collapse(), h.Counts)
+	if !h.Up && !t.opt.ShowDown && (!incomplete || len(list) == 0) {
+		return nil
+	}
+	name := h.Addr.String()
+	if h.Hostname != "" {
+		name = clean(h.Hostname) + " (" + name + ")"
+	}
+	t.w.WriteString("\n")
+	fmt.Fprintf(t.w, "portscan report for %s", name)
+	switch {
+	case incomplete:
+		t.w.WriteString(" [incomplete]\n")
+	case !h.Up:
+		if t.opt.Reason && h.Reason != "" {
+			fmt.Fprintf(t.w, " [host down, received %s]\n", h.Reason)
+		} else {
+			t.w.WriteString(" [host down]\n")
+		}
+		return t.w.Flush()
+	default:
+		t.w.WriteString("\nHost is up")
+		if t.opt.Reason && h.Reason != "" {
+			fmt.Fprintf(t.w, ", received %s", h.Reason)
+		}
+		if l := b.latency(); l > 0 {
+			fmt.Fprintf(t.w, " (%ss latency)", seconds2(l))
+		}
+		t.w.WriteString(".\n")
+	}
+	if states := b.hiddenStates(); len(states) > 0 {
+		if len(list) == 0 && !incomplete {
+			fmt.Fprintf(t.w, "All %s on %s are not shown.\n", plural(b.hiddenTotal(), "scanned port"), name)
+		}
+		t.w.WriteString("Not shown: ")
+		for i, s := range states {
+			if i > 0 {
+				t.w.WriteString(", ")
+			}
+			tl := b.hidden[s]
+			fmt.Fprintf(t.w, "%s", plural(tl.count, s.String()+" port"))
+			fmt.Fprint(t.w, reasonNote(tl))
+		}
+		t.w.WriteString("\n")
+	}
+	if len(list) > 0 {
+		t.table(list)
+	}
+	return t.w.Flush()
+}
+
+// table prints the listed ports in aligned columns. Widths are measured
+// in terminal cells, so wide (CJK) text lines up, and colour codes are
+// added after padding so they take no room.
+func (t *textWriter) table(list []scanner.Result) {
+	head := []string{"PORT", "STATE", "SERVICE"}
+	if t.opt.Reason {
+		head = append(head, "REASON")
+	}
+	head = append(head, "DESCRIPTION")
+	rows := make([][]string, 0, len(list)+1)
+	rows = append(rows, head)
+	for _, r := range list {
+		service, desc := "unknown", ""
+		if e := r.Service; e != nil {
+			service = e.Name
+			desc = e.Describe(t.lang)
+		}
+		row := []string{r.Port.String(), r.State.String(), clean(service)}
+		if t.opt.Reason {
+			row = append(row, clean(r.Reason))
+		}
+		rows = append(rows, append(row, clean(desc)))
+	}
+	widths := make([]int, len(head))
+	for _, row := range rows {
+		for i, cell := range row {
+			widths[i] = max(widths[i], uniseg.StringWidth(cell))
+		}
+	}
+	for n, row := range rows {
+		var line strings.Builder
+		for i, cell := range row {
+			if i == len(row)-1 {
+				line.WriteString(cell)
+				break
+			}
+			pad := strings.Repeat(" ", widths[i]-uniseg.StringWidth(cell)+1)
+			if i == 1 && n > 0 && t.colors != nil {
+				if c := t.colors[list[n-1].State]; c != nil {
+					cell = c.Sprint(cell)
+				}
+			}
+			line.WriteString(cell)
+			line.WriteString(pad)
+		}
+		t.w.WriteString(strings.TrimRight(line.String(), " "))
+		t.w.WriteString("\n")
+	}
+}
+
+func (t *textWriter) end(s scanner.Stats) error {
+	for _, b := range t.hosts.drain() {
+		if err := t.report(b.unfinished(), b, true); err != nil {
+			return err
+		}
+	}
+	word := "done"
+	if s.Interrupted {
+		word = "interrupted"
+	}
+	fmt.Fprintf(t.w, "\nportscan %s: %s (%d up) scanned in %.2f s; %s",
+		word, plural(s.HostsUp+s.HostsDown, "host"), s.HostsUp, max(s.End.Sub(s.Start).Seconds(), 0), plural(s.Open, "open port"))
+	if s.Probes > 0 {
+		fmt.Fprintf(t.w, "; %s (%.0f/s)", plural(int(s.Probes), "probe"), s.ProbesPerSecond())
+	}
+	t.w.WriteString("\n")
+	return t.w.Flush()
+}
+
+// reasonNote is the parenthesis after a "Not shown" count: the reason
+// alone when it covers every port, else the count of each known reason.
+func reasonNote(tl *tally) string {
+	var parts []string
+	for _, rc := range tl.sorted() {
+		if rc.reason == "" {
+			continue
+		}
+		if rc.count == tl.count {
+			return " (" + rc.reason + ")"
+		}
+		parts = append(parts, strconv.Itoa(rc.count)+" "+rc.reason)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// plural writes n and noun, with an "s" unless n is one.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// seconds2 writes d in seconds to two significant digits, without an
+// exponent: 0.00012, 0.0031, 1.5, 12.
+func seconds2(d time.Duration) string {
+	s := d.Seconds()
+	places := 0
+	if s < 10 {
+		places = 1 - int(math.Floor(math.Log10(s)))
+	}
+	return strconv.FormatFloat(s, 'f', places, 64)
+}
+
+// clean keeps a table cell on one line and free of control characters,
+// which could otherwise rewrite the terminal.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
+}

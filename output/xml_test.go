@@ -1,0 +1,93 @@
+package output
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const nmapDTD = "/usr/share/nmap/nmap.dtd"
+
+// writeXML renders every scenario as XML into dir and returns the paths
+// by scenario name.
+func writeXML(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	paths := make(map[string]string)
+	for _, sc := range scenarios() {
+		p := filepath.Join(dir, sc.name+".xml")
+		if err := os.WriteFile(p, render(t, "xml", sc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths[sc.name] = p
+	}
+	return paths
+}
+
+// TestXMLValidDTD validates the XML output against nmap's own DTD with
+// xmllint, when both are installed (Debian: nmap, libxml2-utils).
+func TestXMLValidDTD(t *testing.T) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Skip("xmllint not installed (Debian package libxml2-utils)")
+	}
+	if _, err := os.Stat(nmapDTD); err != nil {
+		t.Skipf("%s not found (Debian package nmap)", nmapDTD)
+	}
+	for name, path := range writeXML(t, t.TempDir()) {
+		t.Run(name, func(t *testing.T) {
+			out, err := exec.Command(xmllint, "--noout", "--dtdvalid", nmapDTD, path).CombinedOutput()
+			if err != nil {
+				t.Errorf("xmllint: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// TestNdiff runs nmap's ndiff on pairs of outputs, when it is installed:
+// it must read them, find no change between a file and itself, and see
+// the ports that differ between two runs.
+func TestNdiff(t *testing.T) {
+	ndiff, err := exec.LookPath("ndiff")
+	if err != nil {
+		t.Skip("ndiff not installed (Debian package ndiff)")
+	}
+	paths := writeXML(t, t.TempDir())
+	run := func(a, b string) (string, int) {
+		out, err := exec.Command(ndiff, paths[a], paths[b]).CombinedOutput()
+		var exit *exec.ExitError
+		switch {
+		case err == nil:
+			return string(out), 0
+		case errors.As(err, &exit):
+			return string(out), exit.ExitCode()
+		}
+		t.Fatalf("ndiff: %v", err)
+		return "", -1
+	}
+	tests := []struct {
+		name, a, b string
+		wantCode   int
+		want       []string
+	}{
+		{"same", "scan", "scan", 0, nil},
+		{"changed", "scan", "interrupted", 1, []string{"80/tcp", "open"}},
+		{"udp", "udp", "scan", 1, []string{"53/udp"}},
+		{"pcap", "pcap", "scan", 1, []string{"22/tcp"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, code := run(tt.a, tt.b)
+			if code != tt.wantCode {
+				t.Fatalf("ndiff exit %d, want %d\n%s", code, tt.wantCode, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("ndiff output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
