@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// runCLI runs the command line in-process with colour off.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), append([]string{"--color", "never"}, args...), strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestServicesGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"services-all.txt", []string{"services", "--lang", "en"}},
+		{"services-all.json", []string{"services", "--format", "json"}},
+		{"services-query-en.txt", []string{"services", "--lang", "en", "22", "ssh", "512/udp", "comsat"}},
+		{"services-query-zh.txt", []string{"services", "--lang", "zh", "22", "1236", "4/ddp"}},
+		{"services-query.json", []string{"services", "--format", "json", "512", "routed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errs, code := runCLI(t, tt.args...)
+			if code != 0 || errs != "" {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			golden(t, tt.name, out)
+		})
+	}
+}
+
+func TestServicesJSONCounts(t *testing.T) {
+	out, _, code := runCLI(t, "services", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, r := range rows {
+		counts[r["protocol"].(string)]++
+		for _, k := range []string{"port", "protocol", "name", "aliases", "description", "description_en", "table", "note", "source"} {
+			if _, ok := r[k]; !ok {
+				t.Fatalf("row %v lacks %q", r, k)
+			}
+		}
+	}
+	if len(rows) != 493 || counts["tcp"] != 257 || counts["udp"] != 232 || counts["ddp"] != 4 {
+		t.Errorf("got %d rows %v, want 493 (257 tcp, 232 udp, 4 ddp)", len(rows), counts)
+	}
+}
+
+func TestServicesExitStatus(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"found", []string{"services", "ssh"}, 0, ""},
+		{"not found", []string{"services", "ssh", "nonesuch"}, 1, "not in the catalog: nonesuch"},
+		{"port not in catalog", []string{"services", "4/tcp"}, 1, "not in the catalog: 4/tcp"},
+		{"port out of range", []string{"services", "70000"}, 2, `invalid port "70000": ports run 1-65535`},
+		{"bad protocol", []string{"services", "22/sctp"}, 2, "invalid protocol"},
+		{"bad format", []string{"services", "--format", "yaml"}, 2, `unknown output format "yaml"`},
+		{"bad lang", []string{"--lang", "fr", "services"}, 2, `invalid --lang "fr"`},
+		{"bad color", []string{"--color", "pink", "services"}, 2, `invalid --color "pink"`},
+		{"unknown flag", []string{"services", "--nope"}, 2, "unknown flag: --nope"},
+		{"missing catalog", []string{"--services", "/nonexistent/file", "services"}, 2, "--services: open /nonexistent/file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errs, code := runCLI(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errs)
+			}
+			if tt.stderr == "" && errs != "" || !strings.Contains(errs, tt.stderr) {
+				t.Errorf("stderr %q, want %q", errs, tt.stderr)
+			}
+			if strings.Count(errs, "\n") > 1 {
+				t.Errorf("stderr has more than one line: %q", errs)
+			}
+		})
+	}
+}
+
+func TestServicesUserCatalog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "services")
+	if err := os.WriteFile(path, []byte("my-ssh 22/tcp sshd # our own ssh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI(t, "--services", path, "services", "--format", "json", "22")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rows []struct{ Name, Protocol, Source string }
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Name != "my-ssh" || rows[0].Source != path || rows[1].Name != "ssh" || rows[1].Source != "builtin" {
+		t.Errorf("rows = %+v", rows)
+	}
+}
+
+func TestLangFromEnv(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "en"},
+		{map[string]string{"LANG": "zh_CN.UTF-8"}, "zh"},
+		{map[string]string{"LANG": "zh_CN.UTF-8", "LC_MESSAGES": "C"}, "en"},
+		{map[string]string{"LANG": "en_US.UTF-8", "LC_ALL": "zh_TW"}, "zh"},
+		{map[string]string{"LANG": "de_DE"}, "en"},
+	}
+	for _, tt := range tests {
+		if got := langFromEnv(func(k string) string { return tt.env[k] }); got != tt.want {
+			t.Errorf("langFromEnv(%v) = %q, want %q", tt.env, got, tt.want)
+		}
+	}
+}
+
+func TestColorAlways(t *testing.T) {
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"--color", "always", "services", "ssh"}, nil, &out, &out)
+	if code != 0 || !strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("exit %d, no ANSI colour in %q", code, out.String())
+	}
+	plain, _, _ := runCLI(t, "services", "ssh")
+	if strings.Contains(plain, "\x1b[") {
+		t.Errorf("colour with --color never: %q", plain)
+	}
+}

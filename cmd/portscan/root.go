@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/portscan/portscan/services"
+)
+
+// Exit statuses, documented in the README and in --help.
+const (
+	exitOK          = 0
+	exitFail        = 1 // not found, violations, differences, scan failure
+	exitUsage       = 2 // bad flags, arguments or input files
+	exitInterrupted = 130
+)
+
+// exitError carries an exit status up to run; its message, if any, is
+// printed as one line on stderr.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// globals are the flags every subcommand shares.
+type globals struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	color          string
+	lang           string
+	catalogs       []string
+	quiet          bool
+
+	catalog *services.Catalog // built by setup
+}
+
+// setup checks the shared flags and loads the catalogs.
+func (g *globals) setup() error {
+	switch g.color {
+	case "auto", "always", "never":
+	default:
+		return usageErr("invalid --color %q: want auto, always or never", g.color)
+	}
+	if g.lang == "" {
+		g.lang = langFromEnv(os.Getenv)
+	}
+	if g.lang != "zh" && g.lang != "en" {
+		return usageErr("invalid --lang %q: want zh or en", g.lang)
+	}
+	var cats []*services.Catalog
+	for _, path := range g.catalogs {
+		c, err := services.Open(path)
+		if err != nil {
+			return usageErr("--services: %v", err)
+		}
+		cats = append(cats, c)
+	}
+	g.catalog = services.Merge(append(cats, services.Default())...)
+	return nil
+}
+
+// useColor decides colour for output written to w.
+func (g *globals) useColor(w io.Writer) bool {
+	switch g.color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	if os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// langFromEnv picks zh or en from LC_ALL, LC_MESSAGES and LANG, in the
+// order POSIX gives them precedence.
+func langFromEnv(getenv func(string) string) string {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := getenv(k); v != "" {
+			if strings.HasPrefix(strings.ToLower(v), "zh") {
+				return "zh"
+			}
+			return "en"
+		}
+	}
+	return "en"
+}
+
+const rootLong = `portscan finds the open TCP and UDP ports of hosts and labels each with a
+service name and description from its catalog.
+
+Exit status:
+  0    success
+  1    nothing found (services), violations or differences (audit, diff)
+  2    usage or input error
+  130  interrupted (results so far are written)`
+
+func newRoot(ctx context.Context, g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "portscan",
+		Short:         "Find open TCP and UDP ports and label them with their services",
+		Long:          rootLong,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return g.setup()
+		},
+	}
+	root.SetContext(ctx)
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.color, "color", "auto", "colour output: auto, always or never (NO_COLOR is honoured)")
+	pf.StringVar(&g.lang, "lang", "", "description language, zh or en (default from LC_ALL, LC_MESSAGES, LANG)")
+	pf.StringArrayVar(&g.catalogs, "services", nil, "extra service catalog `FILE` (/etc/services or portscan TSV format), taking precedence; repeatable")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress or informational messages on stderr")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, err: err}
+	})
+	root.AddCommand(newServicesCmd(g))
+	return root
+}
+
+// run is main without the process: it returns the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRoot(ctx, g)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	code := exitUsage // cobra's own errors (unknown command, bad flag) are usage errors
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintf(stderr, "portscan: %s\n", oneLine(msg))
+	}
+	return code
+}
+
+// oneLine keeps an error message to one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
