@@ -170,4 +170,3 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
-
