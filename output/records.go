@@ -15,7 +15,7 @@ type ScanRecord struct {
 	Scanner   string           `json:"scanner"`
 	Version   string           `json:"version"`
 	Args      []string         `json:"args"`
-	Start     time.Time        `json:"start"`
+	Start     *time.Time       `json:"start,omitempty"`
 	ScanType  string           `json:"scan_type"`
 	Protocols []ports.Protocol `json:"protocols"`
 	Ports     string           `json:"ports"`
@@ -63,17 +63,17 @@ type HostRecord struct {
 // SummaryRecord closes a run: the last jsonl line (type "summary") and
 // the json "summary" object.
 type SummaryRecord struct {
-	Type        string    `json:"type,omitempty"`
-	Start       time.Time `json:"start"`
-	End         time.Time `json:"end"`
-	ElapsedS    float64   `json:"elapsed_s"`
-	Hosts       int       `json:"hosts"`
-	HostsUp     int       `json:"hosts_up"`
-	HostsDown   int       `json:"hosts_down"`
-	Open        int       `json:"open"`
-	Probes      int64     `json:"probes"`
-	ProbesPerS  float64   `json:"probes_per_s"`
-	Interrupted bool      `json:"interrupted"`
+	Type        string     `json:"type,omitempty"`
+	Start       *time.Time `json:"start,omitempty"`
+	End         *time.Time `json:"end,omitempty"`
+	ElapsedS    float64    `json:"elapsed_s"`
+	Hosts       int        `json:"hosts"`
+	HostsUp     int        `json:"hosts_up"`
+	HostsDown   int        `json:"hosts_down"`
+	Open        int        `json:"open"`
+	Probes      int64      `json:"probes"`
+	ProbesPerS  float64    `json:"probes_per_s"`
+	Interrupted bool       `json:"interrupted"`
 }
 
 func scanRecord(info Info) ScanRecord {
@@ -89,7 +89,7 @@ func scanRecord(info Info) ScanRecord {
 		Scanner:   "portscan",
 		Version:   info.Version,
 		Args:      args,
-		Start:     info.Start,
+		Start:     timePtr(info.Start),
 		ScanType:  info.ScanType,
 		Protocols: protos,
 		Ports:     info.PortsSpec,
@@ -141,8 +141,8 @@ func hostRecord(h scanner.Host, latency time.Duration) HostRecord {
 
 func summaryRecord(s scanner.Stats) SummaryRecord {
 	return SummaryRecord{
-		Start:       s.Start,
-		End:         s.End,
+		Start:       timePtr(s.Start),
+		End:         timePtr(s.End),
 		ElapsedS:    round(s.End.Sub(s.Start).Seconds(), 3),
 		Hosts:       s.HostsUp + s.HostsDown,
 		HostsUp:     s.HostsUp,

@@ -1,0 +1,55 @@
+package output_test
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/portscan/portscan/output"
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/services"
+)
+
+func ExampleNew() {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	w, err := output.New("text", os.Stdout, output.Options{Lang: "en"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	w.Begin(output.Info{Start: start, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 2, Version: "0.1.0"})
+
+	host := netip.MustParseAddr("127.0.0.1")
+	ssh := &services.Entry{Name: "ssh", Description: "安全外壳", DescriptionEn: "Secure Shell"}
+	w.Port(scanner.Result{Host: host, Port: ports.Port{Number: 22, Proto: ports.TCP}, State: scanner.Open,
+		Reason: scanner.ReasonSynAck, RTT: 150 * time.Microsecond, Service: ssh})
+	w.Port(scanner.Result{Host: host, Port: ports.Port{Number: 23, Proto: ports.TCP}, State: scanner.Closed,
+		Reason: scanner.ReasonConnRefused, RTT: 110 * time.Microsecond})
+	w.Host(scanner.Host{Addr: host, Up: true, Reason: scanner.ReasonSynAck})
+
+	w.End(scanner.Stats{Start: start, End: start.Add(time.Second / 4), HostsUp: 1, Probes: 2, Open: 1})
+	// Output:
+	// Starting portscan 0.1.0 at 2026-01-02 03:04 UTC: connect scan of 2 tcp ports
+	//
+	// portscan report for 127.0.0.1
+	// Host is up (0.00013s latency).
+	// Not shown: 1 closed port (conn-refused)
+	// PORT   STATE SERVICE DESCRIPTION
+	// 22/tcp open  ssh     Secure Shell
+	//
+	// portscan done: 1 host (1 up) scanned in 0.25 s; 1 open port; 2 probes (8/s)
+}
+
+func ExampleNew_jsonl() {
+	w, _ := output.New("jsonl", os.Stdout, output.Options{})
+	w.Begin(output.Info{Version: "0.1.0", ScanType: "udp", Protocols: []ports.Protocol{ports.UDP}, PortsSpec: "53", NumPorts: 1})
+	w.Port(scanner.Result{Host: netip.MustParseAddr("::1"), Port: ports.Port{Number: 53, Proto: ports.UDP},
+		State: scanner.OpenFiltered, Reason: scanner.ReasonNoResponse})
+	w.End(scanner.Stats{Interrupted: true})
+	// Output:
+	// {"type":"scan","scanner":"portscan","version":"0.1.0","args":[],"scan_type":"udp","protocols":["udp"],"ports":"53","num_ports":1}
+	// {"type":"port","host":"::1","port":53,"protocol":"udp","state":"open|filtered","reason":"no-response","service":"","description":"","description_en":"","service_source":"","rtt_ms":0,"source":"scan"}
+	// {"type":"summary","elapsed_s":0,"hosts":0,"hosts_up":0,"hosts_down":0,"open":0,"probes":0,"probes_per_s":0,"interrupted":true}
+}
