@@ -30,7 +30,7 @@
 //	scanner      string    always "portscan"
 //	version      string    portscan's version
 //	args         [string]  the command line
-//	start        time      when the run started
+//	start        time      when the run started; omitted if unknown
 //	scan_type    string    "connect", "udp" or "pcap"
 //	protocols    [string]  "tcp", "udp"
 //	ports        string    the port specification
@@ -72,7 +72,7 @@
 //
 // A "summary" line (SummaryRecord), last:
 //
-//	start, end      time     the run's bounds
+//	start, end      time     the run's bounds; omitted if unknown
 //	elapsed_s       number   seconds
 //	hosts           number   hosts_up + hosts_down
 //	hosts_up        number

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -508,6 +509,62 @@ func TestCommentSafe(t *testing.T) {
 			if got := commentSafe(tt.in); got != tt.want {
 				t.Errorf("commentSafe(%q) = %q, want %q", tt.in, got, tt.want)
 			}
+		})
+	}
+}
+
+func TestTextAllHidden(t *testing.T) {
+	sc := scenario{
+		opt:  Options{},
+		info: Info{Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 3},
+		events: []event{
+			res(local, "", 1, ports.TCP, scanner.Closed, scanner.ReasonConnRefused, 50, 1, nil),
+			res(local, "", 2, ports.TCP, scanner.Closed, scanner.ReasonConnRefused, 50, 1, nil),
+			res(local, "", 3, ports.TCP, scanner.Filtered, scanner.ReasonNoResponse, 0, 1, nil),
+			hostEv(scanner.Host{Addr: local, Up: true, Reason: scanner.ReasonConnRefused}),
+		},
+		stats: scanner.Stats{Start: t0, End: at(100), HostsUp: 1, Probes: 3},
+	}
+	got := string(render(t, "text", sc))
+	for _, want := range []string{
+		"All 3 scanned ports on 127.0.0.1 are not shown.\n",
+		"Not shown: 2 closed ports (conn-refused), 1 filtered port (no-response)\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("text output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "PORT") {
+		t.Errorf("table printed with no ports to list:\n%s", got)
+	}
+}
+
+// TestConcurrent sends events for many hosts from many goroutines; run
+// with -race to check the locking.
+func TestConcurrent(t *testing.T) {
+	for _, format := range Formats() {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			w, _ := New(format, &buf, Options{})
+			w.Begin(Info{Start: t0, ScanType: "connect"})
+			var wg sync.WaitGroup
+			for i := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					a := netip.AddrFrom4([4]byte{127, 0, 1, byte(i)})
+					for p := range uint16(20) {
+						ev := res(a, "", p+1, ports.TCP, scanner.State(p%5), scanner.ReasonSynAck, 10, int(p), ssh)
+						w.Port(*ev.port)
+					}
+					w.Host(scanner.Host{Addr: a, Up: true})
+				}()
+			}
+			wg.Wait()
+			if err := w.End(scanner.Stats{Start: t0, End: at(1), HostsUp: 8}); err != nil {
+				t.Fatal(err)
+			}
+			checkWellFormed(t, format, buf.Bytes())
 		})
 	}
 }
