@@ -1,0 +1,466 @@
+package targets
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"iter"
+	"net/netip"
+	"slices"
+	"sort"
+)
+
+// maxRuns is the largest number of contiguous ranges an octet pattern is
+// split into for the sweep; bigger patterns are checked address by address.
+// Tests lower it to reach that path with small patterns.
+var maxRuns uint64 = 4096
+
+// unit is one step of the iteration order: a spec, or one resolved address
+// of a host name.
+type unit struct {
+	pat   *pattern // a large octet pattern, or nil
+	err   error    // a name that did not resolve, or nil
+	name  string   // the host name the addresses come from
+	named u128     // the address the name resolved to
+}
+
+// owned is a span and the unit that yields it.
+type owned struct {
+	span
+	seq int
+}
+
+// plan is what iteration needs, computed from the specs once names are
+// resolved: each unit's own addresses, with duplicates and exclusions
+// already cut out of the contiguous ranges.
+type plan struct {
+	units    []unit
+	segs     []owned    // what each unit yields, sorted by (seq, address)
+	own4     []owned    // before exclusion: the owner of each IPv4 address named
+	excl4    []span     // merged IPv4 exclusions
+	exclPats []*pattern // large excluded patterns
+	pats     []int      // seqs of units with a large pattern
+	warnings []error    // excluded names that did not resolve
+}
+
+func (s *Set) plan(ctx context.Context) (*plan, error) {
+	if err := s.resolveAll(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cached != nil {
+		return s.cached, nil
+	}
+
+	p := &plan{units: make([]unit, 0, len(s.specs))}
+	in := make([]owned, 0, len(s.specs))
+	for _, sp := range s.specs {
+		switch sp.kind {
+		case kindRange:
+			in = append(in, owned{span{sp.space, sp.first, sp.last}, len(p.units)})
+			p.units = append(p.units, unit{})
+		case kindPattern:
+			seq := len(p.units)
+			if sp.pat.runs() <= maxRuns {
+				p.units = append(p.units, unit{})
+				sp.pat.spans(func(a, b uint32) {
+					in = append(in, owned{span{space{}, u128{0, uint64(a)}, u128{0, uint64(b)}}, seq})
+				})
+			} else {
+				p.units = append(p.units, unit{pat: sp.pat})
+				p.pats = append(p.pats, seq)
+			}
+		case kindName:
+			r := s.resolved[sp.name]
+			if r.err != nil {
+				p.units = append(p.units, unit{err: r.err, name: sp.name})
+				continue
+			}
+			addrs := r.addrs
+			if !s.opts.AllAddresses {
+				addrs = addrs[:1]
+			}
+			for _, a := range addrs {
+				sn, err := nameSpan(sp, a)
+				if err != nil {
+					p.units = append(p.units, unit{err: err, name: sp.name})
+					continue
+				}
+				in = append(in, owned{sn, len(p.units)})
+				p.units = append(p.units, unit{name: sp.name, named: fromAddr(a)})
+			}
+		}
+	}
+
+	var ex []span
+	for _, sp := range s.excluded {
+		switch sp.kind {
+		case kindRange:
+			ex = append(ex, span{sp.space, sp.first, sp.last})
+		case kindPattern:
+			if sp.pat.runs() <= maxRuns {
+				sp.pat.spans(func(a, b uint32) {
+					ex = append(ex, span{space{}, u128{0, uint64(a)}, u128{0, uint64(b)}})
+				})
+			} else {
+				p.exclPats = append(p.exclPats, sp.pat)
+			}
+		case kindName:
+			r := s.resolved[sp.name]
+			if r.err != nil {
+				p.warnings = append(p.warnings, fmt.Errorf("exclusion: %w", r.err))
+				continue
+			}
+			for _, a := range r.addrs {
+				sn, err := nameSpan(sp, a)
+				if err != nil {
+					p.warnings = append(p.warnings, fmt.Errorf("exclusion: %w", err))
+					continue
+				}
+				ex = append(ex, sn)
+			}
+		}
+	}
+	excl := merge(ex)
+	all := sweep(in)
+	p.own4 = all[:countV4(len(all), func(i int) span { return all[i].span })]
+	p.excl4 = excl[:countV4(len(excl), func(i int) span { return excl[i] })]
+	p.segs = subtract(all, excl)
+	slices.SortStableFunc(p.segs, func(a, b owned) int { return cmp.Compare(a.seq, b.seq) })
+	s.cached = p
+	return p, nil
+}
+
+// nameSpan returns the addresses a resolved host name stands for: the
+// address itself, or the prefix written after the name.
+func nameSpan(sp Spec, a netip.Addr) (span, error) {
+	x := fromAddr(a)
+	s := space{v6: a.Is6(), zone: a.Zone()}
+	if sp.bits < 0 {
+		return span{s, x, x}, nil
+	}
+	if !s.v6 && sp.bits > 32 {
+		return span{}, fmt.Errorf("%w %q: prefix length %d out of range 0-32 for IPv4 address %s", ErrSpec, sp.text, sp.bits, a)
+	}
+	first, last := prefixRange(x, s.v6, sp.bits)
+	return span{s, first, last}, nil
+}
+
+// countV4 returns how many of the leading spans, sorted by space, are IPv4.
+func countV4(n int, at func(int) span) int {
+	return sort.Search(n, func(i int) bool { return at(i).v6 })
+}
+
+// sweep cuts the spans of in into disjoint segments, each given to the
+// lowest seq among the spans covering it, sorted by address. Adjacent
+// segments with the same owner are joined.
+func sweep(in []owned) []owned {
+	slices.SortFunc(in, func(a, b owned) int { return a.span.cmp(b.span) })
+	var out []owned
+	var h seqHeap
+	for start := 0; start < len(in); {
+		sp := in[start].space
+		end := start
+		for end < len(in) && in[end].space == sp {
+			end++
+		}
+		group := in[start:end]
+		start = end
+
+		top := maxOf(sp.v6)
+		bounds := make([]u128, 0, 2*len(group))
+		for _, o := range group {
+			bounds = append(bounds, o.first)
+			if o.last != top {
+				bounds = append(bounds, o.last.add1())
+			}
+		}
+		slices.SortFunc(bounds, u128.cmp)
+		bounds = slices.Compact(bounds)
+
+		h = h[:0]
+		j := 0
+		for k, b := range bounds {
+			for j < len(group) && group[j].first.cmp(b) <= 0 {
+				h.push(group[j])
+				j++
+			}
+			for len(h) > 0 && h[0].last.cmp(b) < 0 {
+				h.pop()
+			}
+			if len(h) == 0 {
+				continue
+			}
+			last := top
+			if k+1 < len(bounds) {
+				last = bounds[k+1].sub1()
+			}
+			owner := h[0].seq
+			if n := len(out); n > 0 && out[n-1].seq == owner && out[n-1].space == sp && out[n-1].last.add1() == b {
+				out[n-1].last = last
+			} else {
+				out = append(out, owned{span{sp, b, last}, owner})
+			}
+		}
+	}
+	return out
+}
+
+// seqHeap is a binary min-heap of spans by seq.
+type seqHeap []owned
+
+func (h *seqHeap) push(o owned) {
+	*h = append(*h, o)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if s[p].seq <= s[i].seq {
+			break
+		}
+		s[p], s[i] = s[i], s[p]
+		i = p
+	}
+}
+
+func (h *seqHeap) pop() {
+	s := *h
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && s[l].seq < s[m].seq {
+			m = l
+		}
+		if l+1 < n && s[l+1].seq < s[m].seq {
+			m = l + 1
+		}
+		if m == i {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+}
+
+// merge returns the union of spans as disjoint spans sorted by address,
+// joining those that touch.
+func merge(spans []span) []span {
+	slices.SortFunc(spans, span.cmp)
+	var out []span
+	for _, s := range spans {
+		if n := len(out); n > 0 {
+			prev := &out[n-1]
+			if prev.space == s.space && (prev.last == maxOf(s.v6) || prev.last.add1().cmp(s.first) >= 0) {
+				if s.last.cmp(prev.last) > 0 {
+					prev.last = s.last
+				}
+				continue
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// subtract cuts the merged spans excl out of segs.
+func subtract(segs []owned, excl []span) []owned {
+	out := make([]owned, 0, len(segs))
+	for _, s := range segs {
+		i := sort.Search(len(excl), func(i int) bool {
+			c := excl[i].space.cmp(s.space)
+			return c > 0 || c == 0 && excl[i].last.cmp(s.first) >= 0
+		})
+		cur, done := s.first, false
+		for ; i < len(excl) && excl[i].space == s.space && excl[i].first.cmp(s.last) <= 0; i++ {
+			e := excl[i]
+			if e.first.cmp(cur) > 0 {
+				out = append(out, owned{span{s.space, cur, e.first.sub1()}, s.seq})
+			}
+			if e.last.cmp(s.last) >= 0 {
+				done = true
+				break
+			}
+			cur = e.last.add1()
+		}
+		if !done {
+			out = append(out, owned{span{s.space, cur, s.last}, s.seq})
+		}
+	}
+	return out
+}
+
+// find returns the index of the span holding a among n sorted, disjoint
+// spans of one space, or -1.
+func find(n int, at func(int) span, a u128) int {
+	i := sort.Search(n, func(i int) bool { return at(i).last.cmp(a) >= 0 })
+	if i < n && at(i).first.cmp(a) <= 0 {
+		return i
+	}
+	return -1
+}
+
+// patternSkips reports whether an IPv4 address of unit seq was named
+// before by a large pattern, or is excluded by one.
+func (p *plan) patternSkips(a uint32, seq int) bool {
+	for _, q := range p.exclPats {
+		if q.contains(a) {
+			return true
+		}
+	}
+	for _, k := range p.pats {
+		if k >= seq {
+			break
+		}
+		if p.units[k].pat.contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// needsCheck reports whether IPv4 addresses of unit seq must go through
+// patternSkips.
+func (p *plan) needsCheck(seq int) bool {
+	return len(p.exclPats) > 0 || len(p.pats) > 0 && p.pats[0] < seq
+}
+
+// ctxEvery is how many addresses pass between two looks at the context.
+const ctxEvery = 4096
+
+// All yields the targets of the set in the order their specs were added,
+// each address once, skipping exclusions. Host names are resolved first,
+// all at once and only once per Set. A name that does not resolve yields a
+// Target with only Name set and an error wrapping ErrResolve; iteration
+// goes on after it. When ctx is done, All yields ctx.Err() and stops.
+func (s *Set) All(ctx context.Context) iter.Seq2[Target, error] {
+	return func(yield func(Target, error) bool) {
+		p, err := s.plan(ctx)
+		if err != nil {
+			yield(Target{}, err)
+			return
+		}
+		for _, w := range p.warnings {
+			if !yield(Target{}, w) {
+				return
+			}
+		}
+		own4 := func(i int) span { return p.own4[i].span }
+		excl4 := func(i int) span { return p.excl4[i] }
+		n := 0
+		// step counts an address, yielded or skipped, and looks at ctx
+		// now and then; it returns false when iteration must stop.
+		step := func() bool {
+			n++
+			if n%ctxEvery == 0 && ctx.Err() != nil {
+				yield(Target{}, ctx.Err())
+				return false
+			}
+			return true
+		}
+		j := 0
+		for seq, u := range p.units {
+			switch {
+			case u.err != nil:
+				if !yield(Target{Name: u.name}, u.err) {
+					return
+				}
+			case u.pat != nil:
+				ok := u.pat.all(func(a uint32) bool {
+					if !step() {
+						return false
+					}
+					x := u128{0, uint64(a)}
+					if find(len(p.excl4), excl4, x) >= 0 || p.patternSkips(a, seq) {
+						return true
+					}
+					if i := find(len(p.own4), own4, x); i >= 0 && p.own4[i].seq < seq {
+						return true
+					}
+					return yield(Target{Addr: x.addr(false, "")}, nil)
+				})
+				if !ok {
+					return
+				}
+			}
+			check := p.needsCheck(seq)
+			for ; j < len(p.segs) && p.segs[j].seq == seq; j++ {
+				sg := p.segs[j]
+				for x := sg.first; ; x = x.add1() {
+					if !step() {
+						return
+					}
+					if !(check && !sg.v6 && p.patternSkips(uint32(x.lo), seq)) {
+						t := Target{Addr: x.addr(sg.v6, sg.zone)}
+						if u.name != "" && x == u.named {
+							t.Name = u.name
+						}
+						if !yield(t, nil) {
+							return
+						}
+					}
+					if x == sg.last {
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+// Count returns how many addresses All yields, saturated at
+// math.MaxUint64 (an IPv6 /64 alone has 2^64), for progress reports. It
+// resolves host names, once per Set, so a later All does not look them up
+// again. The count is exact except when large octet patterns (see the
+// package comment) overlap one another, where it may be slightly off. The
+// error is ctx's, if it ends before names are resolved.
+func (s *Set) Count(ctx context.Context) (uint64, error) {
+	p, err := s.plan(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, sg := range p.segs {
+		c := size(sg.first, sg.last)
+		if !sg.v6 && p.needsCheck(sg.seq) {
+			a, b := uint32(sg.first.lo), uint32(sg.last.lo)
+			for _, q := range p.exclPats {
+				c -= min(c, q.countIn(a, b))
+			}
+			for _, k := range p.pats {
+				if k < sg.seq {
+					c -= min(c, p.units[k].pat.countIn(a, b))
+				}
+			}
+		}
+		n = satAdd(n, c)
+	}
+	for _, k := range p.pats {
+		pat := p.units[k].pat
+		c := pat.size()
+		var gone []span
+		gone = append(gone, p.excl4...)
+		for _, o := range p.own4 {
+			if o.seq < k {
+				gone = append(gone, o.span)
+			}
+		}
+		for _, g := range merge(gone) {
+			c -= min(c, pat.countIn(uint32(g.first.lo), uint32(g.last.lo)))
+		}
+		for _, q := range p.exclPats {
+			both := pat.and(q)
+			c -= min(c, both.size())
+		}
+		for _, k2 := range p.pats {
+			if k2 < k {
+				both := pat.and(p.units[k2].pat)
+				c -= min(c, both.size())
+			}
+		}
+		n = satAdd(n, c)
+	}
+	return n, nil
+}

@@ -1,0 +1,383 @@
+// Package targets reads scan targets written the way nmap takes them
+// (addresses, prefixes, ranges, octet patterns such as 10.0.0-3.1-254, and
+// host names), from the command line or from -iL lists, and iterates the
+// addresses they name without ever expanding them: a /8 starts at once and
+// memory grows with the number of specs, not of addresses.
+//
+// Duplicates are dropped exactly: an address named by several specs is
+// yielded once, by the first spec that names it. This is done by a sweep
+// over the specs' bounds before iteration starts (O(n log n) time and O(n)
+// memory in the number of specs), never by remembering addresses.
+// Exclusions are subtracted the same way, so excluding a /9 from a /8 costs
+// nothing per address. Only large non-contiguous octet patterns (more than
+// a few thousand ranges, such as 10.*.*.1) are checked address by address.
+package targets
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+)
+
+// ErrSpec is returned, wrapped with the token and the reason, for a target
+// that cannot be read.
+var ErrSpec = errors.New("invalid target")
+
+// ErrResolve is wrapped by the errors All yields for host names that do not
+// resolve. Such an error concerns one name only: iteration goes on.
+var ErrResolve = errors.New("cannot resolve")
+
+// Target is one address to scan.
+type Target struct {
+	Addr netip.Addr
+	// Name is the host name the user wrote, when Addr is the address it
+	// resolved to; it is empty for literals and for the other addresses of
+	// a name's prefix ("scanme.example/28").
+	Name string
+}
+
+// String returns "name (addr)" as nmap prints it, or the bare address.
+func (t Target) String() string {
+	if t.Name == "" {
+		return t.Addr.String()
+	}
+	return t.Name + " (" + t.Addr.String() + ")"
+}
+
+// Family chooses which addresses of a host name are scanned.
+type Family uint8
+
+// The address families a host name may resolve to.
+const (
+	AnyFamily Family = 0 // whatever the resolver returns first
+	IPv4      Family = 4 // nmap's default
+	IPv6      Family = 6 // nmap -6
+)
+
+// Options tune how a Set resolves names. The zero Options resolve with the
+// system resolver and keep the first address of any family.
+type Options struct {
+	// Family restricts host names to addresses of one family. With IPv6,
+	// IPv4 literals are rejected by Add, and the other way round.
+	Family Family
+	// AllAddresses scans every address of the chosen family a name
+	// resolves to, instead of only the first one as nmap does.
+	AllAddresses bool
+	// Resolve looks a host name up; nil means net.DefaultResolver.
+	// Tests inject their own to stay off the network.
+	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// Parallel is how many names are looked up at once; 0 means 8.
+	Parallel int
+}
+
+func (o *Options) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	if o.Resolve != nil {
+		return o.Resolve(ctx, host)
+	}
+	network := "ip"
+	switch o.Family {
+	case IPv4:
+		network = "ip4"
+	case IPv6:
+		network = "ip6"
+	}
+	return net.DefaultResolver.LookupNetIP(ctx, network, host)
+}
+
+func (o *Options) parallel() int {
+	if o.Parallel > 0 {
+		return o.Parallel
+	}
+	return 8
+}
+
+// Set is an ordered collection of target specs and exclusions. Build it
+// with Add, AddFile, Exclude and ExcludeFile, then iterate it with All.
+// The zero Set is empty and uses the zero Options. A Set must not be
+// changed while it is iterated.
+type Set struct {
+	opts     Options
+	specs    []Spec
+	excluded []Spec
+
+	mu       sync.Mutex
+	resolved map[string]resolution
+	cached   *plan // dropped by every change
+}
+
+type resolution struct {
+	addrs []netip.Addr // filtered by family, in resolver order
+	err   error
+}
+
+// NewSet returns an empty Set using opts.
+func NewSet(opts Options) *Set { return &Set{opts: opts} }
+
+// Add appends the targets in text: one or more specs (see ParseSpec)
+// separated by white space. Commas separate specs too when every piece
+// between them is a whole spec ("10.0.0.1,10.0.0.9", "a.example,b.example");
+// otherwise they belong to an octet list ("10.0.0.1,9").
+func (s *Set) Add(text string) error {
+	for tok, err := range specs(text) {
+		if err != nil {
+			return err
+		}
+		if err := s.addSpec(tok); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddFile appends the targets of a list such as nmap -iL reads: specs
+// separated by white space or commas, any number a line, with '#'
+// starting a comment. It reads r line by line and stops at the first
+// error, which starts with name, the line and the column.
+func (s *Set) AddFile(name string, r io.Reader) error {
+	for tok, err := range readList(name, r) {
+		if err != nil {
+			return err
+		}
+		if err := s.addSpec(tok.Spec); err != nil {
+			return fmt.Errorf("%s:%d:%d: %w", name, tok.line, tok.col, err)
+		}
+	}
+	return nil
+}
+
+func (s *Set) addSpec(sp Spec) error {
+	if sp.kind != kindName {
+		v6 := sp.space.v6
+		switch {
+		case s.opts.Family == IPv6 && !v6:
+			return fmt.Errorf("%w %q: IPv4 address in an IPv6 scan", ErrSpec, sp.text)
+		case s.opts.Family == IPv4 && v6:
+			return fmt.Errorf("%w %q: IPv6 address in an IPv4 scan", ErrSpec, sp.text)
+		}
+	}
+	s.specs = append(s.specs, sp)
+	s.cached = nil
+	return nil
+}
+
+// Exclude removes from the scan the targets in text, written as for Add;
+// nmap's --exclude. A host name excludes every address of the chosen
+// family it resolves to.
+func (s *Set) Exclude(text string) error {
+	for tok, err := range specs(text) {
+		if err != nil {
+			return err
+		}
+		s.excluded = append(s.excluded, tok)
+		s.cached = nil
+	}
+	return nil
+}
+
+// ExcludeFile excludes the targets of a list written as for AddFile;
+// nmap's --excludefile.
+func (s *Set) ExcludeFile(name string, r io.Reader) error {
+	for tok, err := range readList(name, r) {
+		if err != nil {
+			return err
+		}
+		s.excluded = append(s.excluded, tok.Spec)
+		s.cached = nil
+	}
+	return nil
+}
+
+// specs yields the specs of one line of text.
+func specs(text string) iter.Seq2[Spec, error] {
+	return func(yield func(Spec, error) bool) {
+		for tok := range tokens(text) {
+			sp, err := ParseSpec(tok.text)
+			if !yield(sp, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// token is a piece of a line and its 1-based byte column.
+type token struct {
+	text string
+	col  int
+}
+
+// tokens splits a line at white space, and at commas when every piece
+// between them looks like a whole spec.
+func tokens(line string) iter.Seq[token] {
+	return func(yield func(token) bool) {
+		i := 0
+		for i < len(line) {
+			if isSpace(rune(line[i])) {
+				i++
+				continue
+			}
+			j := i
+			for j < len(line) && !isSpace(rune(line[j])) {
+				j++
+			}
+			field := line[i:j]
+			if !strings.Contains(field, ",") || !listOfSpecs(field) {
+				if !yield(token{field, i + 1}) {
+					return
+				}
+			} else {
+				off := i
+				for piece := range strings.SplitSeq(field, ",") {
+					if piece != "" && !yield(token{piece, off + 1}) {
+						return
+					}
+					off += len(piece) + 1
+				}
+			}
+			i = j
+		}
+	}
+}
+
+// listOfSpecs reports whether every comma-separated piece of field looks
+// like a spec of its own: it has a letter, a colon or three dots. Pieces
+// of an octet list ("10.0.0.1,9" or "10.0,2.0.1") do not.
+func listOfSpecs(field string) bool {
+	for piece := range strings.SplitSeq(field, ",") {
+		if piece == "" {
+			continue
+		}
+		if strings.Count(piece, ".") < 3 && !strings.ContainsFunc(piece, func(r rune) bool {
+			return r == ':' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// listSpec is a spec read from a list, with its position.
+type listSpec struct {
+	Spec
+	line, col int
+}
+
+// maxLine bounds the length of a line in a target list.
+const maxLine = 1 << 20
+
+// readList streams the specs of a target list. A spec that does not parse
+// yields an error that starts with "name:line:col:" and reading goes on; a
+// read error ends the sequence.
+func readList(name string, r io.Reader) iter.Seq2[listSpec, error] {
+	return func(yield func(listSpec, error) bool) {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 0, 64*1024), maxLine)
+		line := 0
+		for sc.Scan() {
+			line++
+			text := sc.Text()
+			if i := strings.IndexByte(text, '#'); i >= 0 {
+				text = text[:i]
+			}
+			for tok := range tokens(text) {
+				sp, err := ParseSpec(tok.text)
+				if err != nil {
+					err = fmt.Errorf("%s:%d:%d: %w", name, line, tok.col, err)
+				}
+				if !yield(listSpec{sp, line, tok.col}, err) {
+					return
+				}
+			}
+		}
+		if err := sc.Err(); err != nil {
+			if errors.Is(err, bufio.ErrTooLong) {
+				err = fmt.Errorf("%s:%d: %w: line longer than %d bytes", name, line+1, ErrSpec, maxLine)
+			} else {
+				err = fmt.Errorf("%s: %w", name, err)
+			}
+			yield(listSpec{}, err)
+		}
+	}
+}
+
+// resolveAll looks up, in parallel, every host name of the set not looked
+// up yet. Results are kept, failures included, unless ctx ends first.
+func (s *Set) resolveAll(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.resolved == nil {
+		s.resolved = make(map[string]resolution)
+	}
+	var todo []string
+	seen := make(map[string]bool)
+	for _, list := range [][]Spec{s.specs, s.excluded} {
+		for _, sp := range list {
+			if _, done := s.resolved[sp.name]; sp.kind == kindName && !done && !seen[sp.name] {
+				seen[sp.name] = true
+				todo = append(todo, sp.name)
+			}
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	results := make([]resolution, len(todo))
+	sem := make(chan struct{}, s.opts.parallel())
+	var wg sync.WaitGroup
+	for i, name := range todo {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			results[i] = s.lookup(ctx, name)
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, name := range todo {
+		s.resolved[name] = results[i]
+	}
+	return nil
+}
+
+// lookup resolves one name and keeps the addresses of the chosen family.
+func (s *Set) lookup(ctx context.Context, name string) resolution {
+	addrs, err := s.opts.resolve(ctx, name)
+	if err != nil {
+		return resolution{err: fmt.Errorf("%w %q: %w", ErrResolve, name, err)}
+	}
+	var keep []netip.Addr
+	for _, a := range addrs {
+		a = a.Unmap()
+		switch {
+		case !a.IsValid():
+		case s.opts.Family == IPv4 && !a.Is4(), s.opts.Family == IPv6 && !a.Is6():
+		default:
+			keep = append(keep, a)
+		}
+	}
+	if len(keep) == 0 {
+		what := "no address"
+		switch s.opts.Family {
+		case IPv4:
+			what = "no IPv4 address"
+		case IPv6:
+			what = "no IPv6 address"
+		}
+		return resolution{err: fmt.Errorf("%w %q: %s", ErrResolve, name, what)}
+	}
+	return resolution{addrs: keep}
+}
