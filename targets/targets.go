@@ -282,6 +282,9 @@ func readList(name string, r io.Reader) iter.Seq2[listSpec, error] {
 		for sc.Scan() {
 			line++
 			text := sc.Text()
+			if line == 1 {
+				text = strings.TrimPrefix(text, "\uFEFF") // a byte order mark from Windows editors
+			}
 			if i := strings.IndexByte(text, '#'); i >= 0 {
 				text = text[:i]
 			}
