@@ -146,10 +146,6 @@ func (s span) cmp(t span) int {
 	return s.first.cmp(t.first)
 }
 
-func (s span) contains(sp space, a u128) bool {
-	return s.space == sp && s.first.cmp(a) <= 0 && a.cmp(s.last) <= 0
-}
-
 // pattern is an nmap octet pattern such as 10.0.0-3.1-254: a bitmap of the
 // allowed values of each of the four octets.
 type pattern [4][4]uint64

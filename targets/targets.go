@@ -139,7 +139,8 @@ func (s *Set) Add(text string) error {
 // AddFile appends the targets of a list such as nmap -iL reads: specs
 // separated by white space or commas, any number a line, with '#'
 // starting a comment. It reads r line by line and stops at the first
-// error, which starts with name, the line and the column.
+// error, which starts with name, the line and the column. name serves only
+// in errors: for "-iL -" the caller passes "-" (or "stdin") and os.Stdin.
 func (s *Set) AddFile(name string, r io.Reader) error {
 	for tok, err := range readList(name, r) {
 		if err != nil {

@@ -494,7 +494,7 @@ func contains(sp Spec, a netip.Addr) bool {
 	x := fromAddr(a)
 	switch sp.kind {
 	case kindRange:
-		return span{sp.space, sp.first, sp.last}.contains(space{}, x)
+		return !sp.space.v6 && sp.first.cmp(x) <= 0 && x.cmp(sp.last) <= 0
 	case kindPattern:
 		return sp.pat.contains(uint32(x.lo))
 	}
