@@ -1,0 +1,25 @@
+package scanner
+
+import (
+	"context"
+	"testing"
+)
+
+// BenchmarkLoopbackAllPorts scans all 65535 TCP ports of 127.0.0.1 once per
+// iteration; bench/tcp.sh runs the same scan in a lab namespace beside nmap.
+func BenchmarkLoopbackAllPorts(b *testing.B) {
+	open := listen(b, "127.0.0.1:0")
+	cfg := Config{Ports: portSet(b, "1-65535")}
+	for b.Loop() {
+		found := 0
+		st, err := Run(context.Background(), cfg, addrs("127.0.0.1"), Handler{Port: func(r Result) {
+			if r.State == Open && r.Port.Number == open {
+				found++
+			}
+		}})
+		if err != nil || found != 1 {
+			b.Fatalf("err %v, found the listener %d times", err, found)
+		}
+		b.ReportMetric(st.ProbesPerSecond(), "probes/s")
+	}
+}

@@ -1,0 +1,135 @@
+package scanner
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/services"
+)
+
+// Defaults for the zero Config, chosen as nmap's -T4 timing template does
+// for a fast, reliable network.
+const (
+	DefaultInitialRTTTimeout = time.Second
+	DefaultMinRTTTimeout     = 100 * time.Millisecond
+	DefaultMaxRTTTimeout     = 1250 * time.Millisecond
+	DefaultRetries           = 1
+	DefaultMaxConcurrency    = 8192
+)
+
+// DefaultDiscoveryPorts are the TCP ports a host is tried on before its
+// ports are scanned, as nmap's unprivileged host discovery does; a host
+// that answers on any of them (open or closed) is up.
+var DefaultDiscoveryPorts = []uint16{80, 443}
+
+// Config says what to probe and how. The zero Config scans nothing; set
+// Ports. Every other zero field means its default.
+type Config struct {
+	// Ports to probe on each host. TCP ports get a connect probe.
+	Ports *ports.Set
+
+	// Concurrency is the most probes in flight at once. Zero means as many
+	// as the open-file limit allows, up to DefaultMaxConcurrency.
+	Concurrency int
+	// Rate caps probes sent per second; zero means no cap.
+	Rate float64
+	// Retries is how often a port that did not answer is probed again.
+	// Zero means DefaultRetries; a negative value means never.
+	Retries int
+
+	// InitialRTTTimeout is how long a probe waits before the host's round
+	// trip time is known; MinRTTTimeout and MaxRTTTimeout bound the
+	// timeout derived from the measured round trip times.
+	InitialRTTTimeout time.Duration
+	MinRTTTimeout     time.Duration
+	MaxRTTTimeout     time.Duration
+
+	// SkipDiscovery scans every port of every host without first checking
+	// that the host answers (nmap -Pn).
+	SkipDiscovery bool
+	// DiscoveryPorts replaces DefaultDiscoveryPorts.
+	DiscoveryPorts []uint16
+
+	// HostGroup is the most hosts scanned at once; the next host starts
+	// when one finishes. Zero means enough to keep Concurrency busy.
+	HostGroup int
+
+	// Seed makes the probe order repeatable; zero picks one at random.
+	Seed uint64
+
+	// Label names the service of a port for Result.Service; nil leaves it
+	// empty.
+	Label func(ports.Port) *services.Entry
+
+	// Dial, when set, makes connections instead of the built-in raw
+	// socket prober, one goroutine each; tests use it to run without a
+	// network, and it is the prober on systems other than Linux.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) retries() int {
+	switch {
+	case c.Retries < 0:
+		return 0
+	case c.Retries == 0:
+		return DefaultRetries
+	}
+	return c.Retries
+}
+
+func (c *Config) initialRTTTimeout() time.Duration {
+	if c.InitialRTTTimeout > 0 {
+		return c.InitialRTTTimeout
+	}
+	return min(max(DefaultInitialRTTTimeout, c.minRTTTimeout()), c.maxRTTTimeout())
+}
+
+func (c *Config) minRTTTimeout() time.Duration {
+	if c.MinRTTTimeout > 0 {
+		return c.MinRTTTimeout
+	}
+	return min(DefaultMinRTTTimeout, c.maxRTTTimeout())
+}
+
+func (c *Config) maxRTTTimeout() time.Duration {
+	if c.MaxRTTTimeout > 0 {
+		return c.MaxRTTTimeout
+	}
+	if c.MinRTTTimeout > DefaultMaxRTTTimeout {
+		return c.MinRTTTimeout
+	}
+	return DefaultMaxRTTTimeout
+}
+
+func (c *Config) concurrency() int {
+	if c.Concurrency > 0 {
+		return c.Concurrency
+	}
+	return min(fileLimit()-64, DefaultMaxConcurrency)
+}
+
+func (c *Config) discoveryPorts() []uint16 {
+	if c.DiscoveryPorts != nil {
+		return c.DiscoveryPorts
+	}
+	return DefaultDiscoveryPorts
+}
+
+func (c *Config) hostGroup() int {
+	if c.HostGroup > 0 {
+		return c.HostGroup
+	}
+	return max(64, c.concurrency()/2)
+}
+
+func (c *Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}

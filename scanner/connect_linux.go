@@ -1,0 +1,438 @@
+//go:build linux
+
+package scanner
+
+import (
+	"container/heap"
+	"errors"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// rawAvailable says the raw socket prober can be used here.
+const rawAvailable = true
+
+// connectProber runs TCP connect probes on non-blocking sockets, spread
+// over one worker per CPU. Each worker owns an epoll instance, so tens of
+// thousands of probes in flight cost no goroutines. Sockets ask for
+// extended errors (IP_RECVERR), so an ICMP unreachable that refuses a
+// connect is read with its type and code rather than guessed from errno.
+// A socket whose connect was refused is reset (connect to AF_UNSPEC) and
+// used again, which halves the system calls of a scan of closed ports.
+type connectProber struct {
+	workers []*worker
+	next    int
+	pending [][]*probe
+	results chan []outcome
+	n       int
+	wg      sync.WaitGroup
+}
+
+func newConnectProber(now func() time.Time) (*connectProber, error) {
+	c := &connectProber{results: make(chan []outcome, 4096)}
+	k := min(max(runtime.GOMAXPROCS(0), 1), 8)
+	for i := 0; i < k; i++ {
+		w, err := newWorker(now, c.results)
+		if err != nil {
+			c.close()
+			return nil, err
+		}
+		c.workers = append(c.workers, w)
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			w.run()
+		}()
+	}
+	c.pending = make([][]*probe, k)
+	return c, nil
+}
+
+func (c *connectProber) inflight() int { return c.n }
+
+func (c *connectProber) start(p *probe) {
+	c.n++
+	c.pending[c.next] = append(c.pending[c.next], p)
+	c.next = (c.next + 1) % len(c.workers)
+}
+
+// flush hands the batched probes to the workers that can take them now.
+func (c *connectProber) flush() {
+	for i, batch := range c.pending {
+		if len(batch) == 0 {
+			continue
+		}
+		select {
+		case c.workers[i].jobs <- batch:
+			c.pending[i] = nil
+			c.workers[i].wake()
+		default: // the worker is busy; it will drain its queue soon
+		}
+	}
+}
+
+func (c *connectProber) wait(d time.Duration) []outcome {
+	c.flush()
+	var out []outcome
+	if c.n > 0 {
+		t := time.NewTimer(d)
+		select {
+		case out = <-c.results:
+		case <-t.C:
+		}
+		t.Stop()
+	} else if d > 0 {
+		time.Sleep(min(d, 10*time.Millisecond))
+	}
+	for more := true; more; {
+		select {
+		case o := <-c.results:
+			out = append(out, o...)
+		default:
+			more = false
+		}
+	}
+	c.n -= len(out)
+	return out
+}
+
+func (c *connectProber) close() {
+	for _, w := range c.workers {
+		close(w.jobs)
+		w.wake()
+	}
+	c.wg.Wait()
+	for _, w := range c.workers {
+		unix.Close(w.epfd)
+		unix.Close(w.evfd)
+	}
+}
+
+// worker owns the sockets of its share of the probes.
+type worker struct {
+	epfd, evfd int
+	jobs       chan []*probe
+	results    chan<- []outcome
+	byFd       map[int]*probe
+	timeouts   deadlineHeap
+	ready      []outcome
+	events     []unix.EpollEvent
+	now        func() time.Time
+	pool4      []int // reset IPv4 sockets ready for another connect
+	pool6      []int
+	errbuf     []byte
+	oob        []byte
+	closed     bool
+}
+
+const poolSize = 64
+
+func newWorker(now func() time.Time, results chan<- []outcome) (*worker, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return nil, err
+	}
+	return &worker{
+		epfd:    epfd,
+		evfd:    evfd,
+		jobs:    make(chan []*probe, 64),
+		results: results,
+		byFd:    make(map[int]*probe),
+		events:  make([]unix.EpollEvent, 512),
+		now:     now,
+		errbuf:  make([]byte, 256),
+		oob:     make([]byte, 512),
+	}, nil
+}
+
+var one = [8]byte{1, 0, 0, 0, 0, 0, 0, 0}
+
+// wake interrupts the worker's epoll wait.
+func (w *worker) wake() { unix.Write(w.evfd, one[:]) }
+
+func (w *worker) run() {
+	for {
+		// Take every batch waiting.
+		for more := true; more && !w.closed; {
+			select {
+			case batch, ok := <-w.jobs:
+				if !ok {
+					w.closed = true
+					break
+				}
+				for _, p := range batch {
+					w.start(p)
+				}
+			default:
+				more = false
+			}
+		}
+		if w.closed {
+			w.shutdown()
+			return
+		}
+		if len(w.ready) > 0 {
+			w.results <- w.ready
+			w.ready = nil
+		}
+		timeout := -1
+		if next := w.timeouts.next(); !next.IsZero() {
+			d := next.Sub(w.now())
+			timeout = max(0, int((d+time.Millisecond-1)/time.Millisecond))
+		}
+		n, err := unix.EpollWait(w.epfd, w.events, timeout)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			n = 0
+		}
+		now := w.now()
+		for i := 0; i < n; i++ {
+			fd := int(w.events[i].Fd)
+			if fd == w.evfd {
+				var buf [8]byte
+				unix.Read(w.evfd, buf[:])
+				continue
+			}
+			if p, ok := w.byFd[fd]; ok {
+				w.settle(p, now)
+			}
+		}
+		for w.timeouts.Len() > 0 && !w.timeouts[0].deadline.After(now) {
+			p := w.timeouts[0]
+			w.forget(p)
+			unix.Close(p.fd)
+			w.finish(p, verdict{state: Filtered, reason: ReasonNoResponse}, now)
+		}
+	}
+}
+
+func (w *worker) shutdown() {
+	for fd := range w.byFd {
+		unix.Close(fd)
+	}
+	for _, fd := range append(w.pool4, w.pool6...) {
+		unix.Close(fd)
+	}
+	w.byFd, w.pool4, w.pool6 = nil, nil, nil
+}
+
+func (w *worker) finish(p *probe, v verdict, at time.Time) {
+	w.ready = append(w.ready, outcome{p: p, v: v, rtt: at.Sub(p.sent)})
+}
+
+// socket returns a socket for family, from the pool when it has one.
+func (w *worker) socket(v6 bool) (int, error) {
+	pool := &w.pool4
+	family, level, opt := unix.AF_INET, unix.IPPROTO_IP, unix.IP_RECVERR
+	if v6 {
+		pool = &w.pool6
+		family, level, opt = unix.AF_INET6, unix.IPPROTO_IPV6, unix.IPV6_RECVERR
+	}
+	if n := len(*pool); n > 0 {
+		fd := (*pool)[n-1]
+		*pool = (*pool)[:n-1]
+		return fd, nil
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	if err != nil {
+		return -1, err
+	}
+	// Failures here leave defaults that still work; the probe goes on.
+	unix.SetsockoptInt(fd, level, opt, 1)
+	// Close with a reset: no TIME_WAIT left behind for each open port.
+	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	return fd, nil
+}
+
+// recycle resets a socket whose connect failed and keeps it for the next
+// probe; a socket that cannot be reset is closed.
+func (w *worker) recycle(fd int, v6 bool) {
+	pool := &w.pool4
+	if v6 {
+		pool = &w.pool6
+	}
+	if len(*pool) >= poolSize || disconnect(fd) != nil {
+		unix.Close(fd)
+		return
+	}
+	*pool = append(*pool, fd)
+}
+
+// disconnect dissolves a socket's association (connect to AF_UNSPEC), so
+// that it can connect again.
+func disconnect(fd int) error {
+	var sa [unix.SizeofSockaddrInet6]byte // zero: family AF_UNSPEC
+	_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa[0])), uintptr(len(sa)))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func (w *worker) start(p *probe) {
+	addr := p.addr.Addr()
+	v6 := addr.Is6() && !addr.Is4In6()
+	fd, err := w.socket(v6)
+	if err != nil {
+		w.finish(p, classify(err), w.now())
+		return
+	}
+	var sa unix.Sockaddr
+	if v6 {
+		s6 := &unix.SockaddrInet6{Port: int(p.addr.Port()), Addr: addr.As16()}
+		if z := addr.Zone(); z != "" {
+			s6.ZoneId = zoneIndex(z)
+		}
+		sa = s6
+	} else {
+		sa = &unix.SockaddrInet4{Port: int(p.addr.Port()), Addr: addr.Unmap().As4()}
+	}
+	p.sent = w.now()
+	err = unix.Connect(fd, sa)
+	if errors.Is(err, unix.EINPROGRESS) {
+		// On loopback the answer is often already in: read it now and
+		// spare the epoll round.
+		soerr, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if gerr != nil || soerr == 0 {
+			w.watch(p, fd)
+			return
+		}
+		err = unix.Errno(soerr)
+	}
+	w.conclude(p, fd, v6, err, w.now())
+}
+
+// watch waits for p's connect on epoll.
+func (w *worker) watch(p *probe, fd int) {
+	ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLERR | unix.EPOLLHUP, Fd: int32(fd)}
+	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		unix.Close(fd)
+		w.finish(p, verdict{again: true}, w.now())
+		return
+	}
+	p.fd = fd
+	w.byFd[fd] = p
+	heap.Push(&w.timeouts, p)
+}
+
+// settle reads how the connect on p's socket ended.
+func (w *worker) settle(p *probe, now time.Time) {
+	fd := p.fd
+	w.forget(p)
+	unix.EpollCtl(w.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	var err error
+	soerr, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	switch {
+	case gerr != nil:
+		err = gerr
+	case soerr != 0:
+		err = unix.Errno(soerr)
+	}
+	a := p.addr.Addr()
+	w.conclude(p, fd, a.Is6() && !a.Is4In6(), err, now)
+}
+
+// conclude turns the result of a connect into p's outcome and disposes of
+// the socket.
+func (w *worker) conclude(p *probe, fd int, v6 bool, err error, now time.Time) {
+	v := classify(err)
+	switch {
+	case err == nil:
+		unix.Close(fd) // connected: the linger setting resets it
+	case v.state == Closed:
+		w.recycle(fd, v6)
+	default:
+		if v.state == Filtered {
+			if icmp, ok := w.readErrQueue(fd); ok {
+				v = icmp
+			}
+		}
+		unix.Close(fd)
+	}
+	w.finish(p, v, now)
+}
+
+func (w *worker) forget(p *probe) {
+	delete(w.byFd, p.fd)
+	if p.heapIdx >= 0 {
+		heap.Remove(&w.timeouts, p.heapIdx)
+	}
+}
+
+// readErrQueue reads an ICMP error queued on fd by IP_RECVERR.
+func (w *worker) readErrQueue(fd int) (verdict, bool) {
+	_, oobn, _, _, err := unix.Recvmsg(fd, w.errbuf, w.oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
+	if err != nil {
+		return verdict{}, false
+	}
+	return parseErrQueue(w.oob[:oobn], false)
+}
+
+// parseErrQueue finds the ICMP type and code in the control messages of
+// an error-queue read. udp says how to read a port unreachable.
+func parseErrQueue(oob []byte, udp bool) (verdict, bool) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return verdict{}, false
+	}
+	for _, m := range msgs {
+		isErr := (m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_RECVERR) ||
+			(m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_RECVERR)
+		if !isErr || len(m.Data) < int(unsafe.Sizeof(unix.SockExtendedErr{})) {
+			continue
+		}
+		// struct sock_extended_err: errno u32, origin u8, type u8, code u8, ...
+		origin, typ, code := m.Data[4], m.Data[5], m.Data[6]
+		switch origin {
+		case unix.SO_EE_ORIGIN_ICMP:
+			return classifyICMP(false, typ, code, udp), true
+		case unix.SO_EE_ORIGIN_ICMP6:
+			return classifyICMP(true, typ, code, udp), true
+		}
+	}
+	return verdict{}, false
+}
+
+// deadlineHeap orders probes in flight by deadline.
+type deadlineHeap []*probe
+
+func (h deadlineHeap) Len() int           { return len(h) }
+func (h deadlineHeap) Less(i, j int) bool { return h[i].deadline.Before(h[j].deadline) }
+func (h deadlineHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIdx = i
+	h[j].heapIdx = j
+}
+func (h *deadlineHeap) Push(x any) {
+	p := x.(*probe)
+	p.heapIdx = len(*h)
+	*h = append(*h, p)
+}
+func (h *deadlineHeap) Pop() any {
+	old := *h
+	p := old[len(old)-1]
+	old[len(old)-1] = nil
+	p.heapIdx = -1
+	*h = old[:len(old)-1]
+	return p
+}
+func (h deadlineHeap) next() time.Time {
+	if len(h) == 0 {
+		return time.Time{}
+	}
+	return h[0].deadline
+}

@@ -1,0 +1,123 @@
+package scanner
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/portscan/portscan/ports"
+)
+
+// probe is one packet exchange in flight: a connect to one port.
+type probe struct {
+	host     *hostState
+	port     ports.Port
+	addr     netip.AddrPort
+	sent     time.Time
+	deadline time.Time
+	try      int  // 0 for the first send
+	discover bool // sent to find out whether the host is up
+
+	// Prober bookkeeping.
+	fd      int
+	heapIdx int
+	done    bool
+}
+
+// outcome is a finished probe.
+type outcome struct {
+	p   *probe
+	v   verdict
+	rtt time.Duration
+}
+
+// prober sends probes and reports how they ended. It is driven by one
+// goroutine, the engine loop: start and wait are never called at once.
+type prober interface {
+	// start sends p. Its outcome, even an immediate one, comes from a
+	// later wait.
+	start(p *probe)
+	// wait returns finished probes, waiting up to d for the first one.
+	wait(d time.Duration) []outcome
+	// inflight is the number of probes started and not yet returned.
+	inflight() int
+	// close abandons every probe in flight.
+	close()
+}
+
+// dialProber runs each probe as a goroutine calling Dial. It serves tests
+// that inject Dial, and systems without the raw socket prober.
+type dialProber struct {
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	ctx     context.Context
+	cancel  context.CancelFunc
+	results chan outcome
+	n       int
+	now     func() time.Time
+}
+
+func newDialProber(ctx context.Context, dial func(ctx context.Context, network, addr string) (net.Conn, error), now func() time.Time) *dialProber {
+	ctx, cancel := context.WithCancel(ctx)
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	return &dialProber{dial: dial, ctx: ctx, cancel: cancel, results: make(chan outcome, 256), now: now}
+}
+
+func (d *dialProber) start(p *probe) {
+	d.n++
+	go func() {
+		ctx, cancel := context.WithDeadline(d.ctx, p.deadline)
+		defer cancel()
+		conn, err := d.dial(ctx, "tcp", p.addr.String())
+		if conn != nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				tc.SetLinger(0)
+			}
+			conn.Close()
+		}
+		v := classify(err)
+		if err != nil && d.ctx.Err() != nil {
+			v = verdict{again: true} // abandoned, not answered
+		}
+		d.results <- outcome{p: p, v: v, rtt: d.now().Sub(p.sent)}
+	}()
+}
+
+func (d *dialProber) wait(wait time.Duration) []outcome {
+	if d.n == 0 {
+		if wait > 0 {
+			time.Sleep(min(wait, 10*time.Millisecond))
+		}
+		return nil
+	}
+	var out []outcome
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case o := <-d.results:
+		out = append(out, o)
+	case <-t.C:
+		return nil
+	}
+	for {
+		select {
+		case o := <-d.results:
+			out = append(out, o)
+		default:
+			d.n -= len(out)
+			return out
+		}
+	}
+}
+
+func (d *dialProber) inflight() int { return d.n }
+
+func (d *dialProber) close() {
+	d.cancel()
+	for ; d.n > 0; d.n-- {
+		<-d.results
+	}
+}

@@ -1,0 +1,16 @@
+//go:build !linux
+
+package scanner
+
+import (
+	"errors"
+	"time"
+)
+
+const rawAvailable = false
+
+func fileLimit() int { return 1024 }
+
+func newConnectProber(now func() time.Time) (prober, error) {
+	return nil, errors.New("raw socket prober needs Linux")
+}

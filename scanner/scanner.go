@@ -1,0 +1,411 @@
+// Package scanner is portscan's probe engine. It takes a stream of
+// targets and a set of ports, probes them concurrently, and hands each
+// port's Result and each host's summary to callbacks as soon as they are
+// known. It never prints: formatting is the output package's job.
+//
+// TCP ports get a connect probe that needs no privileges. On Linux the
+// probes run on non-blocking sockets under one epoll instance, so tens of
+// thousands can be in flight without a goroutine each.
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/targets"
+)
+
+// ErrNoPorts is returned by Run when the Config names no port to probe.
+var ErrNoPorts = errors.New("no ports to scan")
+
+// Handler receives what a run finds. Every field may be nil. The engine
+// calls them from one goroutine, one at a time.
+type Handler struct {
+	// Port is called once for each port of each host that is up, as soon
+	// as its state is final.
+	Port func(Result)
+	// Host is called once per host after all its Port calls.
+	Host func(Host)
+	// TargetError is called for a target that cannot be scanned (a host
+	// name that does not resolve); the run goes on.
+	TargetError func(error)
+}
+
+// Run scans every target on every port of cfg.Ports. It returns when all
+// are done or ctx is cancelled; then Stats.Interrupted is set and the error
+// is ctx's. Results already handed to h stand.
+func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error], h Handler) (Stats, error) {
+	if cfg.Ports == nil || cfg.Ports.Len(ports.TCP) == 0 {
+		return Stats{}, ErrNoPorts
+	}
+	e := newEngine(cfg, h)
+	var pr prober
+	if cfg.Dial == nil && rawAvailable {
+		cp, err := newConnectProber(e.now)
+		if err != nil {
+			return Stats{}, fmt.Errorf("starting the prober: %w", err)
+		}
+		pr = cp
+	} else {
+		pr = newDialProber(ctx, cfg.Dial, e.now)
+	}
+	e.pr = pr
+	defer pr.close()
+	return e.run(ctx, tgts)
+}
+
+// engine is the state of one run, owned by the goroutine in run.
+type engine struct {
+	cfg      Config
+	h        Handler
+	pr       prober
+	now      func() time.Time
+	portList []ports.Port
+	limiter  *rate.Limiter
+
+	// limit is the concurrency in force; it drops when the system runs out
+	// of sockets or ephemeral ports and climbs back as probes succeed.
+	limit, maxLimit int
+	sinceBackoff    int
+
+	active  int       // hosts admitted and not finished
+	ready   hostQueue // hosts with a probe to send now
+	seed    uint64    // of the probe order
+	stats   Stats
+	retries int
+	timing  timing // network-wide RTT, for hosts not yet measured
+}
+
+func newEngine(cfg Config, h Handler) *engine {
+	e := &engine{cfg: cfg, h: h, now: cfg.now}
+	for p := range cfg.Ports.Ports() {
+		if p.Proto == ports.TCP {
+			e.portList = append(e.portList, p)
+		}
+	}
+	e.maxLimit = cfg.concurrency()
+	e.limit = e.maxLimit
+	e.retries = cfg.retries()
+	e.seed = cfg.Seed
+	if e.seed == 0 {
+		e.seed = rand.Uint64()
+	}
+	if cfg.Rate > 0 {
+		e.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), max(1, int(cfg.Rate/100)))
+	}
+	return e
+}
+
+func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error]) (Stats, error) {
+	e.stats.Start = e.now()
+	feed := make(chan targets.Target, 256)
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	defer stopFeed()
+	errs := make(chan error, 16)
+	go func() {
+		defer close(feed)
+		for t, err := range tgts {
+			if err != nil {
+				select {
+				case errs <- err:
+				case <-feedCtx.Done():
+					return
+				}
+				continue
+			}
+			select {
+			case feed <- t:
+			case <-feedCtx.Done():
+				return
+			}
+		}
+	}()
+
+	feedOpen := true
+	group := e.cfg.hostGroup()
+	for {
+		// Report target errors without blocking.
+		for drained := false; !drained; {
+			select {
+			case err := <-errs:
+				if e.h.TargetError != nil {
+					e.h.TargetError(err)
+				}
+			default:
+				drained = true
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		// Admit hosts up to the group size.
+		for feedOpen && e.active < group {
+			var t targets.Target
+			var ok bool
+			if e.active == 0 && e.pr.inflight() == 0 {
+				select { // nothing else to do: wait for a target
+				case t, ok = <-feed:
+				case err := <-errs:
+					if e.h.TargetError != nil {
+						e.h.TargetError(err)
+					}
+					continue
+				case <-ctx.Done():
+					ok = true
+				}
+				if ctx.Err() != nil {
+					break
+				}
+			} else {
+				select {
+				case t, ok = <-feed:
+				default:
+					ok = true
+					t = targets.Target{}
+				}
+				if ok && !t.Addr.IsValid() {
+					break // none waiting now
+				}
+			}
+			if !ok {
+				feedOpen = false
+				break
+			}
+			e.admit(t)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if !feedOpen && e.active == 0 && e.pr.inflight() == 0 {
+			break
+		}
+
+		// Send what the limits allow, one host after another.
+		wake := 50 * time.Millisecond
+		if feedOpen && e.active < group {
+			wake = 5 * time.Millisecond // more targets may be waiting
+		}
+		for e.pr.inflight() < e.limit && e.ready.len() > 0 {
+			if e.limiter != nil {
+				now := e.now()
+				r := e.limiter.ReserveN(now, 1)
+				if d := r.DelayFrom(now); d > 0 {
+					r.CancelAt(now)
+					wake = min(wake, d)
+					break
+				}
+			}
+			h := e.ready.pop()
+			if p := h.nextProbe(e); p != nil {
+				e.stats.Probes++
+				h.probes++
+				h.pending++
+				e.pr.start(p)
+			}
+			e.schedule(h)
+		}
+		for _, o := range e.pr.wait(wake) {
+			e.handle(o)
+		}
+	}
+	e.stats.End = e.now()
+	if err := ctx.Err(); err != nil {
+		e.stats.Interrupted = true
+		return e.stats, err
+	}
+	return e.stats, nil
+}
+
+// admit starts scanning t.
+func (e *engine) admit(t targets.Target) {
+	h := &hostState{
+		target: t,
+		start:  e.now(),
+		perm:   newPermutation(len(e.portList), e.seed, t.Addr),
+	}
+	if e.cfg.SkipDiscovery {
+		h.phase = phaseScan
+	} else {
+		h.phase = phaseDiscover
+		for _, n := range e.cfg.discoveryPorts() {
+			h.discovery = append(h.discovery, ports.Port{Number: n, Proto: ports.TCP})
+		}
+	}
+	e.active++
+	e.ready.push(h)
+}
+
+// timeout is how long a probe to h may wait for its answer.
+func (e *engine) timeout(h *hostState) time.Duration {
+	t := h.rtt
+	if !t.measured() {
+		t = e.timing
+	}
+	if !t.measured() {
+		return e.cfg.initialRTTTimeout()
+	}
+	return min(max(t.timeout(), e.cfg.minRTTTimeout()), e.cfg.maxRTTTimeout())
+}
+
+// handle takes one finished probe.
+func (e *engine) handle(o outcome) {
+	p, h := o.p, o.p.host
+	h.pending--
+	if o.v.again {
+		// Never sent: back off and send it again later.
+		e.stats.Probes--
+		h.probes--
+		e.backoff()
+		h.requeue(p)
+		e.schedule(h)
+		return
+	}
+	e.recover()
+	if o.v.answered {
+		h.rtt.sample(o.rtt)
+		e.timing.sample(o.rtt)
+	} else {
+		h.silent++
+	}
+	if o.v.state == Filtered && o.v.reason == ReasonNoResponse && p.try < e.retries {
+		p.try++
+		h.requeue(p)
+		e.schedule(h)
+		return
+	}
+	alive := o.v.state == Open || o.v.state == Closed
+	if p.discover {
+		h.discoveryDone++
+		if alive && h.phase == phaseDiscover {
+			h.phase = phaseScan
+			h.reason = o.v.reason
+			h.up = true
+		}
+		if e.portIn(p.port) {
+			h.skip = append(h.skip, p.port)
+			if h.phase == phaseScan {
+				e.emitPort(h, p.port, o)
+			} else {
+				h.held = append(h.held, heldResult{p.port, o})
+			}
+		}
+		if h.phase == phaseScan {
+			for _, r := range h.held {
+				e.emitPort(h, r.port, r.o)
+			}
+			h.held = nil
+		}
+		if h.phase == phaseDiscover && h.discoveryDone == len(h.discovery) {
+			h.phase = phaseDown
+			h.reason = o.v.reason
+		}
+	} else {
+		if alive && !h.up {
+			h.up, h.reason = true, o.v.reason
+		}
+		e.emitPort(h, p.port, o)
+	}
+	e.schedule(h)
+}
+
+func (e *engine) emitPort(h *hostState, port ports.Port, o outcome) {
+	h.counts[o.v.state]++
+	if o.v.state == Open {
+		e.stats.Open++
+	}
+	if e.h.Port == nil {
+		return
+	}
+	r := Result{
+		Host:     h.target.Addr,
+		Hostname: h.target.Name,
+		Port:     port,
+		State:    o.v.state,
+		Reason:   o.v.reason,
+		Time:     e.now(),
+		Source:   "scan",
+	}
+	if o.v.answered {
+		r.RTT = o.rtt
+	}
+	if e.cfg.Label != nil {
+		r.Service = e.cfg.Label(port)
+	}
+	e.h.Port(r)
+}
+
+func (e *engine) portIn(p ports.Port) bool { return e.cfg.Ports.Contains(p) }
+
+// schedule puts h back in the ready queue if it has probes to send, or
+// finishes it if it has none left and none in flight.
+func (e *engine) schedule(h *hostState) {
+	if h.finished {
+		return
+	}
+	if h.hasWork() {
+		if !h.queued {
+			e.ready.push(h)
+		}
+		return
+	}
+	if h.pending > 0 {
+		return
+	}
+	h.finished = true
+	e.active--
+	if h.up {
+		e.stats.HostsUp++
+	} else {
+		e.stats.HostsDown++
+		if h.reason == "" {
+			h.reason = ReasonNoResponse
+		}
+	}
+	if e.h.Host == nil {
+		return
+	}
+	counts := make(map[State]int, 4)
+	for s, n := range h.counts {
+		if n > 0 {
+			counts[State(s)] = n
+		}
+	}
+	e.h.Host(Host{
+		Addr:     h.target.Addr,
+		Hostname: h.target.Name,
+		Up:       h.up,
+		Reason:   h.reason,
+		Probes:   h.probes,
+		Silent:   h.silent,
+		Counts:   counts,
+		Start:    h.start,
+		End:      e.now(),
+		Source:   "scan",
+	})
+}
+
+// backoff lowers the concurrency after the system refused a socket.
+func (e *engine) backoff() {
+	e.limit = max(16, e.pr.inflight()*3/4)
+	e.sinceBackoff = 0
+}
+
+// recover raises the concurrency back towards its maximum as probes
+// succeed.
+func (e *engine) recover() {
+	if e.limit >= e.maxLimit {
+		return
+	}
+	e.sinceBackoff++
+	if e.sinceBackoff >= 64 {
+		e.sinceBackoff = 0
+		e.limit = min(e.maxLimit, e.limit+e.limit/8+1)
+	}
+}
