@@ -175,8 +175,13 @@ func (w *worker) run() {
 					w.closed = true
 					break
 				}
-				for _, p := range batch {
+				for i, p := range batch {
 					w.start(p)
+					if i%128 == 127 {
+						// Settle what has answered meanwhile, so that a
+						// long batch does not inflate measured RTTs.
+						w.poll(0)
+					}
 				}
 			default:
 				more = false
@@ -195,28 +200,34 @@ func (w *worker) run() {
 			d := next.Sub(w.now())
 			timeout = max(0, int((d+time.Millisecond-1)/time.Millisecond))
 		}
-		n, err := unix.EpollWait(w.epfd, w.events, timeout)
-		if err != nil && !errors.Is(err, unix.EINTR) {
-			n = 0
+		w.poll(timeout)
+	}
+}
+
+// poll waits up to timeout milliseconds (-1: no limit) for sockets to
+// settle, then times out the probes whose deadline has passed.
+func (w *worker) poll(timeout int) {
+	n, err := unix.EpollWait(w.epfd, w.events, timeout)
+	if err != nil && !errors.Is(err, unix.EINTR) {
+		n = 0
+	}
+	now := w.now()
+	for i := 0; i < n; i++ {
+		fd := int(w.events[i].Fd)
+		if fd == w.evfd {
+			var buf [8]byte
+			unix.Read(w.evfd, buf[:])
+			continue
 		}
-		now := w.now()
-		for i := 0; i < n; i++ {
-			fd := int(w.events[i].Fd)
-			if fd == w.evfd {
-				var buf [8]byte
-				unix.Read(w.evfd, buf[:])
-				continue
-			}
-			if p, ok := w.byFd[fd]; ok {
-				w.settle(p, now)
-			}
+		if p, ok := w.byFd[fd]; ok {
+			w.settle(p, now)
 		}
-		for w.timeouts.Len() > 0 && !w.timeouts[0].deadline.After(now) {
-			p := w.timeouts[0]
-			w.forget(p)
-			unix.Close(p.fd)
-			w.finish(p, verdict{state: Filtered, reason: ReasonNoResponse}, now)
-		}
+	}
+	for w.timeouts.Len() > 0 && !w.timeouts[0].deadline.After(now) {
+		p := w.timeouts[0]
+		w.forget(p)
+		unix.Close(p.fd)
+		w.finish(p, verdict{state: Filtered, reason: ReasonNoResponse}, now)
 	}
 }
 

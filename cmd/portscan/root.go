@@ -120,16 +120,33 @@ Exit status:
   130  interrupted (results so far are written)`
 
 func newRoot(ctx context.Context, g *globals) *cobra.Command {
+	var sf scanFlags
 	root := &cobra.Command{
-		Use:           "portscan",
-		Short:         "Find open TCP and UDP ports and label them with their services",
-		Long:          rootLong,
+		Use:   "portscan [flags] TARGETS...",
+		Short: "Find open TCP and UDP ports and label them with their services",
+		Long:  rootLong,
+		Example: `  portscan 10.0.0.0/24
+  portscan -p 22,80,8000-8100 --open 192.168.1.1-50 scanme.example
+  portscan -p- -Pn -oX scan.xml 127.0.0.1
+  portscan --format jsonl -o results.jsonl -iL hosts.txt`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			return g.setup()
 		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && sf.inputList == "" {
+				return cmd.Help()
+			}
+			job, err := buildScan(g, &sf, args)
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			return runScan(cmd.Context(), g, &sf, job)
+		},
 	}
+	addScanFlags(root, &sf)
 	root.SetContext(ctx)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.color, "color", "auto", "colour output: auto, always or never (NO_COLOR is honoured)")
@@ -147,7 +164,7 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRoot(ctx, g)
-	root.SetArgs(args)
+	root.SetArgs(nmapSpellings(args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -164,6 +181,34 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "portscan: %s\n", oneLine(msg))
 	}
 	return code
+}
+
+// nmapAliases maps the nmap options users type from habit, which are not
+// valid GNU short flags, to portscan's long flags with the same meaning.
+var nmapAliases = map[string]string{
+	"-sT": "--tcp",
+	"-Pn": "--skip-discovery",
+	"-PN": "--skip-discovery",
+	"-iL": "--input-list",
+	"-oX": "--output-xml",
+	"-oN": "--output-normal",
+	"-p-": "--ports=-",
+}
+
+// nmapSpellings rewrites nmap-style options before flag parsing. It stops
+// at "--", after which everything is an argument.
+func nmapSpellings(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if long, ok := nmapAliases[a]; ok {
+			a = long
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // oneLine keeps an error message to one line.

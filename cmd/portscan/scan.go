@@ -1,0 +1,315 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/portscan/portscan/output"
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/services"
+	"github.com/portscan/portscan/targets"
+)
+
+// version is portscan's version, printed in reports.
+const version = "0.1.0"
+
+// scanFlags are the flags of a scan.
+type scanFlags struct {
+	ports, excludePorts   string
+	inputList             string
+	exclude, excludeFile  string
+	ipv4, ipv6, allAddrs  bool
+	noDNS, skipDiscovery  bool
+	format, out           string
+	outXML, outNormal     string
+	open, reason          bool
+	show                  []string
+	rate                  float64
+	concurrency, retries  int
+	hostGroup             int
+	initialRTT, minRTT    time.Duration
+	maxRTT                time.Duration
+	seed                  uint64
+	tcp                   bool
+	progress              string
+}
+
+func addScanFlags(cmd *cobra.Command, f *scanFlags) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.ports, "ports", "p", "", "ports to scan: 22,80,8000-8100, - (all), 60000-, names (ssh,http); default: every TCP port in the catalog")
+	fl.StringVar(&f.excludePorts, "exclude-ports", "", "ports not to scan, same syntax as --ports")
+	fl.StringVar(&f.inputList, "input-list", "", "read targets from `FILE` (- for stdin), one or more a line, # comments (nmap -iL)")
+	fl.StringVar(&f.exclude, "exclude", "", "targets not to scan, comma-separated `SPECS`")
+	fl.StringVar(&f.excludeFile, "exclude-file", "", "targets not to scan, from `FILE`")
+	fl.BoolVarP(&f.ipv4, "ipv4", "4", false, "resolve host names to IPv4 addresses (the default)")
+	fl.BoolVarP(&f.ipv6, "ipv6", "6", false, "resolve host names to IPv6 addresses")
+	fl.BoolVar(&f.allAddrs, "all-addresses", false, "scan every address a host name resolves to, not only the first")
+	fl.BoolVarP(&f.noDNS, "no-dns", "n", false, "no reverse DNS (portscan never does reverse DNS; accepted for nmap habits)")
+	fl.BoolVar(&f.skipDiscovery, "skip-discovery", false, "scan every host without first checking it answers (nmap -Pn)")
+	fl.BoolVar(&f.tcp, "tcp", false, "TCP connect scan (nmap -sT; the default)")
+	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv or xml (nmap XML)")
+	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive")
+	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE` (nmap -oX)")
+	fl.StringVar(&f.outNormal, "output-normal", "", "also write text output to `FILE` (nmap -oN)")
+	fl.BoolVar(&f.open, "open", false, "show only open ports")
+	fl.StringSliceVar(&f.show, "show", nil, "also list ports in these `STATES`: closed, filtered, open|filtered (comma-separated)")
+	fl.BoolVar(&f.reason, "reason", false, "show why each port is in its state")
+	fl.Float64Var(&f.rate, "rate", 0, "send at most `N` probes per second (0: no limit)")
+	fl.IntVar(&f.concurrency, "concurrency", 0, "most probes in flight at once (0: from the open-file limit)")
+	fl.IntVar(&f.retries, "retries", scanner.DefaultRetries, "times a port that did not answer is probed again")
+	fl.IntVar(&f.hostGroup, "host-group", 0, "most hosts scanned at once (0: enough to keep the probes busy)")
+	fl.DurationVar(&f.initialRTT, "initial-rtt-timeout", scanner.DefaultInitialRTTTimeout, "probe timeout before a host's round trip time is known")
+	fl.DurationVar(&f.minRTT, "min-rtt-timeout", scanner.DefaultMinRTTTimeout, "shortest probe timeout")
+	fl.DurationVar(&f.maxRTT, "max-rtt-timeout", scanner.DefaultMaxRTTTimeout, "longest probe timeout")
+	fl.Uint64Var(&f.seed, "seed", 0, "seed of the probe order, for a repeatable run (0: random)")
+	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+}
+
+// scanJob is a checked, ready-to-run scan.
+type scanJob struct {
+	cfg     scanner.Config
+	targets *targets.Set
+	info    output.Info
+	writer  output.Writer
+	closers []io.Closer
+}
+
+// buildScan checks the flags and arguments and prepares the run; every
+// error it returns is a usage error.
+func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
+	if f.ipv4 && f.ipv6 {
+		return nil, errors.New("-4 and -6 exclude each other")
+	}
+	opts := targets.Options{AllAddresses: f.allAddrs, Family: targets.IPv4}
+	if f.ipv6 {
+		opts.Family = targets.IPv6
+	}
+	set := targets.NewSet(opts)
+	for _, a := range args {
+		if err := set.Add(a); err != nil {
+			return nil, err
+		}
+	}
+	if f.inputList != "" {
+		if err := readFileInto(g, f.inputList, set.AddFile); err != nil {
+			return nil, err
+		}
+	}
+	if len(args) == 0 && f.inputList == "" {
+		return nil, errors.New("no targets: give addresses, ranges or host names, or --input-list FILE")
+	}
+	if f.exclude != "" {
+		if err := set.Exclude(strings.ReplaceAll(f.exclude, ",", " ")); err != nil {
+			return nil, fmt.Errorf("--exclude: %w", err)
+		}
+	}
+	if f.excludeFile != "" {
+		if err := readFileInto(g, f.excludeFile, set.ExcludeFile); err != nil {
+			return nil, err
+		}
+	}
+
+	portSet, spec, err := scanPorts(g.catalog, f)
+	if err != nil {
+		return nil, err
+	}
+	if f.retries < 0 {
+		return nil, fmt.Errorf("invalid --retries %d: must be 0 or more", f.retries)
+	}
+	if f.rate < 0 || f.concurrency < 0 || f.hostGroup < 0 {
+		return nil, errors.New("--rate, --concurrency and --host-group must not be negative")
+	}
+	if f.minRTT <= 0 || f.maxRTT <= 0 || f.initialRTT <= 0 || f.minRTT > f.maxRTT {
+		return nil, fmt.Errorf("invalid RTT timeouts: need 0 < --min-rtt-timeout (%v) <= --max-rtt-timeout (%v), and --initial-rtt-timeout > 0", f.minRTT, f.maxRTT)
+	}
+	retries := f.retries
+	if retries == 0 {
+		retries = -1 // the engine's zero means its default
+	}
+	cat := g.catalog
+	cfg := scanner.Config{
+		Ports:             portSet,
+		Concurrency:       f.concurrency,
+		Rate:              f.rate,
+		Retries:           retries,
+		InitialRTTTimeout: f.initialRTT,
+		MinRTTTimeout:     f.minRTT,
+		MaxRTTTimeout:     f.maxRTT,
+		SkipDiscovery:     f.skipDiscovery,
+		HostGroup:         f.hostGroup,
+		Seed:              f.seed,
+		Label:             cat.Lookup,
+	}
+
+	show, err := showStates(f)
+	if err != nil {
+		return nil, err
+	}
+	job := &scanJob{cfg: cfg, targets: set}
+	job.info = output.Info{
+		Args:      append([]string{"portscan"}, os.Args[1:]...),
+		Start:     time.Now(),
+		ScanType:  "connect",
+		Protocols: []ports.Protocol{ports.TCP},
+		PortsSpec: spec,
+		NumPorts:  portSet.Len(ports.TCP),
+		Version:   version,
+		Lang:      g.lang,
+	}
+	var writers []output.Writer
+	main := g.stdout
+	if f.out != "" {
+		file, err := os.Create(f.out)
+		if err != nil {
+			return nil, fmt.Errorf("--output: %w", err)
+		}
+		job.closers = append(job.closers, file)
+		main = file
+	}
+	w, err := output.New(f.format, main, output.Options{Show: show, Color: f.out == "" && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason})
+	if err != nil {
+		job.close()
+		return nil, err
+	}
+	writers = append(writers, w)
+	for _, extra := range []struct{ path, format string }{{f.outXML, "xml"}, {f.outNormal, "text"}} {
+		if extra.path == "" {
+			continue
+		}
+		file, err := os.Create(extra.path)
+		if err != nil {
+			job.close()
+			return nil, err
+		}
+		job.closers = append(job.closers, file)
+		w, _ := output.New(extra.format, file, output.Options{Show: show, Lang: g.lang, Reason: f.reason})
+		writers = append(writers, w)
+	}
+	job.writer = writers[0]
+	if len(writers) > 1 {
+		job.writer = output.Multi(writers...)
+	}
+	return job, nil
+}
+
+func (j *scanJob) close() {
+	for _, c := range j.closers {
+		c.Close()
+	}
+}
+
+// readFileInto feeds the file at path ("-" is stdin) to add.
+func readFileInto(g *globals, path string, add func(name string, r io.Reader) error) error {
+	if path == "-" {
+		return add("stdin", g.stdin)
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	return add(path, file)
+}
+
+// scanPorts reads --ports and --exclude-ports.
+func scanPorts(cat *services.Catalog, f *scanFlags) (*ports.Set, string, error) {
+	opt := ports.SpecOptions{Protocols: []ports.Protocol{ports.TCP}, Lookup: cat.Ports}
+	var set *ports.Set
+	if f.ports == "" {
+		set = &ports.Set{}
+		for e := range cat.All() {
+			if e.Port.Proto == ports.TCP {
+				set.Add(e.Port)
+			}
+		}
+	} else {
+		s, err := ports.ParseSpec(f.ports, opt)
+		if err != nil {
+			return nil, "", err
+		}
+		set = s
+	}
+	if f.excludePorts != "" {
+		ex, err := ports.ParseSpec(f.excludePorts, opt)
+		if err != nil {
+			return nil, "", fmt.Errorf("--exclude-ports: %w", err)
+		}
+		set.Subtract(ex)
+	}
+	if set.Len(ports.TCP) == 0 {
+		return nil, "", errors.New("no TCP ports left to scan")
+	}
+	return set, set.String(), nil
+}
+
+// showStates turns --open and --show into the states listed port by port.
+func showStates(f *scanFlags) (map[scanner.State]bool, error) {
+	if f.open {
+		if len(f.show) > 0 {
+			return nil, errors.New("--open and --show exclude each other")
+		}
+		return map[scanner.State]bool{scanner.Open: true}, nil
+	}
+	show := output.DefaultShow()
+	for _, s := range f.show {
+		st, err := scanner.ParseState(strings.TrimSpace(s))
+		if err != nil || st == scanner.Unknown {
+			return nil, fmt.Errorf("invalid --show state %q: want open, closed, filtered or open|filtered", s)
+		}
+		show[st] = true
+	}
+	return show, nil
+}
+
+// runScan runs a prepared scan, writing as results arrive.
+func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error {
+	defer job.close()
+	w := job.writer
+	if err := w.Begin(job.info); err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	bar := newProgress(ctx, g, f, job)
+	var werr error
+	h := scanner.Handler{
+		Port: func(r scanner.Result) {
+			bar.add(1)
+			if err := w.Port(r); err != nil && werr == nil {
+				werr = err
+			}
+		},
+		Host: func(hs scanner.Host) {
+			if !hs.Up {
+				bar.add(int64(job.info.NumPorts))
+			}
+			if err := w.Host(hs); err != nil && werr == nil {
+				werr = err
+			}
+		},
+		TargetError: func(err error) {
+			bar.clear()
+			fmt.Fprintf(g.stderr, "portscan: warning: %s\n", oneLine(err.Error()))
+		},
+	}
+	stats, err := scanner.Run(ctx, job.cfg, job.targets.All(ctx), h)
+	bar.finish()
+	if eerr := w.End(stats); eerr != nil && werr == nil {
+		werr = eerr
+	}
+	switch {
+	case stats.Interrupted || errors.Is(err, context.Canceled):
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted; results so far are written")}
+	case err != nil:
+		return &exitError{code: exitFail, err: err}
+	case werr != nil:
+		return &exitError{code: exitFail, err: fmt.Errorf("writing output: %w", werr)}
+	}
+	return nil
+}
