@@ -23,23 +23,23 @@ const version = "0.1.0"
 
 // scanFlags are the flags of a scan.
 type scanFlags struct {
-	ports, excludePorts   string
-	inputList             string
-	exclude, excludeFile  string
-	ipv4, ipv6, allAddrs  bool
-	noDNS, skipDiscovery  bool
-	format, out           string
-	outXML, outNormal     string
-	open, reason          bool
-	show                  []string
-	rate                  float64
-	concurrency, retries  int
-	hostGroup             int
-	initialRTT, minRTT    time.Duration
-	maxRTT                time.Duration
-	seed                  uint64
-	tcp                   bool
-	progress              string
+	ports, excludePorts  string
+	inputList            string
+	exclude, excludeFile string
+	ipv4, ipv6, allAddrs bool
+	noDNS, skipDiscovery bool
+	format, out          string
+	outXML, outNormal    string
+	open, reason         bool
+	show                 []string
+	rate                 float64
+	concurrency, retries int
+	hostGroup            int
+	initialRTT, minRTT   time.Duration
+	maxRTT               time.Duration
+	seed                 uint64
+	tcp                  bool
+	progress             string
 }
 
 func addScanFlags(cmd *cobra.Command, f *scanFlags) {
