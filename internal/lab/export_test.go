@@ -1,0 +1,4 @@
+package lab
+
+// RemoveStale exposes removeStale to the tests.
+var RemoveStale = removeStale
