@@ -78,6 +78,9 @@ func (h *hostState) nextProbe(e *engine) *probe {
 	case h.phase == phaseDiscover && h.nextDisc < len(h.discovery):
 		p = &probe{port: h.discovery[h.nextDisc], discover: true}
 		h.nextDisc++
+		if e.portIn(p.port) {
+			h.skip = append(h.skip, p.port) // its result will stand for the scan too
+		}
 	case h.phase == phaseScan:
 		for h.perm.remaining() > 0 {
 			port := e.portList[h.perm.next()]

@@ -289,7 +289,6 @@ func (e *engine) handle(o outcome) {
 			h.up = true
 		}
 		if e.portIn(p.port) {
-			h.skip = append(h.skip, p.port)
 			if h.phase == phaseScan {
 				e.emitPort(h, p.port, o)
 			} else {
