@@ -274,7 +274,10 @@ func (e *engine) handle(o outcome) {
 	} else {
 		h.silent++
 	}
-	if o.v.state == Filtered && o.v.reason == ReasonNoResponse && p.try < e.retries {
+	// Retry a silent port, unless it was only asked whether the host is
+	// up and another port has answered that already.
+	moot := p.discover && h.phase != phaseDiscover && !e.portIn(p.port)
+	if o.v.state == Filtered && o.v.reason == ReasonNoResponse && p.try < e.retries && !moot {
 		p.try++
 		h.requeue(p)
 		e.schedule(h)
