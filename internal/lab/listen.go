@@ -220,6 +220,9 @@ func (s *tcpServer) serve(closeAtOnce bool) {
 	}
 }
 
+// Addr returns the address the server listens on.
+func (s *tcpServer) Addr() netip.AddrPort { return AddrPort(s.ln.Addr()) }
+
 // Close stops the server and closes every connection it holds.
 func (s *tcpServer) Close() error {
 	err := s.ln.Close()
@@ -276,6 +279,9 @@ func startUDP(p place, network, addr string, echo bool) (*udpServer, error) {
 	return s, nil
 }
 
+// Addr returns the address the server listens on.
+func (s *udpServer) Addr() netip.AddrPort { return AddrPort(s.pc.LocalAddr()) }
+
 // Close stops the server.
 func (s *udpServer) Close() error {
 	err := s.pc.Close()
@@ -304,6 +310,9 @@ type backlogServer struct {
 	addr  netip.AddrPort
 	conns []net.Conn
 }
+
+// Addr returns the address the socket listens on.
+func (b *backlogServer) Addr() netip.AddrPort { return b.addr }
 
 // Close closes the fill connections and the socket.
 func (b *backlogServer) Close() error {

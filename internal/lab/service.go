@@ -3,7 +3,6 @@ package lab
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -103,26 +102,44 @@ func (s Service) network() string {
 	return proto + "6"
 }
 
-func (s Service) start(p place) (io.Closer, error) {
-	addr := s.Addr.String()
-	switch s.Kind {
-	case Hold:
-		return startTCP(p, s.network(), addr, false)
-	case AcceptClose:
-		return startTCP(p, s.network(), addr, true)
-	case FullBacklog:
-		return startBacklog(p, s.network(), addr)
-	case Echo:
-		return startUDP(p, s.network(), addr, true)
-	case Silent:
-		return startUDP(p, s.network(), addr, false)
-	}
-	return nil, fmt.Errorf("%w: %v", ErrService, s)
+// Server is a running lab listener.
+type Server interface {
+	// Addr returns the address it listens on, with the port chosen when
+	// the service asked for port 0.
+	Addr() netip.AddrPort
+	Close() error
 }
 
-// StartService starts a listener in the calling process's namespace and
-// returns what stops it. It is labd's way in; tests use Serve.
-func StartService(s Service) (io.Closer, error) { return s.start(place{}) }
+func (s Service) start(p place) (Server, error) {
+	addr := s.Addr.String()
+	var (
+		srv Server
+		err error
+	)
+	switch s.Kind {
+	case Hold, AcceptClose:
+		srv, err = nilIfErr(startTCP(p, s.network(), addr, s.Kind == AcceptClose))
+	case FullBacklog:
+		srv, err = nilIfErr(startBacklog(p, s.network(), addr))
+	case Echo, Silent:
+		srv, err = nilIfErr(startUDP(p, s.network(), addr, s.Kind == Echo))
+	default:
+		err = fmt.Errorf("%w: %v", ErrService, s)
+	}
+	return srv, err
+}
+
+// nilIfErr keeps a nil server pointer from becoming a non-nil interface.
+func nilIfErr[S Server](srv S, err error) (Server, error) {
+	if err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+// StartService starts a listener in the calling process's namespace. It
+// is labd's way in; tests use Serve, which stops listeners at cleanup.
+func StartService(s Service) (Server, error) { return s.start(place{}) }
 
 // Serve starts listeners in the test's own namespace, stopped at cleanup.
 func Serve(t testing.TB, services ...Service) {
