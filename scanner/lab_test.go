@@ -1,0 +1,188 @@
+package scanner
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/portscan/portscan/internal/lab"
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/services"
+	"github.com/portscan/portscan/targets"
+)
+
+// The tests here build a lab in network namespaces (root only; they skip
+// elsewhere) and run the whole engine inside it through lab.Reexec.
+
+func catalogTCP() *ports.Set {
+	s := &ports.Set{}
+	for e := range services.Default().All() {
+		if e.Port.Proto == ports.TCP {
+			s.Add(e.Port)
+		}
+	}
+	return s
+}
+
+func scanSpec(t *testing.T, cfg Config, spec string) (map[string]Result, map[netip.Addr]Host, Stats) {
+	t.Helper()
+	set := targets.NewSet(targets.Options{})
+	if err := set.Add(spec); err != nil {
+		t.Fatal(err)
+	}
+	res := map[string]Result{}
+	hosts := map[netip.Addr]Host{}
+	st, err := Run(context.Background(), cfg, set.All(context.Background()), Handler{
+		Port: func(r Result) {
+			k := netip.AddrPortFrom(r.Host, r.Port.Number).String()
+			if _, dup := res[k]; dup {
+				t.Errorf("%s reported twice", k)
+			}
+			res[k] = r
+		},
+		Host: func(h Host) { hosts[h.Addr] = h },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, hosts, st
+}
+
+func TestLabFilteredLoopback(t *testing.T) {
+	if !lab.InChild() {
+		fl := lab.NewFilteredLoopback(t)
+		fl.NS.Reexec(t, fl)
+		return
+	}
+	var fl lab.FilteredLoopback
+	lab.ChildData(t, &fl)
+	cfg := Config{
+		Ports:             &ports.Set{},
+		InitialRTTTimeout: 300 * time.Millisecond,
+		MaxRTTTimeout:     300 * time.Millisecond,
+	}
+	for _, p := range fl.TCP() {
+		cfg.Ports.Add(ports.Port{Number: p, Proto: ports.TCP})
+	}
+	spec := fmt.Sprintf("%s %s", fl.Addr, fl.Addr6)
+	for _, d := range fl.Dead {
+		spec += " " + d.String()
+	}
+	res, hosts, _ := scanSpec(t, cfg, spec)
+
+	want := map[uint16]string{}
+	for kind, list := range map[string][]uint16{
+		"open syn-ack":              append(slices.Clone(fl.Open), fl.OpenClose...),
+		"filtered no-response":      append(slices.Clone(fl.Dropped), fl.FullBacklog...),
+		"closed conn-refused":       append(slices.Clone(fl.Closed), fl.Reset...),
+		"filtered admin-prohibited": fl.AdminProhibited,
+		"filtered host-unreach":     fl.HostUnreach,
+	} {
+		for _, p := range list {
+			want[p] = kind
+		}
+	}
+	for _, addr := range []netip.Addr{fl.Addr, fl.Addr6} {
+		if h := hosts[addr]; !h.Up {
+			t.Errorf("%s: %+v, want up", addr, h)
+		}
+		for p, w := range want {
+			if addr == fl.Addr6 && slices.Contains(fl.FullBacklog, p) {
+				w = "closed conn-refused" // the full-backlog listener is IPv4 only
+			}
+			r, ok := res[netip.AddrPortFrom(addr, p).String()]
+			if got := r.State.String() + " " + r.Reason; !ok || got != w {
+				t.Errorf("%s port %d: %q, want %q", addr, p, got, w)
+			}
+		}
+	}
+	for _, d := range fl.Dead {
+		if h, ok := hosts[d]; !ok || h.Up || h.Silent == 0 {
+			t.Errorf("dead host %s: %+v, want down with silent probes", d, h)
+		}
+	}
+	if len(hosts) != 2+len(fl.Dead) {
+		t.Errorf("%d hosts reported, want %d", len(hosts), 2+len(fl.Dead))
+	}
+}
+
+// openSet lists "addr:port" of every open result.
+func openSet(res map[string]Result) []string {
+	var out []string
+	for k, r := range res {
+		if r.State == Open {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func liveOpen(live []lab.LiveHost, scanned *ports.Set) []string {
+	var out []string
+	for _, h := range live {
+		for _, p := range h.TCP {
+			if scanned.Contains(ports.Port{Number: p, Proto: ports.TCP}) {
+				out = append(out, netip.AddrPortFrom(h.Addr, p).String())
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestLabLAN(t *testing.T) {
+	if !lab.InChild() {
+		l := lab.NewLAN(t)
+		l.Scanner.Reexec(t, l)
+		return
+	}
+	var l lab.LAN
+	lab.ChildData(t, &l)
+	cfg := Config{Ports: catalogTCP()}
+	start := time.Now()
+	res, hosts, st := scanSpec(t, cfg, l.Prefix.String())
+	t.Logf("LAN /24, %d ports: %v, %+v", cfg.Ports.Len(ports.TCP), time.Since(start), st)
+	if got, want := openSet(res), liveOpen(l.Live, cfg.Ports); !slices.Equal(got, want) {
+		t.Errorf("open ports\n got %v\nwant %v", got, want)
+	}
+	for _, h := range l.Live {
+		if !hosts[h.Addr].Up {
+			t.Errorf("live host %s not up: %+v", h.Addr, hosts[h.Addr])
+		}
+	}
+	for _, a := range append(slices.Clone(l.Dropping), l.Unassigned()...) {
+		if hosts[a].Up {
+			t.Errorf("host %s up: %+v", a, hosts[a])
+		}
+	}
+	if !hosts[l.ScannerAddr].Up {
+		t.Errorf("the scanner's own address %s not up", l.ScannerAddr)
+	}
+	if st.HostsUp != len(l.Live)+1 || len(hosts) != 256 {
+		t.Errorf("%d of %d hosts up, want %d (the live ones and the scanner's own) of 256", st.HostsUp, len(hosts), len(l.Live)+1)
+	}
+}
+
+func TestLabLoopbackSlash24(t *testing.T) {
+	if !lab.InChild() {
+		l := lab.NewLoopbackSlash24(t)
+		l.NS.Reexec(t, l)
+		return
+	}
+	var l lab.LoopbackSlash24
+	lab.ChildData(t, &l)
+	cfg := Config{Ports: catalogTCP()}
+	start := time.Now()
+	res, hosts, st := scanSpec(t, cfg, l.Prefix.String())
+	t.Logf("loopback /24, %d ports: %v, %+v", cfg.Ports.Len(ports.TCP), time.Since(start), st)
+	if got, want := openSet(res), liveOpen(l.Live, cfg.Ports); !slices.Equal(got, want) {
+		t.Errorf("open ports\n got %v\nwant %v", got, want)
+	}
+	if st.HostsUp != len(l.Live) || len(hosts) != 256 {
+		t.Errorf("%d of %d hosts up, want %d of 256", st.HostsUp, len(hosts), len(l.Live))
+	}
+}
