@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,8 +19,18 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), append([]string{"--color", "never"}, args...), strings.NewReader(""), &out, &errb)
+	g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, resolve: fakeResolve}
+	code = runWith(context.Background(), g, append([]string{"--color", "never"}, args...))
 	return out.String(), errb.String(), code
+}
+
+// fakeResolve answers "localhost" and fails every other name, so that no
+// test sends a DNS query.
+func fakeResolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	if host == "localhost" {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host (test resolver)", Name: host, IsNotFound: true}
 }
 
 // golden compares got with testdata/name, rewriting it under -update.

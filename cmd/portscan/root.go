@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -51,6 +52,10 @@ type globals struct {
 	quiet          bool
 
 	catalog *services.Catalog // built by setup
+
+	// resolve looks up host names; nil means the system resolver. Tests
+	// set it so that they send no DNS query.
+	resolve func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // setup checks the shared flags and loads the catalogs.
@@ -162,7 +167,12 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 
 // run is main without the process: it returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
+	return runWith(ctx, &globals{stdin: stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+// runWith is run with the globals made by the caller.
+func runWith(ctx context.Context, g *globals, args []string) int {
+	stdin, stdout, stderr := g.stdin, g.stdout, g.stderr
 	root := newRoot(ctx, g)
 	root.SetArgs(nmapSpellings(args))
 	root.SetIn(stdin)

@@ -88,7 +88,7 @@ func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
 	if f.ipv4 && f.ipv6 {
 		return nil, errors.New("-4 and -6 exclude each other")
 	}
-	opts := targets.Options{AllAddresses: f.allAddrs, Family: targets.IPv4}
+	opts := targets.Options{AllAddresses: f.allAddrs, Family: targets.IPv4, Resolve: g.resolve}
 	if f.ipv6 {
 		opts.Family = targets.IPv6
 	}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// listenCatalogPort opens a listener on 127.0.0.1 at a high port that the
+// catalog names, so that results carry a label.
+func listenCatalogPort(t *testing.T) (int, string) {
+	t.Helper()
+	for _, c := range []struct {
+		port int
+		name string
+	}{{24554, "binkp"}, {60177, "tfido"}, {26000, "quake"}, {27374, "asp"}} {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(c.port))
+		if err != nil {
+			continue
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				conn, err := l.Accept()
+				if err != nil {
+					return
+				}
+				conn.Close()
+			}
+		}()
+		return c.port, c.name
+	}
+	t.Skip("no free catalog port to listen on")
+	return 0, ""
+}
+
+func TestScanLoopbackJSONL(t *testing.T) {
+	port, name := listenCatalogPort(t)
+	out, errs, code := runCLI(t, "-p", "1-1024,"+strconv.Itoa(port), "-sT", "-Pn", "--format", "jsonl", "127.0.0.1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var sawPort, sawSummary bool
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		switch rec["type"] {
+		case "port":
+			if int(rec["port"].(float64)) == port {
+				sawPort = true
+				if rec["state"] != "open" || rec["service"] != name || rec["description_en"] == "" || rec["reason"] != "syn-ack" {
+					t.Errorf("port record %v", rec)
+				}
+			}
+		case "summary":
+			sawSummary = true
+			if rec["hosts_up"].(float64) != 1 {
+				t.Errorf("summary %v", rec)
+			}
+		}
+	}
+	if !sawPort || !sawSummary {
+		t.Errorf("port %d seen %v, summary seen %v:\n%s", port, sawPort, sawSummary, out)
+	}
+}
+
+func TestScanText(t *testing.T) {
+	port, name := listenCatalogPort(t)
+	out, _, code := runCLI(t, "--lang", "zh", "-p", strconv.Itoa(port)+",1", "127.0.0.1")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"PORT", strconv.Itoa(port) + "/tcp", "open", name, "Not shown: 1 closed", "1 host (1 up)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestScanUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"port range", []string{"-p", "70000", "127.0.0.1"}, `invalid port "70000": ports run 1-65535`},
+		{"target", []string{"10.0.0.300"}, `invalid target "10.0.0.300"`},
+		{"service name", []string{"-p", "nosuchservice", "127.0.0.1"}, `unknown service name "nosuchservice"`},
+		{"format", []string{"--format", "yaml", "127.0.0.1"}, `unknown output format "yaml"`},
+		{"show", []string{"--show", "sideways", "127.0.0.1"}, `invalid --show state "sideways"`},
+		{"families", []string{"-4", "-6", "127.0.0.1"}, "-4 and -6 exclude each other"},
+		{"rtt", []string{"--min-rtt-timeout", "2s", "--max-rtt-timeout", "1s", "127.0.0.1"}, "invalid RTT timeouts"},
+		{"retries", []string{"--retries", "-1", "127.0.0.1"}, "invalid --retries -1"},
+		{"list file", []string{"-iL", "/nonexistent/list"}, "/nonexistent/list"},
+		{"exclude", []string{"--exclude", "10.0.0.999", "127.0.0.1"}, "--exclude"},
+		{"nothing left", []string{"-p", "22", "--exclude-ports", "ssh", "127.0.0.1"}, "no TCP ports left"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errs, code := runCLI(t, tt.args...)
+			if code != 2 || !strings.Contains(errs, tt.msg) || strings.Count(errs, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line with %q", code, errs, tt.msg)
+			}
+			if out != "" {
+				t.Errorf("stdout %q for a usage error", out)
+			}
+		})
+	}
+}
+
+func TestScanUnresolvableGoesOn(t *testing.T) {
+	out, errs, code := runCLI(t, "-p", "1", "--format", "jsonl", "no-such-host.invalid", "127.0.0.1")
+	if code != 0 || !strings.Contains(errs, "no-such-host.invalid") || !strings.Contains(out, `"hosts_up":1`) {
+		t.Errorf("exit %d, stderr %q, out %q", code, errs, out)
+	}
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds portscan once for the tests that need a real process.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "portscan-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "portscan")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// TestInterruptLeavesValidJSON scans a loopback /16, interrupts it, and
+// checks the exit status and that the -o file is a whole JSON document.
+func TestInterruptLeavesValidJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	for _, format := range []string{"json", "xml", "jsonl"} {
+		t.Run(format, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out."+format)
+			cmd := exec.Command(binary(t), "--format", format, "-o", path, "127.1.0.0/16")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(1500 * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGINT)
+			err := cmd.Wait()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+				t.Fatalf("exit: %v, want status 130", err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch format {
+			case "json":
+				var doc struct {
+					Hosts   []json.RawMessage
+					Summary struct{ Interrupted bool }
+				}
+				if err := json.Unmarshal(data, &doc); err != nil || !doc.Summary.Interrupted || len(doc.Hosts) == 0 {
+					t.Errorf("json: %v, interrupted %v, %d hosts", err, doc.Summary.Interrupted, len(doc.Hosts))
+				}
+			case "xml":
+				if !strings.Contains(string(data), `errormsg="interrupted"`) || !strings.HasSuffix(strings.TrimSpace(string(data)), "</nmaprun>") {
+					t.Errorf("xml not closed: ...%s", data[max(0, len(data)-300):])
+				}
+			case "jsonl":
+				lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+				if last := lines[len(lines)-1]; !strings.Contains(last, `"type":"summary"`) || !strings.Contains(last, `"interrupted":true`) {
+					t.Errorf("last jsonl line %q", last)
+				}
+			}
+		})
+	}
+}
