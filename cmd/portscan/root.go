@@ -162,6 +162,7 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 		return &exitError{code: exitUsage, err: err}
 	})
 	root.AddCommand(newServicesCmd(g))
+	root.AddCommand(newPcapCmd(g))
 	return root
 }
 
