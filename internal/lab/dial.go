@@ -35,10 +35,11 @@ func (ns *Namespace) socket(domain, typ int) (int, error) {
 	ns.workerOnce.Do(func() {
 		started := make(chan error, 1)
 		go ns.socketWorker(started)
-		if err := <-started; err != nil {
-			ns.t.Errorf("lab: socket maker in %s: %v", ns.name, err)
-		}
+		ns.workerErr = <-started
 	})
+	if ns.workerErr != nil {
+		return -1, fmt.Errorf("lab: making sockets in %s: %w", ns.name, ns.workerErr)
+	}
 	r := sockReq{domain: domain, typ: typ, reply: make(chan sockResp, 1)}
 	select {
 	case ns.reqs <- r:
@@ -49,21 +50,14 @@ func (ns *Namespace) socket(domain, typ int) (int, error) {
 	return resp.fd, resp.err
 }
 
+// socketWorker makes the namespace's sockets until it is deleted.
 func (ns *Namespace) socketWorker(started chan<- error) {
 	runtime.LockOSThread()
 	restore, err := enter(ns.Path())
 	if err != nil {
 		runtime.UnlockOSThread()
 		started <- err
-		// Answer requests with the error rather than leave them hanging.
-		for {
-			select {
-			case r := <-ns.reqs:
-				r.reply <- sockResp{fd: -1, err: err}
-			case <-ns.done:
-				return
-			}
-		}
+		return
 	}
 	started <- nil
 	for {
@@ -96,6 +90,14 @@ func (ns *Namespace) socketWorker(started chan<- error) {
 // wrapping os.ErrDeadlineExceeded when the context's deadline passed
 // (its Timeout method reports true), or the context's error when it was
 // cancelled.
+//
+// Unlike net.Dialer, DialContext also reports at once an error the kernel
+// kept as a soft error (SO_ERROR) rather than failing the connect with it.
+// That happens on loopback, where an ICMP reject of the SYN is handled
+// while connect still holds the socket: net.Dialer then sees the error
+// only when the SYN is sent again, about a second later (always so for
+// ICMPv6 rejects of IPv6 connects in these labs). On a real network the
+// ICMP error arrives later and both report it at once.
 func (ns *Namespace) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {

@@ -109,6 +109,7 @@ type Namespace struct {
 	t    testing.TB
 
 	workerOnce sync.Once
+	workerErr  error
 	reqs       chan sockReq
 	done       chan struct{}
 	closeOnce  sync.Once
