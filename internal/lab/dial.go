@@ -17,22 +17,36 @@ import (
 // literal with a port, or a network other than tcp and udp.
 var ErrAddress = errors.New("lab: dial needs tcp or udp and an IP:port literal")
 
-type sockReq struct {
-	domain, typ int
-	reply       chan sockResp
-}
-
 type sockResp struct {
 	fd  int
 	err error
 }
 
-// socket creates a non-blocking socket inside the namespace. A single
+// poolSize is how many sockets of each kind the namespace keeps ready.
+const poolSize = 64
+
+// sockKind numbers the four kinds of socket DialContext makes.
+func sockKind(domain, typ int) int {
+	k := 0
+	if domain == unix.AF_INET6 {
+		k |= 1
+	}
+	if typ == unix.SOCK_DGRAM {
+		k |= 2
+	}
+	return k
+}
+
+// socket returns a non-blocking socket made inside the namespace. One
 // goroutine, locked to a thread that stays in the namespace, makes every
-// socket of the namespace; making one is a single system call, so it is
-// not a bottleneck for the goroutines that use them.
+// socket of the namespace, and keeps a few of each kind in use ready, so
+// that a dial seldom waits for that thread.
 func (ns *Namespace) socket(domain, typ int) (int, error) {
 	ns.workerOnce.Do(func() {
+		for k := range ns.pools {
+			ns.pools[k] = make(chan sockResp, poolSize)
+		}
+		ns.wake = make(chan struct{}, 1)
 		started := make(chan error, 1)
 		go ns.socketWorker(started)
 		ns.workerErr = <-started
@@ -40,14 +54,29 @@ func (ns *Namespace) socket(domain, typ int) (int, error) {
 	if ns.workerErr != nil {
 		return -1, fmt.Errorf("lab: making sockets in %s: %w", ns.name, ns.workerErr)
 	}
-	r := sockReq{domain: domain, typ: typ, reply: make(chan sockResp, 1)}
+	k := sockKind(domain, typ)
+	ns.wanted[k].Store(true)
+	var r sockResp
 	select {
-	case ns.reqs <- r:
-	case <-ns.done:
-		return -1, ErrClosed
+	case r = <-ns.pools[k]:
+	default:
+		ns.poke()
+		select {
+		case r = <-ns.pools[k]:
+		case <-ns.done:
+			return -1, ErrClosed
+		}
 	}
-	resp := <-r.reply
-	return resp.fd, resp.err
+	ns.poke()
+	return r.fd, r.err
+}
+
+// poke asks the socket maker to top its pools up.
+func (ns *Namespace) poke() {
+	select {
+	case ns.wake <- struct{}{}:
+	default:
+	}
 }
 
 // socketWorker makes the namespace's sockets until it is deleted.
@@ -60,15 +89,33 @@ func (ns *Namespace) socketWorker(started chan<- error) {
 		return
 	}
 	started <- nil
+	kinds := [4][2]int{
+		{unix.AF_INET, unix.SOCK_STREAM}, {unix.AF_INET6, unix.SOCK_STREAM},
+		{unix.AF_INET, unix.SOCK_DGRAM}, {unix.AF_INET6, unix.SOCK_DGRAM},
+	}
 	for {
-		select {
-		case r := <-ns.reqs:
-			fd, err := unix.Socket(r.domain, r.typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				err = os.NewSyscallError("socket", err)
+		for k, pool := range ns.pools {
+			// Only this goroutine sends, so a pool with room takes a send
+			// without blocking.
+			for ns.wanted[k].Load() && len(pool) < cap(pool) {
+				fd, err := unix.Socket(kinds[k][0], kinds[k][1]|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+				if err != nil {
+					pool <- sockResp{fd: -1, err: os.NewSyscallError("socket", err)}
+					break // try again when poked
+				}
+				pool <- sockResp{fd: fd}
 			}
-			r.reply <- sockResp{fd: fd, err: err}
+		}
+		select {
+		case <-ns.wake:
 		case <-ns.done:
+			for _, pool := range ns.pools {
+				for len(pool) > 0 {
+					if r := <-pool; r.err == nil {
+						unix.Close(r.fd)
+					}
+				}
+			}
 			if restore() == nil {
 				runtime.UnlockOSThread()
 			}

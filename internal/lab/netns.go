@@ -110,7 +110,9 @@ type Namespace struct {
 
 	workerOnce sync.Once
 	workerErr  error
-	reqs       chan sockReq
+	pools      [4]chan sockResp // ready sockets, by sockKind
+	wanted     [4]atomic.Bool   // kinds asked for at least once
+	wake       chan struct{}
 	done       chan struct{}
 	closeOnce  sync.Once
 }
@@ -135,7 +137,7 @@ func NewNamespace(t testing.TB, label string) *Namespace {
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Fatalf("lab: ip netns add %s: %v: %s", name, err, bytes.TrimSpace(out))
 	}
-	ns := &Namespace{name: name, t: t, reqs: make(chan sockReq), done: make(chan struct{})}
+	ns := &Namespace{name: name, t: t, done: make(chan struct{})}
 	t.Cleanup(ns.delete)
 	ns.MustRun("ip", "link", "set", "lo", "up")
 	return ns

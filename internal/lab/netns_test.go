@@ -421,3 +421,50 @@ func runCmd(name string, args ...string) error {
 	}
 	return nil
 }
+
+// TestDialContextConcurrent dials from many goroutines at once through the
+// namespace's single socket maker.
+func TestDialContextConcurrent(t *testing.T) {
+	fl := lab.NewFilteredLoopback(t)
+	const n = 400
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for i := range n {
+		wg.Go(func() {
+			port, want := fl.Open[i%len(fl.Open)], "connected"
+			if i%2 == 1 {
+				port, want = fl.Closed[i%len(fl.Closed)], "ECONNREFUSED"
+			}
+			addr := netip.AddrPortFrom(fl.Addr, port).String()
+			if got, _ := probeTCP(fl.NS.DialContext, addr, 5*time.Second); got != want {
+				errs <- fmt.Sprintf("%s: %s, want %s", addr, got, want)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// BenchmarkDialContext measures a dial to a closed port through the
+// namespace's DialContext, against a plain net.Dialer on the test's own
+// loopback.
+func BenchmarkDialContext(b *testing.B) {
+	fl := lab.NewFilteredLoopback(b)
+	closed := netip.AddrPortFrom(fl.Addr, fl.Closed[0]).String()
+	b.Run("namespace", func(b *testing.B) {
+		for b.Loop() {
+			probeTCP(fl.NS.DialContext, closed, time.Second)
+		}
+	})
+	b.Run("net.Dialer", func(b *testing.B) {
+		ln := lab.Listen(b, "tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		ln.Close()
+		for b.Loop() {
+			probeTCP((&net.Dialer{}).DialContext, addr, time.Second)
+		}
+	})
+}
