@@ -1,0 +1,155 @@
+package payload
+
+// The OID of sysDescr.0 (RFC 1213 §6.2 / RFC 3418 §2), which every agent
+// serves and every MIB view includes.
+var sysDescr0 = []uint32{1, 3, 6, 1, 2, 1, 1, 1, 0}
+
+// PDU tags (RFC 1157 §4.1, RFC 3416 §3): context-specific, constructed.
+const (
+	pduGetRequest  = 0xa0
+	pduGetResponse = 0xa2
+	pduReport      = 0xa8
+)
+
+// snmpV1Probe is an SNMPv1 GetRequest for sysDescr.0 with community
+// "public" (RFC 1157 §4.1.2).
+func snmpV1Probe(r *stream) Probe {
+	return snmpCommunityProbe(r, 0, "snmp-v1-get", "RFC 1157 §4.1.2")
+}
+
+// snmpV2cProbe is the same request in the community-based SNMPv2 message
+// (RFC 1901 §3, PDU of RFC 3416 §4.2.1).
+func snmpV2cProbe(r *stream) Probe {
+	return snmpCommunityProbe(r, 1, "snmp-v2c-get", "RFC 1901 §3, RFC 3416 §4.2.1")
+}
+
+// snmpCommunityProbe builds Message ::= SEQUENCE { version, community,
+// GetRequest-PDU { request-id, error-status 0, error-index 0,
+// variable-bindings { { sysDescr.0, NULL } } } }.
+func snmpCommunityProbe(r *stream, version int64, name, rfc string) Probe {
+	reqID := r.pos31()
+	b := tlv(tagSequence,
+		berInt(tagInteger, version),
+		berStr(tagOctetString, "public"),
+		tlv(pduGetRequest,
+			berInt(tagInteger, reqID),
+			berInt(tagInteger, 0),
+			berInt(tagInteger, 0),
+			tlv(tagSequence, tlv(tagSequence, berOID(sysDescr0...), tlv(tagNull))),
+		),
+	)
+	return Probe{
+		Name:    name,
+		RFC:     rfc,
+		Payload: b,
+		Match: func(reply []byte) (bool, string) {
+			return matchSNMPCommunity(reply, version, reqID)
+		},
+	}
+}
+
+// matchSNMPCommunity checks a v1 or v2c GetResponse: same version, same
+// request-id. The community is not checked; agents echo it, but it carries
+// no information.
+func matchSNMPCommunity(reply []byte, version, reqID int64) (bool, string) {
+	top := berReader{reply}
+	msg, ok := top.expect(tagSequence)
+	if !ok {
+		return false, "not an snmp message"
+	}
+	rd := berReader{msg}
+	v, ok := rd.integer()
+	if !ok {
+		return false, "not an snmp message"
+	}
+	if v != version {
+		return false, "snmp reply with another version"
+	}
+	if _, ok := rd.expect(tagOctetString); !ok {
+		return false, "snmp reply without a community"
+	}
+	pdu, ok := rd.expect(pduGetResponse)
+	if !ok {
+		return false, "snmp message is not a GetResponse"
+	}
+	pr := berReader{pdu}
+	id, ok := pr.integer()
+	if !ok {
+		return false, "snmp GetResponse without a request-id"
+	}
+	if id != reqID {
+		return false, "snmp request-id mismatch"
+	}
+	return true, "snmp-response request-id match"
+}
+
+// snmpV3Probe is the SNMPv3 engine discovery request of RFC 3414 §4: a
+// GetRequest with an empty variable list, user-based security with empty
+// engine id and user name, no authentication, reportable flag set. Agents
+// that refuse v1 and v2c still answer it with a Report (unknown engine
+// id) that carries the request's msgID (RFC 3412 §7.1).
+func snmpV3Probe(r *stream) Probe {
+	msgID := r.pos31()
+	reqID := r.pos31()
+	usm := tlv(tagSequence, // UsmSecurityParameters, RFC 3414 §2.4
+		berStr(tagOctetString, ""), // msgAuthoritativeEngineID
+		berInt(tagInteger, 0),      // msgAuthoritativeEngineBoots
+		berInt(tagInteger, 0),      // msgAuthoritativeEngineTime
+		berStr(tagOctetString, ""), // msgUserName
+		berStr(tagOctetString, ""), // msgAuthenticationParameters
+		berStr(tagOctetString, ""), // msgPrivacyParameters
+	)
+	b := tlv(tagSequence, // SNMPv3Message, RFC 3412 §6
+		berInt(tagInteger, 3),
+		tlv(tagSequence, // HeaderData
+			berInt(tagInteger, msgID),
+			berInt(tagInteger, 65507),         // msgMaxSize
+			tlv(tagOctetString, []byte{0x04}), // msgFlags: reportable
+			berInt(tagInteger, 3),             // msgSecurityModel: USM
+		),
+		tlv(tagOctetString, usm),
+		tlv(tagSequence, // ScopedPDU
+			berStr(tagOctetString, ""), // contextEngineID
+			berStr(tagOctetString, ""), // contextName
+			tlv(pduGetRequest,
+				berInt(tagInteger, reqID),
+				berInt(tagInteger, 0),
+				berInt(tagInteger, 0),
+				tlv(tagSequence),
+			),
+		),
+	)
+	return Probe{
+		Name:    "snmp-v3-discovery",
+		RFC:     "RFC 3412 §6, RFC 3414 §4",
+		Payload: b,
+		Match: func(reply []byte) (bool, string) {
+			top := berReader{reply}
+			msg, ok := top.expect(tagSequence)
+			if !ok {
+				return false, "not an snmp message"
+			}
+			rd := berReader{msg}
+			v, ok := rd.integer()
+			if !ok {
+				return false, "not an snmp message"
+			}
+			if v != 3 {
+				return false, "snmp reply with another version"
+			}
+			hdr, ok := rd.expect(tagSequence)
+			if !ok {
+				return false, "snmpv3 reply without a header"
+			}
+			hr := berReader{hdr}
+			id, ok := hr.integer()
+			if !ok {
+				return false, "snmpv3 reply without a msgID"
+			}
+			if id != msgID {
+				return false, "snmp msgID mismatch"
+			}
+			return true, "snmp-response msgid match"
+		},
+	}
+}
