@@ -38,6 +38,28 @@
 // # Ready-made labs
 //
 // NewFilteredLoopback, NewLAN and NewLoopbackSlash24 build the labs the
-// scanner's tests and benchmarks use; bench/lab.sh builds the same ones
-// by hand, from the same nftables rules (the rules directory).
+// scanner's tests and benchmarks use, with the kernel's ICMP rate limits
+// lifted (SetICMPRateLimit puts them back); bench/lab.sh builds the same ones
+// by hand through labd, from the same presets (see Presets), so that both
+// build identical labs.
+//
+// # What the kernel answers
+//
+// As the tests of this package check (Linux 6.x, connect from inside):
+//
+//   - open: connected; closed, or "reject with tcp reset": ECONNREFUSED.
+//   - dropped, dead host, full backlog: nothing; the dial times out.
+//   - ICMP admin-prohibited: EHOSTUNREACH on IPv4, EACCES on IPv6.
+//   - ICMP host-unreachable: EHOSTUNREACH; ICMP port-unreachable to UDP:
+//     ECONNREFUSED on the connected socket's next read.
+//   - LAN, address nobody holds: EHOSTUNREACH after about 3 s (three ARP
+//     requests a second apart), again for every new connect: the kernel's
+//     FAILED neighbour entry does not make the next one fail sooner. UDP
+//     to such an address gets no error at all.
+//   - LAN, address outside the only route: ENETUNREACH at once.
+//   - On loopback, an ICMP reject of a SYN may be handled while connect
+//     still holds the socket; the kernel then keeps it as a soft error, and
+//     net.Dialer reports it only when the SYN is rejected again a second
+//     later (seen for every IPv6 reject here). Namespace.DialContext reads
+//     it at once.
 package lab

@@ -37,6 +37,7 @@ func hasIPv6Loopback() bool {
 }
 
 func TestLoopbackTCP(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, network, addr string
 		v6                  bool

@@ -188,6 +188,7 @@ func filteredProbes(fl *lab.FilteredLoopback) []probe {
 // TestFilteredLoopback checks, and logs, what a plain dial from inside the
 // namespace gets for each kind of port.
 func TestFilteredLoopback(t *testing.T) {
+	t.Parallel()
 	fl := lab.NewFilteredLoopback(t)
 	t.Run("DialContext", func(t *testing.T) {
 		runProbes(t, fl.NS.DialContext, filteredProbes(fl))
@@ -223,6 +224,9 @@ func TestFilteredLoopback(t *testing.T) {
 // TestReexec runs a test body inside the lab namespace, where a plain
 // net.Dialer used from many goroutines sees the lab.
 func TestReexec(t *testing.T) {
+	if !lab.InChild() {
+		t.Parallel()
+	}
 	if lab.InChild() {
 		var fl lab.FilteredLoopback
 		lab.ChildData(t, &fl)
@@ -245,6 +249,7 @@ func TestReexec(t *testing.T) {
 // TestLAN checks, and logs, what the scanner's side of the LAN gets for
 // live, dropping and unassigned addresses, and how long ARP takes to fail.
 func TestLAN(t *testing.T) {
+	t.Parallel()
 	lan := lab.NewLAN(t)
 	var ps []probe
 	for _, h := range lan.Live {
@@ -285,6 +290,7 @@ func TestLAN(t *testing.T) {
 // TestLoopbackSlash24 checks the five live addresses and a sample of the
 // dropping ones.
 func TestLoopbackSlash24(t *testing.T) {
+	t.Parallel()
 	l := lab.NewLoopbackSlash24(t)
 	if len(l.Live) != 5 || len(l.Dropping) != 251 {
 		t.Fatalf("%d live and %d dropping addresses, want 5 and 251", len(l.Live), len(l.Dropping))
