@@ -60,6 +60,7 @@
 //   - On loopback, an ICMP reject of a SYN may be handled while connect
 //     still holds the socket; the kernel then keeps it as a soft error, and
 //     net.Dialer reports it only when the SYN is rejected again a second
-//     later (seen for every IPv6 reject here). Namespace.DialContext reads
-//     it at once.
+//     later: seen for every IPv6 reject here, and for IPv4 rejects with a
+//     blocking connect (bash's /dev/tcp). Namespace.DialContext reads it at
+//     once.
 package lab
