@@ -352,6 +352,15 @@ func (w *worker) settle(p *probe, now time.Time) {
 		err = gerr
 	case soerr != 0:
 		err = unix.Errno(soerr)
+	default:
+		// An ICMP error that came while connect held the socket is only
+		// a soft error: SO_ERROR stays 0, but the error queue has it
+		// (and is why epoll woke us). That is no connection.
+		if v, ok := w.readErrQueue(fd); ok {
+			unix.Close(fd)
+			w.finish(p, v, now)
+			return
+		}
 	}
 	a := p.addr.Addr()
 	w.conclude(p, fd, a.Is6() && !a.Is4In6(), err, now)
