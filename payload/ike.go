@@ -170,12 +170,23 @@ func ikev1Probe(r *stream) Probe {
 // matchISAKMP checks the ISAKMP header that IKEv1 (RFC 2408 §3.1) and IKEv2
 // (RFC 7296 §3.1) share: the initiator SPI (cookie) must be ours and the
 // major version 1 or 2, whatever version we sent, since a responder may
-// answer in the version it speaks.
+// answer in the version it speaks. The reply must also look like one: an
+// IKEv2 message has the Response flag; an IKEv1 answer carries the
+// responder's cookie or is an Informational exchange.
 func matchISAKMP(reply []byte, spi [8]byte) (bool, string) {
 	if len(reply) < 28 {
 		return false, "isakmp reply too short"
 	}
-	if v := reply[17] >> 4; v != 1 && v != 2 {
+	switch reply[17] >> 4 {
+	case 2:
+		if reply[19]&0x20 == 0 {
+			return false, "ikev2 request, not a response"
+		}
+	case 1:
+		if [8]byte(reply[8:16]) == [8]byte{} && reply[18] != 5 {
+			return false, "ikev1 message without a responder cookie"
+		}
+	default:
 		return false, "isakmp reply with an unknown major version"
 	}
 	if [8]byte(reply[:8]) != spi {

@@ -38,12 +38,20 @@ func cldapProbe(r *stream) Probe {
 			if id != msgID {
 				return false, "ldap messageID mismatch"
 			}
-			// The protocol operation is an [APPLICATION n] element; a
-			// server that speaks RFC 1798 CLDAP puts its "user" DN, an
-			// OCTET STRING, first.
+			// Then a search result (RFC 4511 §4.5.2, §4.5.3) or an
+			// extended response (§4.12); a server that speaks RFC 1798
+			// CLDAP puts its "user" DN, an OCTET STRING, before it.
 			tag, _, ok := rd.next()
-			if !ok || (tag&0xe0 != 0x60 && tag != tagOctetString) {
+			if ok && tag == tagOctetString {
+				tag, _, ok = rd.next()
+			}
+			if !ok {
 				return false, "ldap message without a protocol operation"
+			}
+			switch tag {
+			case app(4), app(5), app(19), app(24): // SearchResultEntry, Done, Reference, ExtendedResponse
+			default:
+				return false, "ldap message is not a search result"
 			}
 			return true, "ldap-response messageid match"
 		},

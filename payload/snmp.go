@@ -149,6 +149,24 @@ func snmpV3Probe(r *stream) Probe {
 			if id != msgID {
 				return false, "snmp msgID mismatch"
 			}
+			if _, ok := rd.expect(tagOctetString); !ok {
+				return false, "snmpv3 reply without security parameters"
+			}
+			// The ScopedPDU is plain, or encrypted (an OCTET STRING) when
+			// the agent uses privacy; only a plain one can be checked.
+			tag, scoped, ok := rd.next()
+			if ok && tag == tagOctetString {
+				return true, "snmp-response msgid match"
+			}
+			if !ok || tag != tagSequence {
+				return false, "snmpv3 reply without a scoped pdu"
+			}
+			sr := berReader{scoped}
+			sr.next() // contextEngineID
+			sr.next() // contextName
+			if tag, _, ok := sr.next(); !ok || (tag != pduReport && tag != pduGetResponse) {
+				return false, "snmpv3 message is neither a Report nor a Response"
+			}
 			return true, "snmp-response msgid match"
 		},
 	}
