@@ -537,3 +537,26 @@ func TestBER(t *testing.T) {
 		}
 	}
 }
+
+// TestDocTable checks that the table in the package comment lists exactly
+// the probes For returns, port by port.
+func TestDocTable(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc []string
+	for _, line := range strings.Split(string(src), "\n") {
+		f := strings.Fields(strings.TrimPrefix(line, "//"))
+		if len(f) >= 2 && strings.HasPrefix(line, "//\t") && f[0] != "port" {
+			doc = append(doc, f[0]+" "+f[1])
+		}
+	}
+	var code []string
+	for _, pp := range allProbes(goldenSeed) {
+		code = append(code, fmt.Sprintf("%d %s", pp.Port, pp.Probe.Name))
+	}
+	if !slices.Equal(doc, code) {
+		t.Errorf("doc.go table lists\n%s\nFor returns\n%s", strings.Join(doc, "\n"), strings.Join(code, "\n"))
+	}
+}
