@@ -1,0 +1,545 @@
+package capture
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/services"
+)
+
+// Defaults of the Analyzer's bounds.
+const (
+	// DefaultIdleTimeout is how long, in capture time, a flow may go
+	// without a packet before it is evicted and its evidence finalised.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultMaxFlows bounds the flow table: about 200 bytes a flow.
+	// When it is full the least recently active flow is evicted.
+	DefaultMaxFlows = 1 << 17
+	// DefaultMaxServices bounds the service table: at most about 1.3 KB a
+	// service. Flows to services beyond it are counted, not reported.
+	DefaultMaxServices = 1 << 16
+)
+
+// Options tune an Analyzer. The zero value uses the defaults and labels
+// nothing.
+type Options struct {
+	// Label names a port from the catalog; nil leaves every port
+	// unlabelled. It also tells known ports when the server side of a
+	// flow must be guessed.
+	Label func(ports.Port) *services.Entry
+	// IdleTimeout is DefaultIdleTimeout when zero.
+	IdleTimeout time.Duration
+	// MaxFlows is DefaultMaxFlows when zero.
+	MaxFlows int
+	// MaxServices is DefaultMaxServices when zero.
+	MaxServices int
+}
+
+func (o *Options) idle() int64 {
+	if o.IdleTimeout > 0 {
+		return int64(o.IdleTimeout)
+	}
+	return int64(DefaultIdleTimeout)
+}
+
+func (o *Options) maxFlows() int {
+	if o.MaxFlows > 0 {
+		return o.MaxFlows
+	}
+	return DefaultMaxFlows
+}
+
+func (o *Options) maxServices() int {
+	if o.MaxServices > 0 {
+		return o.MaxServices
+	}
+	return DefaultMaxServices
+}
+
+// Counters say what an Analyzer did with the packets it was given.
+type Counters struct {
+	Packets  uint64 // packets given to Add
+	Used     uint64 // TCP, UDP and ICMP errors that fed a flow
+	Skipped  [numSkips]uint64
+	Flows    uint64 // flows opened
+	Idle     uint64 // flows evicted after IdleTimeout without a packet
+	Full     uint64 // flows evicted early because the table was full
+	Unknown  uint64 // flows that showed nothing about a server port
+	Overflow uint64 // flows not reported because the service table was full
+}
+
+// SkippedTotal is the number of packets skipped for any reason.
+func (c *Counters) SkippedTotal() uint64 {
+	var n uint64
+	for _, s := range c.Skipped {
+		n += s
+	}
+	return n
+}
+
+// Side says which endpoint of a packet is the server, as far as known.
+type Side uint8
+
+// The sides of a packet.
+const (
+	SideUnknown Side = iota
+	SideSrc          // the packet comes from the server
+	SideDst          // the packet goes to the server
+)
+
+// Analyzer infers from a capture's packets which server ports were open
+// or closed, and gathers traffic counts per service. Feed it packets in
+// capture order with Add, then call Report. Its memory is bounded by
+// Options.MaxFlows and Options.MaxServices, not by the capture's size. An
+// Analyzer is not safe for concurrent use.
+type Analyzer struct {
+	opt      Options
+	idle     int64
+	flows    *table
+	services map[svcKey]*service
+	counters Counters
+	clock    int64 // latest packet time seen, Unix ns
+	start    int64 // earliest
+	last     int32 // flow of the last packet, -1 if none
+	lastSide int   // side of the last packet in that flow
+}
+
+// NewAnalyzer returns an empty Analyzer.
+func NewAnalyzer(opt Options) *Analyzer {
+	return &Analyzer{
+		opt:      opt,
+		idle:     opt.idle(),
+		flows:    newTable(opt.maxFlows()),
+		services: make(map[svcKey]*service),
+		last:     -1,
+	}
+}
+
+// Counters returns the counts so far.
+func (a *Analyzer) Counters() Counters { return a.counters }
+
+// Times beyond what int64 nanoseconds hold (before 1678, after 2262) are
+// taken as the latest time seen.
+const minUnix, maxUnix = -9_000_000_000, 9_000_000_000
+
+// Add feeds one decoded packet captured at ts.
+func (a *Analyzer) Add(ts time.Time, d *Decoded) {
+	a.counters.Packets++
+	a.last = -1
+	now := a.clock
+	if s := ts.Unix(); s > minUnix && s < maxUnix && !ts.IsZero() {
+		now = ts.UnixNano()
+	}
+	if a.start == 0 || now < a.start {
+		a.start = now
+	}
+	if now > a.clock {
+		a.clock = now
+	}
+	a.evictIdle()
+	switch d.Kind {
+	case TCP, UDP:
+		a.addTransport(now, d)
+	case ICMPError:
+		a.addICMP(now, d)
+	default:
+		a.counters.Skipped[d.Skip]++
+		return
+	}
+	a.counters.Used++
+}
+
+// flowFor finds or opens the flow of a packet from src to dst.
+func (a *Analyzer) flowFor(now int64, src, dst netip.Addr, sport, dport uint16, proto ports.Protocol) (*flow, int) {
+	k, side := newFlowKey(src, dst, sport, dport, uint8(proto))
+	i, ok := a.flows.lookup(k)
+	if !ok {
+		if a.flows.len() >= a.opt.maxFlows() {
+			a.counters.Full++
+			a.finish(a.flows.head)
+		}
+		i = a.flows.insert(k)
+		a.counters.Flows++
+		f := &a.flows.flows[i]
+		f.first = now
+		f.firstSide = int8(side)
+	} else {
+		a.flows.touch(i)
+	}
+	a.last, a.lastSide = i, side
+	f := &a.flows.flows[i]
+	f.last = now
+	return f, side
+}
+
+func (a *Analyzer) addTransport(now int64, d *Decoded) {
+	f, side := a.flowFor(now, d.Src, d.Dst, d.SrcPort, d.DstPort, d.Proto)
+	if d.Kind == TCP && d.Flags&(SYN|ACK) == SYN && f.saw(sawSYN, side) && f.synSeq != d.Seq &&
+		f.bits&^(sawSYN<<side) != 0 {
+		// A new connection on the same ports: close the books on the old one.
+		a.finish(a.last)
+		f, side = a.flowFor(now, d.Src, d.Dst, d.SrcPort, d.DstPort, d.Proto)
+	}
+	if f.firstFrom[side] == 0 {
+		f.firstFrom[side] = now
+	}
+	f.pkts[side]++
+	f.bytes[side] += uint64(d.IPLen)
+	if d.Kind == UDP {
+		f.bits |= sawOther << side
+		return
+	}
+	switch {
+	case d.Flags&RST != 0:
+		f.bits |= sawRST << side
+	case d.Flags&(SYN|ACK) == SYN:
+		f.bits |= sawSYN << side
+		f.synSeq = d.Seq
+	case d.Flags&(SYN|ACK) == SYN|ACK:
+		f.bits |= sawSYNACK << side
+	default:
+		f.bits |= sawOther << side
+	}
+	if d.Flags&FIN != 0 {
+		f.bits |= sawFIN << side
+	}
+}
+
+// addICMP files an ICMP error under the flow of the datagram it quotes,
+// which went from Quote.Src to Quote.Dst.
+func (a *Analyzer) addICMP(now int64, d *Decoded) {
+	q := &d.Quote
+	f, side := a.flowFor(now, q.Src, q.Dst, q.SrcPort, q.DstPort, q.Proto)
+	target := 1 - side
+	a.lastSide = target // the error speaks for the quoted destination
+	if f.pkts[0]+f.pkts[1] == 0 {
+		f.firstSide = int8(side)
+	}
+	f.pkts[target]++
+	f.bytes[target] += uint64(d.IPLen)
+	direct := d.Src == q.Dst
+	// A direct answer from the host outweighs a router's word.
+	if f.icmpSide < 0 || direct && !f.icmpDirect {
+		f.icmpSide = int8(target)
+		f.icmpKind = d.Unreach
+		f.icmpDirect = direct
+		f.icmpTime = now
+	}
+}
+
+// LastServer says which endpoint of the packet last given to Add is the
+// server, as the flow shows so far: from the handshake, an ICMP error or
+// the first packet. It is SideUnknown for packets that fed no flow, or
+// when the flow does not tell yet.
+func (a *Analyzer) LastServer() Side {
+	if a.last < 0 {
+		return SideUnknown
+	}
+	f := &a.flows.flows[a.last]
+	s, _ := a.serverSide(f)
+	if s < 0 {
+		return SideUnknown
+	}
+	if s == a.lastSide {
+		return SideSrc
+	}
+	return SideDst
+}
+
+// evictIdle finishes the flows that have been idle too long.
+func (a *Analyzer) evictIdle() {
+	for h := a.flows.head; h >= 0; h = a.flows.head {
+		if a.clock-a.flows.flows[h].last <= a.idle {
+			return
+		}
+		a.counters.Idle++
+		a.finish(h)
+	}
+}
+
+// Flush finishes every flow still open, as at the end of a capture.
+func (a *Analyzer) Flush() {
+	for h := a.flows.head; h >= 0; h = a.flows.head {
+		a.finish(h)
+	}
+	a.last = -1
+}
+
+// known reports whether the catalog names port p.
+func (a *Analyzer) known(p uint16, proto uint8) bool {
+	return a.opt.Label != nil && a.opt.Label(ports.Port{Number: p, Proto: ports.Protocol(proto)}) != nil
+}
+
+// serverSide decides which side of a flow is the server: the one that got
+// the SYN or sent the SYN-ACK, the one an ICMP error was about, and
+// otherwise a guess from the ports. It returns -1 when the flow does not
+// tell.
+func (a *Analyzer) serverSide(f *flow) (side int, guessed bool) {
+	if ports.Protocol(f.key.proto) == ports.TCP {
+		switch s0, s1 := f.saw(sawSYN, 0), f.saw(sawSYN, 1); {
+		case s0 && !s1:
+			return 1, false
+		case s1 && !s0:
+			return 0, false
+		}
+		switch s0, s1 := f.saw(sawSYNACK, 0), f.saw(sawSYNACK, 1); {
+		case s0 && !s1:
+			return 0, false
+		case s1 && !s0:
+			return 1, false
+		}
+		if f.icmpSide >= 0 {
+			return int(f.icmpSide), false
+		}
+		if f.pkts[0]+f.pkts[1] == 0 {
+			return -1, false
+		}
+		return a.guess(f), true
+	}
+	if f.icmpSide >= 0 {
+		return int(f.icmpSide), false
+	}
+	// UDP: whoever spoke first is the client, unless the first datagram
+	// came from a service port to an ephemeral one, the reply to a
+	// request sent before the capture began.
+	first := int(f.firstSide)
+	srv := 1 - first
+	fp, sp := f.key.port[first], f.key.port[srv]
+	if sp >= 32768 && !a.known(sp, f.key.proto) && (fp < 1024 || a.known(fp, f.key.proto)) {
+		return first, true
+	}
+	return srv, false
+}
+
+// guess picks the server side of a TCP flow whose handshake was not
+// captured: the side whose port the catalog knows, else the one below
+// 1024, else the lower port, else the side that did not speak first.
+func (a *Analyzer) guess(f *flow) int {
+	p0, p1 := f.key.port[0], f.key.port[1]
+	if k0, k1 := a.known(p0, f.key.proto), a.known(p1, f.key.proto); k0 != k1 {
+		if k0 {
+			return 0
+		}
+		return 1
+	}
+	if (p0 < 1024) != (p1 < 1024) || p0 != p1 {
+		if p0 < p1 {
+			return 0
+		}
+		return 1
+	}
+	return 1 - int(f.firstSide)
+}
+
+// verdict is what one flow says about its server port.
+type verdict struct {
+	state  scanner.State
+	reason string
+	when   int64
+	rtt    int64
+}
+
+// judge reads a finished flow's verdict on server side s.
+func (f *flow) judge(s int) verdict {
+	c := 1 - s
+	rtt := int64(0)
+	if f.firstFrom[c] != 0 && f.firstFrom[s] > f.firstFrom[c] {
+		rtt = f.firstFrom[s] - f.firstFrom[c]
+	}
+	if ports.Protocol(f.key.proto) == ports.TCP {
+		switch {
+		case f.saw(sawSYNACK, s):
+			return verdict{scanner.Open, scanner.ReasonSynAck, f.firstFrom[s], rtt}
+		case f.saw(sawSYN, c) && f.saw(sawRST, s) && !f.saw(sawOther, s):
+			return verdict{scanner.Closed, scanner.ReasonReset, f.firstFrom[s], rtt}
+		case f.saw(sawOther, s):
+			return verdict{scanner.Open, scanner.ReasonMidStream, f.firstFrom[s], 0}
+		case f.icmpSide == int8(s):
+			return f.icmpVerdict()
+		case f.saw(sawSYN, c):
+			return verdict{scanner.Filtered, scanner.ReasonNoResponse, f.first, 0}
+		}
+		return verdict{}
+	}
+	switch {
+	case f.saw(sawOther, s):
+		if !f.saw(sawOther, c) {
+			rtt = 0
+		}
+		return verdict{scanner.Open, scanner.ReasonUDPResponse, f.firstFrom[s], rtt}
+	case f.icmpSide == int8(s):
+		return f.icmpVerdict()
+	case f.saw(sawOther, c):
+		return verdict{scanner.OpenFiltered, scanner.ReasonNoResponse, f.first, 0}
+	}
+	return verdict{}
+}
+
+// icmpVerdict: a port unreachable from the host itself means closed;
+// anything else, or from a router, means something is in the way.
+func (f *flow) icmpVerdict() verdict {
+	v := verdict{state: scanner.Filtered, when: f.icmpTime}
+	switch f.icmpKind {
+	case UnreachPort:
+		v.reason = scanner.ReasonPortUnreach
+		if f.icmpDirect {
+			v.state = scanner.Closed
+		}
+	case UnreachHost:
+		v.reason = scanner.ReasonHostUnreach
+	case UnreachNet:
+		v.reason = scanner.ReasonNetUnreach
+	case UnreachProto:
+		v.reason = scanner.ReasonProtoUnreach
+	case UnreachAdmin:
+		v.reason = scanner.ReasonAdminProhibited
+	default:
+		v.reason = "unreachable"
+	}
+	return v
+}
+
+// rank orders verdicts: the strongest evidence about a port wins.
+func (v verdict) rank() int {
+	switch v.state {
+	case scanner.Open:
+		switch v.reason {
+		case scanner.ReasonSynAck:
+			return 7
+		case scanner.ReasonUDPResponse:
+			return 6
+		}
+		return 5
+	case scanner.Closed:
+		return 4
+	case scanner.Filtered:
+		if v.reason != scanner.ReasonNoResponse {
+			return 3
+		}
+		return 2
+	case scanner.OpenFiltered:
+		return 1
+	}
+	return 0
+}
+
+// serverAddr reports whether a can be a server: not multicast, broadcast
+// or unspecified.
+func serverAddr(a netip.Addr) bool {
+	return a.IsValid() && !a.IsMulticast() && !a.IsUnspecified() &&
+		a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// finish removes flow i from the table and files its evidence under its
+// service.
+func (a *Analyzer) finish(i int32) {
+	f := &a.flows.flows[i]
+	defer a.flows.remove(i)
+	if a.last == i {
+		a.last = -1
+	}
+	s, _ := a.serverSide(f)
+	if s < 0 {
+		a.counters.Unknown++
+		return
+	}
+	v := f.judge(s)
+	addr := f.key.addr[s]
+	port := f.key.port[s]
+	if v.state == scanner.OpenFiltered && port >= 32768 && !a.known(port, f.key.proto) {
+		// Datagrams one way to a high uncatalogued port are more likely
+		// the tail of a conversation that changed ports (TFTP, RTP) than
+		// a service.
+		v.state = scanner.Unknown
+	}
+	if v.state == scanner.Unknown || !serverAddr(addr.addr()) {
+		a.counters.Unknown++
+		return
+	}
+	k := svcKey{addr: addr, port: port, proto: f.key.proto}
+	svc := a.services[k]
+	if svc == nil {
+		if len(a.services) >= a.opt.maxServices() {
+			a.counters.Overflow++
+			return
+		}
+		svc = &service{key: k, first: f.first, last: f.last}
+		a.services[k] = svc
+	}
+	svc.add(f, s, v)
+}
+
+// Report finishes every flow and calls h.Port for each service seen and
+// h.Host for each server address after its services, in address and port
+// order. It returns the run's figures: hosts, open ports, and the capture's
+// first and last packet times as Start and End.
+func (a *Analyzer) Report(h scanner.Handler) scanner.Stats {
+	a.Flush()
+	keys := make([]svcKey, 0, len(a.services))
+	for k := range a.services {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y svcKey) int {
+		if c := cmp.Compare(x.addr.hi, y.addr.hi); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.addr.lo, y.addr.lo); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.port, y.port); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.proto, y.proto)
+	})
+	var st scanner.Stats
+	if a.counters.Packets > 0 {
+		st.Start, st.End = unixTime(a.start), unixTime(a.clock)
+	}
+	var host *scanner.Host
+	flush := func() {
+		if host != nil && h.Host != nil {
+			h.Host(*host)
+		}
+		host = nil
+	}
+	for _, k := range keys {
+		svc := a.services[k]
+		r := svc.result(a.opt.Label)
+		if host == nil || host.Addr != r.Host {
+			flush()
+			host = &scanner.Host{Addr: r.Host, Up: true, Reason: "pcap", Source: "pcap",
+				Counts: make(map[scanner.State]int), Start: r.Evidence.FirstSeen, End: r.Evidence.LastSeen}
+			st.HostsUp++
+		}
+		host.Counts[r.State]++
+		if r.Evidence.FirstSeen.Before(host.Start) {
+			host.Start = r.Evidence.FirstSeen
+		}
+		if r.Evidence.LastSeen.After(host.End) {
+			host.End = r.Evidence.LastSeen
+		}
+		if r.State == scanner.Open {
+			st.Open++
+		}
+		if h.Port != nil {
+			h.Port(r)
+		}
+	}
+	flush()
+	return st
+}
+
+func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// Span returns the times of the earliest and the latest packet given to
+// Add; zero times if none was.
+func (a *Analyzer) Span() (first, last time.Time) {
+	if a.counters.Packets == 0 {
+		return time.Time{}, time.Time{}
+	}
+	return unixTime(a.start), unixTime(a.clock)
+}

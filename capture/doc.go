@@ -1,0 +1,64 @@
+// Package capture reads packet captures and tells, from their traffic,
+// which server ports were open or closed: the offline counterpart of a
+// scan, in the same scanner.Result schema with Source "pcap".
+//
+// # Reading
+//
+// Reader reads pcap (microsecond or nanosecond time stamps, either byte
+// order) and pcapng (any number of sections and interfaces, each with its
+// own link type) with gopacket's pure-Go pcapgo readers, gzip-compressed
+// or not, without an allocation per packet. A damaged file yields a
+// *ReadError with the packet number and byte offset where it broke;
+// everything before it has been returned.
+//
+// Decoder reads Ethernet (with 802.1Q and QinQ tags), Linux cooked v1 and
+// v2, raw IPv4 and IPv6, and BSD loopback frames; IPv4 and IPv6 with
+// extension headers; TCP, UDP, and ICMP and ICMPv6 destination
+// unreachables quoting TCP or UDP. It uses gopacket's DecodingLayerParser
+// over preallocated layers. Anything else is skipped and counted by
+// reason, never an error.
+//
+// # Evidence
+//
+// Analyzer follows each TCP connection and UDP conversation (a flow) and,
+// when the flow ends, files what it showed under its server's address,
+// port and protocol:
+//
+//	SYN-ACK answering a SYN                        open      syn-ack
+//	RST answering a SYN                            closed    reset
+//	server segments, handshake before the capture  open      mid-stream
+//	a UDP reply from the port the client sent to   open      udp-response
+//	ICMP port unreachable from the server itself   closed    port-unreach
+//	other ICMP unreachables, or from a router      filtered  host-unreach, admin-prohibited...
+//	a SYN that nothing answered                    filtered  no-response
+//	UDP datagrams that nothing answered            open|filtered no-response
+//
+// (UDP datagrams nothing answered are not reported for an uncatalogued
+// port of 32768 or above: such one-way traffic is far more often the
+// tail of a conversation that moved ports, as TFTP and RTP do.)
+//
+// When flows to one service disagree the strongest evidence wins, in the
+// order of that table.
+//
+// The server is the side that received the SYN or sent the SYN-ACK, or
+// the side an ICMP error reports unreachable. For UDP it is the side that
+// received the first datagram, unless that datagram came from a port
+// below 1024 or in the catalog to an uncatalogued port of 32768 or above:
+// then it was a reply to a request sent before the capture began. A TCP
+// flow whose handshake was not captured gets the reason mid-stream, which
+// says the server was chosen from the ports: the one the catalog knows,
+// else the one below 1024, else the lower one.
+//
+// # Bounds
+//
+// Flows idle for Options.IdleTimeout of capture time are evicted and
+// their evidence finalised; the flow table holds at most
+// Options.MaxFlows flows, evicting the least recently active when full;
+// the service table holds at most Options.MaxServices services. Counters
+// tell how many flows each bound cut short. Distinct clients are counted
+// exactly up to ExactClients per service and estimated above, in a fixed
+// kilobyte. Memory is thus flat however long the capture.
+//
+// Addresses are handled as IPv6 internally; an IPv4-mapped IPv6 address
+// (::ffff:a.b.c.d) is reported as the IPv4 address.
+package capture
