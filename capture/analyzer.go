@@ -241,7 +241,7 @@ func (a *Analyzer) LastServer() Side {
 	}
 	f := &a.flows.flows[a.last]
 	s, _ := a.serverSide(f)
-	if s < 0 {
+	if s < 0 || !serverAddr(f.key.addr[s].addr()) {
 		return SideUnknown
 	}
 	if s == a.lastSide {
@@ -300,7 +300,8 @@ func (a *Analyzer) serverSide(f *flow) (side int, guessed bool) {
 		}
 		return a.guess(f), true
 	}
-	if f.icmpSide >= 0 {
+	if f.icmpSide >= 0 && f.bits&(sawOther|sawOther<<1) == 0 {
+		// Only the ICMP error: its quote went from client to server.
 		return int(f.icmpSide), false
 	}
 	// UDP: whoever spoke first is the client, unless the first datagram
@@ -474,8 +475,8 @@ func (a *Analyzer) finish(i int32) {
 }
 
 // Report finishes every flow and calls h.Port for each service seen and
-// h.Host for each server address after its services, in address and port
-// order. It returns the run's figures: hosts, open ports, and the capture's
+// h.Host for each server address after its services, in address,
+// protocol (tcp first) and port order. It returns the run's figures: hosts, open ports, and the capture's
 // first and last packet times as Start and End.
 func (a *Analyzer) Report(h scanner.Handler) scanner.Stats {
 	a.Flush()
@@ -490,10 +491,10 @@ func (a *Analyzer) Report(h scanner.Handler) scanner.Stats {
 		if c := cmp.Compare(x.addr.lo, y.addr.lo); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(x.port, y.port); c != 0 {
+		if c := cmp.Compare(x.proto, y.proto); c != 0 {
 			return c
 		}
-		return cmp.Compare(x.proto, y.proto)
+		return cmp.Compare(x.port, y.port)
 	})
 	var st scanner.Stats
 	if a.counters.Packets > 0 {

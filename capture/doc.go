@@ -15,8 +15,10 @@
 // v2, raw IPv4 and IPv6, and BSD loopback frames; IPv4 and IPv6 with
 // extension headers; TCP, UDP, and ICMP and ICMPv6 destination
 // unreachables quoting TCP or UDP. It uses gopacket's DecodingLayerParser
-// over preallocated layers. Anything else is skipped and counted by
-// reason, never an error.
+// over preallocated layers, so that decoding allocates nothing (but for
+// the options of an IPv6 hop-by-hop header, which gopacket's IPv6 layer
+// allocates one by one). Anything else is skipped and counted by reason,
+// never an error.
 //
 // # Evidence
 //
