@@ -9,9 +9,9 @@ import "encoding/binary"
 // the datagram's source.
 //
 // RFC 2131 §4.1 has servers answer on the client port, 68, not the port a
-// request came from; the engine sees the reply only if it listens there.
-// Without it, the probe still tells closed (ICMP port unreachable) from
-// open|filtered.
+// request came from: the engine sees the reply only if it sends from and
+// listens on that port (SourcePort). Without it, the probe still tells
+// closed (ICMP port unreachable) from open|filtered.
 func dhcpProbe(r *stream) Probe {
 	xid := r.u32()
 	mac := r.mac()
@@ -28,9 +28,10 @@ func dhcpProbe(r *stream) Probe {
 	b = append(b, 55, 3, 1, 3, 6) // Parameter Request List: mask, router, DNS (§9.8)
 	b = append(b, 255)            // End (§3.2)
 	return Probe{
-		Name:    "dhcp-inform",
-		RFC:     "RFC 2131 §4.4.3",
-		Payload: b,
+		Name:       "dhcp-inform",
+		RFC:        "RFC 2131 §4.4.3",
+		Payload:    b,
+		SourcePort: 68,
 		Match: func(reply []byte) (bool, string) {
 			if len(reply) < 240 {
 				return false, "dhcp reply too short"
@@ -52,7 +53,8 @@ func dhcpProbe(r *stream) Probe {
 // dhcpv6Probe is a DHCPv6 Solicit (RFC 8415 §18.2.1) with the options that
 // §16.2 has a server require, and enough to get an Advertise: Client Identifier (a DUID-LL from a
 // random hardware address, §11.4), Elapsed Time (§21.9) and an empty IA_NA
-// (§21.4). The Advertise or Reply repeats its 24-bit transaction id (§8).
+// (§21.4). The Advertise or Reply repeats its 24-bit transaction id (§8)
+// and goes to the client port, 546 (§7.2).
 func dhcpv6Probe(r *stream) Probe {
 	xid := uint32(r.next()) & 0xffffff
 	mac := r.mac()
@@ -71,9 +73,10 @@ func dhcpv6Probe(r *stream) Probe {
 	b = opt(b, 3, ia)            // OPTION_IA_NA
 	b = opt(b, 6, []byte{0, 23}) // OPTION_ORO: DNS servers (RFC 3646 §3)
 	return Probe{
-		Name:    "dhcpv6-solicit",
-		RFC:     "RFC 8415 §18.2.1",
-		Payload: b,
+		Name:       "dhcpv6-solicit",
+		RFC:        "RFC 8415 §18.2.1",
+		Payload:    b,
+		SourcePort: 546,
 		Match: func(reply []byte) (bool, string) {
 			if len(reply) < 4 {
 				return false, "dhcpv6 reply too short"

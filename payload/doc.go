@@ -47,11 +47,14 @@
 // Ports with several probes (SNMP, IKE) get each in turn; a port that is
 // not listed gets an empty datagram.
 //
-// Two services answer elsewhere than from the probed port: a TFTP server
-// replies from a new port (RFC 1350 §4) and a DHCP server sends to the
-// client port 68 (RFC 2131 §4.1). RADIUS servers drop requests from
-// clients they do not know (RFC 2865 §3) and syslog never answers; their
-// probes mostly tell closed (ICMP port unreachable) from open|filtered.
+// Some services answer elsewhere than from the probed port, or only to
+// some source ports. A TFTP server replies from a new port (RFC 1350 §4).
+// DHCP servers send to the client port, 68 or 546 (RFC 2131 §4.1, RFC 8415
+// §7.2), and strongSwan ignores IKE requests that do not come from port
+// 500: Probe.SourcePort names the port such a request should leave from.
+// RADIUS servers drop requests from clients they do not know (RFC 2865 §3)
+// and syslog never answers; their probes mostly tell closed (ICMP port
+// unreachable) from open|filtered.
 //
 // Left out on purpose: kpasswd (464) needs a Kerberos ticket before it says
 // anything (RFC 3244), SNMP traps (162) are never answered, and the

@@ -24,7 +24,9 @@ const (
 // a KE payload with a real group-19 public value, and a nonce. A responder
 // answers with its own IKE_SA_INIT, a notification (NO_PROPOSAL_CHOSEN,
 // INVALID_KE_PAYLOAD, COOKIE) or, if it only speaks IKEv1, an IKEv1
-// notification; all of them start with our initiator SPI.
+// notification; all of them start with our initiator SPI. strongSwan
+// answers only requests from port 500 (seen with charon 5.9), hence
+// SourcePort.
 func ikev2Probe(r *stream) Probe {
 	var spi [8]byte
 	for spi == [8]byte{} {
@@ -87,9 +89,10 @@ func ikev2Probe(r *stream) Probe {
 	b = payload(b, 0, nonce[:])
 	binary.BigEndian.PutUint32(b[24:], uint32(len(b)))
 	return Probe{
-		Name:    "ikev2-sa-init",
-		RFC:     "RFC 7296 §1.2",
-		Payload: b,
+		Name:       "ikev2-sa-init",
+		RFC:        "RFC 7296 §1.2",
+		Payload:    b,
+		SourcePort: 500,
 		Match: func(reply []byte) (bool, string) {
 			return matchISAKMP(reply, spi)
 		},
@@ -158,9 +161,10 @@ func ikev1Probe(r *stream) Probe {
 	b = append(b, sa...)
 	binary.BigEndian.PutUint32(b[24:], uint32(len(b)))
 	return Probe{
-		Name:    "ikev1-main-mode",
-		RFC:     "RFC 2409 §5, RFC 2408 §3",
-		Payload: b,
+		Name:       "ikev1-main-mode",
+		RFC:        "RFC 2409 §5, RFC 2408 §3",
+		Payload:    b,
+		SourcePort: 500,
 		Match: func(reply []byte) (bool, string) {
 			return matchISAKMP(reply, cookie)
 		},

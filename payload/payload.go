@@ -16,6 +16,12 @@ type Probe struct {
 	// is the request, as for the time service). Callers must not modify it:
 	// some matchers compare replies against it.
 	Payload []byte
+	// SourcePort, when not 0, is the port the request should leave from
+	// because servers answer it only there (strongSwan ignores IKE requests
+	// from other ports) or send their reply there whatever the request's
+	// port (DHCP servers answer on the client port). An engine that cannot
+	// bind it (it is privileged) sends from any port and learns less.
+	SourcePort uint16
 	// Match reports whether reply, a datagram that came back from the
 	// probed address and port, answers this probe, with a reason such as
 	// "dns-response id match" (or, when it does not, why not). It never

@@ -560,3 +560,12 @@ func TestDocTable(t *testing.T) {
 		t.Errorf("doc.go table lists\n%s\nFor returns\n%s", strings.Join(doc, "\n"), strings.Join(code, "\n"))
 	}
 }
+
+func TestSourcePorts(t *testing.T) {
+	want := map[string]uint16{"ikev2-sa-init": 500, "ikev1-main-mode": 500, "dhcp-inform": 68, "dhcpv6-solicit": 546}
+	for _, pp := range allProbes(goldenSeed) {
+		if got := pp.Probe.SourcePort; got != want[pp.Probe.Name] {
+			t.Errorf("%s: SourcePort %d, want %d", pp.Probe.Name, got, want[pp.Probe.Name])
+		}
+	}
+}
