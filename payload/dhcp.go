@@ -4,9 +4,11 @@ import "encoding/binary"
 
 // dhcpProbe is a DHCPINFORM (RFC 2131 §4.4.3): a request for configuration
 // only, which, unlike a DHCPDISCOVER, makes no server set an address
-// aside. The client hardware address is random; ciaddr is 0 because the
-// probe cannot know the address it leaves from, and servers then answer
-// the datagram's source.
+// aside. The client hardware address is random; ciaddr (bytes 12-15) is 0
+// because the probe cannot know the address it leaves from. Some servers
+// then answer the datagram's source; dnsmasq answers only an INFORM whose
+// ciaddr is set, so an engine that knows its source address may write it
+// there (Match does not look at it).
 //
 // RFC 2131 §4.1 has servers answer on the client port, 68, not the port a
 // request came from: the engine sees the reply only if it sends from and
