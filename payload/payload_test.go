@@ -295,7 +295,7 @@ func craftReply(t testing.TB, p Probe) []byte {
 		binary.BigEndian.PutUint16(r[2:], uint16(len(r)))
 		return r
 	case "slp-srvrqst":
-		// SAAdvert (function 11, RFC 2608 §10.2): header, URL,
+		// SAAdvert (RFC 2608 function 11): header, URL,
 		// scope list, attributes, no authentication blocks.
 		r := []byte{2, 11, 0, 0, 0, 0, 0, 0, 0, 0, q[10], q[11], 0, 2, 'e', 'n'}
 		for _, s := range []string{"service:service-agent://192.0.2.1", "DEFAULT", ""} {
