@@ -288,3 +288,7 @@ func TestReaderAllocs(t *testing.T) {
 		})
 	}
 }
+
+func readFixtureBytes(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(fixtureDir, name))
+}
