@@ -360,7 +360,7 @@ func (f *flow) judge(s int) verdict {
 		case f.saw(sawOther, s):
 			return verdict{scanner.Open, scanner.ReasonMidStream, f.firstFrom[s], 0}
 		case f.icmpSide == int8(s):
-			return f.icmpVerdict()
+			return f.icmpVerdict(c)
 		case f.saw(sawSYN, c):
 			return verdict{scanner.Filtered, scanner.ReasonNoResponse, f.first, 0}
 		}
@@ -373,7 +373,7 @@ func (f *flow) judge(s int) verdict {
 		}
 		return verdict{scanner.Open, scanner.ReasonUDPResponse, f.firstFrom[s], rtt}
 	case f.icmpSide == int8(s):
-		return f.icmpVerdict()
+		return f.icmpVerdict(c)
 	case f.saw(sawOther, c):
 		return verdict{scanner.OpenFiltered, scanner.ReasonNoResponse, f.first, 0}
 	}
@@ -382,8 +382,11 @@ func (f *flow) judge(s int) verdict {
 
 // icmpVerdict: a port unreachable from the host itself means closed;
 // anything else, or from a router, means something is in the way.
-func (f *flow) icmpVerdict() verdict {
+func (f *flow) icmpVerdict(client int) verdict {
 	v := verdict{state: scanner.Filtered, when: f.icmpTime}
+	if sent := f.firstFrom[client]; sent != 0 && f.icmpTime > sent {
+		v.rtt = f.icmpTime - sent
+	}
 	switch f.icmpKind {
 	case UnreachPort:
 		v.reason = scanner.ReasonPortUnreach
@@ -475,8 +478,8 @@ func (a *Analyzer) finish(i int32) {
 }
 
 // Report finishes every flow and calls h.Port for each service seen and
-// h.Host for each server address after its services, in address,
-// protocol (tcp first) and port order. It returns the run's figures: hosts, open ports, and the capture's
+// h.Host for each server address after its services, in address (IPv4
+// first), protocol (tcp first) and port order. It returns the run's figures: hosts, open ports, and the capture's
 // first and last packet times as Start and End.
 func (a *Analyzer) Report(h scanner.Handler) scanner.Stats {
 	a.Flush()
@@ -485,10 +488,8 @@ func (a *Analyzer) Report(h scanner.Handler) scanner.Stats {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(x, y svcKey) int {
-		if c := cmp.Compare(x.addr.hi, y.addr.hi); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.addr.lo, y.addr.lo); c != 0 {
+		// As netip orders them: IPv4 before IPv6.
+		if c := x.addr.addr().Compare(y.addr.addr()); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(x.proto, y.proto); c != 0 {

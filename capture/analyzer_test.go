@@ -91,9 +91,9 @@ func TestAnalyzerFixtures(t *testing.T) {
 			"2001:db8::53 53/udp open udp-response",
 		}},
 		{"loopback.pcap", []string{
-			"::1 5432/tcp open syn-ack",
 			"127.0.0.1 6379/tcp closed reset",
 			"127.0.0.53 53/udp open udp-response",
+			"::1 5432/tcp open syn-ack",
 		}},
 		{"raw.pcap.gz", []string{
 			"172.16.0.5 443/tcp open syn-ack",
