@@ -95,6 +95,13 @@ func TestAnalyzerFixtures(t *testing.T) {
 			"127.0.0.53 53/udp open udp-response",
 			"::1 5432/tcp open syn-ack",
 		}},
+		{"lab-lo.pcap", []string{ // recorded by tcpdump: record-lab.sh
+			"127.0.0.2 22/tcp open syn-ack",
+			"127.0.0.2 23/tcp closed reset",
+			"127.0.0.2 80/tcp open syn-ack",
+			"127.0.0.2 53/udp open udp-response",
+			"127.0.0.2 161/udp closed port-unreach",
+		}},
 		{"raw.pcap.gz", []string{
 			"172.16.0.5 443/tcp open syn-ack",
 			"2001:db8:1::5 80/tcp closed reset",
