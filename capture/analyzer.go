@@ -176,6 +176,7 @@ func (a *Analyzer) flowFor(now int64, src, dst netip.Addr, sport, dport uint16, 
 	return f, side
 }
 
+// addTransport files a TCP segment or UDP datagram under its flow.
 func (a *Analyzer) addTransport(now int64, d *Decoded) {
 	f, side := a.flowFor(now, d.Src, d.Dst, d.SrcPort, d.DstPort, d.Proto)
 	if d.Kind == TCP && d.Flags&(SYN|ACK) == SYN && f.saw(sawSYN, side) && f.synSeq != d.Seq &&

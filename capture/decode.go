@@ -40,6 +40,7 @@ const (
 
 var skipNames = [numSkips]string{"", "link type", "not IP", "IP fragment", "other IP protocol", "other ICMP", "malformed", "port 0"}
 
+// String names the reason, as the stderr summary prints it.
 func (s Skip) String() string {
 	if s < numSkips {
 		return skipNames[s]

@@ -43,6 +43,8 @@ type ReadError struct {
 	Err error
 }
 
+// Error says where and why: "packet 13 at byte offset 993: truncated
+// capture: unexpected EOF".
 func (e *ReadError) Error() string {
 	where := "file header"
 	if e.Packet > 0 {
@@ -76,6 +78,7 @@ const (
 	FormatPcapNG                   // pcapng, any number of sections and interfaces
 )
 
+// String returns "pcap" or "pcapng".
 func (f Format) String() string {
 	switch f {
 	case FormatPcap:
