@@ -7,7 +7,9 @@
 // Reader reads pcap (microsecond or nanosecond time stamps, either byte
 // order) and pcapng (any number of sections and interfaces, each with its
 // own link type) with gopacket's pure-Go pcapgo readers, gzip-compressed
-// or not, without an allocation per packet. A damaged file yields a
+// or not, without an allocation per packet (but two bytes a packet on a
+// pcapng interface whose link type number is 256 or more, such as Linux
+// cooked v2: pcapgo boxes it in an interface value). A damaged file yields a
 // *ReadError with the packet number and byte offset where it broke;
 // everything before it has been returned.
 //
