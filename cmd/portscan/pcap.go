@@ -103,7 +103,7 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 	if f.packets && f.out == "" && !strings.EqualFold(f.format, "text") {
 		return usageErr("--packets prints on stdout; with --format %s, send the report elsewhere with -o FILE", f.format)
 	}
-	inputs, err := pcapInputs(args, f.write)
+	inputs, err := pcapInputs(args, f)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -251,14 +251,23 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 }
 
 // pcapInputs checks the file arguments: they exist, stdin is named at
-// most once, and none is the file -w would overwrite.
-func pcapInputs(args []string, write string) ([]pcapInput, error) {
-	var wInfo os.FileInfo
-	if write == "-" {
+// most once, and none is a file that -o or -w would overwrite.
+func pcapInputs(args []string, f *pcapFlags) ([]pcapInput, error) {
+	if f.write == "-" {
 		return nil, errors.New("--write needs a file name")
 	}
-	if write != "" {
-		wInfo, _ = os.Stat(write)
+	type target struct {
+		flag string
+		info os.FileInfo
+	}
+	var targets []target
+	for _, t := range []struct{ flag, path string }{{"--output", f.out}, {"--write", f.write}} {
+		if t.path == "" {
+			continue
+		}
+		if fi, err := os.Stat(t.path); err == nil {
+			targets = append(targets, target{t.flag, fi})
+		}
 	}
 	stdin := false
 	inputs := make([]pcapInput, 0, len(args))
@@ -278,8 +287,10 @@ func pcapInputs(args []string, write string) ([]pcapInput, error) {
 		if fi.IsDir() {
 			return nil, fmt.Errorf("%s is a directory", a)
 		}
-		if wInfo != nil && os.SameFile(fi, wInfo) {
-			return nil, fmt.Errorf("--write %s would overwrite an input", write)
+		for _, t := range targets {
+			if os.SameFile(fi, t.info) {
+				return nil, fmt.Errorf("%s %s would overwrite an input", t.flag, a)
+			}
 		}
 		inputs = append(inputs, pcapInput{name: a, path: a})
 	}
