@@ -20,6 +20,9 @@
 #   lan       scanner namespace at 198.18.0.254/24 (no other route), veth
 #             to a hosts namespace: 198.18.0.1-5 live, 198.18.0.6-8 drop
 #             everything, the rest of 198.18.0.0/24 unassigned (ARP fails).
+#   loopback  one namespace; 127.0.0.1 with TCP listeners on 22 80 443
+#             3306 8080 31337 and UDP echo on 53 123 161 40000, no
+#             firewall: the speed benchmarks scan all its ports.
 #   slash24   one namespace; 127.0.1.0/24 where 127.0.1.1, .23, .77, .128
 #             and .254 have listeners and the other 251 addresses drop
 #             everything.
@@ -40,7 +43,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PREFIX=${PORTSCAN_LAB_PREFIX:-psl-}
 STATE=${PORTSCAN_LAB_STATE:-/run/portscan-lab}
 LABD=$STATE/labd
-LABS=(filtered lan slash24)
+LABS=(filtered lan slash24 loopback)
 
 usage() {
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
@@ -151,6 +154,10 @@ lab_up() {
 	slash24)
 		new_ns "${PREFIX}slash24"
 		serve "${PREFIX}slash24" slash24
+		;;
+	loopback)
+		new_ns "${PREFIX}loopback"
+		serve "${PREFIX}loopback" loopback
 		;;
 	lan)
 		read -r scanner hosts <<<"$(namespaces lan)"

@@ -313,11 +313,24 @@ func (l *LoopbackSlash24) preset() Preset {
 	return p
 }
 
-// Presets returns every preset: filtered, lan-scanner, lan-hosts and
-// slash24.
+// Loopback is a namespace whose 127.0.0.1 has a few listeners and no
+// firewall: every other port is closed. The speed benchmarks scan all of
+// its ports with portscan and nmap.
+var Loopback = LiveHost{
+	Addr: netip.MustParseAddr("127.0.0.1"),
+	TCP:  []uint16{22, 80, 443, 3306, 8080, 31337},
+	UDP:  []uint16{53, 123, 161, 40000},
+}
+
+func loopbackPreset() Preset {
+	return Preset{Name: "loopback", Dev: "lo", Sysctls: noICMPRateLimit, Services: Loopback.services()}
+}
+
+// Presets returns every preset: filtered, lan-scanner, lan-hosts, slash24
+// and loopback.
 func Presets() []Preset {
 	scanner, hosts := lanLayout.presets()
-	return []Preset{filteredLayout.preset(), scanner, hosts, slash24Layout.preset()}
+	return []Preset{filteredLayout.preset(), scanner, hosts, slash24Layout.preset(), loopbackPreset()}
 }
 
 // LookupPreset returns the preset of that name.
