@@ -19,6 +19,9 @@ type verdict struct {
 	// out of something (file descriptors, ephemeral ports, buffers). The
 	// engine backs off and sends it later.
 	again bool
+	// self marks an again that is no sign of exhaustion (a socket that
+	// connected to itself): no back-off.
+	self bool
 }
 
 // classify turns the error of a connect attempt into a port state. It is

@@ -4,12 +4,14 @@ package scanner
 
 import (
 	"container/heap"
+	"context"
 	"errors"
+	"fmt"
 	"runtime"
-	"sync"
 	"time"
 	"unsafe"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,11 +31,15 @@ type connectProber struct {
 	pending [][]*probe
 	results chan []outcome
 	n       int
-	wg      sync.WaitGroup
+	// The workers run in an errgroup: the first that fails cancels ctx
+	// with its error, which ends the run.
+	group *errgroup.Group
+	ctx   context.Context
 }
 
-func newConnectProber(now func() time.Time) (*connectProber, error) {
+func newConnectProber(ctx context.Context, now func() time.Time) (*connectProber, error) {
 	c := &connectProber{results: make(chan []outcome, 4096)}
+	c.group, c.ctx = errgroup.WithContext(ctx)
 	k := min(max(runtime.GOMAXPROCS(0), 1), 8)
 	for i := 0; i < k; i++ {
 		w, err := newWorker(now, c.results)
@@ -42,14 +48,19 @@ func newConnectProber(now func() time.Time) (*connectProber, error) {
 			return nil, err
 		}
 		c.workers = append(c.workers, w)
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			w.run()
-		}()
+		c.group.Go(w.run)
 	}
 	c.pending = make([][]*probe, k)
 	return c, nil
+}
+
+// err returns the error a worker failed with, if one did.
+func (c *connectProber) err() error {
+	if cause := context.Cause(c.ctx); cause != nil && c.ctx.Err() != nil &&
+		!errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+		return cause
+	}
+	return nil
 }
 
 func (c *connectProber) inflight() int { return c.n }
@@ -83,6 +94,7 @@ func (c *connectProber) wait(d time.Duration) []outcome {
 		select {
 		case out = <-c.results:
 		case <-t.C:
+		case <-c.ctx.Done():
 		}
 		t.Stop()
 	} else if d > 0 {
@@ -105,7 +117,7 @@ func (c *connectProber) close() {
 		close(w.jobs)
 		w.wake()
 	}
-	c.wg.Wait()
+	c.group.Wait()
 	for _, w := range c.workers {
 		unix.Close(w.epfd)
 		unix.Close(w.evfd)
@@ -165,7 +177,7 @@ var one = [8]byte{1, 0, 0, 0, 0, 0, 0, 0}
 // wake interrupts the worker's epoll wait.
 func (w *worker) wake() { unix.Write(w.evfd, one[:]) }
 
-func (w *worker) run() {
+func (w *worker) run() error {
 	for {
 		// Take every batch waiting.
 		for more := true; more && !w.closed; {
@@ -180,7 +192,10 @@ func (w *worker) run() {
 					if i%128 == 127 {
 						// Settle what has answered meanwhile, so that a
 						// long batch does not inflate measured RTTs.
-						w.poll(0)
+						if err := w.poll(0); err != nil {
+							w.shutdown()
+							return err
+						}
 					}
 				}
 			default:
@@ -189,7 +204,7 @@ func (w *worker) run() {
 		}
 		if w.closed {
 			w.shutdown()
-			return
+			return nil
 		}
 		if len(w.ready) > 0 {
 			w.results <- w.ready
@@ -200,15 +215,21 @@ func (w *worker) run() {
 			d := next.Sub(w.now())
 			timeout = max(0, int((d+time.Millisecond-1)/time.Millisecond))
 		}
-		w.poll(timeout)
+		if err := w.poll(timeout); err != nil {
+			w.shutdown()
+			return err
+		}
 	}
 }
 
 // poll waits up to timeout milliseconds (-1: no limit) for sockets to
 // settle, then times out the probes whose deadline has passed.
-func (w *worker) poll(timeout int) {
+func (w *worker) poll(timeout int) error {
 	n, err := unix.EpollWait(w.epfd, w.events, timeout)
-	if err != nil && !errors.Is(err, unix.EINTR) {
+	if err != nil {
+		if !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("epoll_wait: %w", err)
+		}
 		n = 0
 	}
 	now := w.now()
@@ -229,6 +250,7 @@ func (w *worker) poll(timeout int) {
 		unix.Close(p.fd)
 		w.finish(p, verdict{state: Filtered, reason: ReasonNoResponse}, now)
 	}
+	return nil
 }
 
 func (w *worker) shutdown() {
@@ -371,6 +393,13 @@ func (w *worker) settle(p *probe, now time.Time) {
 func (w *worker) conclude(p *probe, fd int, v6 bool, err error, now time.Time) {
 	v := classify(err)
 	switch {
+	case err == nil && selfConnected(fd, p):
+		// A probe to a local port that nothing listens on can connect to
+		// itself when the kernel picks that same port as the source (TCP
+		// simultaneous open). That says nothing of the port: send it
+		// again from another socket.
+		unix.Close(fd)
+		v = verdict{again: true, self: true}
 	case err == nil:
 		unix.Close(fd) // connected: the linger setting resets it
 	case v.state == Closed:
@@ -384,6 +413,22 @@ func (w *worker) conclude(p *probe, fd int, v6 bool, err error, now time.Time) {
 		unix.Close(fd)
 	}
 	w.finish(p, v, now)
+}
+
+// selfConnected reports whether fd's connection runs from p's destination
+// to itself.
+func selfConnected(fd int, p *probe) bool {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return false
+	}
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return a.Port == int(p.addr.Port()) && a.Addr == p.addr.Addr().Unmap().As4()
+	case *unix.SockaddrInet6:
+		return a.Port == int(p.addr.Port()) && a.Addr == p.addr.Addr().As16()
+	}
+	return false
 }
 
 func (w *worker) forget(p *probe) {

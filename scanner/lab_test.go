@@ -186,3 +186,23 @@ func TestLabLoopbackSlash24(t *testing.T) {
 		t.Errorf("%d of %d hosts up, want %d of 256", st.HostsUp, len(hosts), len(l.Live))
 	}
 }
+
+// TestLabNoSelfConnect scans every port of a loopback where nothing
+// listens: a probe whose socket happens to have the destination port as
+// its source port connects to itself, and must not be called open.
+func TestLabNoSelfConnect(t *testing.T) {
+	if !lab.InChild() {
+		ns := lab.NewNamespace(t, "empty")
+		ns.Reexec(t, nil)
+		return
+	}
+	cfg := Config{Ports: &ports.Set{}, SkipDiscovery: true}
+	cfg.Ports.AddRange(ports.TCP, 1, 65535)
+	res, _, _ := scanSpec(t, cfg, "127.0.0.1")
+	if open := openSet(res); len(open) > 0 {
+		t.Errorf("nothing listens, yet open: %v", open)
+	}
+	if len(res) != 65535 {
+		t.Errorf("%d results, want 65535", len(res))
+	}
+}

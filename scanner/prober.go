@@ -42,6 +42,8 @@ type prober interface {
 	wait(d time.Duration) []outcome
 	// inflight is the number of probes started and not yet returned.
 	inflight() int
+	// err reports a failure of the prober itself, which ends the run.
+	err() error
 	// close abandons every probe in flight.
 	close()
 }
@@ -114,6 +116,8 @@ func (d *dialProber) wait(wait time.Duration) []outcome {
 }
 
 func (d *dialProber) inflight() int { return d.n }
+
+func (d *dialProber) err() error { return nil }
 
 func (d *dialProber) close() {
 	d.cancel()

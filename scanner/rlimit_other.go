@@ -3,6 +3,7 @@
 package scanner
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -11,6 +12,6 @@ const rawAvailable = false
 
 func fileLimit() int { return 1024 }
 
-func newConnectProber(now func() time.Time) (prober, error) {
+func newConnectProber(ctx context.Context, now func() time.Time) (prober, error) {
 	return nil, errors.New("raw socket prober needs Linux")
 }

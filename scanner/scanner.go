@@ -48,7 +48,7 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 	e := newEngine(cfg, h)
 	var pr prober
 	if cfg.Dial == nil && rawAvailable {
-		cp, err := newConnectProber(e.now)
+		cp, err := newConnectProber(ctx, e.now)
 		if err != nil {
 			return Stats{}, fmt.Errorf("starting the prober: %w", err)
 		}
@@ -214,6 +214,10 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 		for _, o := range e.pr.wait(wake) {
 			e.handle(o)
 		}
+		if err := e.pr.err(); err != nil {
+			e.stats.End = e.now()
+			return e.stats, fmt.Errorf("prober: %w", err)
+		}
 	}
 	e.stats.End = e.now()
 	if err := ctx.Err(); err != nil {
@@ -262,7 +266,9 @@ func (e *engine) handle(o outcome) {
 		// Never sent: back off and send it again later.
 		e.stats.Probes--
 		h.probes--
-		e.backoff()
+		if !o.v.self {
+			e.backoff()
+		}
 		h.requeue(p)
 		e.schedule(h)
 		return
