@@ -44,8 +44,6 @@ func TestAddFileErrors(t *testing.T) {
 			`hosts.txt:2:11: invalid target "10.0.0.300": octet 300 out of range 0-255`},
 		{"bad in comma list", strings.NewReader("a.test,b@test"),
 			`hosts.txt:1:8: invalid target "b@test": "@" is not allowed in a host name`},
-		{"family", strings.NewReader("\n\n::1"),
-			`hosts.txt:3:1: invalid target "::1": IPv6 address in an IPv4 scan`},
 		{"long line", strings.NewReader("10.0.0.1\n" + strings.Repeat("a", maxLine+1)),
 			fmt.Sprintf("hosts.txt:2: invalid target: line longer than %d bytes", maxLine)},
 		{"read error", failingReader{}, "hosts.txt: disk on fire"},

@@ -64,8 +64,9 @@ const (
 // Options tune how a Set resolves names. The zero Options resolve with the
 // system resolver and keep the first address of any family.
 type Options struct {
-	// Family restricts host names to addresses of one family. With IPv6,
-	// IPv4 literals are rejected by Add, and the other way round.
+	// Family restricts host names to addresses of one family. Address
+	// literals are unambiguous and kept whatever their family, so one
+	// scan can take IPv4 and IPv6 targets (nmap would refuse the mix).
 	Family Family
 	// AllAddresses scans every address of the chosen family a name
 	// resolves to, instead of only the first one as nmap does.
@@ -154,15 +155,6 @@ func (s *Set) AddFile(name string, r io.Reader) error {
 }
 
 func (s *Set) addSpec(sp Spec) error {
-	if sp.kind != kindName {
-		v6 := sp.space.v6
-		switch {
-		case s.opts.Family == IPv6 && !v6:
-			return fmt.Errorf("%w %q: IPv4 address in an IPv6 scan", ErrSpec, sp.text)
-		case s.opts.Family == IPv4 && v6:
-			return fmt.Errorf("%w %q: IPv6 address in an IPv4 scan", ErrSpec, sp.text)
-		}
-	}
 	s.specs = append(s.specs, sp)
 	s.cached = nil
 	return nil

@@ -228,15 +228,15 @@ func TestFamily(t *testing.T) {
 }
 
 func TestFamilyLiterals(t *testing.T) {
-	s := NewSet(Options{Family: IPv6})
-	err := s.Add("::1 10.0.0.1")
-	if want := `invalid target "10.0.0.1": IPv4 address in an IPv6 scan`; err == nil || err.Error() != want {
-		t.Errorf("IPv6 scan: %v, want %s", err, want)
+	// Family picks the addresses of names; literals of either family stay.
+	s := NewSet(Options{Family: IPv4, Resolve: func(ctx context.Context, host string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("::2"), netip.MustParseAddr("192.0.2.9")}, nil
+	}})
+	if err := s.Add("::1 10.0.0.1 dual.test"); err != nil {
+		t.Fatal(err)
 	}
-	s = NewSet(Options{Family: IPv4})
-	err = s.Add("fd00::/64")
-	if want := `invalid target "fd00::/64": IPv6 address in an IPv4 scan`; err == nil || err.Error() != want {
-		t.Errorf("IPv4 scan: %v, want %s", err, want)
+	if got, want := strings.Join(collect(t, s), " "), "::1 10.0.0.1 dual.test (192.0.2.9)"; got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 	// Exclusions of the other family are harmless.
 	if err := s.Exclude("fd00::1"); err != nil {

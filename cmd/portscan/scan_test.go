@@ -200,3 +200,30 @@ func TestInterruptLeavesValidJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestScanXMLValid writes -oX beside text output and validates it against
+// nmap's DTD, as ndiff and other nmap XML readers expect it.
+func TestScanXMLValid(t *testing.T) {
+	const dtd = "/usr/share/nmap/nmap.dtd"
+	xmllint, err := exec.LookPath("xmllint")
+	if _, serr := os.Stat(dtd); err != nil || serr != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI lacks xmllint or %s", dtd)
+		}
+		t.Skip("needs xmllint and nmap's DTD (apt-get install libxml2-utils nmap)")
+	}
+	port, _ := listenCatalogPort(t)
+	path := filepath.Join(t.TempDir(), "scan.xml")
+	_, errs, code := runCLI(t, "-p", "1-100,"+strconv.Itoa(port), "-oX", path, "127.0.0.1", "127.0.0.2", "::1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	out, err := exec.Command(xmllint, "--noout", "--dtdvalid", dtd, path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("xmllint: %v\n%s", err, out)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), `portid="`+strconv.Itoa(port)+`"`) {
+		t.Errorf("open port %d missing from XML", port)
+	}
+}
