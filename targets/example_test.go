@@ -93,3 +93,17 @@ func ExampleSet_Count() {
 	// Output:
 	// 16777216
 }
+
+func ExampleSet_Contains() {
+	s := targets.NewSet(targets.Options{})
+	_ = s.Add("198.18.0.0/24")
+	_ = s.Exclude("198.18.0.1-9")
+	for _, a := range []string{"198.18.0.1", "198.18.0.10", "198.18.1.10"} {
+		ok, _ := s.Contains(context.Background(), netip.MustParseAddr(a))
+		fmt.Println(a, ok)
+	}
+	// Output:
+	// 198.18.0.1 false
+	// 198.18.0.10 true
+	// 198.18.1.10 false
+}

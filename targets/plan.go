@@ -36,6 +36,8 @@ type owned struct {
 type plan struct {
 	units    []unit
 	segs     []owned    // what each unit yields, sorted by (seq, address)
+	all      []owned    // before exclusion: the owner of each address named, sorted by address
+	excl     []span     // merged exclusions
 	own4     []owned    // before exclusion: the owner of each IPv4 address named
 	excl4    []span     // merged IPv4 exclusions
 	exclPats []*pattern // large excluded patterns
@@ -124,6 +126,7 @@ func (s *Set) plan(ctx context.Context) (*plan, error) {
 	}
 	excl := merge(ex)
 	all := sweep(in)
+	p.all, p.excl = all, excl
 	p.own4 = all[:countV4(len(all), func(i int) span { return all[i].span })]
 	p.excl4 = excl[:countV4(len(excl), func(i int) span { return excl[i] })]
 	p.segs = subtract(all, excl)
@@ -408,6 +411,42 @@ func (s *Set) All(ctx context.Context) iter.Seq2[Target, error] {
 			}
 		}
 	}
+}
+
+// Contains reports whether All yields a: whether a spec of the set names
+// it and no exclusion removes it. It does not walk the set, so it costs
+// the same for a /8 as for one host. Host names are resolved as for All,
+// once per Set; a name that does not resolve names nothing. The error is
+// ctx's, if it ends before names are resolved.
+func (s *Set) Contains(ctx context.Context, a netip.Addr) (bool, error) {
+	p, err := s.plan(ctx)
+	if err != nil {
+		return false, err
+	}
+	sp, x := space{v6: a.Is6(), zone: a.Zone()}, fromAddr(a)
+	in := func(n int, at func(int) span) bool {
+		i := sort.Search(n, func(i int) bool {
+			c := at(i).space.cmp(sp)
+			return c > 0 || c == 0 && at(i).last.cmp(x) >= 0
+		})
+		return i < n && at(i).space == sp && at(i).first.cmp(x) <= 0
+	}
+	if in(len(p.excl), func(i int) span { return p.excl[i] }) {
+		return false, nil
+	}
+	if !sp.v6 {
+		for _, q := range p.exclPats {
+			if q.contains(uint32(x.lo)) {
+				return false, nil
+			}
+		}
+		for _, k := range p.pats {
+			if p.units[k].pat.contains(uint32(x.lo)) {
+				return true, nil
+			}
+		}
+	}
+	return in(len(p.all), func(i int) span { return p.all[i].span }), nil
 }
 
 // Count returns how many addresses All yields, saturated at
