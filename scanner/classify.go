@@ -22,6 +22,9 @@ type verdict struct {
 	// self marks an again that is no sign of exhaustion (a socket that
 	// connected to itself): no back-off.
 	self bool
+	// limited marks a silent UDP probe whose canary was silent too: ICMP
+	// answers are being rate limited.
+	limited bool
 }
 
 // classify turns the error of a connect attempt into a port state. It is

@@ -5,14 +5,18 @@ package scanner
 import (
 	"container/heap"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"runtime"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
+
+	"github.com/portscan/portscan/ports"
 )
 
 // rawAvailable says the raw socket prober can be used here.
@@ -137,6 +141,7 @@ type worker struct {
 	pool4      []int // reset IPv4 sockets ready for another connect
 	pool6      []int
 	errbuf     []byte
+	dgram      []byte // a UDP reply
 	oob        []byte
 	closed     bool
 }
@@ -168,6 +173,7 @@ func newWorker(now func() time.Time, results chan<- []outcome) (*worker, error) 
 		events:  make([]unix.EpollEvent, 512),
 		now:     now,
 		errbuf:  make([]byte, 256),
+		dgram:   make([]byte, 65536),
 		oob:     make([]byte, 512),
 	}, nil
 }
@@ -241,14 +247,26 @@ func (w *worker) poll(timeout int) error {
 			continue
 		}
 		if p, ok := w.byFd[fd]; ok {
-			w.settle(p, now)
+			switch {
+			case p.port.Proto == ports.TCP:
+				w.settle(p, now)
+			case fd == p.canaryFd:
+				w.settleCanary(p)
+			default:
+				w.settleUDP(p, now)
+			}
 		}
 	}
 	for w.timeouts.Len() > 0 && !w.timeouts[0].deadline.After(now) {
 		p := w.timeouts[0]
 		w.forget(p)
 		unix.Close(p.fd)
-		w.finish(p, verdict{state: Filtered, reason: ReasonNoResponse}, now)
+		v := verdict{state: Filtered, reason: ReasonNoResponse}
+		if p.port.Proto == ports.UDP {
+			v = w.udpTimeout(p) // silent: open and quiet, or dropped
+			w.closeCanary(p)
+		}
+		w.finish(p, v, now)
 	}
 	return nil
 }
@@ -317,6 +335,10 @@ func disconnect(fd int) error {
 }
 
 func (w *worker) start(p *probe) {
+	if p.port.Proto == ports.UDP {
+		w.startUDP(p)
+		return
+	}
 	addr := p.addr.Addr()
 	v6 := addr.Is6() && !addr.Is4In6()
 	fd, err := w.socket(v6)
@@ -324,18 +346,8 @@ func (w *worker) start(p *probe) {
 		w.finish(p, classify(err), w.now())
 		return
 	}
-	var sa unix.Sockaddr
-	if v6 {
-		s6 := &unix.SockaddrInet6{Port: int(p.addr.Port()), Addr: addr.As16()}
-		if z := addr.Zone(); z != "" {
-			s6.ZoneId = zoneIndex(z)
-		}
-		sa = s6
-	} else {
-		sa = &unix.SockaddrInet4{Port: int(p.addr.Port()), Addr: addr.Unmap().As4()}
-	}
 	p.sent = w.now()
-	err = unix.Connect(fd, sa)
+	err = unix.Connect(fd, sockaddr(p.addr))
 	if errors.Is(err, unix.EINPROGRESS) {
 		// On loopback the answer is often already in: read it now and
 		// spare the epoll round.
@@ -450,26 +462,55 @@ func (w *worker) readErrQueue(fd int) (verdict, bool) {
 // parseErrQueue finds the ICMP type and code in the control messages of
 // an error-queue read. udp says how to read a port unreachable.
 func parseErrQueue(oob []byte, udp bool) (verdict, bool) {
+	v, _, ok := parseErrQueueFrom(oob, udp)
+	return v, ok
+}
+
+// parseErrQueueFrom is parseErrQueue that also returns who sent the ICMP
+// error (SO_EE_OFFENDER), when the kernel says.
+func parseErrQueueFrom(oob []byte, udp bool) (verdict, netip.Addr, bool) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
-		return verdict{}, false
+		return verdict{}, netip.Addr{}, false
 	}
+	const eeSize = int(unsafe.Sizeof(unix.SockExtendedErr{}))
 	for _, m := range msgs {
 		isErr := (m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_RECVERR) ||
 			(m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_RECVERR)
-		if !isErr || len(m.Data) < int(unsafe.Sizeof(unix.SockExtendedErr{})) {
+		if !isErr || len(m.Data) < eeSize {
 			continue
 		}
-		// struct sock_extended_err: errno u32, origin u8, type u8, code u8, ...
+		// struct sock_extended_err: errno u32, origin u8, type u8, code u8,
+		// pad u8, info u32, data u32; then the offender's sockaddr.
 		origin, typ, code := m.Data[4], m.Data[5], m.Data[6]
+		from := offender(m.Data[eeSize:])
 		switch origin {
 		case unix.SO_EE_ORIGIN_ICMP:
-			return classifyICMP(false, typ, code, udp), true
+			return classifyICMP(false, typ, code, udp), from, true
 		case unix.SO_EE_ORIGIN_ICMP6:
-			return classifyICMP(true, typ, code, udp), true
+			return classifyICMP(true, typ, code, udp), from, true
 		}
 	}
-	return verdict{}, false
+	return verdict{}, netip.Addr{}, false
+}
+
+// offender reads the sockaddr_in or sockaddr_in6 that follows a
+// sock_extended_err.
+func offender(b []byte) netip.Addr {
+	if len(b) < 2 {
+		return netip.Addr{}
+	}
+	switch binary.NativeEndian.Uint16(b) { // sa_family, in host order
+	case unix.AF_INET:
+		if len(b) >= 8 {
+			return netip.AddrFrom4([4]byte(b[4:8]))
+		}
+	case unix.AF_INET6:
+		if len(b) >= 24 {
+			return netip.AddrFrom16([16]byte(b[8:24]))
+		}
+	}
+	return netip.Addr{}
 }
 
 // deadlineHeap orders probes in flight by deadline.

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/portscan/portscan/payload"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/targets"
 )
@@ -42,6 +45,14 @@ type hostState struct {
 	rtt      timing
 	queued   bool // in the engine's ready queue
 	finished bool
+
+	// UDP against ICMP rate limiting: a closed port to use as a canary,
+	// and once answers go missing, a limiter on this host's UDP probes.
+	udpClosed   uint16 // a UDP port it answered with port unreachable
+	udpLimit    *rate.Limiter
+	udpCut      time.Time // when the limit last tightened
+	parkedUntil time.Time // no probe before then
+	parked      bool      // in the engine's parked list
 }
 
 type heldResult struct {
@@ -86,12 +97,29 @@ func (h *hostState) nextProbe(e *engine) *probe {
 			port := e.portList[h.perm.next()]
 			if !slices.Contains(h.skip, port) {
 				p = &probe{port: port}
+				if port.Proto == ports.UDP {
+					p.payloads = payload.For(port.Number, splitmix(e.seed^uint64(port.Number)<<32^addrBits(h.target.Addr)))
+				}
 				break
 			}
 		}
 	}
 	if p == nil {
 		return nil
+	}
+	if p.port.Proto == ports.UDP && h.udpLimit != nil {
+		now := e.now()
+		n := 1
+		if p.canary != 0 {
+			n = 2 // the canary costs an ICMP answer too
+		}
+		r := h.udpLimit.ReserveN(now, n)
+		if d := r.DelayFrom(now); d > 0 {
+			r.CancelAt(now)
+			h.retryQ = append([]*probe{p}, h.retryQ...) // first when the wait is over
+			h.parkedUntil = now.Add(d)
+			return nil
+		}
 	}
 	p.host = h
 	p.addr = netip.AddrPortFrom(h.target.Addr, p.port.Number)
@@ -138,6 +166,16 @@ func (q *hostQueue) pop() *hostState {
 // with a coprime to n, without storing the order.
 type permutation struct {
 	n, a, b, i uint64
+}
+
+// addrBits folds an address into 64 bits.
+func addrBits(a netip.Addr) uint64 {
+	b := a.As16()
+	var x uint64
+	for i, c := range b {
+		x ^= uint64(c) << (8 * (i % 8))
+	}
+	return x
 }
 
 // newPermutation derives h's port order from the run's seed and its

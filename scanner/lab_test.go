@@ -206,3 +206,77 @@ func TestLabNoSelfConnect(t *testing.T) {
 		t.Errorf("%d results, want 65535", len(res))
 	}
 }
+
+// TestLabUDPFilteredLoopback checks every kind of UDP port of the
+// filtered lab.
+func TestLabUDPFilteredLoopback(t *testing.T) {
+	if !lab.InChild() {
+		fl := lab.NewFilteredLoopback(t)
+		fl.NS.Reexec(t, fl)
+		return
+	}
+	var fl lab.FilteredLoopback
+	lab.ChildData(t, &fl)
+	cfg := Config{
+		Ports:             &ports.Set{},
+		InitialRTTTimeout: 300 * time.Millisecond,
+		MaxRTTTimeout:     300 * time.Millisecond,
+		SkipDiscovery:     true,
+	}
+	for _, p := range fl.UDP() {
+		cfg.Ports.Add(ports.Port{Number: p, Proto: ports.UDP})
+	}
+	res, _, _ := scanSpec(t, cfg, fl.Addr.String()+" "+fl.Addr6.String())
+	want := map[uint16]string{}
+	for kind, list := range map[string][]uint16{
+		"open":                      fl.UDPOpen,
+		"open|filtered no-response": append(slices.Clone(fl.UDPSilent), fl.UDPDropped...),
+		"closed port-unreach":       append(slices.Clone(fl.UDPClosed), fl.UDPPortUnreach...),
+		"filtered admin-prohibited": fl.UDPAdminProhibited,
+	} {
+		for _, p := range list {
+			want[p] = kind
+		}
+	}
+	for _, addr := range []netip.Addr{fl.Addr, fl.Addr6} {
+		for p, w := range want {
+			r := res[netip.AddrPortFrom(addr, p).String()]
+			got := r.State.String() + " " + r.Reason
+			if w == "open" {
+				got = r.State.String() // the reason names what answered
+			}
+			if got != w {
+				t.Errorf("%s %d/udp: %q, want %q", addr, p, got, w)
+			}
+		}
+	}
+}
+
+// TestLabUDPRateLimitedICMP scans closed UDP ports of a LAN host whose
+// kernel rate-limits its port unreachables (10 a second here, after a
+// burst), which would make most of them look open|filtered to a scanner
+// that does not notice.
+func TestLabUDPRateLimitedICMP(t *testing.T) {
+	if !lab.InChild() {
+		l := lab.NewLAN(t)
+		l.Hosts.SetICMPRateLimit(true)
+		l.Hosts.Sysctl("net/ipv4/icmp_ratelimit", "100")
+		l.Scanner.Reexec(t, l)
+		return
+	}
+	var l lab.LAN
+	lab.ChildData(t, &l)
+	host := l.Live[1] // no UDP listeners
+	cfg := Config{Ports: portSet(t, "U:20000-20039")}
+	start := time.Now()
+	res, hosts, st := scanSpec(t, cfg, host.Addr.String())
+	t.Logf("%d closed UDP ports under ICMP rate limiting: %v, %d probes", len(res), time.Since(start), st.Probes)
+	for k, r := range res {
+		if r.State != Closed {
+			t.Errorf("%s: %v %s, want closed", k, r.State, r.Reason)
+		}
+	}
+	if len(res) != 40 || !hosts[host.Addr].Up {
+		t.Errorf("%d results, host %+v", len(res), hosts[host.Addr])
+	}
+}

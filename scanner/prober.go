@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/portscan/portscan/payload"
 	"github.com/portscan/portscan/ports"
 )
 
@@ -18,6 +19,15 @@ type probe struct {
 	deadline time.Time
 	try      int  // 0 for the first send
 	discover bool // sent to find out whether the host is up
+
+	// payloads are the UDP requests for the port (none: one empty
+	// datagram); the same on every try, so that their ids stay fixed.
+	payloads []payload.Probe
+	// canary, for UDP, is a port known closed on the host, probed right
+	// after this one to tell a silent port from rate-limited ICMP.
+	canary         uint16
+	canaryFd       int
+	canaryAnswered bool
 
 	// Prober bookkeeping.
 	fd      int
@@ -70,6 +80,10 @@ func newDialProber(ctx context.Context, dial func(ctx context.Context, network, 
 
 func (d *dialProber) start(p *probe) {
 	d.n++
+	if p.port.Proto == ports.UDP {
+		go d.udp(p)
+		return
+	}
 	go func() {
 		ctx, cancel := context.WithDeadline(d.ctx, p.deadline)
 		defer cancel()
@@ -86,6 +100,83 @@ func (d *dialProber) start(p *probe) {
 		}
 		d.results <- outcome{p: p, v: v, rtt: d.now().Sub(p.sent)}
 	}()
+}
+
+// udp sends p's datagrams on a connected socket and reads one answer. A
+// port unreachable shows as ECONNREFUSED; its sender and code are not
+// known here, unlike in the raw prober.
+func (d *dialProber) udp(p *probe) {
+	ctx, cancel := context.WithDeadline(d.ctx, p.deadline)
+	defer cancel()
+	v := func() verdict {
+		conn, err := d.dial(ctx, "udp", p.addr.String())
+		if err != nil {
+			return classify(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(p.deadline)
+		sends := max(len(p.payloads), 1)
+		for i := 0; i < sends; i++ {
+			var data []byte
+			if i < len(p.payloads) {
+				data = p.payloads[i].Payload
+			}
+			if _, err := conn.Write(data); err != nil {
+				return udpVerdict(err)
+			}
+		}
+		var canary net.Conn
+		if p.canary != 0 {
+			canary, _ = d.dial(ctx, "udp", netip.AddrPortFrom(p.addr.Addr(), p.canary).String())
+			if canary != nil {
+				defer canary.Close()
+				canary.Write(nil)
+			}
+		}
+		buf := make([]byte, 65536)
+		n, err := conn.Read(buf)
+		if err == nil {
+			return matchReply(p.payloads, buf[:n])
+		}
+		v := udpVerdict(err)
+		if v.state == OpenFiltered && p.canary != 0 {
+			answered := false
+			if canary != nil {
+				canary.SetDeadline(time.Now().Add(time.Millisecond))
+				_, cerr := canary.Read(buf)
+				answered = cerr == nil || udpVerdict(cerr).state == Closed
+			}
+			v.limited = !answered
+		}
+		return v
+	}()
+	if d.ctx.Err() != nil {
+		v = verdict{again: true}
+	}
+	d.results <- outcome{p: p, v: v, rtt: d.now().Sub(p.sent)}
+}
+
+// udpVerdict reads the error of a UDP write or read.
+func udpVerdict(err error) verdict {
+	v := classify(err)
+	switch {
+	case v.state == Closed:
+		return verdict{state: Closed, reason: ReasonPortUnreach, answered: true}
+	case v.reason == ReasonNoResponse:
+		return verdict{state: OpenFiltered, reason: ReasonNoResponse}
+	}
+	return v
+}
+
+// matchReply judges a datagram that came from the probed port. Any reply
+// means open; one that answers a payload's request says so in the reason.
+func matchReply(probes []payload.Probe, reply []byte) verdict {
+	for _, pr := range probes {
+		if ok, reason := pr.Match(reply); ok {
+			return verdict{state: Open, reason: reason, answered: true}
+		}
+	}
+	return verdict{state: Open, reason: ReasonUDPResponse, answered: true}
 }
 
 func (d *dialProber) wait(wait time.Duration) []outcome {

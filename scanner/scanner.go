@@ -42,7 +42,7 @@ type Handler struct {
 // are done or ctx is cancelled; then Stats.Interrupted is set and the error
 // is ctx's. Results already handed to h stand.
 func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error], h Handler) (Stats, error) {
-	if cfg.Ports == nil || cfg.Ports.Len(ports.TCP) == 0 {
+	if cfg.Ports == nil || cfg.Ports.Len(ports.TCP)+cfg.Ports.Len(ports.UDP) == 0 {
 		return Stats{}, ErrNoPorts
 	}
 	e := newEngine(cfg, h)
@@ -75,9 +75,10 @@ type engine struct {
 	limit, maxLimit int
 	sinceBackoff    int
 
-	active  int       // hosts admitted and not finished
-	ready   hostQueue // hosts with a probe to send now
-	seed    uint64    // of the probe order
+	active  int          // hosts admitted and not finished
+	ready   hostQueue    // hosts with a probe to send now
+	parked  []*hostState // hosts waiting for their UDP rate limit
+	seed    uint64       // of the probe order
 	stats   Stats
 	retries int
 	timing  timing // network-wide RTT, for hosts not yet measured
@@ -86,7 +87,7 @@ type engine struct {
 func newEngine(cfg Config, h Handler) *engine {
 	e := &engine{cfg: cfg, h: h, now: cfg.now}
 	for p := range cfg.Ports.Ports() {
-		if p.Proto == ports.TCP {
+		if p.Proto == ports.TCP || p.Proto == ports.UDP {
 			e.portList = append(e.portList, p)
 		}
 	}
@@ -192,6 +193,9 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 		if feedOpen && e.active < group {
 			wake = 5 * time.Millisecond // more targets may be waiting
 		}
+		if d := e.unpark(); d > 0 {
+			wake = min(wake, d)
+		}
 		for e.pr.inflight() < e.limit && e.ready.len() > 0 {
 			if e.limiter != nil {
 				now := e.now()
@@ -280,10 +284,15 @@ func (e *engine) handle(o outcome) {
 	} else {
 		h.silent++
 	}
+	silent := o.v.reason == ReasonNoResponse && (o.v.state == Filtered || o.v.state == OpenFiltered)
+	if p.port.Proto == ports.UDP && e.udpSilence(h, p, o.v, silent) {
+		e.schedule(h)
+		return
+	}
 	// Retry a silent port, unless it was only asked whether the host is
 	// up and another port has answered that already.
 	moot := p.discover && h.phase != phaseDiscover && !e.portIn(p.port)
-	if o.v.state == Filtered && o.v.reason == ReasonNoResponse && p.try < e.retries && !moot {
+	if silent && p.try < e.retries && !moot && p.port.Proto != ports.UDP {
 		p.try++
 		h.requeue(p)
 		e.schedule(h)
@@ -354,10 +363,15 @@ func (e *engine) portIn(p ports.Port) bool { return e.cfg.Ports.Contains(p) }
 // schedule puts h back in the ready queue if it has probes to send, or
 // finishes it if it has none left and none in flight.
 func (e *engine) schedule(h *hostState) {
-	if h.finished {
+	if h.finished || h.parked {
 		return
 	}
 	if h.hasWork() {
+		if h.parkedUntil.After(e.now()) {
+			h.parked = true
+			e.parked = append(e.parked, h)
+			return
+		}
 		if !h.queued {
 			e.ready.push(h)
 		}
@@ -397,6 +411,108 @@ func (e *engine) schedule(h *hostState) {
 		End:      e.now(),
 		Source:   "scan",
 	})
+}
+
+// udpLimitedRetries are the extra tries a silent UDP port gets on a host
+// whose ICMP answers are rate limited.
+const udpLimitedRetries = 6
+
+// udpSilence decides what follows a UDP probe's outcome, and reports
+// whether p went back to be sent again.
+//
+// Linux sends at most about one ICMP port unreachable a second to each
+// peer (after a burst of a few), so a closed port probed fast stays
+// silent and looks open|filtered. Before a silent port is called
+// open|filtered on a host that has shown a closed port, it is probed once
+// more together with a canary: a datagram to that closed port right
+// after it. If the canary's port unreachable comes back, ICMP was flowing
+// and the silence is the port's own. If the canary is silent too, the
+// answers are being rate limited: the host's UDP probes slow down (halving
+// down to one a second) and the port is asked again.
+func (e *engine) udpSilence(h *hostState, p *probe, v verdict, silent bool) bool {
+	switch {
+	case v.state == Closed && v.reason == ReasonPortUnreach:
+		if h.udpClosed == 0 {
+			h.udpClosed = p.port.Number
+		}
+		return false
+	case !silent:
+		return false
+	case v.limited:
+		e.limitUDP(h)
+		if p.try < e.retries+udpLimitedRetries {
+			p.try++
+			h.requeue(p)
+			return true
+		}
+		return false
+	case p.canary != 0:
+		// The canary answered: this silence is the port's own.
+		e.loosenUDP(h)
+		return false
+	case p.try < e.retries:
+		p.try++
+		h.requeue(p)
+		return true
+	case h.udpClosed != 0 && h.udpClosed != p.port.Number:
+		p.try++
+		p.canary = h.udpClosed
+		h.requeue(p)
+		return true
+	}
+	return false
+}
+
+// udpStartRate is the first UDP probe rate for a host found rate limiting
+// its ICMP errors; it halves at each further loss, down to one a second
+// (Linux's default limit is one a second per destination, after a burst).
+const udpStartRate = 50
+
+// limitUDP starts or tightens h's UDP probe rate, at most once a timeout.
+func (e *engine) limitUDP(h *hostState) {
+	now := e.now()
+	if h.udpLimit == nil {
+		h.udpLimit = rate.NewLimiter(udpStartRate, 2) // 2: a probe and its canary
+		h.udpCut = now
+		return
+	}
+	if now.Sub(h.udpCut) < e.timeout(h) {
+		return
+	}
+	h.udpCut = now
+	h.udpLimit.SetLimitAt(now, max(1, h.udpLimit.Limit()/2))
+}
+
+// loosenUDP lets h's UDP rate climb back after a canary came through.
+func (e *engine) loosenUDP(h *hostState) {
+	if h.udpLimit != nil && h.udpLimit.Limit() < udpStartRate {
+		h.udpLimit.SetLimitAt(e.now(), min(udpStartRate, h.udpLimit.Limit()*5/4+1))
+	}
+}
+
+// unpark returns the hosts whose wait for their rate limit is over to the
+// ready queue, and says how long until the next one is due (0: none).
+func (e *engine) unpark() time.Duration {
+	if len(e.parked) == 0 {
+		return 0
+	}
+	now := e.now()
+	var next time.Duration
+	kept := e.parked[:0]
+	for _, h := range e.parked {
+		if d := h.parkedUntil.Sub(now); d > 0 {
+			kept = append(kept, h)
+			if next == 0 || d < next {
+				next = d
+			}
+			continue
+		}
+		h.parked = false
+		e.schedule(h)
+	}
+	clear(e.parked[len(kept):])
+	e.parked = kept
+	return next
 }
 
 // backoff lowers the concurrency after the system refused a socket.
