@@ -1,0 +1,223 @@
+package baseline
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portscan/portscan/output"
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/services"
+)
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+type fakeHost struct {
+	addr string
+	up   bool
+	open map[uint16]string // port -> service
+}
+
+// write renders a run of fake hosts in a portscan format.
+func write(t testing.TB, format string, hosts []fakeHost) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := output.New(format, &buf, output.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Begin(output.Info{Args: []string{"portscan"}, Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "1-1024,3306,8080", NumPorts: 1026, Version: "test"})
+	for _, h := range hosts {
+		a := netip.MustParseAddr(h.addr)
+		for n, svc := range h.open {
+			p := ports.Port{Number: n, Proto: ports.TCP}
+			r := scanner.Result{Host: a, Port: p, State: scanner.Open, Reason: scanner.ReasonSynAck, Time: t0}
+			if svc != "" {
+				r.Service = &services.Entry{Name: svc, Port: p}
+			}
+			w.Port(r)
+		}
+		w.Host(scanner.Host{Addr: a, Up: h.up, Reason: "syn-ack", Start: t0, End: t0})
+	}
+	w.End(scanner.Stats{Start: t0, End: t0.Add(time.Second)})
+	return buf.Bytes()
+}
+
+var lab1 = []fakeHost{
+	{"198.18.0.1", true, map[uint16]string{22: "ssh", 80: "http"}},
+	{"198.18.0.2", true, map[uint16]string{22: "ssh"}},
+	{"198.18.0.3", true, map[uint16]string{8080: "http-proxy"}},
+}
+
+func TestReadFormats(t *testing.T) {
+	for _, format := range []string{"jsonl", "json", "xml"} {
+		t.Run(format, func(t *testing.T) {
+			data := write(t, format, lab1)
+			run, err := Read("lab."+format, bytes.NewReader(data), ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, h := range run.Hosts() {
+				got = append(got, h.Addr.String()+" "+strings.Join(labelled(h), ","))
+			}
+			want := []string{"198.18.0.1 22/tcp ssh,80/tcp http", "198.18.0.2 22/tcp ssh", "198.18.0.3 8080/tcp http-proxy"}
+			if !slices.Equal(got, want) {
+				t.Errorf("hosts %q, want %q", got, want)
+			}
+			if !run.Start.Equal(t0) {
+				t.Errorf("start %v", run.Start)
+			}
+			if !run.Covers(ports.Port{Number: 3306, Proto: ports.TCP}) || run.Covers(ports.Port{Number: 3307, Proto: ports.TCP}) || run.Covers(ports.Port{Number: 53, Proto: ports.UDP}) {
+				t.Errorf("coverage wrong: %v %v", run.Protocols, run.Scanned)
+			}
+		})
+	}
+}
+
+func TestReadNmapXML(t *testing.T) {
+	run, err := ReadFile("testdata/nmap.xml", ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Scanner != "nmap" || !run.Start.Equal(time.Unix(1700000000, 0)) {
+		t.Errorf("scanner %q start %v", run.Scanner, run.Start)
+	}
+	h := run.Host(netip.MustParseAddr("198.18.0.1"))
+	if h == nil || h.Hostname != "web1.lab" || !h.Up {
+		t.Fatalf("host %+v", h)
+	}
+	if got := labelled(h); !slices.Equal(got, []string{"22/tcp ssh", "80/tcp http", "3306/tcp"}) {
+		t.Errorf("open %q", got)
+	}
+	if st := h.Ports[ports.Port{Number: 443, Proto: ports.TCP}].State; st != scanner.Filtered {
+		t.Errorf("443 %v", st)
+	}
+	if d := run.Host(netip.MustParseAddr("198.18.0.2")); d == nil || d.Up {
+		t.Errorf("down host %+v", d)
+	}
+	if !run.Covers(ports.Port{Number: 3306, Proto: ports.TCP}) || run.Covers(ports.Port{Number: 3307, Proto: ports.TCP}) {
+		t.Error("coverage from scaninfo wrong")
+	}
+}
+
+func TestReadCapture(t *testing.T) {
+	path := filepath.Join("..", "testdata", "pcaps", "lab-lo.pcap")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip(err)
+	}
+	run, err := ReadFile(path, ReadOptions{Label: services.Default().Lookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Scanner != "pcap" || len(run.Hosts()) == 0 {
+		t.Fatalf("scanner %q, %d hosts", run.Scanner, len(run.Hosts()))
+	}
+	open := 0
+	for _, h := range run.Hosts() {
+		open += len(h.OpenPorts())
+	}
+	if open == 0 {
+		t.Error("no open port in the lab capture")
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	for _, c := range []struct{ name, data, want string }{
+		{"empty", "", "f: empty file"},
+		{"text", "\n  hello", "f:2:3: unexpected 'h'"},
+		{"jsonl syntax", "{\"type\":\"scan\",\"scanner\":\"portscan\"}\n{\"type\":\"port\",\"host\":}\n", "f:2:23: invalid character '}'"},
+		{"jsonl bad host", "{\"type\":\"scan\"}\n\n{\"type\":\"port\",\"host\":\"nope\",\"port\":1,\"protocol\":\"tcp\",\"state\":\"open\"}\n", `f:3: host "nope" is not an IP address`},
+		{"jsonl bad state", "{\"type\":\"scan\"}\n{\"type\":\"port\",\"host\":\"192.0.2.1\",\"port\":1,\"protocol\":\"tcp\",\"state\":\"ajar\"}\n", `f:2:`},
+		{"jsonl bad type", "{\"type\":\"port\",\"host\":\"192.0.2.1\",\"port\":\"x\"}\n", `f:1:`},
+		{"json no scan", `{"hosts": []}`, `f:1:1: no "scan" object`},
+		{"json truncated", "{\"scan\": {\n", "f:2:1: unexpected end of JSON"},
+		{"xml root", "<html></html>", "f:1:7: root element <html>"},
+		{"xml syntax", "<nmaprun>\n<host></hostx>", "f:2:15: host: XML: element <host> closed by </hostx>"},
+		{"xml bad port", "<nmaprun><host><status state=\"up\"/><address addr=\"192.0.2.1\" addrtype=\"ipv4\"/><ports><port protocol=\"tcp\" portid=\"70000\"/></ports></host></nmaprun>", `f:1:10: host: invalid portid "70000"`},
+		{"pcap truncated", "\xd4\xc3\xb2\xa1\x02\x00", "f: "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Read("f", strings.NewReader(c.data), ReadOptions{})
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) || !errors.Is(err, ErrInput) {
+				t.Errorf("error %v, want prefix %q wrapping ErrInput", err, c.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestCompare(t *testing.T) {
+	lab2 := []fakeHost{
+		{"198.18.0.1", true, map[uint16]string{22: "ssh", 8080: "http-proxy"}}, // 80 closed, 8080 opened
+		{"198.18.0.2", true, map[uint16]string{22: "ssh-alt"}},                 // relabelled
+		{"198.18.0.4", true, map[uint16]string{3306: "mysql"}},                 // appeared
+		// 198.18.0.3 gone
+	}
+	old, err := Read("old.jsonl", bytes.NewReader(write(t, "jsonl", lab1)), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	new, err := Read("new.xml", bytes.NewReader(write(t, "xml", lab2)), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Compare(old, new)
+	var got []string
+	for _, c := range d.Changes {
+		got = append(got, c.mark()+" "+c.Line())
+	}
+	want := []string{
+		"- 198.18.0.1 80/tcp no longer open (http), now not listed",
+		"+ 198.18.0.1 8080/tcp newly open (http-proxy), was not listed",
+		"~ 198.18.0.2 22/tcp service ssh -> ssh-alt",
+		"- host 198.18.0.3 gone (was open: 8080/tcp http-proxy)",
+		"+ host 198.18.0.4 appeared (open: 3306/tcp mysql)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if s := d.Summary(); s != "5 differences: 1 port opened, 1 port closed, 1 service changed, 1 host appeared, 1 host gone." {
+		t.Errorf("summary %q", s)
+	}
+	if !Compare(old, old).Empty() {
+		t.Error("a run differs from itself")
+	}
+	var js bytes.Buffer
+	if err := d.WriteJSON(&js); err != nil || !strings.Contains(js.String(), `"change": "port-opened"`) || !strings.Contains(js.String(), `"port": 8080`) {
+		t.Errorf("json %v:\n%s", err, js.String())
+	}
+}
+
+func TestWriterKeeps(t *testing.T) {
+	run := NewRun("scan")
+	var keep ports.Set
+	keep.Add(ports.Port{Number: 443, Proto: ports.TCP})
+	w := run.Writer(WriterOptions{Keep: &keep})
+	w.Begin(output.Info{ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "T:1-1024"})
+	a := netip.MustParseAddr("192.0.2.1")
+	for _, c := range []struct {
+		port  uint16
+		state scanner.State
+	}{{22, scanner.Open}, {23, scanner.Closed}, {443, scanner.Filtered}} {
+		w.Port(scanner.Result{Host: a, Port: ports.Port{Number: c.port, Proto: ports.TCP}, State: c.state})
+	}
+	w.Host(scanner.Host{Addr: a, Up: true})
+	w.End(scanner.Stats{})
+	h := run.Host(a)
+	if len(h.Ports) != 2 || h.Ports[ports.Port{Number: 443, Proto: ports.TCP}].State != scanner.Filtered {
+		t.Errorf("kept %v", h.Ports)
+	}
+	if run.Scanned == nil || run.Scanned.Len(ports.TCP) != 1024 {
+		t.Errorf("scanned %v", run.Scanned)
+	}
+}

@@ -1,0 +1,289 @@
+package baseline
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/fatih/color"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scanner"
+)
+
+// Kind is the kind of a Change.
+type Kind uint8
+
+// The kinds of change between two runs.
+const (
+	HostAppeared   Kind = iota + 1 // up now, down or absent before
+	HostGone                       // up before, down or absent now
+	PortOpened                     // open now, not before
+	PortClosed                     // open before, not now
+	ServiceChanged                 // open in both, with another label
+)
+
+var kindNames = [...]string{"", "host-appeared", "host-gone", "port-opened", "port-closed", "service-changed"}
+
+// String returns the kind as JSON writes it ("port-opened").
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// MarshalText writes the kind's name.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Change is one difference between two runs.
+type Change struct {
+	Kind     Kind       `json:"change"`
+	Host     netip.Addr `json:"host"`
+	Hostname string     `json:"hostname,omitempty"`
+	// Port is the port that changed; zero for host changes.
+	Port ports.Port `json:"-"`
+	// Old and New are the port's state (PortOpened, PortClosed: "closed",
+	// "filtered", "not listed", "not scanned") or service label
+	// (ServiceChanged) in each run.
+	Old string `json:"old,omitempty"`
+	New string `json:"new,omitempty"`
+	// Ports are the open ports of a host that appeared or went away,
+	// labelled, as "22/tcp ssh".
+	Ports []string `json:"ports,omitempty"`
+}
+
+// Diff is what changed from one run to the next, host by host in address
+// order.
+type Diff struct {
+	Old     string   `json:"old"`
+	New     string   `json:"new"`
+	Changes []Change `json:"changes"`
+}
+
+// Empty reports whether the runs agree.
+func (d *Diff) Empty() bool { return len(d.Changes) == 0 }
+
+// Compare lists what changed from old to new.
+func Compare(old, new *Run) *Diff {
+	d := &Diff{Old: old.Name, New: new.Name, Changes: []Change{}}
+	seen := map[netip.Addr]bool{}
+	var addrs []netip.Addr
+	for _, r := range []*Run{old, new} {
+		for _, h := range r.Hosts() {
+			if !seen[h.Addr] {
+				seen[h.Addr] = true
+				addrs = append(addrs, h.Addr)
+			}
+		}
+	}
+	sortAddrs(addrs)
+	for _, a := range addrs {
+		d.Changes = append(d.Changes, compareHost(old, new, a)...)
+	}
+	return d
+}
+
+func sortAddrs(a []netip.Addr) { slices.SortFunc(a, netip.Addr.Compare) }
+
+func up(h *Host) bool { return h != nil && (h.Up || len(h.OpenPorts()) > 0) }
+
+func compareHost(old, new *Run, a netip.Addr) []Change {
+	oh, nh := old.Host(a), new.Host(a)
+	name := ""
+	for _, h := range []*Host{oh, nh} {
+		if h != nil && h.Hostname != "" {
+			name = h.Hostname
+		}
+	}
+	switch {
+	case !up(oh) && !up(nh):
+		return nil
+	case !up(oh):
+		return []Change{{Kind: HostAppeared, Host: a, Hostname: name, Ports: labelled(nh)}}
+	case !up(nh):
+		return []Change{{Kind: HostGone, Host: a, Hostname: name, Ports: labelled(oh)}}
+	}
+	var out []Change
+	all := map[ports.Port]bool{}
+	for _, h := range []*Host{oh, nh} {
+		for _, p := range h.OpenPorts() {
+			all[p] = true
+		}
+	}
+	list := make([]ports.Port, 0, len(all))
+	for p := range all {
+		list = append(list, p)
+	}
+	sortPorts(list)
+	for _, p := range list {
+		op, oOpen := oh.Ports[p]
+		np, nOpen := nh.Ports[p]
+		oOpen = oOpen && op.State == scanner.Open
+		nOpen = nOpen && np.State == scanner.Open
+		c := Change{Host: a, Hostname: name, Port: p}
+		switch {
+		case oOpen && nOpen:
+			if op.Service == np.Service {
+				continue
+			}
+			c.Kind, c.Old, c.New = ServiceChanged, op.Service, np.Service
+		case nOpen:
+			c.Kind, c.Old, c.New = PortOpened, stateIn(old, oh, p), np.Service
+		default:
+			c.Kind, c.Old, c.New = PortClosed, op.Service, stateIn(new, nh, p)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// stateIn says what run r knows of port p on host h, when it is not open.
+func stateIn(r *Run, h *Host, p ports.Port) string {
+	if st, ok := h.Ports[p]; ok {
+		return st.State.String()
+	}
+	if !r.Covers(p) {
+		return "not scanned"
+	}
+	return "not listed"
+}
+
+// labelled lists a host's open ports as "22/tcp ssh".
+func labelled(h *Host) []string {
+	var out []string
+	for _, p := range h.OpenPorts() {
+		s := p.String()
+		if svc := h.Ports[p].Service; svc != "" {
+			s += " " + svc
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// MarshalJSON adds "port" and "protocol" for port changes.
+func (c Change) MarshalJSON() ([]byte, error) {
+	type plain Change
+	v := struct {
+		plain
+		Port     uint16         `json:"port,omitempty"`
+		Protocol ports.Protocol `json:"protocol,omitempty"`
+	}{plain: plain(c), Port: c.Port.Number, Protocol: c.Port.Proto}
+	return json.Marshal(v)
+}
+
+// Line returns the change as one line of text, without a mark or colour:
+// "198.18.0.1 8080/tcp newly open (http-proxy)".
+func (c Change) Line() string {
+	host := c.Host.String()
+	if c.Hostname != "" {
+		host = c.Hostname + " (" + host + ")"
+	}
+	svc := func(s string) string {
+		if s == "" {
+			return "unlabelled"
+		}
+		return s
+	}
+	switch c.Kind {
+	case HostAppeared:
+		return fmt.Sprintf("host %s appeared%s", host, portList(c.Ports, "open: "))
+	case HostGone:
+		return fmt.Sprintf("host %s gone%s", host, portList(c.Ports, "was open: "))
+	case PortOpened:
+		s := fmt.Sprintf("%s %s newly open", host, c.Port)
+		if c.New != "" {
+			s += " (" + c.New + ")"
+		}
+		return s + ", was " + c.Old
+	case PortClosed:
+		s := fmt.Sprintf("%s %s no longer open", host, c.Port)
+		if c.Old != "" {
+			s += " (" + c.Old + ")"
+		}
+		return s + ", now " + c.New
+	case ServiceChanged:
+		return fmt.Sprintf("%s %s service %s -> %s", host, c.Port, svc(c.Old), svc(c.New))
+	}
+	return host + " " + c.Kind.String()
+}
+
+func portList(ps []string, lead string) string {
+	if len(ps) == 0 {
+		return ""
+	}
+	return " (" + lead + strings.Join(ps, ", ") + ")"
+}
+
+// mark is the sign before a change in text: + new, - gone, ~ changed.
+func (c Change) mark() string {
+	switch c.Kind {
+	case HostAppeared, PortOpened:
+		return "+"
+	case HostGone, PortClosed:
+		return "-"
+	}
+	return "~"
+}
+
+// WriteText writes the diff for people: one line per change, marked +
+// (new), - (gone) or ~ (changed), then a count. With colour, the marks
+// are green, red and yellow.
+func (d *Diff) WriteText(w io.Writer, colour bool) error {
+	paint := map[string]*color.Color{"+": color.New(color.FgGreen), "-": color.New(color.FgRed), "~": color.New(color.FgYellow)}
+	for _, c := range paint {
+		if colour {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Differences from %s to %s:\n", d.Old, d.New)
+	for _, c := range d.Changes {
+		m := c.mark()
+		fmt.Fprintf(&b, "  %s %s\n", paint[m].Sprint(m), c.Line())
+	}
+	if d.Empty() {
+		b.WriteString("  none\n")
+	}
+	fmt.Fprintf(&b, "%s\n", d.Summary())
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Summary counts the changes in one line.
+func (d *Diff) Summary() string {
+	n := map[Kind]int{}
+	for _, c := range d.Changes {
+		n[c.Kind]++
+	}
+	if d.Empty() {
+		return "No differences."
+	}
+	var parts []string
+	for _, k := range []Kind{PortOpened, PortClosed, ServiceChanged, HostAppeared, HostGone} {
+		if n[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[k], strings.ReplaceAll(k.String(), "-", " ")))
+		}
+	}
+	return fmt.Sprintf("%d %s: %s.", len(d.Changes), plural(len(d.Changes), "difference"), strings.Join(parts, ", "))
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}
+
+// WriteJSON writes the diff as one JSON document.
+func (d *Diff) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(d)
+}

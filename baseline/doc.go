@@ -1,0 +1,23 @@
+// Package baseline reads the results of earlier runs back and compares
+// two of them: ports newly open or no longer open, hosts that appeared or
+// went away, services whose label changed.
+//
+// Read takes what portscan writes (jsonl, json, and nmap-format XML),
+// nmap's own XML, and packet captures (pcap, pcapng, gzipped or not),
+// which go through the capture package's analysis. The format is told
+// from the content, not the file name. A Run holds, per host, the ports
+// the file lists; Run.Writer collects the same from a live scan, keeping
+// only what a comparison or an audit needs, so that a scan of every port
+// does not hold every closed port in memory.
+//
+// # What counts as a difference
+//
+// Only the open state matters: a port is newly open when it is open in
+// the new run and was not in the old one, and no longer open in the
+// reverse case, whatever the other state (closed, filtered, not listed).
+// open|filtered, UDP's "no answer", is not open and counts as not open.
+// A host appeared when it is up in the new run and was down or absent in
+// the old one; it is gone in the reverse case; the open ports of such a
+// host are listed with it, not as port changes. A service changed when a
+// port open in both runs carries another label.
+package baseline

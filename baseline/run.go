@@ -1,0 +1,204 @@
+package baseline
+
+import (
+	"cmp"
+	"errors"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/portscan/portscan/output"
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scanner"
+)
+
+// ErrInput is wrapped by every error Read returns for a file that is not
+// a readable result file: unknown format, bad syntax, impossible values.
+var ErrInput = errors.New("invalid result file")
+
+// Run is what one run found: its hosts and, for each, the ports it lists.
+type Run struct {
+	// Name says where the run comes from: a file name, or "scan".
+	Name string
+	// Scanner is "portscan", "nmap", or "pcap" for a capture.
+	Scanner string
+	// Start is when the run started; zero if unknown.
+	Start time.Time
+	// Protocols are the protocols the run probed; nil when unknown, as
+	// for a capture, which may show any.
+	Protocols []ports.Protocol
+	// Scanned holds the ports the run probed; nil when unknown.
+	Scanned *ports.Set
+	// Interrupted is true when the run did not finish.
+	Interrupted bool
+
+	hosts map[netip.Addr]*Host
+}
+
+// Host is one host of a run.
+type Host struct {
+	Addr     netip.Addr
+	Hostname string
+	// Up is whether the host answered. A host only seen through its
+	// ports is up.
+	Up     bool
+	Reason string
+	Ports  map[ports.Port]Port
+}
+
+// Port is what a run says of one port.
+type Port struct {
+	State   scanner.State
+	Reason  string
+	Service string // the catalog's name for the port; "" if none
+}
+
+// NewRun returns an empty run named name.
+func NewRun(name string) *Run {
+	return &Run{Name: name, hosts: make(map[netip.Addr]*Host)}
+}
+
+// host returns the entry for a, making it if needed.
+func (r *Run) host(a netip.Addr) *Host {
+	a = a.Unmap()
+	h := r.hosts[a]
+	if h == nil {
+		h = &Host{Addr: a, Ports: make(map[ports.Port]Port)}
+		r.hosts[a] = h
+	}
+	return h
+}
+
+// Host returns the host with address a, or nil.
+func (r *Run) Host(a netip.Addr) *Host { return r.hosts[a.Unmap()] }
+
+// Hosts returns the hosts in address order, IPv4 first.
+func (r *Run) Hosts() []*Host {
+	out := make([]*Host, 0, len(r.hosts))
+	for _, h := range r.hosts {
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b *Host) int { return a.Addr.Compare(b.Addr) })
+	return out
+}
+
+// AddPort records one port result. A host with a port result is up.
+func (r *Run) AddPort(res scanner.Result) {
+	h := r.host(res.Host)
+	if res.Hostname != "" {
+		h.Hostname = res.Hostname
+	}
+	if res.State == scanner.Open || res.State == scanner.Closed {
+		h.Up = true // it answered
+	}
+	p := Port{State: res.State, Reason: res.Reason}
+	if res.Service != nil {
+		p.Service = res.Service.Name
+	}
+	h.Ports[res.Port] = p
+}
+
+// AddHost records a host's summary.
+func (r *Run) AddHost(hs scanner.Host) {
+	h := r.host(hs.Addr)
+	if hs.Hostname != "" {
+		h.Hostname = hs.Hostname
+	}
+	h.Up = hs.Up || h.Up
+	h.Reason = hs.Reason
+}
+
+// OpenPorts returns the host's open ports, TCP first, in order.
+func (h *Host) OpenPorts() []ports.Port {
+	var out []ports.Port
+	for p, st := range h.Ports {
+		if st.State == scanner.Open {
+			out = append(out, p)
+		}
+	}
+	sortPorts(out)
+	return out
+}
+
+func sortPorts(ps []ports.Port) {
+	slices.SortFunc(ps, func(a, b ports.Port) int {
+		return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Number, b.Number))
+	})
+}
+
+// Covers reports whether the run probed p: false only when the run says
+// which ports or protocols it probed and p is not among them.
+func (r *Run) Covers(p ports.Port) bool {
+	if r.Protocols != nil && !slices.Contains(r.Protocols, p.Proto) {
+		return false
+	}
+	return r.Scanned == nil || r.Scanned.Contains(p)
+}
+
+// CoversProtocol reports whether the run may have probed ports of proto.
+func (r *Run) CoversProtocol(proto ports.Protocol) bool {
+	return r.Protocols == nil || slices.Contains(r.Protocols, proto)
+}
+
+// WriterOptions tune Run.Writer.
+type WriterOptions struct {
+	// Keep lists ports whose results are kept whatever their state;
+	// otherwise only open and open|filtered ports are.
+	Keep *ports.Set
+}
+
+// Writer returns an output.Writer that records a live run into r, so
+// that it can sit beside the other outputs of a scan (output.Multi). It
+// keeps open and open|filtered ports and those in opt.Keep; the rest are
+// only counted by the scan. It is safe for concurrent use.
+func (r *Run) Writer(opt WriterOptions) output.Writer {
+	return &collector{run: r, keep: opt.Keep}
+}
+
+type collector struct {
+	mu   sync.Mutex
+	run  *Run
+	keep *ports.Set
+}
+
+func (c *collector) Begin(info output.Info) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.run
+	r.Scanner = "portscan"
+	if info.ScanType == "pcap" {
+		r.Scanner = "pcap"
+	}
+	r.Start = info.Start
+	if info.ScanType != "pcap" {
+		r.Protocols = slices.Clone(info.Protocols)
+		if set, err := ports.ParseSpec(info.PortsSpec, ports.SpecOptions{Protocols: info.Protocols}); err == nil {
+			r.Scanned = set
+		}
+	}
+	return nil
+}
+
+func (c *collector) Port(res scanner.Result) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if res.State == scanner.Open || res.State == scanner.OpenFiltered || c.keep != nil && c.keep.Contains(res.Port) {
+		c.run.AddPort(res)
+	}
+	return nil
+}
+
+func (c *collector) Host(h scanner.Host) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.run.AddHost(h)
+	return nil
+}
+
+func (c *collector) End(s scanner.Stats) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.run.Interrupted = s.Interrupted
+	return nil
+}
