@@ -39,9 +39,9 @@ type (
 		Type string `xml:"type,attr"`
 	}
 	xmlPort struct {
-		Protocol string    `xml:"protocol,attr"`
-		PortID   string    `xml:"portid,attr"`
-		State    xmlState  `xml:"state"`
+		Protocol string          `xml:"protocol,attr"`
+		PortID   string          `xml:"portid,attr"`
+		State    xmlState        `xml:"state"`
 		Service  *xmlServiceName `xml:"service"`
 	}
 	xmlServiceName struct {
