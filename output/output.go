@@ -28,8 +28,11 @@ type Info struct {
 	Protocols []ports.Protocol // the protocols probed, in order
 	PortsSpec string           // the port specification, as a range string ("1-1024,8080")
 	NumPorts  int              // how many ports of each protocol are probed
-	Version   string           // portscan's version
-	Lang      string           // "zh" or "en": the language of descriptions in text output
+	// Ports, when set, is the scan's port set: per-protocol counts and
+	// lists come from it rather than from NumPorts and PortsSpec.
+	Ports   *ports.Set
+	Version string // portscan's version
+	Lang    string // "zh" or "en": the language of descriptions in text output
 }
 
 // Writer turns the events of a run into one output format. Begin comes

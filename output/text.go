@@ -60,7 +60,13 @@ func (t *textWriter) begin(info Info) error {
 		t.w.WriteString(": capture analysis")
 	case info.ScanType != "":
 		fmt.Fprintf(t.w, ": %s scan", info.ScanType)
-		if info.NumPorts > 0 {
+		if info.Ports != nil && len(info.Protocols) > 0 {
+			parts := make([]string, len(info.Protocols))
+			for i, p := range info.Protocols {
+				parts[i] = plural(info.Ports.Len(p), p.String()+" port")
+			}
+			fmt.Fprintf(t.w, " of %s", strings.Join(parts, " and "))
+		} else if info.NumPorts > 0 {
 			names := make([]string, len(info.Protocols))
 			for i, p := range info.Protocols {
 				names[i] = p.String()

@@ -197,6 +197,9 @@ func scanInfos(info Info) []xmlScanInfo {
 	var out []xmlScanInfo
 	for _, p := range protos {
 		si := xmlScanInfo{Protocol: p.String(), NumServices: info.NumPorts, Services: info.PortsSpec}
+		if info.Ports != nil {
+			si.NumServices, si.Services = info.Ports.Len(p), info.Ports.Spec(p)
+		}
 		switch p {
 		case ports.TCP:
 			si.Type = "connect"

@@ -172,6 +172,23 @@ func (s *Set) String() string {
 	return b.String()
 }
 
+// Spec writes the ports of one protocol as a range list without prefix,
+// "22,80,8000-8100", as nmap's XML scaninfo lists them.
+func (s *Set) Spec(proto Protocol) string {
+	var b strings.Builder
+	for lo, hi := range s.ranges(proto) {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(int(lo)))
+		if hi != lo {
+			b.WriteByte('-')
+			b.WriteString(strconv.Itoa(int(hi)))
+		}
+	}
+	return b.String()
+}
+
 // ranges yields the maximal runs of consecutive ports on proto.
 func (s *Set) ranges(proto Protocol) iter.Seq2[uint16, uint16] {
 	return func(yield func(uint16, uint16) bool) {

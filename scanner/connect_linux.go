@@ -140,6 +140,9 @@ type worker struct {
 	now        func() time.Time
 	pool4      []int // reset IPv4 sockets ready for another connect
 	pool6      []int
+	udpPool4   []int // UDP sockets ready to connect elsewhere
+	udpPool6   []int
+	udpLocal   map[int]uint16 // the local port of UDP sockets
 	errbuf     []byte
 	dgram      []byte // a UDP reply
 	oob        []byte
@@ -165,16 +168,17 @@ func newWorker(now func() time.Time, results chan<- []outcome) (*worker, error) 
 		return nil, err
 	}
 	return &worker{
-		epfd:    epfd,
-		evfd:    evfd,
-		jobs:    make(chan []*probe, 64),
-		results: results,
-		byFd:    make(map[int]*probe),
-		events:  make([]unix.EpollEvent, 512),
-		now:     now,
-		errbuf:  make([]byte, 256),
-		dgram:   make([]byte, 65536),
-		oob:     make([]byte, 512),
+		epfd:     epfd,
+		evfd:     evfd,
+		jobs:     make(chan []*probe, 64),
+		results:  results,
+		byFd:     make(map[int]*probe),
+		udpLocal: make(map[int]uint16),
+		events:   make([]unix.EpollEvent, 512),
+		now:      now,
+		errbuf:   make([]byte, 256),
+		dgram:    make([]byte, 65536),
+		oob:      make([]byte, 512),
 	}, nil
 }
 
@@ -260,7 +264,7 @@ func (w *worker) poll(timeout int) error {
 	for w.timeouts.Len() > 0 && !w.timeouts[0].deadline.After(now) {
 		p := w.timeouts[0]
 		w.forget(p)
-		unix.Close(p.fd)
+		w.udpClose(p.fd) // or TCP: closing is all the same
 		v := verdict{state: Filtered, reason: ReasonNoResponse}
 		if p.port.Proto == ports.UDP {
 			v = w.udpTimeout(p) // silent: open and quiet, or dropped
@@ -275,10 +279,12 @@ func (w *worker) shutdown() {
 	for fd := range w.byFd {
 		unix.Close(fd)
 	}
-	for _, fd := range append(w.pool4, w.pool6...) {
-		unix.Close(fd)
+	for _, pool := range [][]int{w.pool4, w.pool6, w.udpPool4, w.udpPool6} {
+		for _, fd := range pool {
+			unix.Close(fd)
+		}
 	}
-	w.byFd, w.pool4, w.pool6 = nil, nil, nil
+	w.byFd, w.pool4, w.pool6, w.udpPool4, w.udpPool6 = nil, nil, nil, nil, nil
 }
 
 func (w *worker) finish(p *probe, v verdict, at time.Time) {

@@ -28,6 +28,9 @@ type probe struct {
 	canary         uint16
 	canaryFd       int
 	canaryAnswered bool
+	// unbound sends a UDP probe from any port, its payload's SourcePort
+	// having proved to be its destination.
+	unbound bool
 
 	// Prober bookkeeping.
 	fd      int

@@ -36,44 +36,65 @@ func (w *worker) startUDP(p *probe) {
 	p.canaryFd, p.canaryAnswered = -1, false
 	addr := p.addr.Addr()
 	v6 := addr.Is6() && !addr.Is4In6()
-	fd, err := udpSocket(v6)
+	var fd int
+	var err error
+	bound := len(p.payloads) > 0 && p.payloads[0].SourcePort != 0 && !p.unbound
+	if bound {
+		// Some servers answer only requests from their peer's port (IKE
+		// 500) or send replies there (DHCP 68). It is privileged and may be
+		// taken: then the request goes from any port.
+		if fd, err = udpSocket(v6); err == nil {
+			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+			bindPort(fd, v6, p.payloads[0].SourcePort)
+		}
+	} else {
+		fd, err = w.udpSock(v6)
+	}
 	if err != nil {
 		w.finish(p, classify(err), w.now())
 		return
 	}
-	if len(p.payloads) > 0 && p.payloads[0].SourcePort != 0 {
-		// Some servers answer only requests from their peer's port (IKE
-		// 500) or send replies there (DHCP 68). It is privileged and may be
-		// taken: then the request goes from any port.
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-		bindPort(fd, v6, p.payloads[0].SourcePort)
-	}
 	p.sent = w.now()
 	if err := unix.Connect(fd, sockaddr(p.addr)); err != nil {
-		unix.Close(fd)
+		w.udpClose(fd)
 		w.finish(p, classify(err), w.now())
 		return
 	}
-	sends := len(p.payloads)
-	if sends == 0 {
-		sends = 1 // an empty datagram
+	if w.udpSelf(fd, p) {
+		// Sent from the very port it goes to, on this host: the socket
+		// would read its own datagrams. Send again from another.
+		w.udpClose(fd)
+		p.unbound = true
+		w.finish(p, verdict{again: true, self: true}, w.now())
+		return
 	}
+	sends := max(len(p.payloads), 1) // no payload: one empty datagram
 	for i := 0; i < sends; i++ {
 		var data []byte
 		if i < len(p.payloads) {
 			data = p.payloads[i].Payload
 		}
 		if _, err := unix.Write(fd, data); err != nil && !errors.Is(err, unix.EAGAIN) {
-			// An error from an earlier datagram's ICMP answer, or no route.
-			v := w.udpError(fd, p, err)
-			unix.Close(fd)
-			w.finish(p, v, w.now())
+			// An earlier datagram's ICMP answer, or no route.
+			w.concludeUDP(p, fd, v6, w.udpError(fd, p, err), w.now())
 			return
 		}
 	}
+	// On loopback the answer to a closed port is already in: read it now
+	// and spare the epoll round.
+	if n, err := unix.Read(fd, w.dgram); !errors.Is(err, unix.EAGAIN) {
+		v := verdict{}
+		if err == nil {
+			v = matchReply(p.payloads, w.dgram[:n])
+		} else {
+			v = w.udpError(fd, p, err)
+		}
+		w.concludeUDP(p, fd, v6, v, w.now())
+		return
+	}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLERR, Fd: int32(fd)}
 	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		unix.Close(fd)
+		w.udpClose(fd)
 		w.finish(p, verdict{again: true}, w.now())
 		return
 	}
@@ -83,6 +104,87 @@ func (w *worker) startUDP(p *probe) {
 	if p.canary != 0 {
 		w.startCanary(p, v6)
 	}
+}
+
+// udpSock returns a UDP socket from the pool, or a new one.
+func (w *worker) udpSock(v6 bool) (int, error) {
+	pool := &w.udpPool4
+	if v6 {
+		pool = &w.udpPool6
+	}
+	if n := len(*pool); n > 0 {
+		fd := (*pool)[n-1]
+		*pool = (*pool)[:n-1]
+		return fd, nil
+	}
+	return udpSocket(v6)
+}
+
+// concludeUDP ends p with v. A socket that heard a port unreachable and
+// nothing else is cleaned and kept for the next probe: connecting it
+// elsewhere makes the kernel drop anything late from the old peer.
+// Others are closed: a reply may have company still queued.
+func (w *worker) concludeUDP(p *probe, fd int, v6 bool, v verdict, now time.Time) {
+	pool := &w.udpPool4
+	if v6 {
+		pool = &w.udpPool6
+	}
+	if v.state == Closed && len(*pool) < poolSize && drainErrors(fd, w.errbuf, w.oob) {
+		*pool = append(*pool, fd)
+	} else {
+		w.udpClose(fd)
+	}
+	w.finish(p, v, now)
+}
+
+// drainErrors empties fd's error queue and pending error, and reports
+// whether that worked.
+func drainErrors(fd int, buf, oob []byte) bool {
+	for i := 0; i < 16; i++ {
+		if _, _, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT); err != nil {
+			unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+			return errors.Is(err, unix.EAGAIN)
+		}
+	}
+	return false
+}
+
+func (w *worker) udpClose(fd int) {
+	delete(w.udpLocal, fd)
+	unix.Close(fd)
+}
+
+// udpSelf reports whether fd, now connected to p's port, was given that
+// same address and port as its own.
+func (w *worker) udpSelf(fd int, p *probe) bool {
+	port, ok := w.udpLocal[fd]
+	if !ok {
+		sa, err := unix.Getsockname(fd)
+		if err != nil {
+			return false
+		}
+		switch a := sa.(type) {
+		case *unix.SockaddrInet4:
+			port = uint16(a.Port)
+		case *unix.SockaddrInet6:
+			port = uint16(a.Port)
+		}
+		w.udpLocal[fd] = port // the port stays when the socket is reused
+	}
+	if port != p.addr.Port() {
+		return false
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return false
+	}
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return a.Addr == p.addr.Addr().Unmap().As4()
+	case *unix.SockaddrInet6:
+		return a.Addr == p.addr.Addr().As16()
+	}
+	return false
 }
 
 // startCanary sends an empty datagram to p's canary port, a port the host
@@ -141,6 +243,7 @@ func (w *worker) udpTimeout(p *probe) verdict {
 func (w *worker) settleUDP(p *probe, now time.Time) {
 	fd := p.fd
 	w.forget(p)
+	unix.EpollCtl(w.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 	n, err := unix.Read(fd, w.dgram)
 	var v verdict
 	switch {
@@ -150,17 +253,14 @@ func (w *worker) settleUDP(p *probe, now time.Time) {
 		// Woken for an error queued without a pending errno.
 		var ok bool
 		if v, ok = w.readUDPErrQueue(fd, p); !ok {
-			v = verdict{state: OpenFiltered, reason: ReasonNoResponse}
+			v = w.udpTimeout(p)
 		}
 	default:
 		v = w.udpError(fd, p, err)
 	}
-	unix.Close(fd)
-	if v.state == OpenFiltered && p.canary != 0 {
-		v = w.udpTimeout(p)
-	}
 	w.closeCanary(p)
-	w.finish(p, v, now)
+	a := p.addr.Addr()
+	w.concludeUDP(p, fd, a.Is6() && !a.Is4In6(), v, now)
 }
 
 // udpError reads the ICMP error behind err from the error queue, falling

@@ -33,7 +33,7 @@ func newProgress(ctx context.Context, g *globals, f *scanFlags, job *scanJob) *p
 		return &progress{}
 	}
 	total := int64(-1)
-	if n := uint64(job.info.NumPorts); hosts < (1<<62)/max(n, 1) {
+	if n := uint64(job.numPorts()); hosts < (1<<62)/max(n, 1) {
 		total = int64(hosts * n)
 	}
 	return &progress{bar: progressbar.NewOptions64(total,

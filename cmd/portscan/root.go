@@ -198,6 +198,7 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 // valid GNU short flags, to portscan's long flags with the same meaning.
 var nmapAliases = map[string]string{
 	"-sT": "--tcp",
+	"-sU": "--udp",
 	"-Pn": "--skip-discovery",
 	"-PN": "--skip-discovery",
 	"-iL": "--input-list",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,13 +39,13 @@ type scanFlags struct {
 	initialRTT, minRTT   time.Duration
 	maxRTT               time.Duration
 	seed                 uint64
-	tcp                  bool
+	tcp, udp             bool
 	progress             string
 }
 
 func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl := cmd.Flags()
-	fl.StringVarP(&f.ports, "ports", "p", "", "ports to scan: 22,80,8000-8100, - (all), 60000-, names (ssh,http); default: every TCP port in the catalog")
+	fl.StringVarP(&f.ports, "ports", "p", "", "ports to scan: 22,80,8000-8100, - (all), 60000-, names (ssh,http); default: every catalog port of the protocols scanned")
 	fl.StringVar(&f.excludePorts, "exclude-ports", "", "ports not to scan, same syntax as --ports")
 	fl.StringVar(&f.inputList, "input-list", "", "read targets from `FILE` (- for stdin), one or more a line, # comments (nmap -iL)")
 	fl.StringVar(&f.exclude, "exclude", "", "targets not to scan, comma-separated `SPECS`")
@@ -54,7 +55,8 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.BoolVar(&f.allAddrs, "all-addresses", false, "scan every address a host name resolves to, not only the first")
 	fl.BoolVarP(&f.noDNS, "no-dns", "n", false, "no reverse DNS (portscan never does reverse DNS; accepted for nmap habits)")
 	fl.BoolVar(&f.skipDiscovery, "skip-discovery", false, "scan every host without first checking it answers (nmap -Pn)")
-	fl.BoolVar(&f.tcp, "tcp", false, "TCP connect scan (nmap -sT; the default)")
+	fl.BoolVar(&f.tcp, "tcp", false, "TCP connect scan (nmap -sT; the default without --udp)")
+	fl.BoolVar(&f.udp, "udp", false, "UDP scan (nmap -sU); with --tcp, both in one run")
 	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv or xml (nmap XML)")
 	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive")
 	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE` (nmap -oX)")
@@ -117,7 +119,14 @@ func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
 		}
 	}
 
-	portSet, spec, err := scanPorts(g.catalog, f)
+	protos := []ports.Protocol{ports.TCP}
+	switch {
+	case f.udp && f.tcp:
+		protos = []ports.Protocol{ports.TCP, ports.UDP}
+	case f.udp:
+		protos = []ports.Protocol{ports.UDP}
+	}
+	portSet, spec, err := scanPorts(g.catalog, f, protos)
 	if err != nil {
 		return nil, err
 	}
@@ -157,10 +166,11 @@ func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
 	job.info = output.Info{
 		Args:      append([]string{"portscan"}, os.Args[1:]...),
 		Start:     time.Now(),
-		ScanType:  "connect",
-		Protocols: []ports.Protocol{ports.TCP},
+		ScanType:  scanType(protos),
+		Protocols: protos,
+		Ports:     portSet,
 		PortsSpec: spec,
-		NumPorts:  portSet.Len(ports.TCP),
+		NumPorts:  portSet.Len(protos[0]),
 		Version:   version,
 		Lang:      g.lang,
 	}
@@ -200,6 +210,15 @@ func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
 	return job, nil
 }
 
+// numPorts is how many ports each host gets, all protocols together.
+func (j *scanJob) numPorts() int {
+	n := 0
+	for _, p := range j.info.Protocols {
+		n += j.cfg.Ports.Len(p)
+	}
+	return n
+}
+
 func (j *scanJob) close() {
 	for _, c := range j.closers {
 		c.Close()
@@ -219,14 +238,25 @@ func readFileInto(g *globals, path string, add func(name string, r io.Reader) er
 	return add(path, file)
 }
 
-// scanPorts reads --ports and --exclude-ports.
-func scanPorts(cat *services.Catalog, f *scanFlags) (*ports.Set, string, error) {
-	opt := ports.SpecOptions{Protocols: []ports.Protocol{ports.TCP}, Lookup: cat.Ports}
+// scanType names the scan as nmap's XML scaninfo does.
+func scanType(protos []ports.Protocol) string {
+	names := make([]string, len(protos))
+	for i, p := range protos {
+		names[i] = map[ports.Protocol]string{ports.TCP: "connect", ports.UDP: "udp"}[p]
+	}
+	return strings.Join(names, "+")
+}
+
+// scanPorts reads --ports and --exclude-ports for the protocols scanned.
+// Ports the spec gives to a protocol not scanned (U:53 in a TCP scan) are
+// dropped, as nmap does.
+func scanPorts(cat *services.Catalog, f *scanFlags, protos []ports.Protocol) (*ports.Set, string, error) {
+	opt := ports.SpecOptions{Protocols: protos, Lookup: cat.Ports}
 	var set *ports.Set
 	if f.ports == "" {
 		set = &ports.Set{}
 		for e := range cat.All() {
-			if e.Port.Proto == ports.TCP {
+			if slices.Contains(protos, e.Port.Proto) {
 				set.Add(e.Port)
 			}
 		}
@@ -244,8 +274,17 @@ func scanPorts(cat *services.Catalog, f *scanFlags) (*ports.Set, string, error) 
 		}
 		set.Subtract(ex)
 	}
-	if set.Len(ports.TCP) == 0 {
-		return nil, "", errors.New("no TCP ports left to scan")
+	var only ports.Set
+	total := 0
+	for _, p := range protos {
+		for n := range set.All(p) {
+			only.Add(ports.Port{Number: n, Proto: p})
+		}
+		total += set.Len(p)
+	}
+	set = &only
+	if total == 0 {
+		return nil, "", errors.New("no ports left to scan")
 	}
 	return set, set.String(), nil
 }
@@ -287,7 +326,7 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 		},
 		Host: func(hs scanner.Host) {
 			if !hs.Up {
-				bar.add(int64(job.info.NumPorts))
+				bar.add(int64(job.numPorts()))
 			}
 			if err := w.Host(hs); err != nil && werr == nil {
 				werr = err

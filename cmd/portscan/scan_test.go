@@ -105,7 +105,7 @@ func TestScanUsageErrors(t *testing.T) {
 		{"retries", []string{"--retries", "-1", "127.0.0.1"}, "invalid --retries -1"},
 		{"list file", []string{"-iL", "/nonexistent/list"}, "/nonexistent/list"},
 		{"exclude", []string{"--exclude", "10.0.0.999", "127.0.0.1"}, "--exclude"},
-		{"nothing left", []string{"-p", "22", "--exclude-ports", "ssh", "127.0.0.1"}, "no TCP ports left"},
+		{"nothing left", []string{"-p", "22", "--exclude-ports", "ssh", "127.0.0.1"}, "no ports left to scan"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
