@@ -1,0 +1,520 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	yaml "github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/targets"
+)
+
+// The keys a policy may use, in the order error messages list them.
+var (
+	topKeys   = []string{"version", "scan", "groups"}
+	groupKeys = []string{"name", "description", "targets", "exclude", "allow", "require", "deny", "other"}
+)
+
+// settingKind says how a scan setting's value is checked.
+type settingKind uint8
+
+const (
+	portSpec settingKind = iota
+	count                // a whole number >= 0
+	rate                 // a number >= 0
+	duration             // a positive Go duration: 500ms, 2s
+	boolean
+)
+
+// scanKeys are the scan settings, named as the scan flags they stand for.
+var scanKeys = []struct {
+	name string
+	kind settingKind
+}{
+	{"ports", portSpec},
+	{"exclude-ports", portSpec},
+	{"udp", boolean},
+	{"rate", rate},
+	{"retries", count},
+	{"concurrency", count},
+	{"host-group", count},
+	{"initial-rtt-timeout", duration},
+	{"min-rtt-timeout", duration},
+	{"max-rtt-timeout", duration},
+	{"skip-discovery", boolean},
+}
+
+func scanKeyNames() []string {
+	out := make([]string, len(scanKeys))
+	for i, k := range scanKeys {
+		out[i] = k.name
+	}
+	return out
+}
+
+// Version is the policy format version this package reads.
+const Version = 1
+
+// parse walks the YAML tree; its methods fail with a *PolicyError.
+type parse struct {
+	file string
+	opt  Options
+}
+
+func (p *parse) errorf(n ast.Node, format string, a ...any) error {
+	return &PolicyError{File: p.file, Pos: posOf(n), Msg: fmt.Sprintf(format, a...)}
+}
+
+func posOf(n ast.Node) Pos {
+	if n == nil {
+		return Pos{1, 1}
+	}
+	tk := n.GetToken()
+	if tk == nil || tk.Position == nil {
+		return Pos{1, 1}
+	}
+	return Pos{Line: max(tk.Position.Line, 1), Col: max(tk.Position.Column, 1)}
+}
+
+// Parse reads a policy from the YAML in src. name is the file name that
+// errors and reports give. Every mistake is an error with the line and
+// column and what was expected, found before anything is scanned:
+// syntax, unknown keys, values of the wrong type, unknown service names,
+// targets that do not parse, and rules that contradict each other.
+func Parse(name string, src []byte, opt Options) (pol *Policy, err error) {
+	defer func() {
+		// The YAML library is not ours: a panic in it on strange input
+		// must not take the program down.
+		if r := recover(); r != nil {
+			pol, err = nil, &PolicyError{File: name, Pos: Pos{1, 1}, Msg: fmt.Sprintf("YAML parser failed: %v", r)}
+		}
+	}()
+	file, err := parser.ParseBytes(src, 0)
+	if err != nil {
+		var ye yaml.Error
+		if errors.As(err, &ye) {
+			pos := Pos{1, 1}
+			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+				pos = Pos{Line: max(tk.Position.Line, 1), Col: max(tk.Position.Column, 1)}
+			}
+			return nil, &PolicyError{File: name, Pos: pos, Msg: "YAML: " + oneLine(ye.GetMessage())}
+		}
+		return nil, &PolicyError{File: name, Pos: Pos{1, 1}, Msg: "YAML: " + oneLine(err.Error())}
+	}
+	p := &parse{file: name, opt: opt}
+	var docs []*ast.DocumentNode
+	for _, d := range file.Docs {
+		if d != nil && d.Body != nil {
+			docs = append(docs, d)
+		}
+	}
+	switch {
+	case len(docs) == 0:
+		return nil, &PolicyError{File: name, Pos: Pos{1, 1}, Msg: "empty policy; expected a mapping with a groups list"}
+	case len(docs) > 1:
+		return nil, p.errorf(docs[1].Body, "a second YAML document; a policy is one document")
+	}
+	return p.policy(docs[0].Body)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// mapping checks that n is a mapping whose keys are all in known, and
+// returns its entries. where names the mapping in errors.
+func (p *parse) mapping(n ast.Node, where string, known []string) ([]*ast.MappingValueNode, error) {
+	n, err := p.plain(n)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		return nil, p.errorf(n, "%s: expected a mapping with keys %s, found %s", where, strings.Join(known, ", "), describe(n))
+	}
+	for _, mv := range m.Values {
+		key, ok := scalar(mv.Key)
+		if !ok || !slices.Contains(known, key) {
+			return nil, p.errorf(mv.Key, "unknown key %q %s; expected one of %s", key, where, strings.Join(known, ", "))
+		}
+	}
+	return m.Values, nil
+}
+
+// plain rejects the YAML features a policy has no use for, which would
+// make positions and values hard to follow.
+func (p *parse) plain(n ast.Node) (ast.Node, error) {
+	switch n.(type) {
+	case *ast.AnchorNode, *ast.AliasNode:
+		return nil, p.errorf(n, "anchors and aliases are not supported in a policy")
+	case *ast.TagNode:
+		return nil, p.errorf(n, "tags are not supported in a policy")
+	case *ast.MergeKeyNode:
+		return nil, p.errorf(n, "merge keys are not supported in a policy")
+	}
+	return n, nil
+}
+
+// scalar returns the text of a scalar node as written (unquoted).
+func scalar(n ast.Node) (string, bool) {
+	switch v := n.(type) {
+	case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
+		return v.GetToken().Value, true
+	case *ast.LiteralNode:
+		if v.Value != nil {
+			return v.Value.Value, true
+		}
+	}
+	return "", false
+}
+
+func describe(n ast.Node) string {
+	switch n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return "a mapping"
+	case *ast.SequenceNode:
+		if len(n.(*ast.SequenceNode).Values) == 0 {
+			return "an empty list"
+		}
+		return "a list"
+	case *ast.NullNode:
+		return "nothing"
+	case *ast.BoolNode:
+		return "a boolean"
+	case *ast.IntegerNode, *ast.FloatNode:
+		return "a number"
+	}
+	if s, ok := scalar(n); ok {
+		return strconv.Quote(s)
+	}
+	return n.Type().String()
+}
+
+// str reads a scalar that must be a string.
+func (p *parse) str(n ast.Node, what string) (string, error) {
+	n, err := p.plain(n)
+	if err != nil {
+		return "", err
+	}
+	s, ok := scalar(n)
+	if !ok {
+		return "", p.errorf(n, "%s: expected a string, found %s", what, describe(n))
+	}
+	return s, nil
+}
+
+// list reads a list of scalars, or a single scalar as a list of one.
+func (p *parse) list(n ast.Node, what, expected string) ([]ast.Node, error) {
+	n, err := p.plain(n)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := scalar(n); ok {
+		return []ast.Node{n}, nil
+	}
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		return nil, p.errorf(n, "%s: expected a list of %s, found %s", what, expected, describe(n))
+	}
+	out := make([]ast.Node, 0, len(seq.Values))
+	for _, v := range seq.Values {
+		v, err := p.plain(v)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := scalar(v); !ok {
+			return nil, p.errorf(v, "%s: expected %s, found %s", what, expected, describe(v))
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (p *parse) policy(body ast.Node) (*Policy, error) {
+	entries, err := p.mapping(body, "at the top level", topKeys)
+	if err != nil {
+		return nil, err
+	}
+	pol := &Policy{File: p.file}
+	var groups *ast.MappingValueNode
+	for _, mv := range entries {
+		key, _ := scalar(mv.Key)
+		switch key {
+		case "version":
+			v, err := p.str(mv.Value, "version")
+			if err != nil {
+				return nil, err
+			}
+			if v != strconv.Itoa(Version) {
+				return nil, p.errorf(mv.Value, "version %s: this portscan reads policy version %d", v, Version)
+			}
+		case "scan":
+			if pol.Scan, err = p.scan(mv.Value); err != nil {
+				return nil, err
+			}
+		case "groups":
+			groups = mv
+		}
+	}
+	if groups == nil {
+		return nil, p.errorf(body, "no groups: a policy needs a groups list")
+	}
+	v, err := p.plain(groups.Value)
+	if err != nil {
+		return nil, err
+	}
+	seq, ok := v.(*ast.SequenceNode)
+	if !ok || len(seq.Values) == 0 {
+		return nil, p.errorf(v, "groups: expected a list of groups (mappings with name, targets and rules), found %s", describe(v))
+	}
+	seen := map[string]Pos{}
+	for _, gn := range seq.Values {
+		g, err := p.group(gn)
+		if err != nil {
+			return nil, err
+		}
+		if at, dup := seen[g.Name]; dup {
+			return nil, &PolicyError{File: p.file, Pos: g.Pos, Msg: fmt.Sprintf("group %q is defined twice (first at line %d)", g.Name, at.Line)}
+		}
+		seen[g.Name] = g.Pos
+		pol.Groups = append(pol.Groups, g)
+	}
+	return pol, nil
+}
+
+func (p *parse) scan(n ast.Node) ([]Setting, error) {
+	entries, err := p.mapping(n, "in scan", scanKeyNames())
+	if err != nil {
+		return nil, err
+	}
+	var out []Setting
+	for _, mv := range entries {
+		key, _ := scalar(mv.Key)
+		i := slices.IndexFunc(scanKeys, func(k struct {
+			name string
+			kind settingKind
+		}) bool {
+			return k.name == key
+		})
+		s, err := p.setting(key, scanKeys[i].kind, mv.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (p *parse) setting(key string, kind settingKind, n ast.Node) (Setting, error) {
+	what := "scan " + key
+	n, err := p.plain(n)
+	if err != nil {
+		return Setting{}, err
+	}
+	s := Setting{Name: key, Pos: posOf(n)}
+	if kind == portSpec {
+		items, err := p.list(n, what, "ports (22, 8000-8100, ssh, 53/udp)")
+		if err != nil {
+			return Setting{}, err
+		}
+		var texts []string
+		for _, it := range items {
+			t, _ := scalar(it)
+			if _, err := p.ports(it, t, what); err != nil {
+				return Setting{}, err
+			}
+			texts = append(texts, t)
+		}
+		s.Value = strings.Join(texts, ",")
+		return s, nil
+	}
+	v, ok := scalar(n)
+	if !ok {
+		return Setting{}, p.errorf(n, "%s: expected a single value, found %s", what, describe(n))
+	}
+	s.Value = v
+	switch kind {
+	case count:
+		if x, err := strconv.ParseUint(v, 10, 31); err != nil {
+			return Setting{}, p.errorf(n, "%s: expected a whole number, 0 or more, found %q", what, v)
+		} else {
+			s.Value = strconv.FormatUint(x, 10)
+		}
+	case rate:
+		if x, err := strconv.ParseFloat(v, 64); err != nil || x < 0 || math.IsInf(x, 0) || math.IsNaN(x) {
+			return Setting{}, p.errorf(n, "%s: expected probes per second, a number 0 or more, found %q", what, v)
+		}
+	case duration:
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			return Setting{}, p.errorf(n, "%s: expected a duration such as 500ms or 2s, found %q", what, v)
+		}
+	case boolean:
+		if _, ok := n.(*ast.BoolNode); !ok {
+			return Setting{}, p.errorf(n, "%s: expected true or false, found %q", what, v)
+		}
+		s.Value = strings.ToLower(v)
+	}
+	return s, nil
+}
+
+// ports reads one port entry with the catalog; text is its scalar text.
+func (p *parse) ports(n ast.Node, text, what string) (*ports.Set, error) {
+	set, err := ports.ParseSpec(text, ports.SpecOptions{Lookup: p.opt.Lookup})
+	if err == nil {
+		return set, nil
+	}
+	pe := &PolicyError{File: p.file, Pos: posOf(n), Msg: what + ": " + err.Error()}
+	var se *ports.SpecError
+	if errors.As(err, &se) && !strings.Contains(text, "\n") {
+		tk := n.GetToken()
+		if tk.Type == token.SingleQuoteType || tk.Type == token.DoubleQuoteType {
+			pe.Pos.Col++
+		}
+		if tk.Type != token.DoubleQuoteType || !strings.ContainsRune(tk.Origin, '\\') {
+			pe.Pos.Col += se.Offset
+		}
+	}
+	if errors.Is(err, ports.ErrUnknownService) {
+		pe.Msg += "; expected a port (443), a range (8000-8100), a service name from the catalog, with /tcp or /udp if need be"
+	}
+	return nil, pe
+}
+
+func (p *parse) group(n ast.Node) (*Group, error) {
+	n, err := p.plain(n)
+	if err != nil {
+		return nil, err
+	}
+	g := &Group{Pos: posOf(n), Other: Fail, allowed: new(ports.Set), named: new(ports.Set), names: map[string]bool{}}
+	// The name first, so that every other error can give it.
+	if m, ok := n.(*ast.MappingNode); ok {
+		for _, mv := range m.Values {
+			if k, _ := scalar(mv.Key); k == "name" {
+				if g.Name, err = p.str(mv.Value, "group name"); err != nil {
+					return nil, err
+				}
+				if strings.TrimSpace(g.Name) == "" {
+					return nil, p.errorf(mv.Value, "group name: expected a name, found an empty string")
+				}
+				g.Pos = posOf(mv.Value)
+			}
+		}
+	}
+	where := "in a group"
+	if g.Name != "" {
+		where = fmt.Sprintf("in group %q", g.Name)
+	}
+	entries, err := p.mapping(n, where, groupKeys)
+	if err != nil {
+		return nil, err
+	}
+	if g.Name == "" {
+		return nil, p.errorf(n, "group without a name; expected name, targets and rules")
+	}
+	g.OtherPos = g.Pos
+	g.set = targets.NewSet(targets.Options{Resolve: p.opt.Resolve, Family: p.opt.Family})
+	var denied []Rule
+	for _, mv := range entries {
+		key, _ := scalar(mv.Key)
+		what := fmt.Sprintf("%s in group %q", key, g.Name)
+		switch key {
+		case "description":
+			if _, err := p.str(mv.Value, what); err != nil {
+				return nil, err
+			}
+		case "targets", "exclude":
+			items, err := p.list(mv.Value, what, "targets (addresses, ranges, prefixes, host names)")
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range items {
+				text, _ := scalar(it)
+				e := Entry{Text: text, Pos: posOf(it)}
+				add := g.set.Add
+				if key == "exclude" {
+					add = g.set.Exclude
+				}
+				if err := add(text); err != nil {
+					return nil, p.errorf(it, "%s: %v", what, err)
+				}
+				if key == "targets" {
+					g.Targets = append(g.Targets, e)
+					for _, f := range strings.Fields(text) {
+						if sp, err := targets.ParseSpec(f); err == nil && sp.Name() != "" {
+							g.names[strings.ToLower(strings.TrimSuffix(sp.Name(), "."))] = true
+						}
+					}
+				} else {
+					g.Exclude = append(g.Exclude, e)
+				}
+			}
+		case "allow", "require", "deny":
+			kind := map[string]Kind{"allow": Allow, "require": Require, "deny": Deny}[key]
+			items, err := p.list(mv.Value, what, "ports (22, 8000-8100, ssh, 53/udp)")
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range items {
+				text, _ := scalar(it)
+				set, err := p.ports(it, text, what)
+				if err != nil {
+					return nil, err
+				}
+				r := Rule{Kind: kind, Text: text, Pos: posOf(it), Ports: set}
+				g.Rules = append(g.Rules, r)
+				g.named.Union(set)
+				if kind == Deny {
+					denied = append(denied, r)
+				} else {
+					g.allowed.Union(set)
+				}
+			}
+		case "other":
+			v, err := p.str(mv.Value, what)
+			if err != nil {
+				return nil, err
+			}
+			switch strings.ToLower(v) {
+			case "deny":
+				g.Other = Fail
+			case "warn":
+				g.Other = Warn
+			default:
+				return nil, p.errorf(mv.Value, "%s: expected deny or warn, found %q", what, v)
+			}
+			g.OtherPos = posOf(mv.Value)
+		}
+	}
+	if len(g.Targets) == 0 {
+		return nil, &PolicyError{File: p.file, Pos: g.Pos, Msg: fmt.Sprintf("group %q has no targets; expected targets: [addresses, ranges, prefixes or host names]", g.Name)}
+	}
+	// A port may not be both allowed (or required) and denied.
+	for _, r := range g.Rules {
+		if r.Kind == Deny {
+			continue
+		}
+		for _, d := range denied {
+			both := *r.Ports
+			both.Intersect(d.Ports)
+			if first, ok := firstPort(&both); ok {
+				verb := map[Kind]string{Allow: "allowed", Require: "required"}[r.Kind]
+				return nil, &PolicyError{File: p.file, Pos: r.Pos, Msg: fmt.Sprintf("%s in group %q: %s is both %s by %q and denied by %q at line %d", r.Kind, g.Name, first, verb, r.Text, d.Text, d.Pos.Line)}
+			}
+		}
+	}
+	return g, nil
+}
+
+func firstPort(s *ports.Set) (ports.Port, bool) {
+	for p := range s.Ports() {
+		return p, true
+	}
+	return ports.Port{}, false
+}

@@ -1,0 +1,208 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/targets"
+)
+
+// ErrPolicy is wrapped by every error Parse returns for a policy that
+// cannot be used: bad YAML, unknown keys, wrong types, conflicting rules.
+var ErrPolicy = errors.New("invalid policy")
+
+// Pos is a place in the policy file; Line and Col count from 1.
+type Pos struct {
+	Line int `json:"line"`
+	Col  int `json:"column"`
+}
+
+// PolicyError is a mistake in a policy file. It prints as one line,
+// "policy.yaml:4:7: message", and matches ErrPolicy.
+type PolicyError struct {
+	File string
+	Pos  Pos
+	Msg  string
+}
+
+// Error returns "file:line:col: message".
+func (e *PolicyError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
+}
+
+// Unwrap returns ErrPolicy.
+func (e *PolicyError) Unwrap() error { return ErrPolicy }
+
+// Kind is the kind of a rule.
+type Kind uint8
+
+// The kinds of rule. Allow rules produce no check of their own: they
+// only exempt ports from the group's Other rule.
+const (
+	Allow   Kind = iota + 1 // may be open
+	Require                 // must be open
+	Deny                    // must never be open
+	Other                   // any open port no other rule names
+)
+
+var kindNames = [...]string{"", "allow", "require", "deny", "other"}
+
+// String returns the key that writes the rule in a policy ("require").
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// MarshalText writes the kind's name.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Action is what a group does with an open port that no rule names.
+type Action uint8
+
+// The actions for other open ports. Fail is the default: a policy lists
+// what may be open.
+const (
+	Fail Action = iota // a violation
+	Warn               // a warning, which does not fail the audit
+)
+
+// String returns "deny" or "warn", as the policy writes it.
+func (a Action) String() string {
+	if a == Warn {
+		return "warn"
+	}
+	return "deny"
+}
+
+// Rule is one entry of a group's allow, require or deny list.
+type Rule struct {
+	Kind  Kind
+	Text  string // the entry as written: "https", "8000-8100", "53/udp"
+	Pos   Pos
+	Ports *ports.Set
+}
+
+// Entry is a target written in a group, with its place.
+type Entry struct {
+	Text string
+	Pos  Pos
+}
+
+// Group is a named set of hosts and the rules their ports must follow.
+type Group struct {
+	Name    string
+	Pos     Pos // of the group's mapping
+	Targets []Entry
+	Exclude []Entry
+	Rules   []Rule // allow, require and deny entries in file order
+	Other   Action
+	// OtherPos is where "other" is set, or the group's place if it is
+	// not.
+	OtherPos Pos
+
+	allowed *ports.Set // allow and require
+	named   *ports.Set // allow, require and deny
+	set     *targets.Set
+	names   map[string]bool // host names among the targets, lower case
+}
+
+// Setting is one scan setting of the policy, as written; its name is
+// the name of the scan flag it stands for.
+type Setting struct {
+	Name  string
+	Value string
+	Pos   Pos
+}
+
+// Policy is a parsed policy file.
+type Policy struct {
+	// File is the name the policy was read from, as given: reports
+	// point into it.
+	File   string
+	Scan   []Setting
+	Groups []*Group
+}
+
+// Options tune Parse.
+type Options struct {
+	// Lookup returns the ports of a service name, as services.Catalog.Ports
+	// does; nil accepts only numbers.
+	Lookup func(name string) []ports.Port
+	// Resolve looks up host names among group targets when a host is
+	// judged; nil means the system resolver. Targets.Family picks which
+	// addresses of a name count.
+	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// Family is the address family of host names among the targets.
+	Family targets.Family
+}
+
+// Load reads and parses the policy file at path.
+func Load(path string, opt Options) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data, opt)
+}
+
+// Ports returns the ports a scan must probe for the policy to be judged:
+// those of every require and deny rule.
+func (p *Policy) Ports() *ports.Set {
+	s := new(ports.Set)
+	for _, g := range p.Groups {
+		for _, r := range g.Rules {
+			if r.Kind == Require || r.Kind == Deny {
+				s.Union(r.Ports)
+			}
+		}
+	}
+	return s
+}
+
+// Targets returns every group's targets, for a scan: exclusions are left
+// to each group's judging, since a host one group excludes may belong to
+// another.
+func (p *Policy) Targets() []string {
+	var out []string
+	for _, g := range p.Groups {
+		for _, t := range g.Targets {
+			out = append(out, t.Text)
+		}
+	}
+	return out
+}
+
+// Setting returns the scan setting called name, if the policy has it.
+func (p *Policy) Setting(name string) (Setting, bool) {
+	for _, s := range p.Scan {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Setting{}, false
+}
+
+// Covers reports whether the group judges the host at addr, named
+// hostname in the results (or ""): whether its targets, less its
+// exclusions, name it. A host name among the targets matches the same
+// name in the results, and the addresses it resolves to.
+func (g *Group) Covers(ctx context.Context, addr netip.Addr, hostname string) (bool, error) {
+	if hostname != "" && g.names[strings.ToLower(strings.TrimSuffix(hostname, "."))] {
+		return true, nil
+	}
+	return g.set.Contains(ctx, addr)
+}
+
+// Allowed reports whether the group allows p to be open: an allow or a
+// require rule names it.
+func (g *Group) Allowed(p ports.Port) bool { return g.allowed.Contains(p) }
+
+// Named reports whether any rule of the group names p.
+func (g *Group) Named(p ports.Port) bool { return g.named.Contains(p) }

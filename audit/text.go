@@ -1,0 +1,124 @@
+package audit
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/fatih/color"
+)
+
+// WriteText writes the report for people, grouped by policy group: each
+// host with its failed, warned and skipped checks, "ok" for a host that
+// passed everything, then the baseline differences and a verdict. With
+// colour, failures are red, warnings yellow and passes green.
+func (r *Report) WriteText(w io.Writer, colour bool) error {
+	paint := func(attr color.Attribute) *color.Color {
+		c := color.New(attr)
+		if colour {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+		return c
+	}
+	red, yellow, green, bold, faint := paint(color.FgRed), paint(color.FgYellow), paint(color.FgGreen), paint(color.Bold), paint(color.Faint)
+	mark := map[Status]string{Failed: red.Sprint("FAIL"), Warned: yellow.Sprint("WARN"), Skipped: faint.Sprint("SKIP")}
+
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "Audit of %s against %s\n", r.Source, r.Policy)
+	for _, g := range r.Groups {
+		fails, warns := 0, 0
+		for _, c := range g.Checks {
+			switch c.Status {
+			case Failed:
+				fails++
+			case Warned:
+				warns++
+			}
+		}
+		fmt.Fprintf(bw, "\n%s  %s, %s, %s\n", bold.Sprint(g.Name), plural(g.Hosts, "host", "hosts"),
+			plural(fails, "violation", "violations"), plural(warns, "warning", "warnings"))
+		if g.Hosts == 0 {
+			fmt.Fprintf(bw, "  %s\n", faint.Sprint("no host of the results is in this group"))
+		}
+		for i := 0; i < len(g.Checks); {
+			j := i
+			for j < len(g.Checks) && g.Checks[j].Host == g.Checks[i].Host {
+				j++
+			}
+			host := g.Checks[i].HostLabel()
+			var lines []string
+			for _, c := range g.Checks[i:j] {
+				if c.Status == Passed {
+					continue
+				}
+				rule := c.Rule.String()
+				if c.Entry != "" {
+					rule += " " + c.Entry
+				}
+				lines = append(lines, fmt.Sprintf("    %s  %-20s %s", mark[c.Status], rule, c.Message))
+			}
+			if len(lines) == 0 {
+				fmt.Fprintf(bw, "  %s  %s\n", host, green.Sprint("ok"))
+			} else {
+				fmt.Fprintf(bw, "  %s\n", host)
+				for _, l := range lines {
+					fmt.Fprintln(bw, l)
+				}
+			}
+			i = j
+		}
+	}
+	if len(r.Uncovered) > 0 {
+		fmt.Fprintf(bw, "\nIn no group (not judged): ")
+		for i, u := range r.Uncovered {
+			if i > 0 {
+				fmt.Fprint(bw, ", ")
+			}
+			fmt.Fprint(bw, u)
+		}
+		fmt.Fprintln(bw)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(bw, "\nNote: %s\n", n)
+	}
+	if r.Diff != nil {
+		fmt.Fprintln(bw)
+		if err := r.Diff.WriteText(bw, colour); err != nil {
+			return err
+		}
+	}
+	verdict := green.Sprint("PASS")
+	if r.Failed() {
+		verdict = red.Sprint("FAIL")
+	}
+	fmt.Fprintf(bw, "\n%s: %s\n", verdict, r.Summary())
+	return bw.Flush()
+}
+
+// Summary counts the checks in one line.
+func (r *Report) Summary() string {
+	total := 0
+	for _, n := range r.Counts {
+		total += n
+	}
+	s := fmt.Sprintf("%s, %s, %s, %s",
+		plural(r.Counts[Failed], "violation", "violations"), plural(r.Counts[Warned], "warning", "warnings"),
+		plural(r.Counts[Passed], "check passed", "checks passed"), plural(r.Counts[Skipped], "skipped", "skipped"))
+	if total == 0 {
+		s = "no host of the results is in any group"
+	}
+	if r.Diff != nil {
+		s += fmt.Sprintf("; %s from the baseline", plural(len(r.Diff.Changes), "difference", "differences"))
+	}
+	return s
+}
+
+// WriteJSON writes the report as one JSON document.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
