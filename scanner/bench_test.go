@@ -6,7 +6,7 @@ import (
 )
 
 // BenchmarkLoopbackAllPorts scans all 65535 TCP ports of 127.0.0.1 once per
-// iteration; bench/tcp.sh runs the same scan in a lab namespace beside nmap.
+// iteration; bench/scan.sh runs the same scan in a lab namespace beside nmap.
 func BenchmarkLoopbackAllPorts(b *testing.B) {
 	open := listen(b, "127.0.0.1:0")
 	cfg := Config{Ports: portSet(b, "1-65535")}

@@ -227,3 +227,23 @@ func TestScanXMLValid(t *testing.T) {
 		t.Errorf("open port %d missing from XML", port)
 	}
 }
+
+func TestScanUDPAndTCP(t *testing.T) {
+	port, _ := listenCatalogPort(t)
+	out, errs, code := runCLI(t, "-sT", "-sU", "-Pn", "-p", "T:"+strconv.Itoa(port)+",U:9", "--show", "closed", "--format", "jsonl", "127.0.0.1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		`"port":` + strconv.Itoa(port) + `,"protocol":"tcp","state":"open"`,
+		`"port":9,"protocol":"udp","state":"closed","reason":"port-unreach","service":"discard"`,
+		`"scan_type":"connect+udp"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `"port":9,"protocol":"tcp"`) {
+		t.Error("U:9 was scanned on TCP too")
+	}
+}

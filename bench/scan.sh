@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# tcp.sh measures portscan's TCP connect scan against nmap's on the same
-# labs, in the same run (see bench/lab.sh; every address is inside a
-# network namespace this script builds). Run it as root on a quiet machine:
+# scan.sh measures portscan's TCP connect and UDP scans against nmap's on
+# the same labs, in the same run (see bench/lab.sh; every address is inside
+# a network namespace this script builds). Run it as root on a quiet
+# machine:
 #
-#   bench/tcp.sh [RUNS]        RUNS timed runs of each command (default 5)
+#   bench/scan.sh [RUNS]       RUNS timed runs of each command (default 5)
 #
 # For each scenario it prints the median wall time of both scanners and
 # checks that they found the same open ports; then it measures portscan's
@@ -18,9 +19,9 @@ LAB=$ROOT/bench/lab.sh
 mkdir -p "$OUT"
 
 for tool in nmap hyperfine; do
-	command -v "$tool" >/dev/null || { echo "tcp.sh: $tool is needed (apt-get install $tool)" >&2; exit 2; }
+	command -v "$tool" >/dev/null || { echo "scan.sh: $tool is needed (apt-get install $tool)" >&2; exit 2; }
 done
-[[ $(id -u) == 0 ]] || { echo "tcp.sh: run as root (it builds network namespaces)" >&2; exit 2; }
+[[ $(id -u) == 0 ]] || { echo "scan.sh: run as root (it builds network namespaces)" >&2; exit 2; }
 
 BIN=$OUT/portscan
 (cd "$ROOT" && CGO_ENABLED=0 go build -o "$BIN" ./cmd/portscan)
@@ -32,7 +33,7 @@ open_ours() {
 	local lab=$1
 	shift
 	"$LAB" exec "$lab" "$BIN" -q --format csv "$@" |
-		awk -F, 'NR > 1 && $5 == "open" { print $1 ":" $3 }' | sort
+		awk -F, 'NR > 1 && $5 == "open" { print $1 ":" $3 "/" $4 }' | sort
 }
 
 # open_nmap LAB ARGS...: the same from nmap's grepable output.
@@ -41,7 +42,7 @@ open_nmap() {
 	shift
 	"$LAB" exec "$lab" nmap -oG - "$@" |
 		awk '/Ports:/ { host = $2; sub(/.*Ports: /, ""); n = split($0, p, ", ");
-			for (i = 1; i <= n; i++) { split(p[i], f, "/"); if (f[2] == "open") print host ":" f[1] } }' | sort
+			for (i = 1; i <= n; i++) { split(p[i], f, "/"); if (f[2] == "open") print host ":" f[1] "/" f[3] } }' | sort
 }
 
 # scenario NAME LAB "PORTSCAN ARGS" "NMAP ARGS"
@@ -67,6 +68,7 @@ EOF
 }
 
 scenario all-ports loopback "-p- -n -Pn 127.0.0.1" "-sT -T4 -p- -n -Pn 127.0.0.1"
+scenario all-udp-ports loopback "-sU -p- -n -Pn 127.0.0.1" "-sU -T4 -p- -n -Pn 127.0.0.1"
 scenario lan-slash24 lan "-n 198.18.0.0/24" "-sT -T4 -n 198.18.0.0/24"
 # nmap takes about 5 minutes on the firewalled loopback /24 (it cannot ARP
 # on lo, and waits out each dropping host), so it runs there only on
