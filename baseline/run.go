@@ -173,7 +173,10 @@ func (c *collector) Begin(info output.Info) error {
 	r.Start = info.Start
 	if info.ScanType != "pcap" {
 		r.Protocols = slices.Clone(info.Protocols)
-		if set, err := ports.ParseSpec(info.PortsSpec, ports.SpecOptions{Protocols: info.Protocols}); err == nil {
+		if info.Ports != nil {
+			set := *info.Ports
+			r.Scanned = &set
+		} else if set, err := ports.ParseSpec(info.PortsSpec, ports.SpecOptions{Protocols: info.Protocols}); err == nil {
 			r.Scanned = set
 		}
 	}

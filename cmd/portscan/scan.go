@@ -41,6 +41,7 @@ type scanFlags struct {
 	seed                 uint64
 	tcp, udp             bool
 	progress             string
+	baseline             string
 }
 
 func addScanFlags(cmd *cobra.Command, f *scanFlags) {
@@ -72,6 +73,7 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.DurationVar(&f.minRTT, "min-rtt-timeout", scanner.DefaultMinRTTTimeout, "shortest probe timeout")
 	fl.DurationVar(&f.maxRTT, "max-rtt-timeout", scanner.DefaultMaxRTTTimeout, "longest probe timeout")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed of the probe order, for a repeatable run (0: random)")
+	fl.StringVar(&f.baseline, "baseline", "", "compare with the saved run in `FILE` (any format diff reads) and exit 1 if open ports differ")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 }
 
@@ -82,6 +84,7 @@ type scanJob struct {
 	info    output.Info
 	writer  output.Writer
 	closers []io.Closer
+	base    *baselineCheck // --baseline
 }
 
 // buildScan checks the flags and arguments and prepares the run; every
@@ -163,6 +166,9 @@ func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
 		return nil, err
 	}
 	job := &scanJob{cfg: cfg, targets: set}
+	if err := job.readBaseline(g, f.baseline); err != nil {
+		return nil, err
+	}
 	job.info = output.Info{
 		Args:      append([]string{"portscan"}, os.Args[1:]...),
 		Start:     time.Now(),
@@ -207,6 +213,7 @@ func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
 	if len(writers) > 1 {
 		job.writer = output.Multi(writers...)
 	}
+	job.watchBaseline()
 	return job, nil
 }
 
@@ -350,5 +357,5 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 	case werr != nil:
 		return &exitError{code: exitFail, err: fmt.Errorf("writing output: %w", werr)}
 	}
-	return nil
+	return job.compareBaseline(g)
 }

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/portscan/portscan/baseline"
+	"github.com/portscan/portscan/output"
+)
+
+const diffLong = `diff compares two result files and lists what changed from OLD to NEW:
+ports newly open, ports no longer open, hosts that appeared or went away,
+and open ports whose service label changed.
+
+Each file may be portscan's jsonl, json or XML output, nmap's XML (-oX),
+or a packet capture (read as "portscan pcap" reads it); the format is
+told from the content. Only the open state counts: open|filtered is not
+open.
+
+A scan or an audit takes --baseline FILE to make the same comparison
+between a saved run and the one it makes.
+
+Exit status: 0 no differences; 1 differences; 2 usage error or a file
+that cannot be read.`
+
+// newDiffCmd is the diff subcommand: it compares two result files.
+func newDiffCmd(g *globals) *cobra.Command {
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "diff [flags] OLD NEW",
+		Short: "Compare two result files: ports opened and closed, hosts appeared and gone",
+		Long:  diffLong,
+		Example: `  portscan diff monday.jsonl tuesday.jsonl
+  portscan diff --format json nmap-old.xml portscan-new.xml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageErr("diff: give two result files, OLD and NEW (got %d)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDiff(g, format, out, args[0], args[1])
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "report format: text or json")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the report to `FILE` instead of stdout")
+	return cmd
+}
+
+func runDiff(g *globals, format, out, oldPath, newPath string) error {
+	if format != "text" && format != "json" {
+		return usageErr("invalid --format %q: want text or json", format)
+	}
+	opt := baseline.ReadOptions{Label: g.catalog.Lookup}
+	old, err := baseline.ReadFile(oldPath, opt)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	cur, err := baseline.ReadFile(newPath, opt)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	d := baseline.Compare(old, cur)
+	if err := writeReport(g, out, func(w io.Writer, colour bool) error {
+		if format == "json" {
+			return d.WriteJSON(w)
+		}
+		return d.WriteText(w, colour)
+	}); err != nil {
+		return err
+	}
+	if !d.Empty() {
+		return &exitError{code: exitFail}
+	}
+	return nil
+}
+
+// writeReport writes a report to stdout, or to the file out; colour is
+// decided for stdout only.
+func writeReport(g *globals, out string, write func(w io.Writer, colour bool) error) error {
+	if out == "" {
+		if err := write(g.stdout, g.useColor(g.stdout)); err != nil {
+			return &exitError{code: exitFail, err: fmt.Errorf("writing the report: %w", err)}
+		}
+		return nil
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return usageErr("--output: %v", err)
+	}
+	err = write(f, false)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &exitError{code: exitFail, err: fmt.Errorf("writing %s: %w", out, err)}
+	}
+	return nil
+}
+
+// baselineCheck compares a scan with a saved run (scan --baseline).
+type baselineCheck struct {
+	old, cur *baseline.Run
+}
+
+// readBaseline reads the saved run of --baseline, if any, before
+// anything is sent and before the outputs are created, so that -o may
+// name the same file.
+func (j *scanJob) readBaseline(g *globals, path string) error {
+	if path == "" {
+		return nil
+	}
+	old, err := baseline.ReadFile(path, baseline.ReadOptions{Label: g.catalog.Lookup})
+	if err != nil {
+		return fmt.Errorf("--baseline: %w", err)
+	}
+	j.base = &baselineCheck{old: old, cur: baseline.NewRun("this scan")}
+	return nil
+}
+
+// watchBaseline records the scan beside its other outputs, for the
+// comparison with the saved run.
+func (j *scanJob) watchBaseline() {
+	if j.base != nil {
+		j.writer = output.Multi(j.writer, j.base.cur.Writer(baseline.WriterOptions{}))
+	}
+}
+
+// compareBaseline writes the differences from the saved run on stderr,
+// apart from the results, and fails when there are any.
+func (j *scanJob) compareBaseline(g *globals) error {
+	if j.base == nil {
+		return nil
+	}
+	d := baseline.Compare(j.base.old, j.base.cur)
+	if err := d.WriteText(g.stderr, g.useColor(g.stderr)); err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	if !d.Empty() {
+		return &exitError{code: exitFail, err: errors.New(strings.TrimSuffix(strings.ToLower(d.Summary()[:1])+d.Summary()[1:], ".") + " from the baseline")}
+	}
+	return nil
+}
