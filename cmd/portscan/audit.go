@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/portscan/portscan/audit"
+	"github.com/portscan/portscan/baseline"
+	"github.com/portscan/portscan/output"
+	"github.com/portscan/portscan/targets"
+)
+
+// auditFlags are the audit subcommand's own flags; the scan flags come
+// from addScanFlags.
+type auditFlags struct {
+	policy, from       string
+	junit, sarif, save string
+}
+
+const auditLong = `audit checks what is open against what should be open, and fails when
+they differ: for CI pipelines and scheduled audits.
+
+The policy (--policy FILE, YAML) names groups of hosts, each with the
+ports that may be open (allow), must be open (require) and must never be
+open (deny), and what to do with any other open port (other: deny or
+warn):
+
+  groups:
+    - name: web
+      targets: [198.18.0.1-5]
+      allow: [ssh, http, 443/tcp, 8000-8100]
+      require: [https]
+      deny: [mysql, 23]
+      other: deny        # or warn
+
+A "scan:" section may set ports, udp, rate, retries, concurrency,
+host-group, the RTT timeouts and skip-discovery; the flags of the same
+names override it. The scan covers the policy's targets, and always the
+ports its require and deny rules name. A policy with a mistake is
+refused, with its file, line and column, before anything is sent.
+
+With --from FILE, audit judges results already made instead of scanning:
+portscan's jsonl, json or XML, nmap's XML, or a packet capture.
+
+Reports: text (coloured) or --format json on stdout or -o FILE, and
+--junit FILE, --sarif FILE. When GITHUB_ACTIONS=true, each violation is
+also an ::error (warnings ::warning) annotation on stdout, and a Markdown
+summary is appended to $GITHUB_STEP_SUMMARY. --save FILE keeps the scan's
+results as jsonl, to be the next run's --baseline.
+
+Exit status: 0 all good; 1 violations, or differences from --baseline;
+2 usage error, bad policy or unreadable input; 130 interrupted.`
+
+// newAuditCmd is the audit subcommand: it scans (or reads results) and
+// judges them against a policy.
+func newAuditCmd(g *globals) *cobra.Command {
+	var sf scanFlags
+	var af auditFlags
+	cmd := &cobra.Command{
+		Use:   "audit --policy FILE [flags]",
+		Short: "Check open ports against a policy of what should be open; exit 1 on violations",
+		Long:  auditLong,
+		Example: `  portscan audit --policy policy.yaml
+  portscan audit --policy policy.yaml --junit audit.xml --sarif audit.sarif
+  portscan audit --policy policy.yaml --baseline last.jsonl --save last.jsonl
+  portscan audit --policy policy.yaml --from nmap-scan.xml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErr("audit takes no arguments (got %q): the targets are the policy's groups", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAudit(cmd.Context(), g, cmd.Flags(), &sf, &af)
+		},
+	}
+	addScanFlags(cmd, &sf)
+	fl := cmd.Flags()
+	// --format and -o name the report here, not the scan's results.
+	fl.Lookup("format").Usage = "report format: text or json"
+	fl.Lookup("output").Usage = "write the report to `FILE` instead of stdout"
+	fl.Lookup("baseline").Usage = "compare the results with the saved run in `FILE` too; differences fail the audit"
+	fl.StringVar(&af.policy, "policy", "", "the policy `FILE` (YAML) (required)")
+	fl.StringVar(&af.from, "from", "", "judge the results in `FILE` (portscan jsonl/json/XML, nmap XML, pcap) instead of scanning")
+	fl.StringVar(&af.junit, "junit", "", "also write the report as JUnit XML to `FILE`")
+	fl.StringVar(&af.sarif, "sarif", "", "also write the violations as SARIF 2.1.0 to `FILE`")
+	fl.StringVar(&af.save, "save", "", "save the scan's results as jsonl to `FILE` (may be the --baseline file)")
+	return cmd
+}
+
+func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags, af *auditFlags) error {
+	if af.policy == "" {
+		return usageErr("audit: --policy FILE is required")
+	}
+	if sf.format != "text" && sf.format != "json" {
+		return usageErr("invalid --format %q: want text or json", sf.format)
+	}
+	if af.from != "" && af.save != "" {
+		return usageErr("--save keeps a scan's results; with --from there is no scan")
+	}
+	family := targets.IPv4
+	if sf.ipv6 {
+		family = targets.IPv6
+	}
+	pol, err := audit.Load(af.policy, audit.Options{Lookup: g.catalog.Ports, Resolve: g.resolve, Family: family})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	readOpt := baseline.ReadOptions{Label: g.catalog.Lookup}
+	var old *baseline.Run
+	if sf.baseline != "" {
+		if old, err = baseline.ReadFile(sf.baseline, readOpt); err != nil {
+			return usageErr("--baseline: %v", err)
+		}
+	}
+
+	var run *baseline.Run
+	if af.from != "" {
+		if run, err = baseline.ReadFile(af.from, readOpt); err != nil {
+			return usageErr("--from: %v", err)
+		}
+	} else if run, err = auditScan(ctx, g, fl, sf, af, pol); err != nil {
+		return err
+	}
+
+	rep, err := audit.Judge(ctx, pol, run)
+	if err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	rep.Version, rep.Time = version, time.Now()
+	if old != nil {
+		rep.Diff = baseline.Compare(old, run)
+	}
+	if err := writeAuditReports(g, sf, af, rep); err != nil {
+		return err
+	}
+	if rep.Failed() {
+		return &exitError{code: exitFail, err: fmt.Errorf("audit failed: %s", rep.Summary())}
+	}
+	return nil
+}
+
+// auditScan applies the policy's scan settings where no flag overrides
+// them, scans the policy's targets, and collects the results.
+func auditScan(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags, af *auditFlags, pol *audit.Policy) (*baseline.Run, error) {
+	for _, s := range pol.Scan {
+		if fl.Changed(s.Name) {
+			continue
+		}
+		if err := fl.Set(s.Name, s.Value); err != nil {
+			return nil, usageErr("%s:%d:%d: scan %s: %v", pol.File, s.Pos.Line, s.Pos.Col, s.Name, err)
+		}
+	}
+	// A UDP audit still checks TCP: both in one run.
+	scan := *sf
+	if scan.udp && !fl.Changed("tcp") {
+		scan.tcp = true
+	}
+	// The scan's own output is the --save file, in jsonl, or nothing.
+	scan.format, scan.out, scan.baseline = "jsonl", af.save, ""
+	gs := *g
+	if af.save == "" {
+		gs.stdout = io.Discard
+	}
+	job, err := buildScan(&gs, &scan, pol.Targets())
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	// The ports the rules name are always probed, on the protocols scanned.
+	need := pol.Ports()
+	for p := range need.Ports() {
+		if slices.Contains(job.info.Protocols, p.Proto) {
+			job.cfg.Ports.Add(p)
+		}
+	}
+	job.info.Ports = job.cfg.Ports
+	job.info.PortsSpec = job.cfg.Ports.String()
+	job.info.NumPorts = job.cfg.Ports.Len(job.info.Protocols[0])
+	run := baseline.NewRun("scan")
+	job.writer = output.Multi(job.writer, run.Writer(baseline.WriterOptions{Keep: need}))
+	if err := runScan(ctx, &gs, &scan, job); err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// writeAuditReports writes the report in every form asked for.
+func writeAuditReports(g *globals, sf *scanFlags, af *auditFlags, rep *audit.Report) error {
+	if err := writeReport(g, sf.out, func(w io.Writer, colour bool) error {
+		if sf.format == "json" {
+			return rep.WriteJSON(w)
+		}
+		return rep.WriteText(w, colour)
+	}); err != nil {
+		return err
+	}
+	for _, extra := range []struct {
+		flag, path string
+		write      func(io.Writer) error
+	}{{"--junit", af.junit, rep.WriteJUnit}, {"--sarif", af.sarif, rep.WriteSARIF}} {
+		if extra.path == "" {
+			continue
+		}
+		if err := writeReport(g, extra.path, func(w io.Writer, _ bool) error { return extra.write(w) }); err != nil {
+			return err
+		}
+	}
+	if os.Getenv("GITHUB_ACTIONS") != "true" {
+		return nil
+	}
+	if err := rep.WriteGitHubAnnotations(g.stdout); err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return &exitError{code: exitFail, err: fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)}
+		}
+		err = rep.WriteMarkdown(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return &exitError{code: exitFail, err: fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)}
+		}
+	}
+	return nil
+}
