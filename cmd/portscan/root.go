@@ -163,6 +163,7 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 	})
 	root.AddCommand(newServicesCmd(g))
 	root.AddCommand(newPcapCmd(g))
+	root.AddCommand(newAuditCmd(g), newDiffCmd(g))
 	return root
 }
 
