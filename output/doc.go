@@ -81,6 +81,8 @@
 //	probes          number   probes sent
 //	probes_per_s    number   average rate
 //	interrupted     bool     true if the run was cut short
+//	capture         object   pcap only: packets, skipped, flows,
+//	                         evicted_idle, evicted_full, unreported
 //
 // # json
 //

@@ -74,6 +74,10 @@ type SummaryRecord struct {
 	Probes      int64      `json:"probes"`
 	ProbesPerS  float64    `json:"probes_per_s"`
 	Interrupted bool       `json:"interrupted"`
+	// Capture counts what a capture analysis read and left out (pcap
+	// only): packets, skipped, flows, evicted_idle, evicted_full,
+	// unreported.
+	Capture *scanner.CaptureStats `json:"capture,omitempty"`
 }
 
 func scanRecord(info Info) ScanRecord {
@@ -151,6 +155,7 @@ func summaryRecord(s scanner.Stats) SummaryRecord {
 		Probes:      s.Probes,
 		ProbesPerS:  round(s.ProbesPerSecond(), 1),
 		Interrupted: s.Interrupted,
+		Capture:     s.Capture,
 	}
 }
 

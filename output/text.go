@@ -209,6 +209,10 @@ func (t *textWriter) end(s scanner.Stats) error {
 	if s.Probes > 0 {
 		fmt.Fprintf(t.w, "; %s (%.0f/s)", plural(int(s.Probes), "probe"), s.ProbesPerSecond())
 	}
+	if c := s.Capture; c != nil {
+		fmt.Fprintf(t.w, "\ncapture: %s (%d skipped), %s (%d evicted idle, %d evicted with the table full, %d unreported)",
+			plural(int(c.Packets), "packet"), c.Skipped, plural(int(c.Flows), "flow"), c.EvictedIdle, c.EvictedFull, c.Unreported)
+	}
 	t.w.WriteString("\n")
 	return t.w.Flush()
 }

@@ -126,6 +126,20 @@ type Stats struct {
 	Probes      int64
 	Open        int
 	Interrupted bool
+
+	// Capture is set for capture analyses.
+	Capture *CaptureStats
+}
+
+// CaptureStats count what a capture analysis read and what it left out,
+// so that a report says when its evidence is partial.
+type CaptureStats struct {
+	Packets     uint64 `json:"packets"`      // packets read
+	Skipped     uint64 `json:"skipped"`      // not TCP, UDP or an ICMP error, or undecodable
+	Flows       uint64 `json:"flows"`        // flows seen
+	EvictedIdle uint64 `json:"evicted_idle"` // flows closed early for being idle
+	EvictedFull uint64 `json:"evicted_full"` // flows closed early because the flow table was full
+	Unreported  uint64 `json:"unreported"`   // flows left out because the service table was full
 }
 
 // ProbesPerSecond is the average probe rate of the run.

@@ -230,6 +230,9 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 		},
 	})
 	stats.Interrupted = interrupt
+	c := an.Counters()
+	stats.Capture = &scanner.CaptureStats{Packets: c.Packets, Skipped: c.SkippedTotal(), Flows: c.Flows,
+		EvictedIdle: c.Idle, EvictedFull: c.Full, Unreported: c.Overflow}
 	if err := w.End(stats); err != nil && werr == nil {
 		werr = err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -286,5 +287,30 @@ func TestPcapWriteTshark(t *testing.T) {
 		if lines[i] != want[i] {
 			t.Errorf("frame %d: tshark shows %q, want %q", i+1, lines[i], want[i])
 		}
+	}
+}
+
+// TestPcapSummarySaysEvictions checks that the report itself, not only
+// stderr, says how many flows were closed early.
+func TestPcapSummarySaysEvictions(t *testing.T) {
+	out, errs, code := runCLI(t, "pcap", "-q", "--max-flows", "1", "--format", "json", filepath.Join(pcapDir, "tcp-ethernet.pcap"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Summary struct {
+			Capture *struct {
+				Packets     int `json:"packets"`
+				Flows       int `json:"flows"`
+				EvictedFull int `json:"evicted_full"`
+			} `json:"capture"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := doc.Summary.Capture
+	if c == nil || c.Packets == 0 || c.EvictedFull == 0 || c.EvictedFull >= c.Flows {
+		t.Errorf("summary capture = %+v, want packets and some (not all) flows evicted early", c)
 	}
 }
