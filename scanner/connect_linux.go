@@ -138,10 +138,8 @@ type worker struct {
 	ready      []outcome
 	events     []unix.EpollEvent
 	now        func() time.Time
-	pool4      []int // reset IPv4 sockets ready for another connect
-	pool6      []int
-	udpPool4   []int // UDP sockets ready to connect elsewhere
-	udpPool6   []int
+	tcpPool    [2]fdPool      // reset TCP sockets ready for another connect; [1] is IPv6
+	udpPool    [2]fdPool      // UDP sockets ready to connect elsewhere
 	udpLocal   map[int]uint16 // the local port of UDP sockets
 	errbuf     []byte
 	dgram      []byte // a UDP reply
@@ -149,7 +147,32 @@ type worker struct {
 	closed     bool
 }
 
+// fdPool keeps a few sockets ready for reuse.
+type fdPool []int
+
 const poolSize = 64
+
+func (p *fdPool) get() (int, bool) {
+	n := len(*p)
+	if n == 0 {
+		return -1, false
+	}
+	fd := (*p)[n-1]
+	*p = (*p)[:n-1]
+	return fd, true
+}
+
+func (p *fdPool) full() bool { return len(*p) >= poolSize }
+
+func (p *fdPool) put(fd int) { *p = append(*p, fd) }
+
+// family indexes the pools: 0 for IPv4, 1 for IPv6.
+func family(v6 bool) int {
+	if v6 {
+		return 1
+	}
+	return 0
+}
 
 func newWorker(now func() time.Time, results chan<- []outcome) (*worker, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
@@ -279,12 +302,12 @@ func (w *worker) shutdown() {
 	for fd := range w.byFd {
 		unix.Close(fd)
 	}
-	for _, pool := range [][]int{w.pool4, w.pool6, w.udpPool4, w.udpPool6} {
+	for _, pool := range []fdPool{w.tcpPool[0], w.tcpPool[1], w.udpPool[0], w.udpPool[1]} {
 		for _, fd := range pool {
 			unix.Close(fd)
 		}
 	}
-	w.byFd, w.pool4, w.pool6, w.udpPool4, w.udpPool6 = nil, nil, nil, nil, nil
+	w.byFd, w.tcpPool, w.udpPool = nil, [2]fdPool{}, [2]fdPool{}
 }
 
 func (w *worker) finish(p *probe, v verdict, at time.Time) {
@@ -293,18 +316,14 @@ func (w *worker) finish(p *probe, v verdict, at time.Time) {
 
 // socket returns a socket for family, from the pool when it has one.
 func (w *worker) socket(v6 bool) (int, error) {
-	pool := &w.pool4
-	family, level, opt := unix.AF_INET, unix.IPPROTO_IP, unix.IP_RECVERR
-	if v6 {
-		pool = &w.pool6
-		family, level, opt = unix.AF_INET6, unix.IPPROTO_IPV6, unix.IPV6_RECVERR
-	}
-	if n := len(*pool); n > 0 {
-		fd := (*pool)[n-1]
-		*pool = (*pool)[:n-1]
+	if fd, ok := w.tcpPool[family(v6)].get(); ok {
 		return fd, nil
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	af, level, opt := unix.AF_INET, unix.IPPROTO_IP, unix.IP_RECVERR
+	if v6 {
+		af, level, opt = unix.AF_INET6, unix.IPPROTO_IPV6, unix.IPV6_RECVERR
+	}
+	fd, err := unix.Socket(af, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 	if err != nil {
 		return -1, err
 	}
@@ -318,15 +337,12 @@ func (w *worker) socket(v6 bool) (int, error) {
 // recycle resets a socket whose connect failed and keeps it for the next
 // probe; a socket that cannot be reset is closed.
 func (w *worker) recycle(fd int, v6 bool) {
-	pool := &w.pool4
-	if v6 {
-		pool = &w.pool6
-	}
-	if len(*pool) >= poolSize || disconnect(fd) != nil {
+	pool := &w.tcpPool[family(v6)]
+	if pool.full() || disconnect(fd) != nil {
 		unix.Close(fd)
 		return
 	}
-	*pool = append(*pool, fd)
+	pool.put(fd)
 }
 
 // disconnect dissolves a socket's association (connect to AF_UNSPEC), so

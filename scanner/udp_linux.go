@@ -108,13 +108,7 @@ func (w *worker) startUDP(p *probe) {
 
 // udpSock returns a UDP socket from the pool, or a new one.
 func (w *worker) udpSock(v6 bool) (int, error) {
-	pool := &w.udpPool4
-	if v6 {
-		pool = &w.udpPool6
-	}
-	if n := len(*pool); n > 0 {
-		fd := (*pool)[n-1]
-		*pool = (*pool)[:n-1]
+	if fd, ok := w.udpPool[family(v6)].get(); ok {
 		return fd, nil
 	}
 	return udpSocket(v6)
@@ -125,12 +119,9 @@ func (w *worker) udpSock(v6 bool) (int, error) {
 // elsewhere makes the kernel drop anything late from the old peer.
 // Others are closed: a reply may have company still queued.
 func (w *worker) concludeUDP(p *probe, fd int, v6 bool, v verdict, now time.Time) {
-	pool := &w.udpPool4
-	if v6 {
-		pool = &w.udpPool6
-	}
-	if v.state == Closed && len(*pool) < poolSize && drainErrors(fd, w.errbuf, w.oob) {
-		*pool = append(*pool, fd)
+	pool := &w.udpPool[family(v6)]
+	if v.state == Closed && !pool.full() && drainErrors(fd, w.errbuf, w.oob) {
+		pool.put(fd)
 	} else {
 		w.udpClose(fd)
 	}

@@ -47,13 +47,18 @@ func newLineReader(r io.Reader, source string) *lineReader {
 	return &lineReader{sc: sc, source: source}
 }
 
-// next returns the next line with its trailing CR removed.
-func (lr *lineReader) next() (string, bool) {
+// next returns the next line with its trailing CR removed, and false at
+// the end of the input; a line that is not UTF-8 is an error.
+func (lr *lineReader) next() (string, bool, error) {
 	if !lr.sc.Scan() {
-		return "", false
+		return "", false, lr.err()
 	}
 	lr.n++
-	return strings.TrimSuffix(lr.sc.Text(), "\r"), true
+	line := strings.TrimSuffix(lr.sc.Text(), "\r")
+	if !utf8.ValidString(line) {
+		return "", false, lr.errf("not valid UTF-8")
+	}
+	return line, true, nil
 }
 
 func (lr *lineReader) errf(format string, a ...any) error {
@@ -82,12 +87,12 @@ func Parse(r io.Reader, source string) (*Catalog, error) {
 	}
 	var noted []pending
 	for {
-		line, ok := lr.next()
+		line, ok, err := lr.next()
+		if err != nil {
+			return nil, err
+		}
 		if !ok {
 			break
-		}
-		if !utf8.ValidString(line) {
-			return nil, lr.errf("not valid UTF-8")
 		}
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
@@ -139,9 +144,6 @@ func Parse(r io.Reader, source string) (*Catalog, error) {
 				noted = append(noted, pending{e, lr.n})
 			}
 		}
-	}
-	if err := lr.err(); err != nil {
-		return nil, err
 	}
 	for _, p := range noted {
 		text, ok := c.notes[p.e.Note]
@@ -202,12 +204,12 @@ func ParseEtcServices(r io.Reader, source string) (*Catalog, error) {
 	c := newCatalog()
 	lr := newLineReader(r, source)
 	for {
-		line, ok := lr.next()
+		line, ok, err := lr.next()
+		if err != nil {
+			return nil, err
+		}
 		if !ok {
 			break
-		}
-		if !utf8.ValidString(line) {
-			return nil, lr.errf("not valid UTF-8")
 		}
 		body, comment, _ := strings.Cut(line, "#")
 		f := strings.Fields(body)
@@ -242,9 +244,6 @@ func ParseEtcServices(r io.Reader, source string) (*Catalog, error) {
 			DescriptionEn: strings.TrimSpace(comment),
 			Source:        source,
 		}, true)
-	}
-	if err := lr.err(); err != nil {
-		return nil, err
 	}
 	return c, nil
 }

@@ -38,22 +38,7 @@ func runPcapCLI(t *testing.T, stdin io.Reader, args ...string) (stdout, stderr s
 // under -update.
 func pcapGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join(pcapDir, "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	golden(t, filepath.Join(pcapDir, "golden", name), got)
 }
 
 // TestPcapGolden runs every fixture through the report formats and the
