@@ -134,6 +134,20 @@ func liveOpen(live []lab.LiveHost, scanned *ports.Set) []string {
 	return out
 }
 
+// scanLive scans prefix on the catalog's TCP ports and checks that the
+// open ports are exactly the live hosts' listeners.
+func scanLive(t *testing.T, prefix netip.Prefix, live []lab.LiveHost) (map[netip.Addr]Host, Stats) {
+	t.Helper()
+	cfg := Config{Ports: catalogTCP()}
+	start := time.Now()
+	res, hosts, st := scanSpec(t, cfg, prefix.String())
+	t.Logf("%s, %d ports: %v, %+v", prefix, cfg.Ports.Len(ports.TCP), time.Since(start), st)
+	if got, want := openSet(res), liveOpen(live, cfg.Ports); !slices.Equal(got, want) {
+		t.Errorf("open ports\n got %v\nwant %v", got, want)
+	}
+	return hosts, st
+}
+
 func TestLabLAN(t *testing.T) {
 	if !lab.InChild() {
 		l := lab.NewLAN(t)
@@ -142,13 +156,7 @@ func TestLabLAN(t *testing.T) {
 	}
 	var l lab.LAN
 	lab.ChildData(t, &l)
-	cfg := Config{Ports: catalogTCP()}
-	start := time.Now()
-	res, hosts, st := scanSpec(t, cfg, l.Prefix.String())
-	t.Logf("LAN /24, %d ports: %v, %+v", cfg.Ports.Len(ports.TCP), time.Since(start), st)
-	if got, want := openSet(res), liveOpen(l.Live, cfg.Ports); !slices.Equal(got, want) {
-		t.Errorf("open ports\n got %v\nwant %v", got, want)
-	}
+	hosts, st := scanLive(t, l.Prefix, l.Live)
 	for _, h := range l.Live {
 		if !hosts[h.Addr].Up {
 			t.Errorf("live host %s not up: %+v", h.Addr, hosts[h.Addr])
@@ -175,13 +183,7 @@ func TestLabLoopbackSlash24(t *testing.T) {
 	}
 	var l lab.LoopbackSlash24
 	lab.ChildData(t, &l)
-	cfg := Config{Ports: catalogTCP()}
-	start := time.Now()
-	res, hosts, st := scanSpec(t, cfg, l.Prefix.String())
-	t.Logf("loopback /24, %d ports: %v, %+v", cfg.Ports.Len(ports.TCP), time.Since(start), st)
-	if got, want := openSet(res), liveOpen(l.Live, cfg.Ports); !slices.Equal(got, want) {
-		t.Errorf("open ports\n got %v\nwant %v", got, want)
-	}
+	hosts, st := scanLive(t, l.Prefix, l.Live)
 	if st.HostsUp != len(l.Live) || len(hosts) != 256 {
 		t.Errorf("%d of %d hosts up, want %d of 256", st.HostsUp, len(hosts), len(l.Live))
 	}
