@@ -110,7 +110,10 @@ func (c *Config) concurrency() int {
 	if c.Concurrency > 0 {
 		return c.Concurrency
 	}
-	return min(fileLimit()-64, DefaultMaxConcurrency)
+	// Leave room for the process's other files: 64 of them, or half a
+	// small limit.
+	limit := fileLimit()
+	return max(1, min(max(limit-64, limit/2), DefaultMaxConcurrency))
 }
 
 func (c *Config) discoveryPorts() []uint16 {
