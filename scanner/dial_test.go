@@ -285,3 +285,31 @@ func TestTiming(t *testing.T) {
 		t.Errorf("steady timeout = %v, want about the RTT", to)
 	}
 }
+
+// TestSlowHostAfterFastOnes: a host that answers in 300 ms, scanned after
+// one that answers at once, is not called down for being slower.
+func TestSlowHostAfterFastOnes(t *testing.T) {
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if strings.HasPrefix(addr, "192.0.2.2:") {
+			select {
+			case <-time.After(300 * time.Millisecond):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return nil, &net.OpError{Op: "dial", Net: network, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	}
+	cfg := Config{
+		Ports:         portSet(t, "1-3"),
+		Dial:          dial,
+		MinRTTTimeout: 20 * time.Millisecond,
+		HostGroup:     1, // the slow host starts once the fast one has set the pace
+		Retries:       -1,
+	}
+	_, hosts, _ := collect(t, cfg, addrs("192.0.2.1", "192.0.2.2"))
+	for _, h := range hosts {
+		if !h.Up {
+			t.Errorf("%s down: %+v", h.Addr, h)
+		}
+	}
+}

@@ -251,15 +251,20 @@ func (e *engine) admit(t targets.Target) {
 }
 
 // timeout is how long a probe to h may wait for its answer.
+//
+// A host that has not answered yet is given the other hosts' timeout, but
+// at least half the initial one: on a LAN that finds dead hosts in a
+// fraction of a second, while a far host is not called down for being
+// slower than the near ones that answered first.
 func (e *engine) timeout(h *hostState) time.Duration {
-	t := h.rtt
-	if !t.measured() {
-		t = e.timing
+	lo, hi := e.cfg.minRTTTimeout(), e.cfg.maxRTTTimeout()
+	switch {
+	case h.rtt.measured():
+		return min(max(h.rtt.timeout(), lo), hi)
+	case e.timing.measured():
+		return min(max(e.timing.timeout(), lo, e.cfg.initialRTTTimeout()/2), hi)
 	}
-	if !t.measured() {
-		return e.cfg.initialRTTTimeout()
-	}
-	return min(max(t.timeout(), e.cfg.minRTTTimeout()), e.cfg.maxRTTTimeout())
+	return e.cfg.initialRTTTimeout()
 }
 
 // handle takes one finished probe.
