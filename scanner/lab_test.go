@@ -221,8 +221,8 @@ func TestLabUDPFilteredLoopback(t *testing.T) {
 	lab.ChildData(t, &fl)
 	cfg := Config{
 		Ports:             &ports.Set{},
-		InitialRTTTimeout: 300 * time.Millisecond,
-		MaxRTTTimeout:     300 * time.Millisecond,
+		InitialRTTTimeout: time.Second,
+		MaxRTTTimeout:     time.Second,
 		SkipDiscovery:     true,
 	}
 	for _, p := range fl.UDP() {

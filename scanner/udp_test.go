@@ -46,8 +46,8 @@ func TestUDPLoopback(t *testing.T) {
 	cfg := Config{
 		Ports:             portSet(t, "U:"+strconv.Itoa(int(echo))+","+strconv.Itoa(int(silent))+",7,9"),
 		SkipDiscovery:     true,
-		InitialRTTTimeout: 200 * time.Millisecond,
-		MaxRTTTimeout:     200 * time.Millisecond,
+		InitialRTTTimeout: time.Second,
+		MaxRTTTimeout:     time.Second,
 	}
 	res, hosts, _ := collect(t, cfg, addrs("127.0.0.1"))
 	want := map[uint16]string{
@@ -74,8 +74,8 @@ func TestUDPDialProber(t *testing.T) {
 		Ports:             portSet(t, "U:"+strconv.Itoa(int(echo))+","+strconv.Itoa(int(silent))+",9"),
 		SkipDiscovery:     true,
 		Dial:              d.DialContext,
-		InitialRTTTimeout: 200 * time.Millisecond,
-		MaxRTTTimeout:     200 * time.Millisecond,
+		InitialRTTTimeout: time.Second,
+		MaxRTTTimeout:     time.Second,
 	}
 	res, _, _ := collect(t, cfg, addrs("127.0.0.1"))
 	for port, w := range map[uint16]State{echo: Open, silent: OpenFiltered, 9: Closed} {
