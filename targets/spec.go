@@ -300,6 +300,10 @@ func checkName(name string) string {
 		if len(label) > 63 {
 			return "host name label longer than 63 bytes"
 		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			// RFC 952 and 1123; a leading "-" is most often a mistyped option.
+			return fmt.Sprintf("label %q starts or ends with \"-\"", label)
+		}
 		for i := 0; i < len(label); i++ {
 			c := label[i]
 			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {

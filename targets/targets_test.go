@@ -161,6 +161,8 @@ func TestParseSpecErrors(t *testing.T) {
 		{"", `invalid target "": empty target`},
 		{"a b", `invalid target "a b": contains white space`},
 		{"foo@bar", `invalid target "foo@bar": "@" is not allowed in a host name`},
+		{"-T4", `invalid target "-T4": label "-T4" starts or ends with "-"`},
+		{"host-.example", `invalid target "host-.example": label "host-" starts or ends with "-"`},
 		{"a..b", `invalid target "a..b": empty label in host name`},
 		{"host/99x", `invalid target "host/99x": prefix length "99x" is not a number`},
 		{strings.Repeat("a", 64) + ".test", `invalid target "` + strings.Repeat("a", 64) + `.test": host name label longer than 63 bytes`},

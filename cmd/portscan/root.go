@@ -176,11 +176,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func runWith(ctx context.Context, g *globals, args []string) int {
 	stdin, stdout, stderr := g.stdin, g.stdout, g.stderr
 	root := newRoot(ctx, g)
-	root.SetArgs(nmapSpellings(args))
+	args, err := nmapSpellings(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "portscan: %s\n", err)
+		return exitUsage
+	}
+	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err = root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -208,20 +213,49 @@ var nmapAliases = map[string]string{
 	"-p-": "--ports=-",
 }
 
-// nmapSpellings rewrites nmap-style options before flag parsing. It stops
-// at "--", after which everything is an argument.
-func nmapSpellings(args []string) []string {
+// nmapUnsupported explains the nmap options portscan does not take, so
+// that a user typing them from habit learns why rather than reading
+// "unknown shorthand flag".
+var nmapUnsupported = map[string]string{
+	"-sS": "SYN scans need raw sockets and root; portscan makes connect scans (-sT) and UDP scans (-sU)",
+	"-sA": "raw TCP scans (-sA, -sF, -sN, -sX, -sW, -sM) need raw sockets; portscan makes connect scans (-sT)",
+	"-sV": "version detection is not done; open ports are labelled from the service catalog",
+	"-O":  "OS detection is not done",
+	"-A":  "-A (OS and version detection, scripts) is not done; ports are labelled from the service catalog",
+	"-sC": "NSE scripts are not run",
+	"-sn": "ping-only scans are not done; every scan checks hosts first unless -Pn",
+	"-oG": "grepable output is not written; use --format csv or jsonl",
+	"-oA": "use -oX FILE and -oN FILE",
+}
+
+func init() {
+	for _, o := range []string{"-sF", "-sN", "-sX", "-sW", "-sM"} {
+		nmapUnsupported[o] = nmapUnsupported["-sA"]
+	}
+	nmapUnsupported["--script"] = nmapUnsupported["-sC"]
+}
+
+// nmapSpellings rewrites nmap-style options before flag parsing: the
+// aliases above, and -T0 to -T5 as --timing. It stops at "--", after
+// which everything is an argument.
+func nmapSpellings(args []string) ([]string, error) {
 	out := make([]string, 0, len(args))
 	for i, a := range args {
 		if a == "--" {
-			return append(out, args[i:]...)
+			return append(out, args[i:]...), nil
+		}
+		if why, ok := nmapUnsupported[strings.SplitN(a, "=", 2)[0]]; ok {
+			return nil, fmt.Errorf("nmap's %s is not supported: %s", a, why)
 		}
 		if long, ok := nmapAliases[a]; ok {
 			a = long
 		}
+		if len(a) == 3 && strings.HasPrefix(a, "-T") && a[2] >= '0' && a[2] <= '5' {
+			a = "--timing=" + a[2:]
+		}
 		out = append(out, a)
 	}
-	return out
+	return out, nil
 }
 
 // oneLine keeps an error message to one line.

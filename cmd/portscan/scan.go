@@ -39,9 +39,11 @@ type scanFlags struct {
 	initialRTT, minRTT   time.Duration
 	maxRTT               time.Duration
 	seed                 uint64
+	timing               int
 	tcp, udp             bool
 	progress             string
 	baseline             string
+	changed              func(name string) bool // whether a flag was given
 }
 
 func addScanFlags(cmd *cobra.Command, f *scanFlags) {
@@ -75,6 +77,8 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.Uint64Var(&f.seed, "seed", 0, "seed of the probe order, for a repeatable run (0: random)")
 	fl.StringVar(&f.baseline, "baseline", "", "compare with the saved run in `FILE` (any format diff reads) and exit 1 if open ports differ")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+	fl.IntVar(&f.timing, "timing", -1, "nmap's timing template `0-5` (-T0 to -T5); flags given explicitly win")
+	f.changed = fl.Changed
 }
 
 // scanJob is a checked, ready-to-run scan.
@@ -131,6 +135,9 @@ func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
 	}
 	portSet, spec, err := scanPorts(g.catalog, f, protos)
 	if err != nil {
+		return nil, err
+	}
+	if err := f.applyTiming(); err != nil {
 		return nil, err
 	}
 	if f.retries < 0 {
@@ -243,6 +250,38 @@ func readFileInto(g *globals, path string, add func(name string, r io.Reader) er
 	}
 	defer file.Close()
 	return add(path, file)
+}
+
+// applyTiming sets what nmap's timing templates set, where the flags
+// were not given: T0-T2 serialise and pace the probes, T3 waits longer
+// for slow hosts, T4 is portscan's default, T5 trades accuracy for speed.
+func (f *scanFlags) applyTiming() error {
+	if f.timing == -1 {
+		return nil
+	}
+	if f.timing < 0 || f.timing > 5 {
+		return fmt.Errorf("invalid timing template %d: want 0 to 5 (-T0 to -T5)", f.timing)
+	}
+	set := func(name string, apply func()) {
+		if f.changed == nil || !f.changed(name) {
+			apply()
+		}
+	}
+	switch f.timing {
+	case 0, 1, 2:
+		rate := map[int]float64{0: 1.0 / 300, 1: 1.0 / 15, 2: 2.5}[f.timing]
+		set("rate", func() { f.rate = rate })
+		set("concurrency", func() { f.concurrency = 1 })
+		set("max-rtt-timeout", func() { f.maxRTT = 10 * time.Second })
+	case 3:
+		set("max-rtt-timeout", func() { f.maxRTT = 10 * time.Second })
+		set("retries", func() { f.retries = 2 })
+	case 5:
+		set("initial-rtt-timeout", func() { f.initialRTT = 250 * time.Millisecond })
+		set("min-rtt-timeout", func() { f.minRTT = 50 * time.Millisecond })
+		set("max-rtt-timeout", func() { f.maxRTT = 300 * time.Millisecond })
+	}
+	return nil
 }
 
 // scanType names the scan as nmap's XML scaninfo does.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -264,6 +265,52 @@ func TestScanLowFileLimit(t *testing.T) {
 		}
 		if !strings.Contains(string(out), `"hosts_up":2`) || !strings.Contains(string(out), `"probes":6000`) || strings.Contains(string(out), "filtered") {
 			t.Errorf("--concurrency %s: not every port was scanned:\n%s", conc, out[max(0, len(out)-600):])
+		}
+	}
+}
+
+func TestNmapHabits(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"-sV", "127.0.0.1"}, 2, "nmap's -sV is not supported: version detection"},
+		{[]string{"-sS", "127.0.0.1"}, 2, "SYN scans need raw sockets"},
+		{[]string{"-oG", "-", "127.0.0.1"}, 2, "grepable output is not written"},
+		{[]string{"--script=banner", "127.0.0.1"}, 2, "NSE scripts are not run"},
+		{[]string{"-T9", "127.0.0.1"}, 2, "unknown shorthand flag: 'T'"},
+		{[]string{"--timing", "6", "127.0.0.1"}, 2, "invalid timing template 6"},
+		{[]string{"-T5", "-sT", "-Pn", "-n", "-p", "1", "127.0.0.1"}, 0, ""},
+		{[]string{"-T4", "-p-", "--exclude-ports", "2-65535", "127.0.0.1"}, 0, ""},
+		{[]string{"-p", "1", "--", "-T4"}, 2, `invalid target "-T4"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, errs, code := runCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(errs, tt.msg) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, tt.code, tt.msg)
+			}
+		})
+	}
+}
+
+func TestTimingTemplates(t *testing.T) {
+	tests := []struct {
+		timing  int
+		changed []string
+		check   func(f *scanFlags) bool
+	}{
+		{2, nil, func(f *scanFlags) bool { return f.rate == 2.5 && f.concurrency == 1 }},
+		{2, []string{"rate"}, func(f *scanFlags) bool { return f.rate == 100 && f.concurrency == 1 }},
+		{3, nil, func(f *scanFlags) bool { return f.maxRTT == 10*time.Second && f.retries == 2 }},
+		{5, nil, func(f *scanFlags) bool { return f.maxRTT == 300*time.Millisecond && f.minRTT == 50*time.Millisecond }},
+		{4, nil, func(f *scanFlags) bool { return f.rate == 100 && f.retries == 1 }},
+	}
+	for _, tt := range tests {
+		f := &scanFlags{timing: tt.timing, rate: 100, retries: 1, changed: func(name string) bool { return slices.Contains(tt.changed, name) }}
+		if err := f.applyTiming(); err != nil || !tt.check(f) {
+			t.Errorf("-T%d with %v given: %+v, %v", tt.timing, tt.changed, f, err)
 		}
 	}
 }
