@@ -48,22 +48,33 @@ func snmpCommunityProbe(r *stream, version int64, name, rfc string) Probe {
 	}
 }
 
-// matchSNMPCommunity checks a v1 or v2c GetResponse: same version, same
-// request-id. The community is not checked; agents echo it, but it carries
-// no information.
-func matchSNMPCommunity(reply []byte, version, reqID int64) (bool, string) {
+// snmpMessage opens an SNMP message (RFC 3416 §3, RFC 3412 §6) and checks
+// its version, returning a reader at the field after the version, or why
+// the reply is not such a message.
+func snmpMessage(reply []byte, version int64) (berReader, string) {
 	top := berReader{reply}
 	msg, ok := top.expect(tagSequence)
 	if !ok {
-		return false, "not an snmp message"
+		return berReader{}, "not an snmp message"
 	}
 	rd := berReader{msg}
 	v, ok := rd.integer()
 	if !ok {
-		return false, "not an snmp message"
+		return berReader{}, "not an snmp message"
 	}
 	if v != version {
-		return false, "snmp reply with another version"
+		return berReader{}, "snmp reply with another version"
+	}
+	return rd, ""
+}
+
+// matchSNMPCommunity checks a v1 or v2c GetResponse: same version, same
+// request-id. The community is not checked; agents echo it, but it carries
+// no information.
+func matchSNMPCommunity(reply []byte, version, reqID int64) (bool, string) {
+	rd, why := snmpMessage(reply, version)
+	if why != "" {
+		return false, why
 	}
 	if _, ok := rd.expect(tagOctetString); !ok {
 		return false, "snmp reply without a community"
@@ -124,18 +135,9 @@ func snmpV3Probe(r *stream) Probe {
 		RFC:     "RFC 3412 §6, RFC 3414 §4",
 		Payload: b,
 		Match: func(reply []byte) (bool, string) {
-			top := berReader{reply}
-			msg, ok := top.expect(tagSequence)
-			if !ok {
-				return false, "not an snmp message"
-			}
-			rd := berReader{msg}
-			v, ok := rd.integer()
-			if !ok {
-				return false, "not an snmp message"
-			}
-			if v != 3 {
-				return false, "snmp reply with another version"
+			rd, why := snmpMessage(reply, 3)
+			if why != "" {
+				return false, why
 			}
 			hdr, ok := rd.expect(tagSequence)
 			if !ok {
