@@ -210,7 +210,15 @@ var one = [8]byte{1, 0, 0, 0, 0, 0, 0, 0}
 // wake interrupts the worker's epoll wait.
 func (w *worker) wake() { unix.Write(w.evfd, one[:]) }
 
-func (w *worker) run() error {
+func (w *worker) run() (err error) {
+	defer func() {
+		// A bug here must end the run with an error, so that the caller
+		// still closes its output, rather than kill the process.
+		if r := recover(); r != nil {
+			w.shutdown()
+			err = fmt.Errorf("worker failed: %v", r)
+		}
+	}()
 	for {
 		// Take every batch waiting.
 		for more := true; more && !w.closed; {

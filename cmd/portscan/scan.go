@@ -383,6 +383,14 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 			fmt.Fprintf(g.stderr, "portscan: warning: %s\n", oneLine(err.Error()))
 		},
 	}
+	defer func() {
+		// Should the engine or a writer crash, close the documents first:
+		// what was found stays readable.
+		if r := recover(); r != nil {
+			w.End(scanner.Stats{Interrupted: true})
+			panic(r)
+		}
+	}()
 	stats, err := scanner.Run(ctx, job.cfg, job.targets.All(ctx), h)
 	bar.finish()
 	if eerr := w.End(stats); eerr != nil && werr == nil {
