@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,14 +14,15 @@ import (
 func newServicesCmd(g *globals) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "services [PORT | PORT/PROTO | NAME]...",
+		Use:   "services [PORT | RANGE | PORT/PROTO | NAME]...",
 		Short: "List the service catalog, or look up ports and names in it",
-		Long: `services lists the whole catalog, or the entries for each PORT (both
-protocols), PORT/PROTO (tcp, udp or ddp), or service NAME or alias given.
+		Long: `services lists the whole catalog, or the entries for each PORT or
+RANGE (every protocol: 22, 2600-2606, 20,21), PORT/PROTO (tcp, udp or ddp;
+or T:80, U:53 as -p reads them), or service NAME or alias given.
 
 Exit status: 0 all found; 1 something was not found; 2 malformed query.`,
 		Example: `  portscan services
-  portscan services 22 ssh 512/udp comsat
+  portscan services 22 ssh 512/udp comsat 2600-2606
   portscan services --format json --lang zh 80`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			entries, missing, err := lookupServices(g.catalog, args)
@@ -40,8 +40,15 @@ Exit status: 0 all found; 1 something was not found; 2 malformed query.`,
 			if len(args) == 0 {
 				seq = g.catalog.All()
 			}
-			if err := output.WriteCatalog(g.stdout, format, seq, opt); err != nil {
-				return &exitError{code: exitUsage, err: err}
+			if format != "text" && format != "json" {
+				return &exitError{code: exitUsage, err: fmt.Errorf("%w %q for services: want text or json", output.ErrFormat, format)}
+			}
+			// Nothing found: no empty table, just the message (JSON still
+			// prints its empty array).
+			if len(args) == 0 || len(entries) > 0 || format == "json" {
+				if err := output.WriteCatalog(g.stdout, format, seq, opt); err != nil {
+					return &exitError{code: exitFail, err: err}
+				}
 			}
 			if len(missing) > 0 {
 				return &exitError{code: exitFail, err: fmt.Errorf("not in the catalog: %s", strings.Join(missing, ", "))}
@@ -71,22 +78,17 @@ func lookupServices(c *services.Catalog, queries []string) (entries []*services.
 	}
 	for _, q := range queries {
 		found = false
-		numStr, protoStr, hasProto := strings.Cut(q, "/")
-		if q != "" && q[0] >= '0' && q[0] <= '9' {
-			num, perr := strconv.ParseUint(numStr, 10, 32)
-			if perr != nil || num == 0 || num > 65535 {
-				return nil, nil, fmt.Errorf("invalid port %q: ports run 1-65535", numStr)
+		if q != "" && (q[0] >= '0' && q[0] <= '9' || strings.HasPrefix(q, "T:") || strings.HasPrefix(q, "U:")) {
+			// A port, range or list, as -p reads them; without a protocol
+			// it means every protocol.
+			set, perr := ports.ParseSpec(q, ports.SpecOptions{Protocols: []ports.Protocol{ports.TCP, ports.UDP, ports.DDP}})
+			if perr != nil {
+				return nil, nil, perr
 			}
-			protos := []ports.Protocol{ports.TCP, ports.UDP, ports.DDP}
-			if hasProto {
-				p, perr := ports.ParseProtocol(protoStr)
-				if perr != nil {
-					return nil, nil, fmt.Errorf("invalid protocol in %q: want tcp, udp or ddp", q)
+			for _, proto := range []ports.Protocol{ports.TCP, ports.UDP, ports.DDP} {
+				for n := range set.All(proto) {
+					add(c.Lookup(ports.Port{Number: n, Proto: proto}))
 				}
-				protos = []ports.Protocol{p}
-			}
-			for _, p := range protos {
-				add(c.Lookup(ports.Port{Number: uint16(num), Proto: p}))
 			}
 		} else {
 			if q == "" || strings.ContainsAny(q, " \t,/") {
