@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,10 +25,21 @@ type textWriter struct {
 	lang   string
 	hosts  inflight
 	colors map[scanner.State]*color.Color
+
+	// Finished hosts wait here until those taken before them are done,
+	// so that reports come in target order, as nmap prints them. The wait
+	// is bounded by the engine's host group.
+	next    uint64 // the Seq to report next
+	waiting map[uint64]finished
+}
+
+type finished struct {
+	h scanner.Host
+	b *hostBuf
 }
 
 func newText(w io.Writer, opt Options) *textWriter {
-	t := &textWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight)}
+	t := &textWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight), next: 1, waiting: make(map[uint64]finished)}
 	if opt.Color {
 		t.colors = map[scanner.State]*color.Color{
 			scanner.Open:         color.New(color.FgGreen),
@@ -89,7 +102,21 @@ func (t *textWriter) port(r scanner.Result) error {
 
 func (t *textWriter) host(h scanner.Host) error {
 	b := t.hosts.take(hostKey{h.Addr, h.Hostname})
-	return t.report(h, b, false)
+	if h.Seq == 0 {
+		return t.report(h, b, false)
+	}
+	t.waiting[h.Seq] = finished{h, b}
+	for {
+		f, ok := t.waiting[t.next]
+		if !ok {
+			return nil
+		}
+		delete(t.waiting, t.next)
+		t.next++
+		if err := t.report(f.h, f.b, false); err != nil {
+			return err
+		}
+	}
 }
 
 func (t *textWriter) report(h scanner.Host, b *hostBuf, incomplete bool) error {
@@ -195,6 +222,12 @@ func (t *textWriter) table(list []scanner.Result) {
 }
 
 func (t *textWriter) end(s scanner.Stats) error {
+	seqs := slices.Sorted(maps.Keys(t.waiting))
+	for _, seq := range seqs { // hosts done, but after one that is not
+		if err := t.report(t.waiting[seq].h, t.waiting[seq].b, false); err != nil {
+			return err
+		}
+	}
 	for _, b := range t.hosts.drain() {
 		if err := t.report(b.unfinished(), b, true); err != nil {
 			return err

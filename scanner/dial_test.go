@@ -313,3 +313,16 @@ func TestSlowHostAfterFastOnes(t *testing.T) {
 		}
 	}
 }
+
+func TestHostSeq(t *testing.T) {
+	f := &fakeNet{answers: map[string]error{}}
+	for _, a := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		f.answers[a+":80"] = syscall.ECONNREFUSED
+	}
+	_, hosts, _ := collect(t, fastConfig(f, "80", t), addrs("192.0.2.1", "192.0.2.2", "192.0.2.3"))
+	for _, h := range hosts {
+		if want := uint64(h.Addr.As4()[3]); h.Seq != want {
+			t.Errorf("%s: Seq %d, want %d", h.Addr, h.Seq, want)
+		}
+	}
+}

@@ -24,6 +24,7 @@ const (
 // hostState is the engine's view of one host being scanned.
 type hostState struct {
 	target targets.Target
+	seq    uint64 // admission order, from 1
 	start  time.Time
 	phase  phase
 	up     bool

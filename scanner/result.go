@@ -115,6 +115,10 @@ type Host struct {
 	Start    time.Time
 	End      time.Time
 	Source   string
+	// Seq numbers the hosts of a scan from 1 in the order they were
+	// taken from the targets; hosts finish in another order. Zero when
+	// there is no such order (captures).
+	Seq uint64
 }
 
 // Stats summarise a whole run.

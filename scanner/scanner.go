@@ -75,13 +75,14 @@ type engine struct {
 	limit, maxLimit int
 	sinceBackoff    int
 
-	active  int          // hosts admitted and not finished
-	ready   hostQueue    // hosts with a probe to send now
-	parked  []*hostState // hosts waiting for their UDP rate limit
-	seed    uint64       // of the probe order
-	stats   Stats
-	retries int
-	timing  timing // network-wide RTT, for hosts not yet measured
+	active   int          // hosts admitted and not finished
+	ready    hostQueue    // hosts with a probe to send now
+	parked   []*hostState // hosts waiting for their UDP rate limit
+	seed     uint64       // of the probe order
+	admitted uint64       // hosts taken from the targets so far
+	stats    Stats
+	retries  int
+	timing   timing // network-wide RTT, for hosts not yet measured
 }
 
 func newEngine(cfg Config, h Handler) *engine {
@@ -233,7 +234,9 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 
 // admit starts scanning t.
 func (e *engine) admit(t targets.Target) {
+	e.admitted++
 	h := &hostState{
+		seq:    e.admitted,
 		target: t,
 		start:  e.now(),
 		perm:   newPermutation(len(e.portList), e.seed, t.Addr),
@@ -415,6 +418,7 @@ func (e *engine) schedule(h *hostState) {
 		Start:    h.start,
 		End:      e.now(),
 		Source:   "scan",
+		Seq:      h.seq,
 	})
 }
 

@@ -1,0 +1,46 @@
+package output
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scanner"
+)
+
+// TestTextTargetOrder: hosts finish out of order, text reports them in
+// the order they were taken from the targets; End reports those still
+// waiting behind an unfinished one.
+func TestTextTargetOrder(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := New("text", &buf, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := func(last byte, seq uint64) scanner.Host {
+		a := netip.AddrFrom4([4]byte{192, 0, 2, last})
+		w.Port(scanner.Result{Host: a, Port: ports.Port{Number: 22, Proto: ports.TCP}, State: scanner.Open})
+		return scanner.Host{Addr: a, Up: true, Seq: seq, Counts: map[scanner.State]int{scanner.Open: 1}}
+	}
+	w.Begin(Info{})
+	h3, h2, h1, h5 := host(3, 3), host(2, 2), host(1, 1), host(5, 5)
+	w.Host(h3)
+	w.Host(h2)
+	if strings.Contains(buf.String(), "report for") {
+		t.Fatalf("reported before host 1 was done:\n%s", buf.String())
+	}
+	w.Host(h1)
+	w.Host(h5) // 4 never finishes
+	w.End(scanner.Stats{Interrupted: true})
+	var order []string
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "portscan report for "); ok {
+			order = append(order, rest)
+		}
+	}
+	if got := strings.Join(order, " "); got != "192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.5" {
+		t.Errorf("report order %q", got)
+	}
+}
