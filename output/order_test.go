@@ -44,3 +44,18 @@ func TestTextTargetOrder(t *testing.T) {
 		t.Errorf("report order %q", got)
 	}
 }
+
+// TestTextWaitingBounded: one host that never finishes does not hold
+// back more than maxWaiting others.
+func TestTextWaitingBounded(t *testing.T) {
+	var buf bytes.Buffer
+	w, _ := New("text", &buf, Options{ShowDown: true})
+	w.Begin(Info{})
+	for seq := uint64(2); seq <= maxWaiting+2; seq++ { // host 1 never ends
+		a := netip.AddrFrom4([4]byte{10, 0, byte(seq >> 8), byte(seq)})
+		w.Host(scanner.Host{Addr: a, Up: false, Seq: seq})
+	}
+	if n := strings.Count(buf.String(), "report for"); n != maxWaiting+1 {
+		t.Errorf("%d hosts reported, want all %d once past the bound", n, maxWaiting+1)
+	}
+}

@@ -27,8 +27,9 @@ type textWriter struct {
 	colors map[scanner.State]*color.Color
 
 	// Finished hosts wait here until those taken before them are done,
-	// so that reports come in target order, as nmap prints them. The wait
-	// is bounded by the engine's host group.
+	// so that reports come in target order, as nmap prints them. Past
+	// maxWaiting (one slow host holding back many), they are reported
+	// anyway, in order, and the slow one when it ends: memory stays flat.
 	next    uint64 // the Seq to report next
 	waiting map[uint64]finished
 }
@@ -106,6 +107,9 @@ func (t *textWriter) host(h scanner.Host) error {
 		return t.report(h, b, false)
 	}
 	t.waiting[h.Seq] = finished{h, b}
+	if len(t.waiting) > maxWaiting {
+		return t.flushWaiting()
+	}
 	for {
 		f, ok := t.waiting[t.next]
 		if !ok {
@@ -221,12 +225,24 @@ func (t *textWriter) table(list []scanner.Result) {
 	}
 }
 
-func (t *textWriter) end(s scanner.Stats) error {
-	seqs := slices.Sorted(maps.Keys(t.waiting))
-	for _, seq := range seqs { // hosts done, but after one that is not
-		if err := t.report(t.waiting[seq].h, t.waiting[seq].b, false); err != nil {
+// maxWaiting bounds the finished hosts held back for target order.
+const maxWaiting = 1024
+
+// flushWaiting reports every host held back, in target order.
+func (t *textWriter) flushWaiting() error {
+	for _, seq := range slices.Sorted(maps.Keys(t.waiting)) {
+		f := t.waiting[seq]
+		delete(t.waiting, seq)
+		if err := t.report(f.h, f.b, false); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func (t *textWriter) end(s scanner.Stats) error {
+	if err := t.flushWaiting(); err != nil { // done, but behind one that is not
+		return err
 	}
 	for _, b := range t.hosts.drain() {
 		if err := t.report(b.unfinished(), b, true); err != nil {
