@@ -374,6 +374,7 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 			if !hs.Up {
 				bar.add(int64(job.numPorts()))
 			}
+			bar.clear() // a report may follow on the same terminal
 			if err := w.Host(hs); err != nil && werr == nil {
 				werr = err
 			}
