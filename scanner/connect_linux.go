@@ -327,18 +327,29 @@ func (w *worker) socket(v6 bool) (int, error) {
 	if fd, ok := w.tcpPool[family(v6)].get(); ok {
 		return fd, nil
 	}
+	fd, err := errSocket(v6, unix.SOCK_STREAM, unix.IPPROTO_TCP)
+	if err != nil {
+		return -1, err
+	}
+	// Close with a reset: no TIME_WAIT left behind for each open port.
+	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	return fd, nil
+}
+
+// errSocket opens a non-blocking socket that queues the ICMP errors
+// answering it (IP_RECVERR), with their type, code and sender.
+func errSocket(v6 bool, typ, proto int) (int, error) {
 	af, level, opt := unix.AF_INET, unix.IPPROTO_IP, unix.IP_RECVERR
 	if v6 {
 		af, level, opt = unix.AF_INET6, unix.IPPROTO_IPV6, unix.IPV6_RECVERR
 	}
-	fd, err := unix.Socket(af, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	fd, err := unix.Socket(af, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
 		return -1, err
 	}
-	// Failures here leave defaults that still work; the probe goes on.
+	// A failure leaves the default, which still works: the probe goes
+	// on, reading errno instead of the ICMP message.
 	unix.SetsockoptInt(fd, level, opt, 1)
-	// Close with a reset: no TIME_WAIT left behind for each open port.
-	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 	return fd, nil
 }
 

@@ -15,22 +15,13 @@ import (
 // makes the kernel deliver only datagrams from the probed address and
 // port, and, with IP_RECVERR, queue the ICMP errors that answer it with
 // their type, code and sender. One socket carries every request of the
-// port's payloads, and is not reused: a late answer to an earlier try
-// must not be taken for this one.
+// port's payloads. Only a socket that heard nothing but a port
+// unreachable is used again, drained and connected to the next port: the
+// kernel then drops anything late from the old peer. Any other socket is
+// closed, as a reply may have company still queued.
 
 // udpSocket opens a datagram socket that queues ICMP errors.
-func udpSocket(v6 bool) (int, error) {
-	family, level, opt := unix.AF_INET, unix.IPPROTO_IP, unix.IP_RECVERR
-	if v6 {
-		family, level, opt = unix.AF_INET6, unix.IPPROTO_IPV6, unix.IPV6_RECVERR
-	}
-	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
-	if err != nil {
-		return -1, err
-	}
-	unix.SetsockoptInt(fd, level, opt, 1)
-	return fd, nil
-}
+func udpSocket(v6 bool) (int, error) { return errSocket(v6, unix.SOCK_DGRAM, unix.IPPROTO_UDP) }
 
 func (w *worker) startUDP(p *probe) {
 	p.canaryFd, p.canaryAnswered = -1, false
