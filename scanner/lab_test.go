@@ -51,14 +51,36 @@ func scanSpec(t *testing.T, cfg Config, spec string) (map[string]Result, map[net
 	return res, hosts, st
 }
 
-func TestLabFilteredLoopback(t *testing.T) {
+// filteredLab builds the filtered lab and runs the test again inside it.
+// It returns the lab and true in that child run, false in the parent.
+func filteredLab(t *testing.T) (lab.FilteredLoopback, bool) {
+	var fl lab.FilteredLoopback
 	if !lab.InChild() {
-		fl := lab.NewFilteredLoopback(t)
-		fl.NS.Reexec(t, fl)
+		built := lab.NewFilteredLoopback(t)
+		built.NS.Reexec(t, built)
+		return fl, false
+	}
+	lab.ChildData(t, &fl)
+	return fl, true
+}
+
+// byKind turns lists of ports by expected outcome into each port's
+// expected outcome.
+func byKind(kinds map[string][]uint16) map[uint16]string {
+	want := map[uint16]string{}
+	for kind, list := range kinds {
+		for _, p := range list {
+			want[p] = kind
+		}
+	}
+	return want
+}
+
+func TestLabFilteredLoopback(t *testing.T) {
+	fl, child := filteredLab(t)
+	if !child {
 		return
 	}
-	var fl lab.FilteredLoopback
-	lab.ChildData(t, &fl)
 	cfg := Config{
 		Ports:             &ports.Set{},
 		InitialRTTTimeout: 300 * time.Millisecond,
@@ -73,18 +95,13 @@ func TestLabFilteredLoopback(t *testing.T) {
 	}
 	res, hosts, _ := scanSpec(t, cfg, spec)
 
-	want := map[uint16]string{}
-	for kind, list := range map[string][]uint16{
+	want := byKind(map[string][]uint16{
 		"open syn-ack":              append(slices.Clone(fl.Open), fl.OpenClose...),
 		"filtered no-response":      append(slices.Clone(fl.Dropped), fl.FullBacklog...),
 		"closed conn-refused":       append(slices.Clone(fl.Closed), fl.Reset...),
 		"filtered admin-prohibited": fl.AdminProhibited,
 		"filtered host-unreach":     fl.HostUnreach,
-	} {
-		for _, p := range list {
-			want[p] = kind
-		}
-	}
+	})
 	for _, addr := range []netip.Addr{fl.Addr, fl.Addr6} {
 		if h := hosts[addr]; !h.Up {
 			t.Errorf("%s: %+v, want up", addr, h)
@@ -212,13 +229,10 @@ func TestLabNoSelfConnect(t *testing.T) {
 // TestLabUDPFilteredLoopback checks every kind of UDP port of the
 // filtered lab.
 func TestLabUDPFilteredLoopback(t *testing.T) {
-	if !lab.InChild() {
-		fl := lab.NewFilteredLoopback(t)
-		fl.NS.Reexec(t, fl)
+	fl, child := filteredLab(t)
+	if !child {
 		return
 	}
-	var fl lab.FilteredLoopback
-	lab.ChildData(t, &fl)
 	cfg := Config{
 		Ports:             &ports.Set{},
 		InitialRTTTimeout: time.Second,
@@ -229,17 +243,12 @@ func TestLabUDPFilteredLoopback(t *testing.T) {
 		cfg.Ports.Add(ports.Port{Number: p, Proto: ports.UDP})
 	}
 	res, _, _ := scanSpec(t, cfg, fl.Addr.String()+" "+fl.Addr6.String())
-	want := map[uint16]string{}
-	for kind, list := range map[string][]uint16{
+	want := byKind(map[string][]uint16{
 		"open":                      fl.UDPOpen,
 		"open|filtered no-response": append(slices.Clone(fl.UDPSilent), fl.UDPDropped...),
 		"closed port-unreach":       append(slices.Clone(fl.UDPClosed), fl.UDPPortUnreach...),
 		"filtered admin-prohibited": fl.UDPAdminProhibited,
-	} {
-		for _, p := range list {
-			want[p] = kind
-		}
-	}
+	})
 	for _, addr := range []netip.Addr{fl.Addr, fl.Addr6} {
 		for p, w := range want {
 			r := res[netip.AddrPortFrom(addr, p).String()]
