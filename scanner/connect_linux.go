@@ -295,7 +295,7 @@ func (w *worker) poll(timeout int) error {
 	for w.timeouts.Len() > 0 && !w.timeouts[0].deadline.After(now) {
 		p := w.timeouts[0]
 		w.forget(p)
-		w.udpClose(p.fd) // or TCP: closing is all the same
+		w.closeSock(p.fd)
 		v := verdict{state: Filtered, reason: ReasonNoResponse}
 		if p.port.Proto == ports.UDP {
 			v = w.udpTimeout(p) // silent: open and quiet, or dropped
@@ -394,7 +394,7 @@ func (w *worker) start(p *probe) {
 		// spare the epoll round.
 		soerr, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 		if gerr != nil || soerr == 0 {
-			w.watch(p, fd)
+			w.watch(p, fd, unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP)
 			return
 		}
 		err = unix.Errno(soerr)
@@ -402,17 +402,19 @@ func (w *worker) start(p *probe) {
 	w.conclude(p, fd, v6, err, w.now())
 }
 
-// watch waits for p's connect on epoll.
-func (w *worker) watch(p *probe, fd int) {
-	ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLERR | unix.EPOLLHUP, Fd: int32(fd)}
+// watch waits on epoll for events on p's socket, until p's deadline. It
+// reports false, having ended p to be sent again, when epoll refuses.
+func (w *worker) watch(p *probe, fd int, events uint32) bool {
+	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
 	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		unix.Close(fd)
+		w.closeSock(fd)
 		w.finish(p, verdict{again: true}, w.now())
-		return
+		return false
 	}
 	p.fd = fd
 	w.byFd[fd] = p
 	heap.Push(&w.timeouts, p)
+	return true
 }
 
 // settle reads how the connect on p's socket ended.

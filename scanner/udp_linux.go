@@ -3,7 +3,6 @@
 package scanner
 
 import (
-	"container/heap"
 	"errors"
 	"net/netip"
 	"time"
@@ -47,14 +46,14 @@ func (w *worker) startUDP(p *probe) {
 	}
 	p.sent = w.now()
 	if err := unix.Connect(fd, sockaddr(p.addr)); err != nil {
-		w.udpClose(fd)
+		w.closeSock(fd)
 		w.finish(p, classify(err), w.now())
 		return
 	}
 	if w.udpSelf(fd, p) {
 		// Sent from the very port it goes to, on this host: the socket
 		// would read its own datagrams. Send again from another.
-		w.udpClose(fd)
+		w.closeSock(fd)
 		p.unbound = true
 		w.finish(p, verdict{again: true, self: true}, w.now())
 		return
@@ -83,16 +82,7 @@ func (w *worker) startUDP(p *probe) {
 		w.concludeUDP(p, fd, v6, v, w.now())
 		return
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLERR, Fd: int32(fd)}
-	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		w.udpClose(fd)
-		w.finish(p, verdict{again: true}, w.now())
-		return
-	}
-	p.fd = fd
-	w.byFd[fd] = p
-	heap.Push(&w.timeouts, p)
-	if p.canary != 0 {
+	if w.watch(p, fd, unix.EPOLLIN|unix.EPOLLERR) && p.canary != 0 {
 		w.startCanary(p, v6)
 	}
 }
@@ -114,7 +104,7 @@ func (w *worker) concludeUDP(p *probe, fd int, v6 bool, v verdict, now time.Time
 	if v.state == Closed && !pool.full() && drainErrors(fd, w.errbuf, w.oob) {
 		pool.put(fd)
 	} else {
-		w.udpClose(fd)
+		w.closeSock(fd)
 	}
 	w.finish(p, v, now)
 }
@@ -131,7 +121,8 @@ func drainErrors(fd int, buf, oob []byte) bool {
 	return false
 }
 
-func (w *worker) udpClose(fd int) {
+// closeSock closes a probe socket and forgets its cached local port.
+func (w *worker) closeSock(fd int) {
 	delete(w.udpLocal, fd)
 	unix.Close(fd)
 }
