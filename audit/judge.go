@@ -10,7 +10,7 @@ import (
 
 	"github.com/portscan/portscan/baseline"
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // Status is the outcome of one check.
@@ -224,8 +224,8 @@ func judgeRule(c *Check, r Rule, run *baseline.Run, h *baseline.Host, up bool) {
 		switch r.Kind {
 		case Require:
 			switch {
-			case listed && st.State == scanner.Open:
-			case listed && st.State == scanner.OpenFiltered:
+			case listed && st.State == result.Open:
+			case listed && st.State == result.OpenFiltered:
 				maybe = append(maybe, finding(h, p, st.State.String()))
 			case !up:
 				bad = append(bad, finding(h, p, "host down"))
@@ -238,9 +238,9 @@ func judgeRule(c *Check, r Rule, run *baseline.Run, h *baseline.Host, up bool) {
 			}
 		case Deny:
 			switch {
-			case listed && st.State == scanner.Open:
+			case listed && st.State == result.Open:
 				bad = append(bad, finding(h, p, "open"))
-			case listed && st.State == scanner.OpenFiltered:
+			case listed && st.State == result.OpenFiltered:
 				maybe = append(maybe, finding(h, p, st.State.String()))
 			}
 		}

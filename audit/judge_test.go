@@ -16,7 +16,7 @@ import (
 
 	"github.com/portscan/portscan/baseline"
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -31,7 +31,7 @@ func fakeRun(lines ...string) *baseline.Run {
 		f := strings.Fields(l)
 		a := netip.MustParseAddr(f[0])
 		if len(f) == 1 {
-			run.AddHost(scanner.Host{Addr: a, Up: false, Reason: "no-response"})
+			run.AddHost(result.Host{Addr: a, Up: false, Reason: "no-response"})
 			continue
 		}
 		for _, ps := range f[1:] {
@@ -40,12 +40,12 @@ func fakeRun(lines ...string) *baseline.Run {
 			if err != nil {
 				panic(err)
 			}
-			st, _ := scanner.ParseState(state)
+			st, _ := result.ParseState(state)
 			for p := range set.Ports() {
-				run.AddPort(scanner.Result{Host: a, Port: p, State: st, Service: catalog.Lookup(p)})
+				run.AddPort(result.Port{Host: a, Port: p, State: st, Service: catalog.Lookup(p)})
 			}
 		}
-		run.AddHost(scanner.Host{Addr: a, Up: true, Reason: "syn-ack"})
+		run.AddHost(result.Host{Addr: a, Up: true, Reason: "syn-ack"})
 	}
 	return run
 }
@@ -129,9 +129,9 @@ func TestJudgeOpenFiltered(t *testing.T) {
 	run.Protocols = []ports.Protocol{ports.TCP, ports.UDP}
 	run.Scanned.Union(func() *ports.Set { s, _ := ports.ParseSpec("U:53,161", ports.SpecOptions{}); return s }())
 	a := netip.MustParseAddr("198.18.0.1")
-	run.AddPort(scanner.Result{Host: a, Port: ports.Port{Number: 53, Proto: ports.UDP}, State: scanner.OpenFiltered})
-	run.AddPort(scanner.Result{Host: a, Port: ports.Port{Number: 161, Proto: ports.UDP}, State: scanner.OpenFiltered})
-	run.AddHost(scanner.Host{Addr: a, Up: true})
+	run.AddPort(result.Port{Host: a, Port: ports.Port{Number: 53, Proto: ports.UDP}, State: result.OpenFiltered})
+	run.AddPort(result.Port{Host: a, Port: ports.Port{Number: 161, Proto: ports.UDP}, State: result.OpenFiltered})
+	run.AddHost(result.Host{Addr: a, Up: true})
 	rep := judge(t, "groups:\n  - name: dns\n    targets: 198.18.0.1\n    require: [53/udp]\n    deny: [U:161]\n", run)
 	want := []string{
 		`198.18.0.1 require 53/udp: warn require port "53/udp" may be open (no answer to UDP probes): 53/udp open|filtered`,

@@ -13,7 +13,7 @@ import (
 
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -33,20 +33,20 @@ func write(t testing.TB, format string, hosts []fakeHost) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Begin(output.Info{Args: []string{"portscan"}, Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "1-1024,3306,8080", NumPorts: 1026, Version: "test"})
+	w.Begin(result.Info{Args: []string{"portscan"}, Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "1-1024,3306,8080", NumPorts: 1026, Version: "test"})
 	for _, h := range hosts {
 		a := netip.MustParseAddr(h.addr)
 		for n, svc := range h.open {
 			p := ports.Port{Number: n, Proto: ports.TCP}
-			r := scanner.Result{Host: a, Port: p, State: scanner.Open, Reason: scanner.ReasonSynAck, Time: t0}
+			r := result.Port{Host: a, Port: p, State: result.Open, Reason: result.ReasonSynAck, Time: t0}
 			if svc != "" {
 				r.Service = &services.Entry{Name: svc, Port: p}
 			}
 			w.Port(r)
 		}
-		w.Host(scanner.Host{Addr: a, Up: h.up, Reason: "syn-ack", Start: t0, End: t0})
+		w.Host(result.Host{Addr: a, Up: h.up, Reason: "syn-ack", Start: t0, End: t0})
 	}
-	w.End(scanner.Stats{Start: t0, End: t0.Add(time.Second)})
+	w.End(result.Summary{Start: t0, End: t0.Add(time.Second)})
 	return buf.Bytes()
 }
 
@@ -97,7 +97,7 @@ func TestReadNmapXML(t *testing.T) {
 	if got := labelled(h); !slices.Equal(got, []string{"22/tcp ssh", "80/tcp http", "3306/tcp"}) {
 		t.Errorf("open %q", got)
 	}
-	if st := h.Ports[ports.Port{Number: 443, Proto: ports.TCP}].State; st != scanner.Filtered {
+	if st := h.Ports[ports.Port{Number: 443, Proto: ports.TCP}].State; st != result.Filtered {
 		t.Errorf("443 %v", st)
 	}
 	if d := run.Host(netip.MustParseAddr("198.18.0.2")); d == nil || d.Up {
@@ -203,18 +203,18 @@ func TestWriterKeeps(t *testing.T) {
 	var keep ports.Set
 	keep.Add(ports.Port{Number: 443, Proto: ports.TCP})
 	w := run.Writer(WriterOptions{Keep: &keep})
-	w.Begin(output.Info{ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "T:1-1024"})
+	w.Begin(result.Info{ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "T:1-1024"})
 	a := netip.MustParseAddr("192.0.2.1")
 	for _, c := range []struct {
 		port  uint16
-		state scanner.State
-	}{{22, scanner.Open}, {23, scanner.Closed}, {443, scanner.Filtered}} {
-		w.Port(scanner.Result{Host: a, Port: ports.Port{Number: c.port, Proto: ports.TCP}, State: c.state})
+		state result.State
+	}{{22, result.Open}, {23, result.Closed}, {443, result.Filtered}} {
+		w.Port(result.Port{Host: a, Port: ports.Port{Number: c.port, Proto: ports.TCP}, State: c.state})
 	}
-	w.Host(scanner.Host{Addr: a, Up: true})
-	w.End(scanner.Stats{})
+	w.Host(result.Host{Addr: a, Up: true})
+	w.End(result.Summary{})
 	h := run.Host(a)
-	if len(h.Ports) != 2 || h.Ports[ports.Port{Number: 443, Proto: ports.TCP}].State != scanner.Filtered {
+	if len(h.Ports) != 2 || h.Ports[ports.Port{Number: 443, Proto: ports.TCP}].State != result.Filtered {
 		t.Errorf("kept %v", h.Ports)
 	}
 	if run.Scanned == nil || run.Scanned.Len(ports.TCP) != 1024 {

@@ -11,7 +11,7 @@ import (
 	"github.com/fatih/color"
 
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // Kind is the kind of a Change.
@@ -122,8 +122,8 @@ func compareHost(old, new *Run, a netip.Addr) []Change {
 	for _, p := range list {
 		op, oOpen := oh.Ports[p]
 		np, nOpen := nh.Ports[p]
-		oOpen = oOpen && op.State == scanner.Open
-		nOpen = nOpen && np.State == scanner.Open
+		oOpen = oOpen && op.State == result.Open
+		nOpen = nOpen && np.State == result.Open
 		c := Change{Host: a, Hostname: name, Port: p}
 		switch {
 		case oOpen && nOpen:

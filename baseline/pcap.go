@@ -5,7 +5,7 @@ import (
 
 	"github.com/portscan/portscan/capture"
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // readCapture analyses a capture the way "portscan pcap" does and keeps
@@ -35,6 +35,6 @@ func readCapture(name string, r io.Reader, opt ReadOptions) (*Run, error) {
 	run.Start, _ = an.Span()
 	// A capture shows TCP and UDP alike, and which ports is unknown.
 	run.Protocols = []ports.Protocol{ports.TCP, ports.UDP}
-	an.Report(scanner.Handler{Port: run.AddPort, Host: run.AddHost})
+	an.Report(result.Funcs{OnPort: run.AddPort, OnHost: run.AddHost})
 	return run, nil
 }

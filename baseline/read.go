@@ -12,7 +12,7 @@ import (
 
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -329,7 +329,7 @@ func (r *Run) addPortRecord(rec output.PortRecord) error {
 	if rec.Protocol != ports.TCP && rec.Protocol != ports.UDP {
 		return fmt.Errorf("protocol %v: want tcp or udp", rec.Protocol)
 	}
-	res := scanner.Result{Host: a, Hostname: rec.Hostname, Port: ports.Port{Number: rec.Port, Proto: rec.Protocol}, State: rec.State, Reason: rec.Reason}
+	res := result.Port{Host: a, Hostname: rec.Hostname, Port: ports.Port{Number: rec.Port, Proto: rec.Protocol}, State: rec.State, Reason: rec.Reason}
 	if rec.Service != "" {
 		res.Service = &services.Entry{Name: rec.Service, Port: res.Port}
 	}
@@ -342,7 +342,7 @@ func (r *Run) addHostRecord(rec output.HostRecord) error {
 	if err != nil {
 		return err
 	}
-	h := scanner.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason}
+	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason}
 	if rec.Start != nil {
 		h.Start = *rec.Start
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // ErrInput is wrapped by every error Read returns for a file that is not
@@ -49,7 +49,7 @@ type Host struct {
 
 // Port is what a run says of one port.
 type Port struct {
-	State   scanner.State
+	State   result.State
 	Reason  string
 	Service string // the catalog's name for the port; "" if none
 }
@@ -84,12 +84,12 @@ func (r *Run) Hosts() []*Host {
 }
 
 // AddPort records one port result. A host with a port result is up.
-func (r *Run) AddPort(res scanner.Result) {
+func (r *Run) AddPort(res result.Port) {
 	h := r.host(res.Host)
 	if res.Hostname != "" {
 		h.Hostname = res.Hostname
 	}
-	if res.State == scanner.Open || res.State == scanner.Closed {
+	if res.State == result.Open || res.State == result.Closed {
 		h.Up = true // it answered
 	}
 	p := Port{State: res.State, Reason: res.Reason}
@@ -100,7 +100,7 @@ func (r *Run) AddPort(res scanner.Result) {
 }
 
 // AddHost records a host's summary.
-func (r *Run) AddHost(hs scanner.Host) {
+func (r *Run) AddHost(hs result.Host) {
 	h := r.host(hs.Addr)
 	if hs.Hostname != "" {
 		h.Hostname = hs.Hostname
@@ -113,7 +113,7 @@ func (r *Run) AddHost(hs scanner.Host) {
 func (h *Host) OpenPorts() []ports.Port {
 	var out []ports.Port
 	for p, st := range h.Ports {
-		if st.State == scanner.Open {
+		if st.State == result.Open {
 			out = append(out, p)
 		}
 	}
@@ -149,7 +149,7 @@ type WriterOptions struct {
 }
 
 // Writer returns an output.Writer that records a live run into r, so
-// that it can sit beside the other outputs of a scan (output.Multi). It
+// that it can sit beside the other outputs of a scan (result.Tee). It
 // keeps open and open|filtered ports and those in opt.Keep; the rest are
 // only counted by the scan. It is safe for concurrent use.
 func (r *Run) Writer(opt WriterOptions) output.Writer {
@@ -162,7 +162,7 @@ type collector struct {
 	keep *ports.Set
 }
 
-func (c *collector) Begin(info output.Info) error {
+func (c *collector) Begin(info result.Info) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.run
@@ -183,23 +183,23 @@ func (c *collector) Begin(info output.Info) error {
 	return nil
 }
 
-func (c *collector) Port(res scanner.Result) error {
+func (c *collector) Port(res result.Port) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if res.State == scanner.Open || res.State == scanner.OpenFiltered || c.keep != nil && c.keep.Contains(res.Port) {
+	if res.State == result.Open || res.State == result.OpenFiltered || c.keep != nil && c.keep.Contains(res.Port) {
 		c.run.AddPort(res)
 	}
 	return nil
 }
 
-func (c *collector) Host(h scanner.Host) error {
+func (c *collector) Host(h result.Host) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.run.AddHost(h)
 	return nil
 }
 
-func (c *collector) End(s scanner.Stats) error {
+func (c *collector) End(s result.Summary) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.run.Interrupted = s.Interrupted

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -175,7 +175,7 @@ func (r *Run) addXMLHost(x *xmlHost) error {
 			hostname = n.Name
 		}
 	}
-	r.AddHost(scanner.Host{Addr: a, Hostname: hostname, Up: x.Status.State == "up", Reason: x.Status.Reason})
+	r.AddHost(result.Host{Addr: a, Hostname: hostname, Up: x.Status.State == "up", Reason: x.Status.Reason})
 	for _, xp := range x.Ports {
 		n, err := strconv.ParseUint(xp.PortID, 10, 16)
 		if err != nil || n == 0 {
@@ -185,12 +185,12 @@ func (r *Run) addXMLHost(x *xmlHost) error {
 		if err != nil || proto == ports.DDP {
 			continue // sctp, ip: not judged
 		}
-		st, err := scanner.ParseState(xp.State.State)
+		st, err := result.ParseState(xp.State.State)
 		if err != nil {
 			// nmap's other states (unfiltered, closed|filtered) are not open.
-			st = scanner.Unknown
+			st = result.Unknown
 		}
-		res := scanner.Result{Host: a, Hostname: hostname, Port: ports.Port{Number: uint16(n), Proto: proto}, State: st, Reason: xp.State.Reason}
+		res := result.Port{Host: a, Hostname: hostname, Port: ports.Port{Number: uint16(n), Proto: proto}, State: st, Reason: xp.State.Reason}
 		if xp.Service != nil && xp.Service.Name != "" {
 			res.Service = &services.Entry{Name: xp.Service.Name, Port: res.Port}
 		}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -339,7 +339,7 @@ func (a *Analyzer) guess(f *flow) int {
 
 // verdict is what one flow says about its server port.
 type verdict struct {
-	state  scanner.State
+	state  result.State
 	reason string
 	when   int64
 	rtt    int64
@@ -355,15 +355,15 @@ func (f *flow) judge(s int) verdict {
 	if ports.Protocol(f.key.proto) == ports.TCP {
 		switch {
 		case f.saw(sawSYNACK, s):
-			return verdict{scanner.Open, scanner.ReasonSynAck, f.firstFrom[s], rtt}
+			return verdict{result.Open, result.ReasonSynAck, f.firstFrom[s], rtt}
 		case f.saw(sawSYN, c) && f.saw(sawRST, s) && !f.saw(sawOther, s):
-			return verdict{scanner.Closed, scanner.ReasonReset, f.firstFrom[s], rtt}
+			return verdict{result.Closed, result.ReasonReset, f.firstFrom[s], rtt}
 		case f.saw(sawOther, s):
-			return verdict{scanner.Open, scanner.ReasonMidStream, f.firstFrom[s], 0}
+			return verdict{result.Open, result.ReasonMidStream, f.firstFrom[s], 0}
 		case f.icmpSide == int8(s):
 			return f.icmpVerdict(c)
 		case f.saw(sawSYN, c):
-			return verdict{scanner.Filtered, scanner.ReasonNoResponse, f.first, 0}
+			return verdict{result.Filtered, result.ReasonNoResponse, f.first, 0}
 		}
 		return verdict{}
 	}
@@ -372,11 +372,11 @@ func (f *flow) judge(s int) verdict {
 		if !f.saw(sawOther, c) {
 			rtt = 0
 		}
-		return verdict{scanner.Open, scanner.ReasonUDPResponse, f.firstFrom[s], rtt}
+		return verdict{result.Open, result.ReasonUDPResponse, f.firstFrom[s], rtt}
 	case f.icmpSide == int8(s):
 		return f.icmpVerdict(c)
 	case f.saw(sawOther, c):
-		return verdict{scanner.OpenFiltered, scanner.ReasonNoResponse, f.first, 0}
+		return verdict{result.OpenFiltered, result.ReasonNoResponse, f.first, 0}
 	}
 	return verdict{}
 }
@@ -384,24 +384,24 @@ func (f *flow) judge(s int) verdict {
 // icmpVerdict: a port unreachable from the host itself means closed;
 // anything else, or from a router, means something is in the way.
 func (f *flow) icmpVerdict(client int) verdict {
-	v := verdict{state: scanner.Filtered, when: f.icmpTime}
+	v := verdict{state: result.Filtered, when: f.icmpTime}
 	if sent := f.firstFrom[client]; sent != 0 && f.icmpTime > sent {
 		v.rtt = f.icmpTime - sent
 	}
 	switch f.icmpKind {
 	case UnreachPort:
-		v.reason = scanner.ReasonPortUnreach
+		v.reason = result.ReasonPortUnreach
 		if f.icmpDirect {
-			v.state = scanner.Closed
+			v.state = result.Closed
 		}
 	case UnreachHost:
-		v.reason = scanner.ReasonHostUnreach
+		v.reason = result.ReasonHostUnreach
 	case UnreachNet:
-		v.reason = scanner.ReasonNetUnreach
+		v.reason = result.ReasonNetUnreach
 	case UnreachProto:
-		v.reason = scanner.ReasonProtoUnreach
+		v.reason = result.ReasonProtoUnreach
 	case UnreachAdmin:
-		v.reason = scanner.ReasonAdminProhibited
+		v.reason = result.ReasonAdminProhibited
 	default:
 		v.reason = "unreachable"
 	}
@@ -411,22 +411,22 @@ func (f *flow) icmpVerdict(client int) verdict {
 // rank orders verdicts: the strongest evidence about a port wins.
 func (v verdict) rank() int {
 	switch v.state {
-	case scanner.Open:
+	case result.Open:
 		switch v.reason {
-		case scanner.ReasonSynAck:
+		case result.ReasonSynAck:
 			return 7
-		case scanner.ReasonUDPResponse:
+		case result.ReasonUDPResponse:
 			return 6
 		}
 		return 5
-	case scanner.Closed:
+	case result.Closed:
 		return 4
-	case scanner.Filtered:
-		if v.reason != scanner.ReasonNoResponse {
+	case result.Filtered:
+		if v.reason != result.ReasonNoResponse {
 			return 3
 		}
 		return 2
-	case scanner.OpenFiltered:
+	case result.OpenFiltered:
 		return 1
 	}
 	return 0
@@ -455,13 +455,13 @@ func (a *Analyzer) finish(i int32) {
 	v := f.judge(s)
 	addr := f.key.addr[s]
 	port := f.key.port[s]
-	if v.state == scanner.OpenFiltered && port >= 32768 && !a.known(port, f.key.proto) {
+	if v.state == result.OpenFiltered && port >= 32768 && !a.known(port, f.key.proto) {
 		// Datagrams one way to a high uncatalogued port are more likely
 		// the tail of a conversation that changed ports (TFTP, RTP) than
 		// a service.
-		v.state = scanner.Unknown
+		v.state = result.Unknown
 	}
-	if v.state == scanner.Unknown || !serverAddr(addr.addr()) {
+	if v.state == result.Unknown || !serverAddr(addr.addr()) {
 		a.counters.Unknown++
 		return
 	}
@@ -478,11 +478,13 @@ func (a *Analyzer) finish(i int32) {
 	svc.add(f, s, v)
 }
 
-// Report finishes every flow and calls h.Port for each service seen and
-// h.Host for each server address after its services, in address (IPv4
-// first), protocol (tcp first) and port order. It returns the run's figures: hosts, open ports, and the capture's
-// first and last packet times as Start and End.
-func (a *Analyzer) Report(h scanner.Handler) scanner.Stats {
+// Report finishes every flow and emits to sink a Port for each service
+// seen and a Host for each server address after its services, in address
+// (IPv4 first), protocol (tcp first) and port order. It does not call
+// Begin or End. It returns the run's figures: hosts, open ports, and the
+// capture's first and last packet times as Start and End; it stops at the
+// sink's first error and returns it.
+func (a *Analyzer) Report(sink result.Sink) (result.Summary, error) {
 	a.Flush()
 	keys := make([]svcKey, 0, len(a.services))
 	for k := range a.services {
@@ -498,24 +500,28 @@ func (a *Analyzer) Report(h scanner.Handler) scanner.Stats {
 		}
 		return cmp.Compare(x.port, y.port)
 	})
-	var st scanner.Stats
+	var st result.Summary
 	if a.counters.Packets > 0 {
 		st.Start, st.End = unixTime(a.start), unixTime(a.clock)
 	}
-	var host *scanner.Host
-	flush := func() {
-		if host != nil && h.Host != nil {
-			h.Host(*host)
+	var host *result.Host
+	flush := func() error {
+		if host == nil {
+			return nil
 		}
+		err := sink.Host(*host)
 		host = nil
+		return err
 	}
 	for _, k := range keys {
 		svc := a.services[k]
 		r := svc.result(a.opt.Label)
 		if host == nil || host.Addr != r.Host {
-			flush()
-			host = &scanner.Host{Addr: r.Host, Up: true, Reason: "pcap", Source: "pcap",
-				Counts: make(map[scanner.State]int), Start: r.Evidence.FirstSeen, End: r.Evidence.LastSeen}
+			if err := flush(); err != nil {
+				return st, err
+			}
+			host = &result.Host{Addr: r.Host, Up: true, Reason: "pcap", Source: "pcap",
+				Counts: make(map[result.State]int), Start: r.Evidence.FirstSeen, End: r.Evidence.LastSeen}
 			st.HostsUp++
 		}
 		host.Counts[r.State]++
@@ -525,15 +531,14 @@ func (a *Analyzer) Report(h scanner.Handler) scanner.Stats {
 		if r.Evidence.LastSeen.After(host.End) {
 			host.End = r.Evidence.LastSeen
 		}
-		if r.State == scanner.Open {
+		if r.State == result.Open {
 			st.Open++
 		}
-		if h.Port != nil {
-			h.Port(r)
+		if err := sink.Port(r); err != nil {
+			return st, err
 		}
 	}
-	flush()
-	return st
+	return st, flush()
 }
 
 func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }

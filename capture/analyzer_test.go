@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
 // analyze runs a capture through Reader, Decoder and Analyzer.
-func analyze(t *testing.T, data []byte, opt Options) ([]scanner.Result, []scanner.Host, *Analyzer) {
+func analyze(t *testing.T, data []byte, opt Options) ([]result.Port, []result.Host, *Analyzer) {
 	t.Helper()
 	r, err := NewReader(bytes.NewReader(data))
 	if err != nil {
@@ -39,18 +39,18 @@ func analyze(t *testing.T, data []byte, opt Options) ([]scanner.Result, []scanne
 	return rs, hs, an
 }
 
-func report(an *Analyzer) ([]scanner.Result, []scanner.Host) {
-	var rs []scanner.Result
-	var hs []scanner.Host
-	an.Report(scanner.Handler{
-		Port: func(r scanner.Result) { rs = append(rs, r) },
-		Host: func(h scanner.Host) { hs = append(hs, h) },
+func report(an *Analyzer) ([]result.Port, []result.Host) {
+	var rs []result.Port
+	var hs []result.Host
+	an.Report(result.Funcs{
+		OnPort: func(r result.Port) { rs = append(rs, r) },
+		OnHost: func(h result.Host) { hs = append(hs, h) },
 	})
 	return rs, hs
 }
 
 // brief is a result as "addr port/proto state reason".
-func brief(rs []scanner.Result) []string {
+func brief(rs []result.Port) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		out[i] = fmt.Sprintf("%v %v %v %s", r.Host, r.Port, r.State, r.Reason)
@@ -132,13 +132,13 @@ func TestAnalyzerFixtures(t *testing.T) {
 
 func TestAnalyzerEvidence(t *testing.T) {
 	rs, hs, an := analyze(t, readFixture(t, "tcp-ethernet.pcap"), Options{Label: services.Default().Lookup})
-	var http scanner.Result
+	var http result.Port
 	for _, r := range rs {
 		if r.Port.Number == 80 {
 			http = r
 		}
 	}
-	want := scanner.Evidence{Flows: 2, Clients: 2, PacketsIn: 6, PacketsOut: 4, BytesIn: 40*5 + 69, BytesOut: 40*3 + 80,
+	want := result.Evidence{Flows: 2, Clients: 2, PacketsIn: 6, PacketsOut: 4, BytesIn: 40*5 + 69, BytesOut: 40*3 + 80,
 		FirstSeen: t0.Add(ms(1)), LastSeen: t0.Add(ms(1042))}
 	if *http.Evidence != want {
 		t.Errorf("evidence\n%+v\nwant\n%+v", *http.Evidence, want)
@@ -146,7 +146,7 @@ func TestAnalyzerEvidence(t *testing.T) {
 	if http.RTT != time.Millisecond || !http.Time.Equal(t0.Add(ms(2))) {
 		t.Errorf("rtt %v time %v, want 1ms and the first SYN-ACK", http.RTT, http.Time)
 	}
-	if len(hs) != 1 || hs[0].Counts[scanner.Open] != 2 || hs[0].Counts[scanner.Closed] != 1 || hs[0].Counts[scanner.Filtered] != 1 {
+	if len(hs) != 1 || hs[0].Counts[result.Open] != 2 || hs[0].Counts[result.Closed] != 1 || hs[0].Counts[result.Filtered] != 1 {
 		t.Errorf("hosts %+v", hs)
 	}
 	c := an.Counters()
@@ -264,7 +264,7 @@ func TestAnalyzerBounds(t *testing.T) {
 			t.Errorf("idle %d, %d flows left; want 1 and 1", c.Idle, an.flows.len())
 		}
 		rs, _ := report(an)
-		if len(rs) != 1 || rs[0].State != scanner.Open || rs[0].Evidence.Flows != 2 {
+		if len(rs) != 1 || rs[0].State != result.Open || rs[0].Evidence.Flows != 2 {
 			t.Errorf("results %q", brief(rs))
 		}
 	})

@@ -5,7 +5,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -51,7 +51,7 @@ func BenchmarkPipeline(b *testing.B) {
 			dec.Decode(p.LinkType, p.Data, &d)
 			an.Add(p.Time, &d)
 		}
-		an.Report(scanner.Handler{})
+		an.Report(result.Funcs{})
 		packets += r.Packets()
 	}
 	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")

@@ -64,7 +64,7 @@ const (
 )
 
 // Unreach is the kind of an ICMP destination unreachable, in nmap's
-// vocabulary (the scanner.Reason constants).
+// vocabulary (the result.Reason constants).
 type Unreach uint8
 
 // The destination unreachable kinds that bear on a port's state.

@@ -1,6 +1,6 @@
 // Package capture reads packet captures and tells, from their traffic,
 // which server ports were open or closed: the offline counterpart of a
-// scan, in the same scanner.Result schema with Source "pcap".
+// scan, in the same result.Port schema with Source "pcap".
 //
 // # Reading
 //

@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/portscan/portscan/capture"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -39,8 +39,8 @@ func Example() {
 		dec.Decode(p.LinkType, p.Data, &d)
 		an.Add(p.Time, &d)
 	}
-	an.Report(scanner.Handler{
-		Port: func(r scanner.Result) {
+	an.Report(result.Funcs{
+		OnPort: func(r result.Port) {
 			fmt.Printf("%s %-8s %-8s %-11s %s, %d flows from %d clients\n",
 				r.Host, r.Port, r.State, r.Reason, r.Service.Name, r.Evidence.Flows, r.Evidence.Clients)
 		},

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -47,10 +47,10 @@ func (svc *service) add(f *flow, s int, v verdict) {
 	}
 }
 
-// result is the service as a scanner.Result.
-func (svc *service) result(label func(ports.Port) *services.Entry) scanner.Result {
+// result is the service as a result.Port.
+func (svc *service) result(label func(ports.Port) *services.Entry) result.Port {
 	p := ports.Port{Number: svc.key.port, Proto: ports.Protocol(svc.key.proto)}
-	r := scanner.Result{
+	r := result.Port{
 		Host:   svc.key.addr.addr(),
 		Port:   p,
 		State:  svc.best.state,
@@ -58,7 +58,7 @@ func (svc *service) result(label func(ports.Port) *services.Entry) scanner.Resul
 		RTT:    time.Duration(svc.best.rtt),
 		Time:   unixTime(svc.best.when),
 		Source: "pcap",
-		Evidence: &scanner.Evidence{
+		Evidence: &result.Evidence{
 			Flows:      svc.flows,
 			Clients:    svc.clients.count(),
 			PacketsIn:  svc.pktsIn,

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // CSVHeader is the first row of csv output; the columns are those of
@@ -37,9 +37,9 @@ func (c *csvWriter) row(rec []string) error {
 	return c.w.Error()
 }
 
-func (c *csvWriter) begin(Info) error { return c.row(CSVHeader) }
+func (c *csvWriter) begin(result.Info) error { return c.row(CSVHeader) }
 
-func (c *csvWriter) port(r scanner.Result) error {
+func (c *csvWriter) port(r result.Port) error {
 	if !c.opt.shows(r.State) {
 		return nil
 	}
@@ -61,9 +61,9 @@ func (c *csvWriter) port(r scanner.Result) error {
 	return c.row(rec)
 }
 
-func (c *csvWriter) host(scanner.Host) error { return nil }
+func (c *csvWriter) host(result.Host) error { return nil }
 
-func (c *csvWriter) end(scanner.Stats) error {
+func (c *csvWriter) end(result.Summary) error {
 	c.w.Flush()
 	return c.w.Error()
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -19,17 +19,17 @@ func ExampleNew() {
 		fmt.Println(err)
 		return
 	}
-	w.Begin(output.Info{Start: start, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 2, Version: "0.1.0"})
+	w.Begin(result.Info{Start: start, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 2, Version: "0.1.0"})
 
 	host := netip.MustParseAddr("127.0.0.1")
 	ssh := &services.Entry{Name: "ssh", Description: "安全外壳", DescriptionEn: "Secure Shell"}
-	w.Port(scanner.Result{Host: host, Port: ports.Port{Number: 22, Proto: ports.TCP}, State: scanner.Open,
-		Reason: scanner.ReasonSynAck, RTT: 150 * time.Microsecond, Service: ssh})
-	w.Port(scanner.Result{Host: host, Port: ports.Port{Number: 23, Proto: ports.TCP}, State: scanner.Closed,
-		Reason: scanner.ReasonConnRefused, RTT: 110 * time.Microsecond})
-	w.Host(scanner.Host{Addr: host, Up: true, Reason: scanner.ReasonSynAck})
+	w.Port(result.Port{Host: host, Port: ports.Port{Number: 22, Proto: ports.TCP}, State: result.Open,
+		Reason: result.ReasonSynAck, RTT: 150 * time.Microsecond, Service: ssh})
+	w.Port(result.Port{Host: host, Port: ports.Port{Number: 23, Proto: ports.TCP}, State: result.Closed,
+		Reason: result.ReasonConnRefused, RTT: 110 * time.Microsecond})
+	w.Host(result.Host{Addr: host, Up: true, Reason: result.ReasonSynAck})
 
-	w.End(scanner.Stats{Start: start, End: start.Add(time.Second / 4), HostsUp: 1, Probes: 2, Open: 1})
+	w.End(result.Summary{Start: start, End: start.Add(time.Second / 4), HostsUp: 1, Probes: 2, Open: 1})
 	// Output:
 	// Starting portscan 0.1.0 at 2026-01-02 03:04 UTC: connect scan of 2 tcp ports
 	//
@@ -44,10 +44,10 @@ func ExampleNew() {
 
 func ExampleNew_jsonl() {
 	w, _ := output.New("jsonl", os.Stdout, output.Options{})
-	w.Begin(output.Info{Version: "0.1.0", ScanType: "udp", Protocols: []ports.Protocol{ports.UDP}, PortsSpec: "53", NumPorts: 1})
-	w.Port(scanner.Result{Host: netip.MustParseAddr("::1"), Port: ports.Port{Number: 53, Proto: ports.UDP},
-		State: scanner.OpenFiltered, Reason: scanner.ReasonNoResponse})
-	w.End(scanner.Stats{Interrupted: true})
+	w.Begin(result.Info{Version: "0.1.0", ScanType: "udp", Protocols: []ports.Protocol{ports.UDP}, PortsSpec: "53", NumPorts: 1})
+	w.Port(result.Port{Host: netip.MustParseAddr("::1"), Port: ports.Port{Number: 53, Proto: ports.UDP},
+		State: result.OpenFiltered, Reason: result.ReasonNoResponse})
+	w.End(result.Summary{Interrupted: true})
 	// Output:
 	// {"type":"scan","scanner":"portscan","version":"0.1.0","args":[],"scan_type":"udp","protocols":["udp"],"ports":"53","num_ports":1}
 	// {"type":"port","host":"::1","port":53,"protocol":"udp","state":"open|filtered","reason":"no-response","service":"","description":"","description_en":"","service_source":"","rtt_ms":0,"source":"scan"}

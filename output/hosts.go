@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // hostKey names a host in flight. The same address given under two names
@@ -25,7 +25,7 @@ func compareKeys(a, b hostKey) int {
 }
 
 // stateOrder is the order states are summed up in "Not shown" lines.
-var stateOrder = []scanner.State{scanner.Open, scanner.Closed, scanner.Filtered, scanner.OpenFiltered, scanner.Unknown}
+var stateOrder = []result.State{result.Open, result.Closed, result.Filtered, result.OpenFiltered, result.Unknown}
 
 // tally counts ports of one state that are not listed, by reason.
 type tally struct {
@@ -69,18 +69,18 @@ type hostBuf struct {
 	key    hostKey
 	first  time.Time
 	last   time.Time
-	listed map[ports.Port]scanner.Result
-	hidden map[scanner.State]*tally
+	listed map[ports.Port]result.Port
+	hidden map[result.State]*tally
 	rttSum time.Duration
 	rttN   int
 	source string
 }
 
 func newHostBuf(k hostKey) *hostBuf {
-	return &hostBuf{key: k, listed: make(map[ports.Port]scanner.Result), hidden: make(map[scanner.State]*tally)}
+	return &hostBuf{key: k, listed: make(map[ports.Port]result.Port), hidden: make(map[result.State]*tally)}
 }
 
-func (b *hostBuf) add(r scanner.Result, show bool) {
+func (b *hostBuf) add(r result.Port, show bool) {
 	if r.RTT > 0 {
 		b.rttSum += r.RTT
 		b.rttN++
@@ -103,7 +103,7 @@ func (b *hostBuf) add(r scanner.Result, show bool) {
 	b.hide(r.State, r.Reason, 1)
 }
 
-func (b *hostBuf) hide(s scanner.State, reason string, n int) {
+func (b *hostBuf) hide(s result.State, reason string, n int) {
 	t := b.hidden[s]
 	if t == nil {
 		t = &tally{}
@@ -124,30 +124,30 @@ func (b *hostBuf) latency() time.Duration {
 // when its Host call never came.
 func (b *hostBuf) answered() bool {
 	for _, r := range b.listed {
-		if r.State == scanner.Open || r.State == scanner.Closed {
+		if r.State == result.Open || r.State == result.Closed {
 			return true
 		}
 	}
-	return b.hidden[scanner.Open] != nil || b.hidden[scanner.Closed] != nil
+	return b.hidden[result.Open] != nil || b.hidden[result.Closed] != nil
 }
 
 // finish folds over-populous non-open states into the hidden counts, makes
 // the hidden counts agree with the engine's own (counts, when non-nil),
 // and returns the listed ports in protocol then number order.
-func (b *hostBuf) finish(collapse int, counts map[scanner.State]int) []scanner.Result {
-	byState := make(map[scanner.State]int)
+func (b *hostBuf) finish(collapse int, counts map[result.State]int) []result.Port {
+	byState := make(map[result.State]int)
 	for _, r := range b.listed {
 		byState[r.State]++
 	}
-	list := make([]scanner.Result, 0, len(b.listed))
+	list := make([]result.Port, 0, len(b.listed))
 	for _, r := range b.listed {
-		if collapse >= 0 && r.State != scanner.Open && byState[r.State] > collapse {
+		if collapse >= 0 && r.State != result.Open && byState[r.State] > collapse {
 			b.hide(r.State, r.Reason, 1)
 			continue
 		}
 		list = append(list, r)
 	}
-	listed := make(map[scanner.State]int)
+	listed := make(map[result.State]int)
 	for _, r := range list {
 		listed[r.State]++
 	}
@@ -160,7 +160,7 @@ func (b *hostBuf) finish(collapse int, counts map[scanner.State]int) []scanner.R
 			b.hide(s, "", n-have)
 		}
 	}
-	slices.SortFunc(list, func(a, b scanner.Result) int {
+	slices.SortFunc(list, func(a, b result.Port) int {
 		if c := cmp.Compare(a.Port.Proto, b.Port.Proto); c != 0 {
 			return c
 		}
@@ -170,8 +170,8 @@ func (b *hostBuf) finish(collapse int, counts map[scanner.State]int) []scanner.R
 }
 
 // hiddenStates returns the states with unlisted ports, in stateOrder.
-func (b *hostBuf) hiddenStates() []scanner.State {
-	var out []scanner.State
+func (b *hostBuf) hiddenStates() []result.State {
+	var out []result.State
 	for _, s := range stateOrder {
 		if t := b.hidden[s]; t != nil && t.count > 0 {
 			out = append(out, s)
@@ -224,9 +224,9 @@ func (m inflight) drain() []*hostBuf {
 
 // unfinished is the Host value written for a host whose Host call never
 // came (an interrupted run): up if a port answered, else unknown.
-func (b *hostBuf) unfinished() scanner.Host {
-	h := scanner.Host{Addr: b.key.addr, Hostname: b.key.name, Start: b.first, End: b.last, Source: b.source,
-		Counts: make(map[scanner.State]int)}
+func (b *hostBuf) unfinished() result.Host {
+	h := result.Host{Addr: b.key.addr, Hostname: b.key.name, Start: b.first, End: b.last, Source: b.source,
+		Counts: make(map[result.State]int)}
 	for _, r := range b.listed {
 		h.Counts[r.State]++
 	}

@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // rttMean accumulates a host's round-trip times while it is in flight.
@@ -57,13 +57,13 @@ func (j *jsonlWriter) line(v any) error {
 	return j.w.Flush()
 }
 
-func (j *jsonlWriter) begin(info Info) error {
+func (j *jsonlWriter) begin(info result.Info) error {
 	rec := scanRecord(info)
 	rec.Type = "scan"
 	return j.line(rec)
 }
 
-func (j *jsonlWriter) port(r scanner.Result) error {
+func (j *jsonlWriter) port(r result.Port) error {
 	if r.RTT > 0 {
 		k := hostKey{r.Host, r.Hostname}
 		m := j.rtt[k]
@@ -82,7 +82,7 @@ func (j *jsonlWriter) port(r scanner.Result) error {
 	return j.line(rec)
 }
 
-func (j *jsonlWriter) host(h scanner.Host) error {
+func (j *jsonlWriter) host(h result.Host) error {
 	k := hostKey{h.Addr, h.Hostname}
 	m := j.rtt[k]
 	delete(j.rtt, k)
@@ -94,7 +94,7 @@ func (j *jsonlWriter) host(h scanner.Host) error {
 	return j.line(rec)
 }
 
-func (j *jsonlWriter) end(s scanner.Stats) error {
+func (j *jsonlWriter) end(s result.Summary) error {
 	clear(j.rtt)
 	rec := summaryRecord(s)
 	rec.Type = "summary"
@@ -129,7 +129,7 @@ func (j *jsonWriter) value(v any) error {
 	return err
 }
 
-func (j *jsonWriter) begin(info Info) error {
+func (j *jsonWriter) begin(info result.Info) error {
 	j.w.WriteString("{\n  \"scan\": ")
 	if err := j.value(scanRecord(info)); err != nil {
 		return err
@@ -138,17 +138,17 @@ func (j *jsonWriter) begin(info Info) error {
 	return j.w.Flush()
 }
 
-func (j *jsonWriter) port(r scanner.Result) error {
+func (j *jsonWriter) port(r result.Port) error {
 	j.hosts.get(hostKey{r.Host, r.Hostname}).add(r, j.opt.shows(r.State))
 	return nil
 }
 
-func (j *jsonWriter) host(h scanner.Host) error {
+func (j *jsonWriter) host(h result.Host) error {
 	b := j.hosts.take(hostKey{h.Addr, h.Hostname})
 	return j.write(h, b, false)
 }
 
-func (j *jsonWriter) write(h scanner.Host, b *hostBuf, incomplete bool) error {
+func (j *jsonWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 	list := b.finish(-1, nil)
 	if !h.Up && !j.opt.ShowDown && (!incomplete || len(list) == 0) {
 		return nil
@@ -171,7 +171,7 @@ func (j *jsonWriter) write(h scanner.Host, b *hostBuf, incomplete bool) error {
 	return j.w.Flush()
 }
 
-func (j *jsonWriter) end(s scanner.Stats) error {
+func (j *jsonWriter) end(s result.Summary) error {
 	for _, b := range j.hosts.drain() {
 		if err := j.write(b.unfinished(), b, true); err != nil {
 			return err

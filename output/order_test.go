@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // TestTextTargetOrder: hosts finish out of order, text reports them in
@@ -19,12 +19,12 @@ func TestTextTargetOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	host := func(last byte, seq uint64) scanner.Host {
+	host := func(last byte, seq uint64) result.Host {
 		a := netip.AddrFrom4([4]byte{192, 0, 2, last})
-		w.Port(scanner.Result{Host: a, Port: ports.Port{Number: 22, Proto: ports.TCP}, State: scanner.Open})
-		return scanner.Host{Addr: a, Up: true, Seq: seq, Counts: map[scanner.State]int{scanner.Open: 1}}
+		w.Port(result.Port{Host: a, Port: ports.Port{Number: 22, Proto: ports.TCP}, State: result.Open})
+		return result.Host{Addr: a, Up: true, Seq: seq, Counts: map[result.State]int{result.Open: 1}}
 	}
-	w.Begin(Info{})
+	w.Begin(result.Info{})
 	h3, h2, h1, h5 := host(3, 3), host(2, 2), host(1, 1), host(5, 5)
 	w.Host(h3)
 	w.Host(h2)
@@ -33,7 +33,7 @@ func TestTextTargetOrder(t *testing.T) {
 	}
 	w.Host(h1)
 	w.Host(h5) // 4 never finishes
-	w.End(scanner.Stats{Interrupted: true})
+	w.End(result.Summary{Interrupted: true})
 	var order []string
 	for _, line := range strings.Split(buf.String(), "\n") {
 		if rest, ok := strings.CutPrefix(line, "portscan report for "); ok {
@@ -50,10 +50,10 @@ func TestTextTargetOrder(t *testing.T) {
 func TestTextWaitingBounded(t *testing.T) {
 	var buf bytes.Buffer
 	w, _ := New("text", &buf, Options{ShowDown: true})
-	w.Begin(Info{})
+	w.Begin(result.Info{})
 	for seq := uint64(2); seq <= maxWaiting+2; seq++ { // host 1 never ends
 		a := netip.AddrFrom4([4]byte{10, 0, byte(seq >> 8), byte(seq)})
-		w.Host(scanner.Host{Addr: a, Up: false, Seq: seq})
+		w.Host(result.Host{Addr: a, Up: false, Seq: seq})
 	}
 	if n := strings.Count(buf.String(), "report for"); n != maxWaiting+1 {
 		t.Errorf("%d hosts reported, want all %d once past the bound", n, maxWaiting+1)

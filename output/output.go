@@ -6,10 +6,8 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // ErrFormat is returned, wrapped with the name asked for, by New for a
@@ -20,45 +18,20 @@ var ErrFormat = errors.New("unknown output format")
 // the document is closed and cannot take more events.
 var ErrEnded = errors.New("output already ended")
 
-// Info describes the run; Begin writes it at the head of the output.
-type Info struct {
-	Args      []string         // the command line, program name first
-	Start     time.Time        // when the run started
-	ScanType  string           // "connect", "udp" or "pcap"
-	Protocols []ports.Protocol // the protocols probed, in order
-	PortsSpec string           // the port specification, as a range string ("1-1024,8080")
-	NumPorts  int              // how many ports of each protocol are probed
-	// Ports, when set, is the scan's port set: per-protocol counts and
-	// lists come from it rather than from NumPorts and PortsSpec.
-	Ports   *ports.Set
-	Version string // portscan's version
-	Lang    string // "zh" or "en": the language of descriptions in text output
-}
-
-// Writer turns the events of a run into one output format. Begin comes
-// first and End last; Port and Host may interleave across hosts in any
-// order, but a host's Host call follows all of its Port calls. Every
-// event is written through before its method returns, so an interrupted
-// run keeps everything already reported. A Writer is safe for concurrent
-// use.
-type Writer interface {
-	// Begin writes the head of the output.
-	Begin(Info) error
-	// Port reports one port's result as soon as it is known.
-	Port(scanner.Result) error
-	// Host reports that all of a host's ports have been reported.
-	Host(scanner.Host) error
-	// End writes whatever hosts are still open, the run summary, and
-	// closes the document. It is also the way out of an interrupted run
-	// (Stats.Interrupted): the output stays well formed.
-	End(scanner.Stats) error
-}
+// Writer is an output format: a [result.Sink] that writes every event
+// through before its method returns, so an interrupted run keeps
+// everything already reported. Port and Host may interleave across
+// hosts in any order. End writes whatever hosts are still open, the run
+// summary, and closes the document; it is also the way out of an
+// interrupted run (Summary.Interrupted): the output stays well formed.
+// A Writer is safe for concurrent use.
+type Writer = result.Sink
 
 // Options tune what a Writer shows. The zero value is usable.
 type Options struct {
 	// Show lists the port states whose ports are reported one by one; the
 	// others are only counted. Nil means DefaultShow.
-	Show map[scanner.State]bool
+	Show map[result.State]bool
 
 	// Color makes text output colour port states with ANSI codes.
 	Color bool
@@ -89,13 +62,13 @@ const DefaultCollapse = 25
 // open|filtered. The latter is nmap's "possibly open", and the usual
 // result of a UDP probe to a service that ignores an empty datagram;
 // connect scans never produce it.
-func DefaultShow() map[scanner.State]bool {
-	return map[scanner.State]bool{scanner.Open: true, scanner.OpenFiltered: true}
+func DefaultShow() map[result.State]bool {
+	return map[result.State]bool{result.Open: true, result.OpenFiltered: true}
 }
 
-func (o *Options) shows(s scanner.State) bool {
+func (o *Options) shows(s result.State) bool {
 	if o.Show == nil {
-		return s == scanner.Open || s == scanner.OpenFiltered
+		return s == result.Open || s == result.OpenFiltered
 	}
 	return o.Show[s]
 }
@@ -134,10 +107,10 @@ func New(format string, w io.Writer, opt Options) (Writer, error) {
 // formatter is what each format implements; guard adds locking, the
 // begin-once and end-once rules, and sticky write errors.
 type formatter interface {
-	begin(Info) error
-	port(scanner.Result) error
-	host(scanner.Host) error
-	end(scanner.Stats) error
+	begin(result.Info) error
+	port(result.Port) error
+	host(result.Host) error
+	end(result.Summary) error
 }
 
 type guard struct {
@@ -169,10 +142,10 @@ func (g *guard) start() error {
 		return nil
 	}
 	g.begun = true
-	return g.f.begin(Info{})
+	return g.f.begin(result.Info{})
 }
 
-func (g *guard) Begin(info Info) error {
+func (g *guard) Begin(info result.Info) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.begun && !g.ended {
@@ -184,7 +157,7 @@ func (g *guard) Begin(info Info) error {
 	})
 }
 
-func (g *guard) Port(r scanner.Result) error {
+func (g *guard) Port(r result.Port) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.run(func() error {
@@ -195,7 +168,7 @@ func (g *guard) Port(r scanner.Result) error {
 	})
 }
 
-func (g *guard) Host(h scanner.Host) error {
+func (g *guard) Host(h result.Host) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.run(func() error {
@@ -206,7 +179,7 @@ func (g *guard) Host(h scanner.Host) error {
 	})
 }
 
-func (g *guard) End(s scanner.Stats) error {
+func (g *guard) End(s result.Summary) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	err := g.run(func() error {

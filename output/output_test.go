@@ -19,7 +19,7 @@ import (
 	"github.com/rivo/uniseg"
 
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -52,45 +52,45 @@ var (
 
 // event is one call on a Writer.
 type event struct {
-	port *scanner.Result
-	host *scanner.Host
+	port *result.Port
+	host *result.Host
 }
 
-func res(a netip.Addr, name string, n uint16, proto ports.Protocol, st scanner.State, reason string, rttUs int, ms int, e *services.Entry) event {
-	return event{port: &scanner.Result{
+func res(a netip.Addr, name string, n uint16, proto ports.Protocol, st result.State, reason string, rttUs int, ms int, e *services.Entry) event {
+	return event{port: &result.Port{
 		Host: a, Hostname: name, Port: ports.Port{Number: n, Proto: proto}, State: st, Reason: reason,
 		RTT: time.Duration(rttUs) * time.Microsecond, Time: at(ms), Service: e,
 	}}
 }
 
-func hostEv(h scanner.Host) event { return event{host: &h} }
+func hostEv(h result.Host) event { return event{host: &h} }
 
 // scenario is a run replayed into every format for the golden tests.
 type scenario struct {
 	name   string
 	opt    Options
-	info   Info
+	info   result.Info
 	events []event
-	stats  scanner.Stats
+	stats  result.Summary
 }
 
 func scenarios() []scenario {
-	tcpInfo := Info{
+	tcpInfo := result.Info{
 		Args: []string{"portscan", "-p", "1-1024,3306,8080", "--reason", "localhost", "::1", "127.0.0.2"}, Start: t0,
 		ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "1-1024,3306,8080", NumPorts: 1026, Version: "0.1.0", Lang: "zh",
 	}
 	udpOpenFiltered := func() []event {
 		var ev []event
 		for p := uint16(1000); p < 1030; p++ {
-			ev = append(ev, res(local, "", p, ports.UDP, scanner.OpenFiltered, scanner.ReasonNoResponse, 0, 900, nil))
+			ev = append(ev, res(local, "", p, ports.UDP, result.OpenFiltered, result.ReasonNoResponse, 0, 900, nil))
 		}
 		return ev
 	}
 	pcapEv := func(a netip.Addr, n uint16, e *services.Entry, reason string, flows int) event {
-		ev := res(a, "", n, ports.TCP, scanner.Open, reason, 0, 0, e)
+		ev := res(a, "", n, ports.TCP, result.Open, reason, 0, 0, e)
 		ev.port.Source = "pcap"
 		ev.port.Time = time.Time{}
-		ev.port.Evidence = &scanner.Evidence{Flows: flows, Clients: 1, PacketsIn: 10, PacketsOut: 8, BytesIn: 1200, BytesOut: 64000, FirstSeen: at(0), LastSeen: at(4000)}
+		ev.port.Evidence = &result.Evidence{Flows: flows, Clients: 1, PacketsIn: 10, PacketsOut: 8, BytesIn: 1200, BytesOut: 64000, FirstSeen: at(0), LastSeen: at(4000)}
 		return ev
 	}
 	return []scenario{{
@@ -98,62 +98,62 @@ func scenarios() []scenario {
 		opt:  Options{Reason: true, ShowDown: true},
 		info: tcpInfo,
 		events: []event{
-			res(local, "localhost", 22, ports.TCP, scanner.Open, scanner.ReasonSynAck, 120, 10, ssh),
-			res(local6, "", 443, ports.TCP, scanner.Open, scanner.ReasonSynAck, 90, 11, https),
-			res(local, "localhost", 3306, ports.TCP, scanner.Closed, scanner.ReasonConnRefused, 80, 12, mysql),
-			res(local, "localhost", 80, ports.TCP, scanner.Open, scanner.ReasonSynAck, 140, 13, http),
-			res(local, "localhost", 8080, ports.TCP, scanner.Filtered, scanner.ReasonNoResponse, 0, 1500, custom),
-			res(local6, "", 25, ports.TCP, scanner.Closed, scanner.ReasonConnRefused, 70, 14, smtp),
-			res(local, "localhost", 9999, ports.TCP, scanner.Open, scanner.ReasonSynAck, 100, 15, nil),
-			res(local6, "", 8080, ports.TCP, scanner.Open, scanner.ReasonSynAck, 110, 16, custom),
-			hostEv(scanner.Host{Addr: local, Hostname: "localhost", Up: true, Reason: scanner.ReasonSynAck, Probes: 1027, Silent: 1,
-				Counts: map[scanner.State]int{scanner.Open: 3, scanner.Closed: 1022, scanner.Filtered: 1}, Start: at(0), End: at(1500)}),
-			hostEv(scanner.Host{Addr: local2, Up: false, Reason: scanner.ReasonNoResponse, Probes: 2052, Silent: 2052,
-				Counts: map[scanner.State]int{scanner.Filtered: 1026}, Start: at(0), End: at(2000)}),
-			hostEv(scanner.Host{Addr: local6, Up: true, Reason: scanner.ReasonSynAck, Probes: 1026,
-				Counts: map[scanner.State]int{scanner.Open: 2, scanner.Closed: 1024}, Start: at(0), End: at(1200)}),
+			res(local, "localhost", 22, ports.TCP, result.Open, result.ReasonSynAck, 120, 10, ssh),
+			res(local6, "", 443, ports.TCP, result.Open, result.ReasonSynAck, 90, 11, https),
+			res(local, "localhost", 3306, ports.TCP, result.Closed, result.ReasonConnRefused, 80, 12, mysql),
+			res(local, "localhost", 80, ports.TCP, result.Open, result.ReasonSynAck, 140, 13, http),
+			res(local, "localhost", 8080, ports.TCP, result.Filtered, result.ReasonNoResponse, 0, 1500, custom),
+			res(local6, "", 25, ports.TCP, result.Closed, result.ReasonConnRefused, 70, 14, smtp),
+			res(local, "localhost", 9999, ports.TCP, result.Open, result.ReasonSynAck, 100, 15, nil),
+			res(local6, "", 8080, ports.TCP, result.Open, result.ReasonSynAck, 110, 16, custom),
+			hostEv(result.Host{Addr: local, Hostname: "localhost", Up: true, Reason: result.ReasonSynAck, Probes: 1027, Silent: 1,
+				Counts: map[result.State]int{result.Open: 3, result.Closed: 1022, result.Filtered: 1}, Start: at(0), End: at(1500)}),
+			hostEv(result.Host{Addr: local2, Up: false, Reason: result.ReasonNoResponse, Probes: 2052, Silent: 2052,
+				Counts: map[result.State]int{result.Filtered: 1026}, Start: at(0), End: at(2000)}),
+			hostEv(result.Host{Addr: local6, Up: true, Reason: result.ReasonSynAck, Probes: 1026,
+				Counts: map[result.State]int{result.Open: 2, result.Closed: 1024}, Start: at(0), End: at(1200)}),
 		},
-		stats: scanner.Stats{Start: t0, End: at(2500), HostsUp: 2, HostsDown: 1, Probes: 4105, Open: 5},
+		stats: result.Summary{Start: t0, End: at(2500), HostsUp: 2, HostsDown: 1, Probes: 4105, Open: 5},
 	}, {
 		name: "interrupted",
 		opt:  Options{Lang: "en"},
 		info: tcpInfo,
 		events: []event{
-			res(local, "localhost", 22, ports.TCP, scanner.Open, scanner.ReasonSynAck, 120, 10, ssh),
-			res(local6, "", 443, ports.TCP, scanner.Open, scanner.ReasonSynAck, 90, 11, https),
-			res(local6, "", 25, ports.TCP, scanner.Closed, scanner.ReasonConnRefused, 70, 14, smtp),
-			hostEv(scanner.Host{Addr: local, Hostname: "localhost", Up: true, Reason: scanner.ReasonSynAck, Probes: 1026,
-				Counts: map[scanner.State]int{scanner.Open: 1, scanner.Closed: 1025}, Start: at(0), End: at(900)}),
+			res(local, "localhost", 22, ports.TCP, result.Open, result.ReasonSynAck, 120, 10, ssh),
+			res(local6, "", 443, ports.TCP, result.Open, result.ReasonSynAck, 90, 11, https),
+			res(local6, "", 25, ports.TCP, result.Closed, result.ReasonConnRefused, 70, 14, smtp),
+			hostEv(result.Host{Addr: local, Hostname: "localhost", Up: true, Reason: result.ReasonSynAck, Probes: 1026,
+				Counts: map[result.State]int{result.Open: 1, result.Closed: 1025}, Start: at(0), End: at(900)}),
 		},
-		stats: scanner.Stats{Start: t0, End: at(1000), HostsUp: 1, Probes: 1500, Open: 2, Interrupted: true},
+		stats: result.Summary{Start: t0, End: at(1000), HostsUp: 1, Probes: 1500, Open: 2, Interrupted: true},
 	}, {
 		name: "udp",
 		opt:  Options{},
-		info: Info{Args: []string{"portscan", "-sU", "-p", "53,161,1000-1029", "localhost", "127.0.0.2"}, Start: t0, ScanType: "udp",
+		info: result.Info{Args: []string{"portscan", "-sU", "-p", "53,161,1000-1029", "localhost", "127.0.0.2"}, Start: t0, ScanType: "udp",
 			Protocols: []ports.Protocol{ports.UDP}, PortsSpec: "53,161,1000-1029", NumPorts: 32, Version: "0.1.0", Lang: "en"},
 		events: append(append([]event{
-			res(local, "", 53, ports.UDP, scanner.Open, scanner.ReasonUDPResponse, 300, 5, domain),
-			res(local2, "", 53, ports.UDP, scanner.Closed, scanner.ReasonPortUnreach, 250, 6, domain),
-			res(local2, "", 161, ports.UDP, scanner.OpenFiltered, scanner.ReasonNoResponse, 0, 900, snmp),
+			res(local, "", 53, ports.UDP, result.Open, result.ReasonUDPResponse, 300, 5, domain),
+			res(local2, "", 53, ports.UDP, result.Closed, result.ReasonPortUnreach, 250, 6, domain),
+			res(local2, "", 161, ports.UDP, result.OpenFiltered, result.ReasonNoResponse, 0, 900, snmp),
 		}, udpOpenFiltered()...),
-			res(local, "", 161, ports.UDP, scanner.OpenFiltered, scanner.ReasonNoResponse, 0, 900, snmp),
-			hostEv(scanner.Host{Addr: local, Up: true, Reason: scanner.ReasonUDPResponse, Probes: 62, Silent: 31,
-				Counts: map[scanner.State]int{scanner.Open: 1, scanner.OpenFiltered: 31}, Start: at(0), End: at(900)}),
-			hostEv(scanner.Host{Addr: local2, Up: true, Reason: scanner.ReasonPortUnreach, Probes: 33, Silent: 1,
-				Counts: map[scanner.State]int{scanner.Closed: 31, scanner.OpenFiltered: 1}, Start: at(0), End: at(950)}),
+			res(local, "", 161, ports.UDP, result.OpenFiltered, result.ReasonNoResponse, 0, 900, snmp),
+			hostEv(result.Host{Addr: local, Up: true, Reason: result.ReasonUDPResponse, Probes: 62, Silent: 31,
+				Counts: map[result.State]int{result.Open: 1, result.OpenFiltered: 31}, Start: at(0), End: at(900)}),
+			hostEv(result.Host{Addr: local2, Up: true, Reason: result.ReasonPortUnreach, Probes: 33, Silent: 1,
+				Counts: map[result.State]int{result.Closed: 31, result.OpenFiltered: 1}, Start: at(0), End: at(950)}),
 		),
-		stats: scanner.Stats{Start: t0, End: at(1000), HostsUp: 2, Probes: 95, Open: 1},
+		stats: result.Summary{Start: t0, End: at(1000), HostsUp: 2, Probes: 95, Open: 1},
 	}, {
 		name: "pcap",
 		opt:  Options{Lang: "zh"},
-		info: Info{Args: []string{"portscan", "pcap", "capture file.pcap"}, Start: t0, ScanType: "pcap", Version: "0.1.0"},
+		info: result.Info{Args: []string{"portscan", "pcap", "capture file.pcap"}, Start: t0, ScanType: "pcap", Version: "0.1.0"},
 		events: []event{
-			pcapEv(local, 22, ssh, scanner.ReasonSynAck, 3),
-			pcapEv(local, 80, http, scanner.ReasonMidStream, 12),
-			hostEv(scanner.Host{Addr: local, Up: true, Reason: scanner.ReasonSynAck, Source: "pcap",
-				Counts: map[scanner.State]int{scanner.Open: 2}, Start: at(0), End: at(4000)}),
+			pcapEv(local, 22, ssh, result.ReasonSynAck, 3),
+			pcapEv(local, 80, http, result.ReasonMidStream, 12),
+			hostEv(result.Host{Addr: local, Up: true, Reason: result.ReasonSynAck, Source: "pcap",
+				Counts: map[result.State]int{result.Open: 2}, Start: at(0), End: at(4000)}),
 		},
-		stats: scanner.Stats{Start: t0, End: at(40), HostsUp: 1, Open: 2},
+		stats: result.Summary{Start: t0, End: at(40), HostsUp: 1, Open: 2},
 	}}
 }
 
@@ -407,7 +407,7 @@ func TestStreaming(t *testing.T) {
 				t.Errorf("after Port, output grew %v, want %v", grew, immediate)
 			}
 			n = buf.Len()
-			if err := w.Host(scanner.Host{Addr: local, Hostname: "localhost", Up: true}); err != nil {
+			if err := w.Host(result.Host{Addr: local, Hostname: "localhost", Up: true}); err != nil {
 				t.Fatal(err)
 			}
 			if grew := buf.Len() > n; grew == (format == "csv") {
@@ -456,11 +456,11 @@ func TestLifecycle(t *testing.T) {
 			w, _ := New(format, &buf, Options{})
 			// Events before Begin, and End without a Host call, still
 			// give a well-formed document.
-			ev := res(local, "", 22, ports.TCP, scanner.Open, scanner.ReasonSynAck, 1, 1, ssh)
+			ev := res(local, "", 22, ports.TCP, result.Open, result.ReasonSynAck, 1, 1, ssh)
 			if err := w.Port(*ev.port); err != nil {
 				t.Fatal(err)
 			}
-			if err := w.End(scanner.Stats{Interrupted: true}); err != nil {
+			if err := w.End(result.Summary{Interrupted: true}); err != nil {
 				t.Fatal(err)
 			}
 			checkWellFormed(t, format, buf.Bytes())
@@ -470,7 +470,7 @@ func TestLifecycle(t *testing.T) {
 			if err := w.Port(*ev.port); !errors.Is(err, ErrEnded) {
 				t.Errorf("Port after End: %v, want %v", err, ErrEnded)
 			}
-			if err := w.End(scanner.Stats{}); !errors.Is(err, ErrEnded) {
+			if err := w.End(result.Summary{}); !errors.Is(err, ErrEnded) {
 				t.Errorf("End after End: %v, want %v", err, ErrEnded)
 			}
 		})
@@ -516,14 +516,14 @@ func TestCommentSafe(t *testing.T) {
 func TestTextAllHidden(t *testing.T) {
 	sc := scenario{
 		opt:  Options{},
-		info: Info{Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 3},
+		info: result.Info{Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 3},
 		events: []event{
-			res(local, "", 1, ports.TCP, scanner.Closed, scanner.ReasonConnRefused, 50, 1, nil),
-			res(local, "", 2, ports.TCP, scanner.Closed, scanner.ReasonConnRefused, 50, 1, nil),
-			res(local, "", 3, ports.TCP, scanner.Filtered, scanner.ReasonNoResponse, 0, 1, nil),
-			hostEv(scanner.Host{Addr: local, Up: true, Reason: scanner.ReasonConnRefused}),
+			res(local, "", 1, ports.TCP, result.Closed, result.ReasonConnRefused, 50, 1, nil),
+			res(local, "", 2, ports.TCP, result.Closed, result.ReasonConnRefused, 50, 1, nil),
+			res(local, "", 3, ports.TCP, result.Filtered, result.ReasonNoResponse, 0, 1, nil),
+			hostEv(result.Host{Addr: local, Up: true, Reason: result.ReasonConnRefused}),
 		},
-		stats: scanner.Stats{Start: t0, End: at(100), HostsUp: 1, Probes: 3},
+		stats: result.Summary{Start: t0, End: at(100), HostsUp: 1, Probes: 3},
 	}
 	got := string(render(t, "text", sc))
 	for _, want := range []string{
@@ -546,7 +546,7 @@ func TestConcurrent(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			var buf bytes.Buffer
 			w, _ := New(format, &buf, Options{})
-			w.Begin(Info{Start: t0, ScanType: "connect"})
+			w.Begin(result.Info{Start: t0, ScanType: "connect"})
 			var wg sync.WaitGroup
 			for i := range 8 {
 				wg.Add(1)
@@ -554,14 +554,14 @@ func TestConcurrent(t *testing.T) {
 					defer wg.Done()
 					a := netip.AddrFrom4([4]byte{127, 0, 1, byte(i)})
 					for p := range uint16(20) {
-						ev := res(a, "", p+1, ports.TCP, scanner.State(p%5), scanner.ReasonSynAck, 10, int(p), ssh)
+						ev := res(a, "", p+1, ports.TCP, result.State(p%5), result.ReasonSynAck, 10, int(p), ssh)
 						w.Port(*ev.port)
 					}
-					w.Host(scanner.Host{Addr: a, Up: true})
+					w.Host(result.Host{Addr: a, Up: true})
 				}()
 			}
 			wg.Wait()
-			if err := w.End(scanner.Stats{Start: t0, End: at(1), HostsUp: 8}); err != nil {
+			if err := w.End(result.Summary{Start: t0, End: at(1), HostsUp: 8}); err != nil {
 				t.Fatal(err)
 			}
 			checkWellFormed(t, format, buf.Bytes())

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // ScanRecord is the head of jsonl output (type "scan") and the "scan"
@@ -25,21 +25,21 @@ type ScanRecord struct {
 // PortRecord is one port result: a jsonl line of type "port", an element
 // of a json host's "ports", a csv row.
 type PortRecord struct {
-	Type          string            `json:"type,omitempty"`
-	Host          string            `json:"host"`
-	Hostname      string            `json:"hostname,omitempty"`
-	Port          uint16            `json:"port"`
-	Protocol      ports.Protocol    `json:"protocol"`
-	State         scanner.State     `json:"state"`
-	Reason        string            `json:"reason"`
-	Service       string            `json:"service"`
-	Description   string            `json:"description"`
-	DescriptionEn string            `json:"description_en"`
-	ServiceSource string            `json:"service_source"`
-	RTTms         float64           `json:"rtt_ms"`
-	Time          *time.Time        `json:"time,omitempty"`
-	Source        string            `json:"source"`
-	Evidence      *scanner.Evidence `json:"evidence,omitempty"`
+	Type          string           `json:"type,omitempty"`
+	Host          string           `json:"host"`
+	Hostname      string           `json:"hostname,omitempty"`
+	Port          uint16           `json:"port"`
+	Protocol      ports.Protocol   `json:"protocol"`
+	State         result.State     `json:"state"`
+	Reason        string           `json:"reason"`
+	Service       string           `json:"service"`
+	Description   string           `json:"description"`
+	DescriptionEn string           `json:"description_en"`
+	ServiceSource string           `json:"service_source"`
+	RTTms         float64          `json:"rtt_ms"`
+	Time          *time.Time       `json:"time,omitempty"`
+	Source        string           `json:"source"`
+	Evidence      *result.Evidence `json:"evidence,omitempty"`
 }
 
 // HostRecord is one host's summary: a jsonl line of type "host", an
@@ -77,10 +77,10 @@ type SummaryRecord struct {
 	// Capture counts what a capture analysis read and left out (pcap
 	// only): packets, skipped, flows, evicted_idle, evicted_full,
 	// unreported.
-	Capture *scanner.CaptureStats `json:"capture,omitempty"`
+	Capture *result.CaptureStats `json:"capture,omitempty"`
 }
 
-func scanRecord(info Info) ScanRecord {
+func scanRecord(info result.Info) ScanRecord {
 	args := info.Args
 	if args == nil {
 		args = []string{}
@@ -101,7 +101,7 @@ func scanRecord(info Info) ScanRecord {
 	}
 }
 
-func portRecord(r scanner.Result) PortRecord {
+func portRecord(r result.Port) PortRecord {
 	p := PortRecord{
 		Host:     r.Host.String(),
 		Hostname: r.Hostname,
@@ -123,7 +123,7 @@ func portRecord(r scanner.Result) PortRecord {
 	return p
 }
 
-func hostRecord(h scanner.Host, latency time.Duration) HostRecord {
+func hostRecord(h result.Host, latency time.Duration) HostRecord {
 	counts := make(map[string]int, len(h.Counts))
 	for s, n := range h.Counts {
 		counts[s.String()] = n
@@ -143,7 +143,7 @@ func hostRecord(h scanner.Host, latency time.Duration) HostRecord {
 	}
 }
 
-func summaryRecord(s scanner.Stats) SummaryRecord {
+func summaryRecord(s result.Summary) SummaryRecord {
 	return SummaryRecord{
 		Start:       timePtr(s.Start),
 		End:         timePtr(s.End),

@@ -14,7 +14,7 @@ import (
 	"github.com/fatih/color"
 	"github.com/rivo/uniseg"
 
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // textWriter prints an nmap-like report: a block per host, written when
@@ -24,7 +24,7 @@ type textWriter struct {
 	opt    Options
 	lang   string
 	hosts  inflight
-	colors map[scanner.State]*color.Color
+	colors map[result.State]*color.Color
 
 	// Finished hosts wait here until those taken before them are done,
 	// so that reports come in target order, as nmap prints them. Past
@@ -35,18 +35,18 @@ type textWriter struct {
 }
 
 type finished struct {
-	h scanner.Host
+	h result.Host
 	b *hostBuf
 }
 
 func newText(w io.Writer, opt Options) *textWriter {
 	t := &textWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight), next: 1, waiting: make(map[uint64]finished)}
 	if opt.Color {
-		t.colors = map[scanner.State]*color.Color{
-			scanner.Open:         color.New(color.FgGreen),
-			scanner.Closed:       color.New(color.FgRed),
-			scanner.Filtered:     color.New(color.FgYellow),
-			scanner.OpenFiltered: color.New(color.FgCyan),
+		t.colors = map[result.State]*color.Color{
+			result.Open:         color.New(color.FgGreen),
+			result.Closed:       color.New(color.FgRed),
+			result.Filtered:     color.New(color.FgYellow),
+			result.OpenFiltered: color.New(color.FgCyan),
 		}
 		for _, c := range t.colors {
 			// Forced on: whether w is a terminal is the caller's call.
@@ -56,7 +56,7 @@ func newText(w io.Writer, opt Options) *textWriter {
 	return t
 }
 
-func (t *textWriter) begin(info Info) error {
+func (t *textWriter) begin(info result.Info) error {
 	t.lang = t.opt.Lang
 	if t.lang == "" {
 		t.lang = info.Lang
@@ -96,12 +96,12 @@ func (t *textWriter) begin(info Info) error {
 	return t.w.Flush()
 }
 
-func (t *textWriter) port(r scanner.Result) error {
+func (t *textWriter) port(r result.Port) error {
 	t.hosts.get(hostKey{r.Host, r.Hostname}).add(r, t.opt.shows(r.State))
 	return nil
 }
 
-func (t *textWriter) host(h scanner.Host) error {
+func (t *textWriter) host(h result.Host) error {
 	b := t.hosts.take(hostKey{h.Addr, h.Hostname})
 	if h.Seq == 0 {
 		return t.report(h, b, false)
@@ -123,7 +123,7 @@ func (t *textWriter) host(h scanner.Host) error {
 	}
 }
 
-func (t *textWriter) report(h scanner.Host, b *hostBuf, incomplete bool) error {
+func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 	list := b.finish(t.opt.collapse(), h.Counts)
 	if !h.Up && !t.opt.ShowDown && (!incomplete || len(list) == 0) {
 		return nil
@@ -178,7 +178,7 @@ func (t *textWriter) report(h scanner.Host, b *hostBuf, incomplete bool) error {
 // table prints the listed ports in aligned columns. Widths are measured
 // in terminal cells, so wide (CJK) text lines up, and colour codes are
 // added after padding so they take no room.
-func (t *textWriter) table(list []scanner.Result) {
+func (t *textWriter) table(list []result.Port) {
 	head := []string{"PORT", "STATE", "SERVICE"}
 	if t.opt.Reason {
 		head = append(head, "REASON")
@@ -240,7 +240,7 @@ func (t *textWriter) flushWaiting() error {
 	return nil
 }
 
-func (t *textWriter) end(s scanner.Stats) error {
+func (t *textWriter) end(s result.Summary) error {
 	if err := t.flushWaiting(); err != nil { // done, but behind one that is not
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // XMLOutputVersion is the nmap XML output version the xml format follows.
@@ -136,7 +136,7 @@ func (x *xmlWriter) element(v any) error {
 	return x.enc.Encode(v)
 }
 
-func (x *xmlWriter) begin(info Info) error {
+func (x *xmlWriter) begin(info result.Info) error {
 	args := joinArgs(info.Args)
 	head := []xml.Token{
 		xml.ProcInst{Target: "xml", Inst: []byte(`version="1.0" encoding="UTF-8"`)},
@@ -181,7 +181,7 @@ func (x *xmlWriter) begin(info Info) error {
 
 // scanInfos returns a scaninfo per scanned protocol; a capture analysis
 // has none, as nmap's scan types do not cover it.
-func scanInfos(info Info) []xmlScanInfo {
+func scanInfos(info result.Info) []xmlScanInfo {
 	protos := info.Protocols
 	if len(protos) == 0 {
 		switch info.ScanType {
@@ -213,16 +213,16 @@ func scanInfos(info Info) []xmlScanInfo {
 	return out
 }
 
-func (x *xmlWriter) port(r scanner.Result) error {
+func (x *xmlWriter) port(r result.Port) error {
 	x.hosts.get(hostKey{r.Host, r.Hostname}).add(r, x.opt.shows(r.State))
 	return nil
 }
 
-func (x *xmlWriter) host(h scanner.Host) error {
+func (x *xmlWriter) host(h result.Host) error {
 	return x.write(h, x.hosts.take(hostKey{h.Addr, h.Hostname}), false)
 }
 
-func (x *xmlWriter) write(h scanner.Host, b *hostBuf, incomplete bool) error {
+func (x *xmlWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 	list := b.finish(x.opt.collapse(), h.Counts)
 	if !h.Up && !x.opt.ShowDown && (!incomplete || len(list) == 0) {
 		return nil
@@ -278,7 +278,7 @@ func (x *xmlWriter) write(h scanner.Host, b *hostBuf, incomplete bool) error {
 	return x.enc.Flush()
 }
 
-func (x *xmlWriter) end(s scanner.Stats) error {
+func (x *xmlWriter) end(s result.Summary) error {
 	for _, b := range x.hosts.drain() {
 		if err := x.write(b.unfinished(), b, true); err != nil {
 			return err

@@ -3,6 +3,8 @@ package scanner
 import (
 	"context"
 	"testing"
+
+	"github.com/portscan/portscan/result"
 )
 
 // BenchmarkLoopbackAllPorts scans all 65535 TCP ports of 127.0.0.1 once per
@@ -12,8 +14,8 @@ func BenchmarkLoopbackAllPorts(b *testing.B) {
 	cfg := Config{Ports: portSet(b, "1-65535")}
 	for b.Loop() {
 		found := 0
-		st, err := Run(context.Background(), cfg, addrs("127.0.0.1"), Handler{Port: func(r Result) {
-			if r.State == Open && r.Port.Number == open {
+		st, err := Run(context.Background(), cfg, addrs("127.0.0.1"), result.Funcs{OnPort: func(r result.Port) {
+			if r.State == result.Open && r.Port.Number == open {
 				found++
 			}
 		}})

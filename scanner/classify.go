@@ -6,11 +6,13 @@ import (
 	"net"
 	"os"
 	"syscall"
+
+	"github.com/portscan/portscan/result"
 )
 
 // verdict is what one probe concluded.
 type verdict struct {
-	state  State
+	state  result.State
 	reason string
 	// answered says the host itself (or a router for it) replied; a
 	// timeout is not an answer.
@@ -32,7 +34,7 @@ type verdict struct {
 // errno values, never by message text.
 func classify(err error) verdict {
 	if err == nil {
-		return verdict{state: Open, reason: ReasonSynAck, answered: true}
+		return verdict{state: result.Open, reason: result.ReasonSynAck, answered: true}
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
@@ -40,35 +42,35 @@ func classify(err error) verdict {
 	}
 	var ne net.Error
 	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return verdict{state: Filtered, reason: ReasonNoResponse}
+		return verdict{state: result.Filtered, reason: result.ReasonNoResponse}
 	}
-	return verdict{state: Filtered, reason: "error"}
+	return verdict{state: result.Filtered, reason: "error"}
 }
 
 func classifyErrno(errno syscall.Errno) verdict {
 	switch errno {
 	case 0:
-		return verdict{state: Open, reason: ReasonSynAck, answered: true}
+		return verdict{state: result.Open, reason: result.ReasonSynAck, answered: true}
 	case syscall.ECONNREFUSED:
-		return verdict{state: Closed, reason: ReasonConnRefused, answered: true}
+		return verdict{state: result.Closed, reason: result.ReasonConnRefused, answered: true}
 	case syscall.ECONNRESET:
-		return verdict{state: Closed, reason: ReasonReset, answered: true}
+		return verdict{state: result.Closed, reason: result.ReasonReset, answered: true}
 	case syscall.ETIMEDOUT:
-		return verdict{state: Filtered, reason: ReasonNoResponse}
+		return verdict{state: result.Filtered, reason: result.ReasonNoResponse}
 	case syscall.EHOSTUNREACH, syscall.EHOSTDOWN:
-		return verdict{state: Filtered, reason: ReasonHostUnreach}
+		return verdict{state: result.Filtered, reason: result.ReasonHostUnreach}
 	case syscall.ENETUNREACH, syscall.ENETDOWN:
-		return verdict{state: Filtered, reason: ReasonNetUnreach}
+		return verdict{state: result.Filtered, reason: result.ReasonNetUnreach}
 	case syscall.EACCES, syscall.EPERM:
 		// A local firewall rule refused to send the probe.
-		return verdict{state: Filtered, reason: ReasonAdminProhibited}
+		return verdict{state: result.Filtered, reason: result.ReasonAdminProhibited}
 	case syscall.EPROTO, syscall.ENOPROTOOPT:
-		return verdict{state: Filtered, reason: ReasonProtoUnreach}
+		return verdict{state: result.Filtered, reason: result.ReasonProtoUnreach}
 	case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
 		syscall.EADDRNOTAVAIL, syscall.EAGAIN, syscall.EADDRINUSE:
 		return verdict{again: true}
 	}
-	return verdict{state: Filtered, reason: "error"}
+	return verdict{state: result.Filtered, reason: "error"}
 }
 
 // ICMP types and codes (RFC 792, RFC 1812 for codes 9, 10 and 13; RFC 4443
@@ -97,20 +99,20 @@ const (
 // probe. For UDP a port unreachable means closed; for TCP, as in nmap,
 // every unreachable is filtered.
 func classifyICMP(v6 bool, typ, code uint8, udp bool) verdict {
-	f := func(reason string) verdict { return verdict{state: Filtered, reason: reason, answered: true} }
+	f := func(reason string) verdict { return verdict{state: result.Filtered, reason: reason, answered: true} }
 	if v6 {
 		switch {
 		case typ == icmp6Unreach && code == icmp6PortUnreach:
 			if udp {
-				return verdict{state: Closed, reason: ReasonPortUnreach, answered: true}
+				return verdict{state: result.Closed, reason: result.ReasonPortUnreach, answered: true}
 			}
-			return f(ReasonPortUnreach)
+			return f(result.ReasonPortUnreach)
 		case typ == icmp6Unreach && (code == icmp6AdminProhib || code == icmp6PolicyFail || code == icmp6RejectRoute):
-			return f(ReasonAdminProhibited)
+			return f(result.ReasonAdminProhibited)
 		case typ == icmp6Unreach && code == icmp6NoRoute:
-			return f(ReasonNetUnreach)
+			return f(result.ReasonNetUnreach)
 		case typ == icmp6Unreach:
-			return f(ReasonHostUnreach)
+			return f(result.ReasonHostUnreach)
 		case typ == icmp6TimeExceeded:
 			return f("time-exceeded")
 		}
@@ -119,17 +121,17 @@ func classifyICMP(v6 bool, typ, code uint8, udp bool) verdict {
 	switch {
 	case typ == icmpUnreach && code == icmpPortUnreach:
 		if udp {
-			return verdict{state: Closed, reason: ReasonPortUnreach, answered: true}
+			return verdict{state: result.Closed, reason: result.ReasonPortUnreach, answered: true}
 		}
-		return f(ReasonPortUnreach)
+		return f(result.ReasonPortUnreach)
 	case typ == icmpUnreach && (code == icmpNetProhibited || code == icmpHostProhibited || code == icmpAdminFiltered):
-		return f(ReasonAdminProhibited)
+		return f(result.ReasonAdminProhibited)
 	case typ == icmpUnreach && code == icmpNetUnreach:
-		return f(ReasonNetUnreach)
+		return f(result.ReasonNetUnreach)
 	case typ == icmpUnreach && code == icmpProtoUnreach:
-		return f(ReasonProtoUnreach)
+		return f(result.ReasonProtoUnreach)
 	case typ == icmpUnreach:
-		return f(ReasonHostUnreach)
+		return f(result.ReasonHostUnreach)
 	case typ == icmpTimeExceeded:
 		return f("time-exceeded")
 	}

@@ -70,6 +70,16 @@ type Config struct {
 
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// Warn is told of a target that cannot be scanned (a host name that
+	// does not resolve); the run goes on. Nil drops the warning.
+	Warn func(error)
+}
+
+func (c *Config) warn(err error) {
+	if c.Warn != nil {
+		c.Warn(err)
+	}
 }
 
 func (c *Config) retries() int {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 )
 
 // rawAvailable says the raw socket prober can be used here.
@@ -296,7 +297,7 @@ func (w *worker) poll(timeout int) error {
 		p := w.timeouts[0]
 		w.forget(p)
 		w.closeSock(p.fd)
-		v := verdict{state: Filtered, reason: ReasonNoResponse}
+		v := verdict{state: result.Filtered, reason: result.ReasonNoResponse}
 		if p.port.Proto == ports.UDP {
 			v = w.udpTimeout(p) // silent: open and quiet, or dropped
 			w.closeCanary(p)
@@ -457,10 +458,10 @@ func (w *worker) conclude(p *probe, fd int, v6 bool, err error, now time.Time) {
 		v = verdict{again: true, self: true}
 	case err == nil:
 		unix.Close(fd) // connected: the linger setting resets it
-	case v.state == Closed:
+	case v.state == result.Closed:
 		w.recycle(fd, v6)
 	default:
-		if v.state == Filtered {
+		if v.state == result.Filtered {
 			if icmp, ok := w.readErrQueue(fd); ok {
 				v = icmp
 			}

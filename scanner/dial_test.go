@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 )
 
 // fakeNet answers dials from a table, without sockets: for each
@@ -96,10 +97,10 @@ func TestStatesFromErrors(t *testing.T) {
 	if len(res) != len(want) {
 		t.Errorf("%d results, want %d", len(res), len(want))
 	}
-	if len(hosts) != 1 || !hosts[0].Up || hosts[0].Reason != ReasonConnRefused {
+	if len(hosts) != 1 || !hosts[0].Up || hosts[0].Reason != result.ReasonConnRefused {
 		t.Errorf("hosts = %+v", hosts)
 	}
-	if hosts[0].Counts[Filtered] != 4 || hosts[0].Counts[Open] != 1 || hosts[0].Counts[Closed] != 2 {
+	if hosts[0].Counts[result.Filtered] != 4 || hosts[0].Counts[result.Open] != 1 || hosts[0].Counts[result.Closed] != 2 {
 		t.Errorf("counts = %v", hosts[0].Counts)
 	}
 }
@@ -107,12 +108,12 @@ func TestStatesFromErrors(t *testing.T) {
 func TestDownHost(t *testing.T) {
 	f := &fakeNet{answers: map[string]error{"192.0.2.2:443": syscall.ECONNREFUSED}}
 	res, hosts, st := collect(t, fastConfig(f, "1-100", t), addrs("192.0.2.1", "192.0.2.2"))
-	byAddr := map[netip.Addr]Host{}
+	byAddr := map[netip.Addr]result.Host{}
 	for _, h := range hosts {
 		byAddr[h.Addr] = h
 	}
 	down := byAddr[netip.MustParseAddr("192.0.2.1")]
-	if down.Up || down.Probes != 4 || down.Silent != 4 || down.Reason != ReasonNoResponse {
+	if down.Up || down.Probes != 4 || down.Silent != 4 || down.Reason != result.ReasonNoResponse {
 		t.Errorf("down host = %+v, want down after 2 discovery ports x 2 tries", down)
 	}
 	up := byAddr[netip.MustParseAddr("192.0.2.2")]
@@ -149,7 +150,7 @@ func TestRetryFindsFlakyPort(t *testing.T) {
 		flaky:   map[string]bool{"192.0.2.1:7": true},
 	}
 	res, _, _ := collect(t, fastConfig(f, "7", t), addrs("192.0.2.1"))
-	if r := res["192.0.2.1:7"]; r.State != Open {
+	if r := res["192.0.2.1:7"]; r.State != result.Open {
 		t.Errorf("port 7 = %v, want open on the retry", r.State)
 	}
 	f = &fakeNet{
@@ -159,7 +160,7 @@ func TestRetryFindsFlakyPort(t *testing.T) {
 	cfg := fastConfig(f, "7", t)
 	cfg.Retries = -1
 	res, _, _ = collect(t, cfg, addrs("192.0.2.1"))
-	if r := res["192.0.2.1:7"]; r.State != Filtered {
+	if r := res["192.0.2.1:7"]; r.State != result.Filtered {
 		t.Errorf("port 7 without retries = %v, want filtered", r.State)
 	}
 }
@@ -176,7 +177,7 @@ func TestBackoffOnFileLimit(t *testing.T) {
 		t.Fatalf("%d results, want 200 despite EMFILE", len(res))
 	}
 	for k, r := range res {
-		if (k == "192.0.2.1:80") != (r.State == Open) || r.State == Filtered {
+		if (k == "192.0.2.1:80") != (r.State == result.Open) || r.State == result.Filtered {
 			t.Errorf("%s = %v", k, r.State)
 		}
 	}
@@ -257,14 +258,14 @@ func TestCancel(t *testing.T) {
 	cfg.InitialRTTTimeout, cfg.MaxRTTTimeout = time.Hour, time.Hour
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	st, err := Run(ctx, cfg, addrs("192.0.2.1"), Handler{})
+	st, err := Run(ctx, cfg, addrs("192.0.2.1"), result.Funcs{})
 	if !errors.Is(err, context.DeadlineExceeded) || !st.Interrupted {
 		t.Errorf("Run = %+v, %v; want interrupted", st, err)
 	}
 }
 
 func TestNoPorts(t *testing.T) {
-	if _, err := Run(context.Background(), Config{Ports: &ports.Set{}}, addrs("192.0.2.1"), Handler{}); !errors.Is(err, ErrNoPorts) {
+	if _, err := Run(context.Background(), Config{Ports: &ports.Set{}}, addrs("192.0.2.1"), result.Funcs{}); !errors.Is(err, ErrNoPorts) {
 		t.Errorf("err = %v", err)
 	}
 }

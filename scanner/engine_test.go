@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -34,13 +35,13 @@ func portSet(t testing.TB, spec string) *ports.Set {
 }
 
 // collect runs a scan and returns its results by "addr:port" and hosts.
-func collect(t testing.TB, cfg Config, tg iter.Seq2[targets.Target, error]) (map[string]Result, []Host, Stats) {
+func collect(t testing.TB, cfg Config, tg iter.Seq2[targets.Target, error]) (map[string]result.Port, []result.Host, result.Summary) {
 	t.Helper()
-	res := map[string]Result{}
-	var hosts []Host
-	st, err := Run(context.Background(), cfg, tg, Handler{
-		Port: func(r Result) { res[netip.AddrPortFrom(r.Host, r.Port.Number).String()] = r },
-		Host: func(h Host) { hosts = append(hosts, h) },
+	res := map[string]result.Port{}
+	var hosts []result.Host
+	st, err := Run(context.Background(), cfg, tg, result.Funcs{
+		OnPort: func(r result.Port) { res[netip.AddrPortFrom(r.Host, r.Port.Number).String()] = r },
+		OnHost: func(h result.Host) { hosts = append(hosts, h) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -76,9 +77,9 @@ func TestLoopbackOpenClosed(t *testing.T) {
 	res, hosts, st := collect(t, cfg, addrs("127.0.0.1"))
 	var open []int
 	for _, r := range res {
-		if r.State == Open {
+		if r.State == result.Open {
 			open = append(open, int(r.Port.Number))
-		} else if r.State != Closed {
+		} else if r.State != result.Closed {
 			t.Errorf("%v: %v (%s)", r.Port, r.State, r.Reason)
 		}
 	}

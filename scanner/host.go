@@ -10,6 +10,7 @@ import (
 
 	"github.com/portscan/portscan/payload"
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -41,7 +42,7 @@ type hostState struct {
 	pending int         // probes in flight
 	probes  int         // probes sent
 	silent  int         // probes that got no answer
-	counts  [OpenFiltered + 1]int
+	counts  [result.OpenFiltered + 1]int
 
 	rtt      timing
 	queued   bool // in the engine's ready queue

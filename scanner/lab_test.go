@@ -10,6 +10,7 @@ import (
 
 	"github.com/portscan/portscan/internal/lab"
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 	"github.com/portscan/portscan/targets"
 )
@@ -27,23 +28,23 @@ func catalogTCP() *ports.Set {
 	return s
 }
 
-func scanSpec(t *testing.T, cfg Config, spec string) (map[string]Result, map[netip.Addr]Host, Stats) {
+func scanSpec(t *testing.T, cfg Config, spec string) (map[string]result.Port, map[netip.Addr]result.Host, result.Summary) {
 	t.Helper()
 	set := targets.NewSet(targets.Options{})
 	if err := set.Add(spec); err != nil {
 		t.Fatal(err)
 	}
-	res := map[string]Result{}
-	hosts := map[netip.Addr]Host{}
-	st, err := Run(context.Background(), cfg, set.All(context.Background()), Handler{
-		Port: func(r Result) {
+	res := map[string]result.Port{}
+	hosts := map[netip.Addr]result.Host{}
+	st, err := Run(context.Background(), cfg, set.All(context.Background()), result.Funcs{
+		OnPort: func(r result.Port) {
 			k := netip.AddrPortFrom(r.Host, r.Port.Number).String()
 			if _, dup := res[k]; dup {
 				t.Errorf("%s reported twice", k)
 			}
 			res[k] = r
 		},
-		Host: func(h Host) { hosts[h.Addr] = h },
+		OnHost: func(h result.Host) { hosts[h.Addr] = h },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -127,10 +128,10 @@ func TestLabFilteredLoopback(t *testing.T) {
 }
 
 // openSet lists "addr:port" of every open result.
-func openSet(res map[string]Result) []string {
+func openSet(res map[string]result.Port) []string {
 	var out []string
 	for k, r := range res {
-		if r.State == Open {
+		if r.State == result.Open {
 			out = append(out, k)
 		}
 	}
@@ -153,7 +154,7 @@ func liveOpen(live []lab.LiveHost, scanned *ports.Set) []string {
 
 // scanLive scans prefix on the catalog's TCP ports and checks that the
 // open ports are exactly the live hosts' listeners.
-func scanLive(t *testing.T, prefix netip.Prefix, live []lab.LiveHost) (map[netip.Addr]Host, Stats) {
+func scanLive(t *testing.T, prefix netip.Prefix, live []lab.LiveHost) (map[netip.Addr]result.Host, result.Summary) {
 	t.Helper()
 	cfg := Config{Ports: catalogTCP()}
 	start := time.Now()
@@ -283,7 +284,7 @@ func TestLabUDPRateLimitedICMP(t *testing.T) {
 	res, hosts, st := scanSpec(t, cfg, host.Addr.String())
 	t.Logf("%d closed UDP ports under ICMP rate limiting: %v, %d probes", len(res), time.Since(start), st.Probes)
 	for k, r := range res {
-		if r.State != Closed {
+		if r.State != result.Closed {
 			t.Errorf("%s: %v %s, want closed", k, r.State, r.Reason)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/portscan/portscan/payload"
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 )
 
 // probe is one packet exchange in flight: a connect to one port.
@@ -142,12 +143,12 @@ func (d *dialProber) udp(p *probe) {
 			return matchReply(p.payloads, buf[:n])
 		}
 		v := udpVerdict(err)
-		if v.state == OpenFiltered && p.canary != 0 {
+		if v.state == result.OpenFiltered && p.canary != 0 {
 			answered := false
 			if canary != nil {
 				canary.SetDeadline(time.Now().Add(time.Millisecond))
 				_, cerr := canary.Read(buf)
-				answered = cerr == nil || udpVerdict(cerr).state == Closed
+				answered = cerr == nil || udpVerdict(cerr).state == result.Closed
 			}
 			v.limited = !answered
 		}
@@ -163,10 +164,10 @@ func (d *dialProber) udp(p *probe) {
 func udpVerdict(err error) verdict {
 	v := classify(err)
 	switch {
-	case v.state == Closed:
-		return verdict{state: Closed, reason: ReasonPortUnreach, answered: true}
-	case v.reason == ReasonNoResponse:
-		return verdict{state: OpenFiltered, reason: ReasonNoResponse}
+	case v.state == result.Closed:
+		return verdict{state: result.Closed, reason: result.ReasonPortUnreach, answered: true}
+	case v.reason == result.ReasonNoResponse:
+		return verdict{state: result.OpenFiltered, reason: result.ReasonNoResponse}
 	}
 	return v
 }
@@ -176,10 +177,10 @@ func udpVerdict(err error) verdict {
 func matchReply(probes []payload.Probe, reply []byte) verdict {
 	for _, pr := range probes {
 		if ok, reason := pr.Match(reply); ok {
-			return verdict{state: Open, reason: reason, answered: true}
+			return verdict{state: result.Open, reason: reason, answered: true}
 		}
 	}
-	return verdict{state: Open, reason: ReasonUDPResponse, answered: true}
+	return verdict{state: result.Open, reason: result.ReasonUDPResponse, answered: true}
 }
 
 func (d *dialProber) wait(wait time.Duration) []outcome {

@@ -19,38 +19,33 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/targets"
 )
 
 // ErrNoPorts is returned by Run when the Config names no port to probe.
 var ErrNoPorts = errors.New("no ports to scan")
 
-// Handler receives what a run finds. Every field may be nil. The engine
-// calls them from one goroutine, one at a time.
-type Handler struct {
-	// Port is called once for each port of each host that is up, as soon
-	// as its state is final.
-	Port func(Result)
-	// Host is called once per host after all its Port calls.
-	Host func(Host)
-	// TargetError is called for a target that cannot be scanned (a host
-	// name that does not resolve); the run goes on.
-	TargetError func(error)
-}
+// ErrSink wraps the error of a Sink that failed, which stopped the run.
+var ErrSink = errors.New("writing output")
 
-// Run scans every target on every port of cfg.Ports. It returns when all
-// are done or ctx is cancelled; then Stats.Interrupted is set and the error
-// is ctx's. Results already handed to h stand.
-func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error], h Handler) (Stats, error) {
+// Run scans every target on every port of cfg.Ports and emits to sink
+// each port's result once its state is final (for hosts found up) and
+// each host's record after its ports. Run does not call sink's Begin or
+// End: the caller opens and closes the run with the Info and the
+// Summary it knows. Run returns when all are done, when ctx is cancelled
+// (then Summary.Interrupted is set and the error is ctx's), or when sink
+// fails (the error wraps the sink's). Results already emitted stand.
+func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error], sink result.Sink) (result.Summary, error) {
 	if cfg.Ports == nil || cfg.Ports.Len(ports.TCP)+cfg.Ports.Len(ports.UDP) == 0 {
-		return Stats{}, ErrNoPorts
+		return result.Summary{}, ErrNoPorts
 	}
-	e := newEngine(cfg, h)
+	e := newEngine(cfg, sink)
 	var pr prober
 	if cfg.Dial == nil && rawAvailable {
 		cp, err := newConnectProber(ctx, e.now)
 		if err != nil {
-			return Stats{}, fmt.Errorf("starting the prober: %w", err)
+			return result.Summary{}, fmt.Errorf("starting the prober: %w", err)
 		}
 		pr = cp
 	} else {
@@ -64,7 +59,8 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 // engine is the state of one run, owned by the goroutine in run.
 type engine struct {
 	cfg      Config
-	h        Handler
+	sink     result.Sink
+	sinkErr  error // the sink's first error; it stops the run
 	pr       prober
 	now      func() time.Time
 	portList []ports.Port
@@ -80,13 +76,13 @@ type engine struct {
 	parked   []*hostState // hosts waiting for their UDP rate limit
 	seed     uint64       // of the probe order
 	admitted uint64       // hosts taken from the targets so far
-	stats    Stats
+	stats    result.Summary
 	retries  int
 	timing   timing // network-wide RTT, for hosts not yet measured
 }
 
-func newEngine(cfg Config, h Handler) *engine {
-	e := &engine{cfg: cfg, h: h, now: cfg.now}
+func newEngine(cfg Config, sink result.Sink) *engine {
+	e := &engine{cfg: cfg, sink: sink, now: cfg.now}
 	for p := range cfg.Ports.Ports() {
 		if p.Proto == ports.TCP || p.Proto == ports.UDP {
 			e.portList = append(e.portList, p)
@@ -105,7 +101,7 @@ func newEngine(cfg Config, h Handler) *engine {
 	return e
 }
 
-func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error]) (Stats, error) {
+func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error]) (result.Summary, error) {
 	e.stats.Start = e.now()
 	feed := make(chan targets.Target, 256)
 	feedCtx, stopFeed := context.WithCancel(ctx)
@@ -137,14 +133,12 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 		for drained := false; !drained; {
 			select {
 			case err := <-errs:
-				if e.h.TargetError != nil {
-					e.h.TargetError(err)
-				}
+				e.cfg.warn(err)
 			default:
 				drained = true
 			}
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || e.sinkErr != nil {
 			break
 		}
 		// Admit hosts up to the group size.
@@ -155,9 +149,7 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 				select { // nothing else to do: wait for a target
 				case t, ok = <-feed:
 				case err := <-errs:
-					if e.h.TargetError != nil {
-						e.h.TargetError(err)
-					}
+					e.cfg.warn(err)
 					continue
 				case <-ctx.Done():
 					ok = true
@@ -229,6 +221,10 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 		e.stats.Interrupted = true
 		return e.stats, err
 	}
+	if e.sinkErr != nil {
+		e.stats.Interrupted = true
+		return e.stats, fmt.Errorf("%w: %w", ErrSink, e.sinkErr)
+	}
 	return e.stats, nil
 }
 
@@ -292,7 +288,7 @@ func (e *engine) handle(o outcome) {
 	} else {
 		h.silent++
 	}
-	silent := o.v.reason == ReasonNoResponse && (o.v.state == Filtered || o.v.state == OpenFiltered)
+	silent := o.v.reason == result.ReasonNoResponse && (o.v.state == result.Filtered || o.v.state == result.OpenFiltered)
 	if p.port.Proto == ports.UDP && e.udpSilence(h, p, o.v, silent) {
 		e.schedule(h)
 		return
@@ -306,7 +302,7 @@ func (e *engine) handle(o outcome) {
 		e.schedule(h)
 		return
 	}
-	alive := o.v.state == Open || o.v.state == Closed
+	alive := o.v.state == result.Open || o.v.state == result.Closed
 	if p.discover {
 		h.discoveryDone++
 		if alive && h.phase == phaseDiscover {
@@ -342,13 +338,10 @@ func (e *engine) handle(o outcome) {
 
 func (e *engine) emitPort(h *hostState, port ports.Port, o outcome) {
 	h.counts[o.v.state]++
-	if o.v.state == Open {
+	if o.v.state == result.Open {
 		e.stats.Open++
 	}
-	if e.h.Port == nil {
-		return
-	}
-	r := Result{
+	r := result.Port{
 		Host:     h.target.Addr,
 		Hostname: h.target.Name,
 		Port:     port,
@@ -363,7 +356,14 @@ func (e *engine) emitPort(h *hostState, port ports.Port, o outcome) {
 	if e.cfg.Label != nil {
 		r.Service = e.cfg.Label(port)
 	}
-	e.h.Port(r)
+	e.emit(e.sink.Port(r))
+}
+
+// emit keeps the sink's first error, which ends the run.
+func (e *engine) emit(err error) {
+	if err != nil && e.sinkErr == nil {
+		e.sinkErr = err
+	}
 }
 
 func (e *engine) portIn(p ports.Port) bool { return e.cfg.Ports.Contains(p) }
@@ -395,19 +395,16 @@ func (e *engine) schedule(h *hostState) {
 	} else {
 		e.stats.HostsDown++
 		if h.reason == "" {
-			h.reason = ReasonNoResponse
+			h.reason = result.ReasonNoResponse
 		}
 	}
-	if e.h.Host == nil {
-		return
-	}
-	counts := make(map[State]int, 4)
+	counts := make(map[result.State]int, 4)
 	for s, n := range h.counts {
 		if n > 0 {
-			counts[State(s)] = n
+			counts[result.State(s)] = n
 		}
 	}
-	e.h.Host(Host{
+	e.emit(e.sink.Host(result.Host{
 		Addr:     h.target.Addr,
 		Hostname: h.target.Name,
 		Up:       h.up,
@@ -419,7 +416,7 @@ func (e *engine) schedule(h *hostState) {
 		End:      e.now(),
 		Source:   "scan",
 		Seq:      h.seq,
-	})
+	}))
 }
 
 // udpLimitedRetries are the extra tries a silent UDP port gets on a host
@@ -440,7 +437,7 @@ const udpLimitedRetries = 6
 // down to one a second) and the port is asked again.
 func (e *engine) udpSilence(h *hostState, p *probe, v verdict, silent bool) bool {
 	switch {
-	case v.state == Closed && v.reason == ReasonPortUnreach:
+	case v.state == result.Closed && v.reason == result.ReasonPortUnreach:
 		if h.udpClosed == 0 {
 			h.udpClosed = p.port.Number
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/portscan/portscan/result"
 )
 
 // A UDP probe is a connected datagram socket: connect() sends nothing but
@@ -101,7 +103,7 @@ func (w *worker) udpSock(v6 bool) (int, error) {
 // Others are closed: a reply may have company still queued.
 func (w *worker) concludeUDP(p *probe, fd int, v6 bool, v verdict, now time.Time) {
 	pool := &w.udpPool[family(v6)]
-	if v.state == Closed && !pool.full() && drainErrors(fd, w.errbuf, w.oob) {
+	if v.state == result.Closed && !pool.full() && drainErrors(fd, w.errbuf, w.oob) {
 		pool.put(fd)
 	} else {
 		w.closeSock(fd)
@@ -209,7 +211,7 @@ func (w *worker) udpTimeout(p *probe) verdict {
 	if p.canaryFd >= 0 {
 		w.settleCanary(p) // an answer may have come without waking us yet
 	}
-	return verdict{state: OpenFiltered, reason: ReasonNoResponse, limited: p.canary != 0 && !p.canaryAnswered}
+	return verdict{state: result.OpenFiltered, reason: result.ReasonNoResponse, limited: p.canary != 0 && !p.canaryAnswered}
 }
 
 // settleUDP reads what came back on p's socket: a datagram, or an error.
@@ -244,7 +246,7 @@ func (w *worker) udpError(fd int, p *probe, err error) verdict {
 	}
 	var errno unix.Errno
 	if errors.As(err, &errno) && errno == unix.ECONNREFUSED {
-		return verdict{state: Closed, reason: ReasonPortUnreach, answered: true}
+		return verdict{state: result.Closed, reason: result.ReasonPortUnreach, answered: true}
 	}
 	return classify(err)
 }
@@ -255,10 +257,10 @@ func (w *worker) readUDPErrQueue(fd int, p *probe) (verdict, bool) {
 		return verdict{}, false
 	}
 	v, from, ok := parseErrQueueFrom(w.oob[:oobn], true)
-	if ok && v.state == Closed && from.IsValid() && from.Unmap() != p.addr.Addr().Unmap() {
+	if ok && v.state == result.Closed && from.IsValid() && from.Unmap() != p.addr.Addr().Unmap() {
 		// A port unreachable that a router sent for the target says
 		// nothing of the port itself.
-		v = verdict{state: Filtered, reason: ReasonPortUnreach, answered: true}
+		v = verdict{state: result.Filtered, reason: result.ReasonPortUnreach, answered: true}
 	}
 	return v, ok
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 )
 
 // udpEcho answers every datagram on 127.0.0.1 with itself.
@@ -78,7 +79,7 @@ func TestUDPDialProber(t *testing.T) {
 		MaxRTTTimeout:     time.Second,
 	}
 	res, _, _ := collect(t, cfg, addrs("127.0.0.1"))
-	for port, w := range map[uint16]State{echo: Open, silent: OpenFiltered, 9: Closed} {
+	for port, w := range map[uint16]result.State{echo: result.Open, silent: result.OpenFiltered, 9: result.Closed} {
 		if r := res["127.0.0.1:"+strconv.Itoa(int(port))]; r.State != w {
 			t.Errorf("%d/udp: %v %s, want %v", port, r.State, r.Reason, w)
 		}

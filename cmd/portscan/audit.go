@@ -13,7 +13,7 @@ import (
 
 	"github.com/portscan/portscan/audit"
 	"github.com/portscan/portscan/baseline"
-	"github.com/portscan/portscan/output"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -184,7 +184,7 @@ func auditScan(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags
 	job.info.PortsSpec = job.cfg.Ports.String()
 	job.info.NumPorts = job.cfg.Ports.Len(job.info.Protocols[0])
 	run := baseline.NewRun("scan")
-	job.writer = output.Multi(job.writer, run.Writer(baseline.WriterOptions{Keep: need}))
+	job.writer = result.Tee(job.writer, run.Writer(baseline.WriterOptions{Keep: need}))
 	if err := runScan(ctx, &gs, &scan, job); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portscan/portscan/baseline"
-	"github.com/portscan/portscan/output"
+	"github.com/portscan/portscan/result"
 )
 
 const diffLong = `diff compares two result files and lists what changed from OLD to NEW:
@@ -127,7 +127,7 @@ func (j *scanJob) readBaseline(g *globals, path string) error {
 // comparison with the saved run.
 func (j *scanJob) watchBaseline() {
 	if j.base != nil {
-		j.writer = output.Multi(j.writer, j.base.cur.Writer(baseline.WriterOptions{}))
+		j.writer = result.Tee(j.writer, j.base.cur.Writer(baseline.WriterOptions{}))
 	}
 }
 

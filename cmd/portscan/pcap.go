@@ -15,7 +15,7 @@ import (
 	"github.com/portscan/portscan/capture"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
-	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/result"
 )
 
 // pcapFlags are the flags of the pcap subcommand.
@@ -205,7 +205,7 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 		}
 	}
 
-	info := output.Info{
+	info := result.Info{
 		Args:      append([]string{"portscan"}, os.Args[1:]...),
 		ScanType:  "pcap",
 		Protocols: []ports.Protocol{ports.TCP, ports.UDP},
@@ -217,21 +217,13 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 	if err := w.Begin(info); err != nil && werr == nil {
 		werr = err
 	}
-	stats := an.Report(scanner.Handler{
-		Port: func(r scanner.Result) {
-			if err := w.Port(r); err != nil && werr == nil {
-				werr = err
-			}
-		},
-		Host: func(h scanner.Host) {
-			if err := w.Host(h); err != nil && werr == nil {
-				werr = err
-			}
-		},
-	})
+	stats, err := an.Report(w)
+	if err != nil && werr == nil {
+		werr = err
+	}
 	stats.Interrupted = interrupt
 	c := an.Counters()
-	stats.Capture = &scanner.CaptureStats{Packets: c.Packets, Skipped: c.SkippedTotal(), Flows: c.Flows,
+	stats.Capture = &result.CaptureStats{Packets: c.Packets, Skipped: c.SkippedTotal(), Flows: c.Flows,
 		EvictedIdle: c.Idle, EvictedFull: c.Full, Unreported: c.Overflow}
 	if err := w.End(stats); err != nil && werr == nil {
 		werr = err

@@ -6,11 +6,16 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/portscan/portscan/result"
 )
 
-// progress is the bar on stderr; its zero value shows nothing.
+// progress is the bar on stderr; its zero value shows nothing. It is a
+// result.Sink: it goes first among a scan's sinks, so that it clears
+// itself before a host's report is printed.
 type progress struct {
-	bar *progressbar.ProgressBar
+	bar     *progressbar.ProgressBar
+	perHost int64 // probes of a host, counted at once for a host found down
 }
 
 // newProgress shows a bar with rate and ETA when stderr is a terminal
@@ -36,7 +41,7 @@ func newProgress(ctx context.Context, g *globals, f *scanFlags, job *scanJob) *p
 	if n := uint64(job.numPorts()); hosts < (1<<62)/max(n, 1) {
 		total = int64(hosts * n)
 	}
-	return &progress{bar: progressbar.NewOptions64(total,
+	return &progress{perHost: int64(job.numPorts()), bar: progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(g.stderr),
 		progressbar.OptionSetDescription("scanning"),
 		progressbar.OptionShowCount(),
@@ -68,4 +73,24 @@ func (p *progress) finish() {
 		p.bar.Finish()
 		p.bar.Clear()
 	}
+}
+
+func (p *progress) Begin(result.Info) error { return nil }
+
+func (p *progress) Port(result.Port) error {
+	p.add(1)
+	return nil
+}
+
+func (p *progress) Host(h result.Host) error {
+	if !h.Up {
+		p.add(p.perHost)
+	}
+	p.clear() // a report may follow on the same terminal
+	return nil
+}
+
+func (p *progress) End(result.Summary) error {
+	p.finish()
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/scanner"
 	"github.com/portscan/portscan/services"
 	"github.com/portscan/portscan/targets"
@@ -85,7 +86,7 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 type scanJob struct {
 	cfg     scanner.Config
 	targets *targets.Set
-	info    output.Info
+	info    result.Info
 	writer  output.Writer
 	closers []io.Closer
 	base    *baselineCheck // --baseline
@@ -176,7 +177,7 @@ func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
 	if err := job.readBaseline(g, f.baseline); err != nil {
 		return nil, err
 	}
-	job.info = output.Info{
+	job.info = result.Info{
 		Args:      append([]string{"portscan"}, os.Args[1:]...),
 		Start:     time.Now(),
 		ScanType:  scanType(protos),
@@ -218,7 +219,7 @@ func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
 	}
 	job.writer = writers[0]
 	if len(writers) > 1 {
-		job.writer = output.Multi(writers...)
+		job.writer = result.Tee(writers...)
 	}
 	job.watchBaseline()
 	return job, nil
@@ -336,17 +337,17 @@ func scanPorts(cat *services.Catalog, f *scanFlags, protos []ports.Protocol) (*p
 }
 
 // showStates turns --open and --show into the states listed port by port.
-func showStates(f *scanFlags) (map[scanner.State]bool, error) {
+func showStates(f *scanFlags) (map[result.State]bool, error) {
 	if f.open {
 		if len(f.show) > 0 {
 			return nil, errors.New("--open and --show exclude each other")
 		}
-		return map[scanner.State]bool{scanner.Open: true}, nil
+		return map[result.State]bool{result.Open: true}, nil
 	}
 	show := output.DefaultShow()
 	for _, s := range f.show {
-		st, err := scanner.ParseState(strings.TrimSpace(s))
-		if err != nil || st == scanner.Unknown {
+		st, err := result.ParseState(strings.TrimSpace(s))
+		if err != nil || st == result.Unknown {
 			return nil, fmt.Errorf("invalid --show state %q: want open, closed, filtered or open|filtered", s)
 		}
 		show[st] = true
@@ -362,48 +363,35 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 		return &exitError{code: exitFail, err: err}
 	}
 	bar := newProgress(ctx, g, f, job)
-	var werr error
-	h := scanner.Handler{
-		Port: func(r scanner.Result) {
-			bar.add(1)
-			if err := w.Port(r); err != nil && werr == nil {
-				werr = err
-			}
-		},
-		Host: func(hs scanner.Host) {
-			if !hs.Up {
-				bar.add(int64(job.numPorts()))
-			}
-			bar.clear() // a report may follow on the same terminal
-			if err := w.Host(hs); err != nil && werr == nil {
-				werr = err
-			}
-		},
-		TargetError: func(err error) {
-			bar.clear()
-			fmt.Fprintf(g.stderr, "portscan: warning: %s\n", oneLine(err.Error()))
-		},
+	sink := result.Tee(bar, w)
+	cfg := job.cfg
+	cfg.Warn = func(err error) {
+		bar.clear()
+		fmt.Fprintf(g.stderr, "portscan: warning: %s\n", oneLine(err.Error()))
 	}
 	defer func() {
 		// Should the engine or a writer crash, close the documents first:
 		// what was found stays readable.
 		if r := recover(); r != nil {
-			w.End(scanner.Stats{Interrupted: true})
+			w.End(result.Summary{Interrupted: true})
 			panic(r)
 		}
 	}()
-	stats, err := scanner.Run(ctx, job.cfg, job.targets.All(ctx), h)
-	bar.finish()
-	if eerr := w.End(stats); eerr != nil && werr == nil {
+	stats, err := scanner.Run(ctx, cfg, job.targets.All(ctx), sink)
+	var werr error
+	if errors.Is(err, scanner.ErrSink) {
+		werr, err = err, nil
+	}
+	if eerr := sink.End(stats); eerr != nil && werr == nil {
 		werr = eerr
 	}
 	switch {
+	case werr != nil:
+		return &exitError{code: exitFail, err: werr}
 	case stats.Interrupted || errors.Is(err, context.Canceled):
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted; results so far are written")}
 	case err != nil:
 		return &exitError{code: exitFail, err: err}
-	case werr != nil:
-		return &exitError{code: exitFail, err: fmt.Errorf("writing output: %w", werr)}
 	}
 	return job.compareBaseline(g)
 }

@@ -1,4 +1,13 @@
-package scanner
+// Package result is portscan's result model: what every producer (the
+// scanner, the capture analysis) emits and every consumer (the outputs,
+// baseline comparison, the audit) reads. A port's state and reason, the
+// catalog label, the evidence of a capture, a host's record, the run's
+// information and summary live here, and nowhere else; so does [Sink],
+// the one way results flow from a producer to its writers.
+//
+// The model leaves room to grow: detected services, MAC addresses and
+// shards are added as fields of these types, never as a second model.
+package result
 
 import (
 	"fmt"
@@ -72,9 +81,9 @@ const (
 	ReasonUserSet         = "user-set"         // host assumed up (-Pn)
 )
 
-// Result is what is known of one port on one host. Results leave the
-// engine as they are produced; the outputs and the audit consume them.
-type Result struct {
+// Port is what is known of one port on one host. Producers emit each one
+// as soon as it is known; the outputs and the audit consume them.
+type Port struct {
 	Host     netip.Addr
 	Hostname string // the name the user gave, if any
 	Port     ports.Port
@@ -103,7 +112,7 @@ type Evidence struct {
 	LastSeen   time.Time `json:"last_seen"`
 }
 
-// Host is the summary of one host, emitted once all its probes are done.
+// Host is the record of one host, emitted once all its ports are reported.
 type Host struct {
 	Addr     netip.Addr
 	Hostname string
@@ -121,8 +130,8 @@ type Host struct {
 	Seq uint64
 }
 
-// Stats summarise a whole run.
-type Stats struct {
+// Summary sums up a whole run.
+type Summary struct {
 	Start       time.Time
 	End         time.Time
 	HostsUp     int
@@ -147,10 +156,25 @@ type CaptureStats struct {
 }
 
 // ProbesPerSecond is the average probe rate of the run.
-func (s Stats) ProbesPerSecond() float64 {
+func (s Summary) ProbesPerSecond() float64 {
 	d := s.End.Sub(s.Start).Seconds()
 	if d <= 0 {
 		return 0
 	}
 	return float64(s.Probes) / d
+}
+
+// Info describes a run; Sink.Begin receives it before any result.
+type Info struct {
+	Args      []string         // the command line, program name first
+	Start     time.Time        // when the run started
+	ScanType  string           // "connect", "udp", "connect+udp" or "pcap"
+	Protocols []ports.Protocol // the protocols probed, in order
+	PortsSpec string           // the port specification, as a range string ("1-1024,8080")
+	NumPorts  int              // how many ports of each protocol are probed
+	// Ports, when set, is the scan's port set: per-protocol counts and
+	// lists come from it rather than from NumPorts and PortsSpec.
+	Ports   *ports.Set
+	Version string // portscan's version
+	Lang    string // "zh" or "en": the language of descriptions in text output
 }

@@ -1,0 +1,78 @@
+package result
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestStateNames(t *testing.T) {
+	for _, tc := range []struct {
+		s    State
+		name string
+	}{
+		{Unknown, "unknown"}, {Open, "open"}, {Closed, "closed"},
+		{Filtered, "filtered"}, {OpenFiltered, "open|filtered"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.s.String(); got != tc.name {
+				t.Errorf("String() = %q, want %q", got, tc.name)
+			}
+			got, err := ParseState(tc.name)
+			if err != nil || got != tc.s {
+				t.Errorf("ParseState(%q) = %v, %v", tc.name, got, err)
+			}
+		})
+	}
+	if _, err := ParseState("opne"); err == nil {
+		t.Error("ParseState accepted a misspelt state")
+	}
+	if got := State(42).String(); got != "state(42)" {
+		t.Errorf("State(42) = %q", got)
+	}
+}
+
+// failing fails every event from its nth on.
+type failing struct {
+	n, seen int
+	ends    int
+}
+
+var errFull = errors.New("disk full")
+
+func (f *failing) event() error {
+	f.seen++
+	if f.seen >= f.n {
+		return errFull
+	}
+	return nil
+}
+func (f *failing) Begin(Info) error { return f.event() }
+func (f *failing) Port(Port) error  { return f.event() }
+func (f *failing) Host(Host) error  { return f.event() }
+func (f *failing) End(Summary) error {
+	f.ends++
+	return f.event()
+}
+
+func TestTee(t *testing.T) {
+	bad := &failing{n: 2}
+	var ports, ends int
+	good := Funcs{OnPort: func(Port) { ports++ }, OnEnd: func(Summary) { ends++ }}
+	s := Tee(bad, good)
+	if err := s.Begin(Info{}); err != nil {
+		t.Fatalf("Begin: %v", err)
+	}
+	if err := s.Port(Port{}); !errors.Is(err, errFull) {
+		t.Fatalf("Port: %v, want the failing sink's error", err)
+	}
+	if err := s.Port(Port{}); !errors.Is(err, errFull) {
+		t.Fatalf("second Port: %v, want the error to stick", err)
+	}
+	if bad.seen != 2 {
+		t.Errorf("a failed sink got %d events, want none after its failure", bad.seen)
+	}
+	s.End(Summary{})
+	if ports != 2 || ends != 1 || bad.ends != 1 {
+		t.Errorf("good sink saw %d ports and %d ends, failed sink %d ends; want 2, 1, 1", ports, ends, bad.ends)
+	}
+}
