@@ -222,12 +222,11 @@ func (a *Analyzer) addICMP(now int64, d *Decoded) {
 	}
 	f.pkts[target]++
 	f.bytes[target] += uint64(d.IPLen)
-	direct := d.Src == q.Dst
+	icmp := d.ICMP()
 	// A direct answer from the host outweighs a router's word.
-	if f.icmpSide < 0 || direct && !f.icmpDirect {
+	if f.icmpSide < 0 || icmp.FromTarget && !f.icmp.FromTarget {
 		f.icmpSide = int8(target)
-		f.icmpKind = d.Unreach
-		f.icmpDirect = direct
+		f.icmp = icmp
 		f.icmpTime = now
 	}
 }
@@ -381,29 +380,12 @@ func (f *flow) judge(s int) verdict {
 	return verdict{}
 }
 
-// icmpVerdict: a port unreachable from the host itself means closed;
-// anything else, or from a router, means something is in the way.
+// icmpVerdict reads the flow's ICMP error as result.ICMP classifies it.
 func (f *flow) icmpVerdict(client int) verdict {
-	v := verdict{state: result.Filtered, when: f.icmpTime}
+	v := verdict{when: f.icmpTime}
+	v.state, v.reason = f.icmp.Classify(ports.Protocol(f.key.proto))
 	if sent := f.firstFrom[client]; sent != 0 && f.icmpTime > sent {
 		v.rtt = f.icmpTime - sent
-	}
-	switch f.icmpKind {
-	case UnreachPort:
-		v.reason = result.ReasonPortUnreach
-		if f.icmpDirect {
-			v.state = result.Closed
-		}
-	case UnreachHost:
-		v.reason = result.ReasonHostUnreach
-	case UnreachNet:
-		v.reason = result.ReasonNetUnreach
-	case UnreachProto:
-		v.reason = result.ReasonProtoUnreach
-	case UnreachAdmin:
-		v.reason = result.ReasonAdminProhibited
-	default:
-		v.reason = "unreachable"
 	}
 	return v
 }

@@ -228,14 +228,14 @@ func TestAnalyzerCases(t *testing.T) {
 			f.tcp(3, s, at("10.9.0.4", 40000), SYN|ACK, 0)
 		}, []string{"10.9.0.1 8443/tcp open syn-ack"}},
 		{"port unreachable from a router is filtered", func(f feeder) {
-			d := Decoded{Kind: ICMPError, Src: netip.MustParseAddr("10.9.0.254"), Dst: c.addr, IPLen: 56, Proto: ports.UDP, Unreach: UnreachPort,
+			d := Decoded{Kind: ICMPError, Src: netip.MustParseAddr("10.9.0.254"), Dst: c.addr, IPLen: 56, Proto: ports.UDP, ICMPType: 3, ICMPCode: 3,
 				Quote: Quote{Src: c.addr, Dst: s.addr, Proto: ports.UDP, SrcPort: c.port, DstPort: 161}}
 			f.an.Add(t0, &d)
 		}, []string{"10.9.0.1 161/udp filtered port-unreach"}},
 		{"port unreachable for a client's port is not about the server", func(f feeder) {
 			f.udp(0, c, at("10.9.0.1", 53))
 			f.udp(1, at("10.9.0.1", 53), c)
-			d := Decoded{Kind: ICMPError, Src: c.addr, Dst: s.addr, IPLen: 56, Proto: ports.UDP, Unreach: UnreachPort,
+			d := Decoded{Kind: ICMPError, Src: c.addr, Dst: s.addr, IPLen: 56, Proto: ports.UDP, ICMPType: 3, ICMPCode: 3,
 				Quote: Quote{Src: s.addr, Dst: c.addr, Proto: ports.UDP, SrcPort: 53, DstPort: c.port}}
 			f.an.Add(t0.Add(2), &d)
 		}, []string{"10.9.0.1 53/udp open udp-response"}},

@@ -11,6 +11,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -87,26 +88,27 @@ func AppendLine(b []byte, p *Packet, d *Decoded, srv Side, label func(ports.Port
 			b = append(b, "ICMP "...)
 		}
 		q := &d.Quote
-		switch d.Unreach {
-		case UnreachPort:
+		switch reason := d.ICMP().Reason(); reason {
+		case result.ReasonPortUnreach:
 			b = q.Dst.AppendTo(b)
 			b = append(b, ' ')
 			b = append(b, q.Proto.String()...)
 			b = append(b, " port "...)
 			b = appendPort(b, q.DstPort, true, q.Proto, label)
 			b = append(b, " unreachable"...)
-		case UnreachHost, UnreachAdmin:
+		case result.ReasonHostUnreach, result.ReasonAdminProhibited, result.ReasonNetProhibited,
+			result.ReasonHostProhibited, result.ReasonRejectRoute:
 			b = append(b, "host "...)
 			b = q.Dst.AppendTo(b)
 			b = append(b, " unreachable"...)
-			if d.Unreach == UnreachAdmin {
+			if reason != result.ReasonHostUnreach {
 				b = append(b, " - admin prohibited"...)
 			}
-		case UnreachNet:
+		case result.ReasonNetUnreach, result.ReasonNoRoute, result.ReasonBeyondScope:
 			b = append(b, "net "...)
 			b = q.Dst.AppendTo(b)
 			b = append(b, " unreachable"...)
-		case UnreachProto:
+		case result.ReasonProtoUnreach:
 			b = q.Dst.AppendTo(b)
 			b = append(b, " protocol "...)
 			b = append(b, q.Proto.String()...)

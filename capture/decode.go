@@ -8,6 +8,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 )
 
 // Kind is what a decoded packet is, as far as the analysis cares.
@@ -63,20 +64,6 @@ const (
 	CWR
 )
 
-// Unreach is the kind of an ICMP destination unreachable, in nmap's
-// vocabulary (the result.Reason constants).
-type Unreach uint8
-
-// The destination unreachable kinds that bear on a port's state.
-const (
-	UnreachOther Unreach = iota
-	UnreachPort
-	UnreachHost
-	UnreachNet
-	UnreachProto
-	UnreachAdmin
-)
-
 // Quote is the TCP or UDP header an ICMP error carries back: the datagram
 // that could not be delivered, from Src to Dst.
 type Quote struct {
@@ -103,8 +90,14 @@ type Decoded struct {
 	PayloadLen       int // transport payload bytes on the wire
 
 	ICMPType, ICMPCode uint8
-	Unreach            Unreach
 	Quote              Quote
+}
+
+// ICMP is the ICMP error of an ICMPError packet, for result.ICMP to
+// classify. FromTarget is set when the quoted datagram's destination
+// sent the error itself.
+func (d *Decoded) ICMP() result.ICMP {
+	return result.ICMP{V6: d.IPv6, Type: d.ICMPType, Code: d.ICMPCode, FromTarget: d.Src == d.Quote.Dst}
 }
 
 // Decoder turns captured frames into Decoded summaries with gopacket's
@@ -295,7 +288,6 @@ func (d *Decoder) Decode(lt layers.LinkType, data []byte, out *Decoded) {
 			out.Skip = SkipICMP
 			return
 		}
-		out.Unreach = unreach4(out.ICMPCode)
 		d.decodeQuote(d.quote4, d.icmp4.Payload, out)
 		return
 	case layers.LayerTypeICMPv6:
@@ -304,7 +296,6 @@ func (d *Decoder) Decode(lt layers.LinkType, data []byte, out *Decoded) {
 			out.Skip = SkipICMP
 			return
 		}
-		out.Unreach = unreach6(out.ICMPCode)
 		d.decodeQuote(d.quote6, d.icmp6.Payload[4:], out) // 4 unused bytes first
 		return
 	}
@@ -391,34 +382,4 @@ func tcpFlags(t *layers.TCP) TCPFlags {
 		}
 	}
 	return f
-}
-
-func unreach4(code uint8) Unreach {
-	switch code {
-	case layers.ICMPv4CodePort:
-		return UnreachPort
-	case layers.ICMPv4CodeHost, layers.ICMPv4CodeHostUnknown, layers.ICMPv4CodeHostTOS:
-		return UnreachHost
-	case layers.ICMPv4CodeNet, layers.ICMPv4CodeNetUnknown, layers.ICMPv4CodeNetTOS:
-		return UnreachNet
-	case layers.ICMPv4CodeProtocol:
-		return UnreachProto
-	case layers.ICMPv4CodeNetAdminProhibited, layers.ICMPv4CodeHostAdminProhibited, layers.ICMPv4CodeCommAdminProhibited:
-		return UnreachAdmin
-	}
-	return UnreachOther
-}
-
-func unreach6(code uint8) Unreach {
-	switch code {
-	case layers.ICMPv6CodePortUnreachable:
-		return UnreachPort
-	case layers.ICMPv6CodeAddressUnreachable:
-		return UnreachHost
-	case layers.ICMPv6CodeNoRouteToDst, layers.ICMPv6CodeBeyondScopeOfSrc:
-		return UnreachNet
-	case layers.ICMPv6CodeAdminProhibited, layers.ICMPv6CodeSrcAddressFailedPolicy, layers.ICMPv6CodeRejectRouteToDst:
-		return UnreachAdmin
-	}
-	return UnreachOther
 }

@@ -3,6 +3,8 @@ package capture
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/portscan/portscan/result"
 )
 
 // addr16 is an address as two words, IPv4 mapped into IPv6, so that keys
@@ -71,10 +73,9 @@ type flow struct {
 	prev, next int32
 	synSeq     uint32
 	bits       uint16
-	firstSide  int8 // the side that sent the first packet
-	icmpSide   int8 // the side an ICMP error said was unreachable; -1 if none
-	icmpKind   Unreach
-	icmpDirect bool // the ICMP error came from that side itself
+	firstSide  int8        // the side that sent the first packet
+	icmpSide   int8        // the side an ICMP error said was unreachable; -1 if none
+	icmp       result.ICMP // that error; FromTarget when that side itself sent it
 }
 
 func (f *flow) saw(bit uint16, side int) bool { return f.bits&(bit<<side) != 0 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 )
 
@@ -44,7 +45,7 @@ func classify(err error) verdict {
 	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return verdict{state: result.Filtered, reason: result.ReasonNoResponse}
 	}
-	return verdict{state: result.Filtered, reason: "error"}
+	return verdict{state: result.Filtered, reason: result.ReasonError}
 }
 
 func classifyErrno(errno syscall.Errno) verdict {
@@ -70,70 +71,12 @@ func classifyErrno(errno syscall.Errno) verdict {
 		syscall.EADDRNOTAVAIL, syscall.EAGAIN, syscall.EADDRINUSE:
 		return verdict{again: true}
 	}
-	return verdict{state: result.Filtered, reason: "error"}
+	return verdict{state: result.Filtered, reason: result.ReasonError}
 }
 
-// ICMP types and codes (RFC 792, RFC 1812 for codes 9, 10 and 13; RFC 4443
-// for ICMPv6) that an extended socket error can carry.
-const (
-	icmpUnreach        = 3
-	icmpTimeExceeded   = 11
-	icmp6Unreach       = 1
-	icmp6TimeExceeded  = 3
-	icmpNetUnreach     = 0
-	icmpHostUnreach    = 1
-	icmpProtoUnreach   = 2
-	icmpPortUnreach    = 3
-	icmpNetProhibited  = 9
-	icmpHostProhibited = 10
-	icmpAdminFiltered  = 13
-	icmp6AdminProhib   = 1
-	icmp6AddrUnreach   = 3
-	icmp6PortUnreach   = 4
-	icmp6PolicyFail    = 5
-	icmp6RejectRoute   = 6
-	icmp6NoRoute       = 0
-)
-
-// classifyICMP reads an ICMP (v6 when v6) unreachable that answered a
-// probe. For UDP a port unreachable means closed; for TCP, as in nmap,
-// every unreachable is filtered.
-func classifyICMP(v6 bool, typ, code uint8, udp bool) verdict {
-	f := func(reason string) verdict { return verdict{state: result.Filtered, reason: reason, answered: true} }
-	if v6 {
-		switch {
-		case typ == icmp6Unreach && code == icmp6PortUnreach:
-			if udp {
-				return verdict{state: result.Closed, reason: result.ReasonPortUnreach, answered: true}
-			}
-			return f(result.ReasonPortUnreach)
-		case typ == icmp6Unreach && (code == icmp6AdminProhib || code == icmp6PolicyFail || code == icmp6RejectRoute):
-			return f(result.ReasonAdminProhibited)
-		case typ == icmp6Unreach && code == icmp6NoRoute:
-			return f(result.ReasonNetUnreach)
-		case typ == icmp6Unreach:
-			return f(result.ReasonHostUnreach)
-		case typ == icmp6TimeExceeded:
-			return f("time-exceeded")
-		}
-		return f("error")
-	}
-	switch {
-	case typ == icmpUnreach && code == icmpPortUnreach:
-		if udp {
-			return verdict{state: result.Closed, reason: result.ReasonPortUnreach, answered: true}
-		}
-		return f(result.ReasonPortUnreach)
-	case typ == icmpUnreach && (code == icmpNetProhibited || code == icmpHostProhibited || code == icmpAdminFiltered):
-		return f(result.ReasonAdminProhibited)
-	case typ == icmpUnreach && code == icmpNetUnreach:
-		return f(result.ReasonNetUnreach)
-	case typ == icmpUnreach && code == icmpProtoUnreach:
-		return f(result.ReasonProtoUnreach)
-	case typ == icmpUnreach:
-		return f(result.ReasonHostUnreach)
-	case typ == icmpTimeExceeded:
-		return f("time-exceeded")
-	}
-	return f("error")
+// icmpVerdict reads an ICMP error that answered a probe of proto, as
+// result.ICMP classifies it.
+func icmpVerdict(m result.ICMP, proto ports.Protocol) verdict {
+	state, reason := m.Classify(proto)
+	return verdict{state: state, reason: reason, answered: true}
 }

@@ -434,7 +434,7 @@ func (w *worker) settle(p *probe, now time.Time) {
 		// An ICMP error that came while connect held the socket is only
 		// a soft error: SO_ERROR stays 0, but the error queue has it
 		// (and is why epoll woke us). That is no connection.
-		if v, ok := w.readErrQueue(fd); ok {
+		if v, ok := w.readErrQueue(fd, p); ok {
 			unix.Close(fd)
 			w.finish(p, v, now)
 			return
@@ -462,7 +462,7 @@ func (w *worker) conclude(p *probe, fd int, v6 bool, err error, now time.Time) {
 		w.recycle(fd, v6)
 	default:
 		if v.state == result.Filtered {
-			if icmp, ok := w.readErrQueue(fd); ok {
+			if icmp, ok := w.readErrQueue(fd, p); ok {
 				v = icmp
 			}
 		}
@@ -494,28 +494,35 @@ func (w *worker) forget(p *probe) {
 	}
 }
 
-// readErrQueue reads an ICMP error queued on fd by IP_RECVERR.
-func (w *worker) readErrQueue(fd int) (verdict, bool) {
+// readErrQueue reads an ICMP error queued on fd by IP_RECVERR for the TCP
+// probe p.
+func (w *worker) readErrQueue(fd int, p *probe) (verdict, bool) {
 	_, oobn, _, _, err := unix.Recvmsg(fd, w.errbuf, w.oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
 	if err != nil {
 		return verdict{}, false
 	}
-	return parseErrQueue(w.oob[:oobn], false)
+	m, ok := parseErrQueue(w.oob[:oobn], p.addr.Addr())
+	if !ok {
+		return verdict{}, false
+	}
+	return icmpVerdict(m, ports.TCP), true
 }
 
-// parseErrQueue finds the ICMP type and code in the control messages of
-// an error-queue read. udp says how to read a port unreachable.
-func parseErrQueue(oob []byte, udp bool) (verdict, bool) {
-	v, _, ok := parseErrQueueFrom(oob, udp)
-	return v, ok
+// parseErrQueue finds the ICMP error in the control messages of an
+// error-queue read, and tells whether target sent it (SO_EE_OFFENDER,
+// when the kernel says who did).
+func parseErrQueue(oob []byte, target netip.Addr) (result.ICMP, bool) {
+	m, from, ok := parseErrQueueFrom(oob)
+	m.FromTarget = ok && (!from.IsValid() || from.Unmap() == target.Unmap())
+	return m, ok
 }
 
-// parseErrQueueFrom is parseErrQueue that also returns who sent the ICMP
-// error (SO_EE_OFFENDER), when the kernel says.
-func parseErrQueueFrom(oob []byte, udp bool) (verdict, netip.Addr, bool) {
+// parseErrQueueFrom reads the ICMP type and code of an error-queue read,
+// and who sent the error when the kernel says.
+func parseErrQueueFrom(oob []byte) (result.ICMP, netip.Addr, bool) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
-		return verdict{}, netip.Addr{}, false
+		return result.ICMP{}, netip.Addr{}, false
 	}
 	const eeSize = int(unsafe.Sizeof(unix.SockExtendedErr{}))
 	for _, m := range msgs {
@@ -529,13 +536,11 @@ func parseErrQueueFrom(oob []byte, udp bool) (verdict, netip.Addr, bool) {
 		origin, typ, code := m.Data[4], m.Data[5], m.Data[6]
 		from := offender(m.Data[eeSize:])
 		switch origin {
-		case unix.SO_EE_ORIGIN_ICMP:
-			return classifyICMP(false, typ, code, udp), from, true
-		case unix.SO_EE_ORIGIN_ICMP6:
-			return classifyICMP(true, typ, code, udp), from, true
+		case unix.SO_EE_ORIGIN_ICMP, unix.SO_EE_ORIGIN_ICMP6:
+			return result.ICMP{V6: origin == unix.SO_EE_ORIGIN_ICMP6, Type: typ, Code: code}, from, true
 		}
 	}
-	return verdict{}, netip.Addr{}, false
+	return result.ICMP{}, netip.Addr{}, false
 }
 
 // offender reads the sockaddr_in or sockaddr_in6 that follows a

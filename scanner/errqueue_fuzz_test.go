@@ -4,10 +4,14 @@ package scanner
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"testing"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 )
 
 // errQueueMsg builds the control message an IP_RECVERR read returns: a
@@ -39,9 +43,20 @@ func TestParseErrQueue(t *testing.T) {
 		{3, 0, false, "filtered net-unreach"},
 		{11, 0, false, "filtered time-exceeded"},
 	}
+	// A port unreachable from a router says nothing of the port.
+	m, ok := parseErrQueue(errQueueMsg(3, 3, [4]byte{192, 0, 2, 254}), netip.MustParseAddr("192.0.2.7"))
+	if v := icmpVerdict(m, ports.UDP); !ok || m.FromTarget || v.state != result.Filtered {
+		t.Errorf("port unreachable from a router: %v %s (from target %v), want filtered", v.state, v.reason, m.FromTarget)
+	}
 	for _, tt := range tests {
-		v, from, ok := parseErrQueueFrom(errQueueMsg(tt.typ, tt.code, [4]byte{192, 0, 2, 7}), tt.udp)
-		if got := v.state.String() + " " + v.reason; !ok || got != tt.want || from.String() != "192.0.2.7" {
+		proto := ports.TCP
+		if tt.udp {
+			proto = ports.UDP
+		}
+		from := netip.MustParseAddr("192.0.2.7")
+		m, ok := parseErrQueue(errQueueMsg(tt.typ, tt.code, from.As4()), from)
+		v := icmpVerdict(m, proto)
+		if got := v.state.String() + " " + v.reason; !ok || got != tt.want || !m.FromTarget {
 			t.Errorf("type %d code %d: %q from %v (%v), want %q from 192.0.2.7", tt.typ, tt.code, got, from, ok, tt.want)
 		}
 	}
@@ -53,8 +68,8 @@ func FuzzParseErrQueue(f *testing.F) {
 	f.Add(errQueueMsg(3, 3, [4]byte{127, 0, 0, 1}), true)
 	f.Add(errQueueMsg(3, 13, [4]byte{10, 0, 0, 1}), false)
 	f.Add([]byte{}, false)
-	f.Fuzz(func(t *testing.T, oob []byte, udp bool) {
-		parseErrQueueFrom(oob, udp)
+	f.Fuzz(func(t *testing.T, oob []byte, _ bool) {
+		parseErrQueue(oob, netip.IPv4Unspecified())
 		offender(oob)
 	})
 }

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 )
 
@@ -256,13 +257,11 @@ func (w *worker) readUDPErrQueue(fd int, p *probe) (verdict, bool) {
 	if err != nil {
 		return verdict{}, false
 	}
-	v, from, ok := parseErrQueueFrom(w.oob[:oobn], true)
-	if ok && v.state == result.Closed && from.IsValid() && from.Unmap() != p.addr.Addr().Unmap() {
-		// A port unreachable that a router sent for the target says
-		// nothing of the port itself.
-		v = verdict{state: result.Filtered, reason: result.ReasonPortUnreach, answered: true}
+	m, ok := parseErrQueue(w.oob[:oobn], p.addr.Addr())
+	if !ok {
+		return verdict{}, false
 	}
-	return v, ok
+	return icmpVerdict(m, ports.UDP), true
 }
 
 func sockaddr(ap netip.AddrPort) unix.Sockaddr {
