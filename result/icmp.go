@@ -43,22 +43,22 @@ type ICMP struct {
 // unreachReasons are the reasons of the destination unreachable codes
 // of RFC 792 (0-5), RFC 1122 (6-12) and RFC 1812 (13-15), by code.
 var unreachReasons = [...]string{
-	0:  ReasonNetUnreach,       // net unreachable
-	1:  ReasonHostUnreach,      // host unreachable
-	2:  ReasonProtoUnreach,     // protocol unreachable
-	3:  ReasonPortUnreach,      // port unreachable
-	4:  ReasonDestUnreach,      // fragmentation needed and DF set
-	5:  ReasonDestUnreach,      // source route failed
-	6:  ReasonNetUnreach,       // destination network unknown
-	7:  ReasonHostUnreach,      // destination host unknown
-	8:  ReasonDestUnreach,      // source host isolated
-	9:  ReasonNetProhibited,    // network administratively prohibited
-	10: ReasonHostProhibited,   // host administratively prohibited
-	11: ReasonNetUnreach,       // network unreachable for type of service
-	12: ReasonHostUnreach,      // host unreachable for type of service
-	13: ReasonAdminProhibited,  // communication administratively prohibited
-	14: ReasonDestUnreach,      // host precedence violation
-	15: ReasonDestUnreach,      // precedence cutoff in effect
+	0:  ReasonNetUnreach,      // net unreachable
+	1:  ReasonHostUnreach,     // host unreachable
+	2:  ReasonProtoUnreach,    // protocol unreachable
+	3:  ReasonPortUnreach,     // port unreachable
+	4:  ReasonDestUnreach,     // fragmentation needed and DF set
+	5:  ReasonDestUnreach,     // source route failed
+	6:  ReasonNetUnreach,      // destination network unknown
+	7:  ReasonHostUnreach,     // destination host unknown
+	8:  ReasonDestUnreach,     // source host isolated
+	9:  ReasonNetProhibited,   // network administratively prohibited
+	10: ReasonHostProhibited,  // host administratively prohibited
+	11: ReasonNetUnreach,      // network unreachable for type of service
+	12: ReasonHostUnreach,     // host unreachable for type of service
+	13: ReasonAdminProhibited, // communication administratively prohibited
+	14: ReasonDestUnreach,     // host precedence violation
+	15: ReasonDestUnreach,     // precedence cutoff in effect
 }
 
 // unreach6Reasons are the reasons of the ICMPv6 destination unreachable

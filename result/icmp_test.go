@@ -77,7 +77,7 @@ func TestICMPClassify(t *testing.T) {
 		check(t, ICMP{V6: true, Type: ICMPv6TimeExceeded, Code: 1}, ReasonTimeExceeded)
 	})
 	t.Run("other errors", func(t *testing.T) {
-		check(t, ICMP{Type: 12}, ReasonICMPError)         // parameter problem
+		check(t, ICMP{Type: 12}, ReasonICMPError)          // parameter problem
 		check(t, ICMP{V6: true, Type: 4}, ReasonICMPError) // parameter problem
 		// Types are read in their own family: 3 is time exceeded in ICMPv6,
 		// 1 is no error in ICMPv4.
