@@ -35,9 +35,10 @@ type Config struct {
 	Concurrency int
 	// Rate caps probes sent per second; zero means no cap.
 	Rate float64
-	// Retries is how often a port that did not answer is probed again.
-	// Zero means DefaultRetries; a negative value means never.
-	Retries int
+	// Tries is the most probes a port gets before it is called silent:
+	// one, and a retry for each that went unanswered. Zero means
+	// 1+DefaultRetries.
+	Tries int
 
 	// InitialRTTTimeout is how long a probe waits before the host's round
 	// trip time is known; MinRTTTimeout and MaxRTTTimeout bound the
@@ -59,8 +60,8 @@ type Config struct {
 	// Seed makes the probe order repeatable; zero picks one at random.
 	Seed uint64
 
-	// Label names the service of a port for Result.Service; nil leaves it
-	// empty.
+	// Label names the service of a port for result.Port.Service; nil
+	// means the built-in catalog's (services.Default).
 	Label func(ports.Port) *services.Entry
 
 	// Dial, when set, makes connections instead of the built-in raw
@@ -76,20 +77,25 @@ type Config struct {
 	Warn func(error)
 }
 
+func (c *Config) label() func(ports.Port) *services.Entry {
+	if c.Label == nil {
+		return services.Default().Lookup
+	}
+	return c.Label
+}
+
 func (c *Config) warn(err error) {
 	if c.Warn != nil {
 		c.Warn(err)
 	}
 }
 
+// retries is how often a port that did not answer is probed again.
 func (c *Config) retries() int {
-	switch {
-	case c.Retries < 0:
-		return 0
-	case c.Retries == 0:
+	if c.Tries <= 0 {
 		return DefaultRetries
 	}
-	return c.Retries
+	return c.Tries - 1
 }
 
 func (c *Config) initialRTTTimeout() time.Duration {

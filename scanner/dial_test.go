@@ -134,7 +134,7 @@ func TestSkipDiscovery(t *testing.T) {
 	f := &fakeNet{}
 	cfg := fastConfig(f, "1-3", t)
 	cfg.SkipDiscovery = true
-	cfg.Retries = -1
+	cfg.Tries = 1
 	res, hosts, _ := collect(t, cfg, addrs("192.0.2.1"))
 	if len(res) != 3 || len(f.calls) != 3 {
 		t.Errorf("%d results from %d dials, want 3 and 3", len(res), len(f.calls))
@@ -158,7 +158,7 @@ func TestRetryFindsFlakyPort(t *testing.T) {
 		flaky:   map[string]bool{"192.0.2.1:7": true},
 	}
 	cfg := fastConfig(f, "7", t)
-	cfg.Retries = -1
+	cfg.Tries = 1
 	res, _, _ = collect(t, cfg, addrs("192.0.2.1"))
 	if r := res["192.0.2.1:7"]; r.State != result.Filtered {
 		t.Errorf("port 7 without retries = %v, want filtered", r.State)
@@ -305,7 +305,7 @@ func TestSlowHostAfterFastOnes(t *testing.T) {
 		Dial:          dial,
 		MinRTTTimeout: 20 * time.Millisecond,
 		HostGroup:     1, // the slow host starts once the fast one has set the pace
-		Retries:       -1,
+		Tries:         1,
 	}
 	_, hosts, _ := collect(t, cfg, addrs("192.0.2.1", "192.0.2.2"))
 	for _, h := range hosts {

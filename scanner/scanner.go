@@ -1,11 +1,15 @@
-// Package scanner is portscan's probe engine. It takes a stream of
-// targets and a set of ports, probes them concurrently, and hands each
-// port's Result and each host's summary to callbacks as soon as they are
-// known. It never prints: formatting is the output package's job.
+// Package scanner is portscan's probe engine: it scans the TCP and UDP
+// ports of a stream of targets and emits each port's [result.Port] and
+// each host's [result.Host] to a [result.Sink] as soon as they are known.
+// It never prints: formatting is the output package's job.
 //
-// TCP ports get a connect probe that needs no privileges. On Linux the
-// probes run on non-blocking sockets under one epoll instance, so tens of
-// thousands can be in flight without a goroutine each.
+// TCP ports get a connect probe, which needs no privileges; UDP ports get
+// a datagram (a well-formed request where the port's service needs one,
+// from package payload), and their ICMP errors are read from the socket's
+// error queue. On Linux the probes run on non-blocking sockets under one
+// epoll instance per CPU, so tens of thousands can be in flight without a
+// goroutine each. A zero [Config] but for its Ports works: ports are
+// labelled from the built-in catalog, and timing follows nmap's -T4.
 package scanner
 
 import (
@@ -20,6 +24,7 @@ import (
 
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/services"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -64,6 +69,7 @@ type engine struct {
 	pr       prober
 	now      func() time.Time
 	portList []ports.Port
+	label    func(ports.Port) *services.Entry
 	limiter  *rate.Limiter
 
 	// limit is the concurrency in force; it drops when the system runs out
@@ -82,7 +88,7 @@ type engine struct {
 }
 
 func newEngine(cfg Config, sink result.Sink) *engine {
-	e := &engine{cfg: cfg, sink: sink, now: cfg.now}
+	e := &engine{cfg: cfg, sink: sink, now: cfg.now, label: cfg.label()}
 	for p := range cfg.Ports.Ports() {
 		if p.Proto == ports.TCP || p.Proto == ports.UDP {
 			e.portList = append(e.portList, p)
@@ -353,9 +359,7 @@ func (e *engine) emitPort(h *hostState, port ports.Port, o outcome) {
 	if o.v.answered {
 		r.RTT = o.rtt
 	}
-	if e.cfg.Label != nil {
-		r.Service = e.cfg.Label(port)
-	}
+	r.Service = e.label(port)
 	e.emit(e.sink.Port(r))
 }
 

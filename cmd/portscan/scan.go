@@ -150,16 +150,12 @@ func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
 	if f.minRTT <= 0 || f.maxRTT <= 0 || f.initialRTT <= 0 || f.minRTT > f.maxRTT {
 		return nil, fmt.Errorf("invalid RTT timeouts: need 0 < --min-rtt-timeout (%v) <= --max-rtt-timeout (%v), and --initial-rtt-timeout > 0", f.minRTT, f.maxRTT)
 	}
-	retries := f.retries
-	if retries == 0 {
-		retries = -1 // the engine's zero means its default
-	}
 	cat := g.catalog
 	cfg := scanner.Config{
 		Ports:             portSet,
 		Concurrency:       f.concurrency,
 		Rate:              f.rate,
-		Retries:           retries,
+		Tries:             f.retries + 1,
 		InitialRTTTimeout: f.initialRTT,
 		MinRTTTimeout:     f.minRTT,
 		MaxRTTTimeout:     f.maxRTT,
