@@ -11,7 +11,11 @@
 // pcapng interface whose link type number is 256 or more, such as Linux
 // cooked v2: pcapgo boxes it in an interface value). A damaged file yields a
 // *ReadError with the packet number and byte offset where it broke;
-// everything before it has been returned.
+// everything before it has been returned. pcapng blocks that hold no
+// packet (interface statistics, as dumpcap and tshark write at the end of
+// every file, name resolution, decryption secrets, custom blocks, new
+// sections) may come anywhere, after the last packet too; only a block
+// cut short is damage, and its *ReadError names its type.
 //
 // Decoder reads Ethernet (with 802.1Q and QinQ tags), Linux cooked v1 and
 // v2, raw IPv4 and IPv6, and BSD loopback frames; IPv4 and IPv6 with
