@@ -51,8 +51,17 @@
 // The server is the side that received the SYN or sent the SYN-ACK, or
 // the side an ICMP error reports unreachable. For UDP it is the side that
 // received the first datagram, unless that datagram came from a port
-// below 1024 or in the catalog to an uncatalogued port of 32768 or above:
-// then it was a reply to a request sent before the capture began. A TCP
+// below 1024 or in the catalog to an uncatalogued port of 32768 or above,
+// or from 67 to 68 (DHCP) or 547 to 546 (DHCPv6): then it was a reply to
+// a request sent before the capture began. A reply may also come from
+// and go to other addresses than the request, when the request went to a
+// broadcast or multicast address: a datagram that opens a flow from the
+// port such a request went to, within IdleTimeout, to the port it came
+// from (at the address it came from, at any address if it came from
+// 0.0.0.0 or ::, or at a group address between unequal ports) answers
+// it, and its sender is the server. So a DHCP server answering a DISCOVER
+// from 0.0.0.0:68 to 255.255.255.255:67 is found on 67, and the client's
+// 68 is not reported; the same for DHCPv6 from 546 to ff02::1:2 port 547. A TCP
 // flow whose handshake was not captured gets the reason mid-stream, which
 // says the server was chosen from the ports: the one the catalog knows,
 // else the one below 1024, else the lower one.

@@ -76,7 +76,7 @@ func FuzzDecode(f *testing.F) {
 		layers.LinkTypeNull, layers.LinkTypeRaw} {
 		f.Add(uint16(lt), []byte{})
 	}
-	for _, name := range []string{"tcp-ethernet.pcap", "udp-vlan.pcap", "ipv6-sll.pcap", "multi.pcapng", "loopback.pcap"} {
+	for _, name := range []string{"tcp-ethernet.pcap", "udp-vlan.pcap", "ipv6-sll.pcap", "multi.pcapng", "loopback.pcap", "dhcp.pcap"} {
 		b, err := readFixtureBytes(name)
 		if err != nil {
 			f.Fatal(err)
