@@ -109,23 +109,29 @@ func TestReadNmapXML(t *testing.T) {
 }
 
 func TestReadCapture(t *testing.T) {
-	path := filepath.Join("..", "testdata", "pcaps", "lab-lo.pcap")
-	if _, err := os.Stat(path); err != nil {
-		t.Skip(err)
-	}
-	run, err := ReadFile(path, ReadOptions{Label: services.Default().Lookup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if run.Scanner != "pcap" || len(run.Hosts()) == 0 {
-		t.Fatalf("scanner %q, %d hosts", run.Scanner, len(run.Hosts()))
-	}
-	open := 0
-	for _, h := range run.Hosts() {
-		open += len(h.OpenPorts())
-	}
-	if open == 0 {
-		t.Error("no open port in the lab capture")
+	// tshark-lo.pcapng ends with an Interface Statistics Block, as every
+	// file dumpcap, tshark and Wireshark write does.
+	for _, name := range []string{"lab-lo.pcap", "tshark-lo.pcapng"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("..", "testdata", "pcaps", name)
+			if _, err := os.Stat(path); err != nil {
+				t.Skip(err)
+			}
+			run, err := ReadFile(path, ReadOptions{Label: services.Default().Lookup})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Scanner != "pcap" || len(run.Hosts()) == 0 {
+				t.Fatalf("scanner %q, %d hosts", run.Scanner, len(run.Hosts()))
+			}
+			open := 0
+			for _, h := range run.Hosts() {
+				open += len(h.OpenPorts())
+			}
+			if open == 0 {
+				t.Error("no open port in the lab capture")
+			}
+		})
 	}
 }
 

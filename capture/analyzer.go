@@ -24,6 +24,11 @@ const (
 	DefaultMaxServices = 1 << 16
 )
 
+// maxRequests bounds the UDP requests to broadcast and multicast
+// addresses an Analyzer remembers (two entries each), for IdleTimeout, to
+// know their answers: about 50 bytes an entry.
+const maxRequests = 1 << 12
+
 // Options tune an Analyzer. The zero value uses the defaults and labels
 // nothing.
 type Options struct {
@@ -101,6 +106,7 @@ type Analyzer struct {
 	idle     int64
 	flows    *table
 	services map[svcKey]*service
+	requests map[reqKey]int64 // requests to a group address: when sent
 	counters Counters
 	clock    int64 // latest packet time seen, Unix ns
 	start    int64 // earliest
@@ -115,6 +121,7 @@ func NewAnalyzer(opt Options) *Analyzer {
 		idle:     opt.idle(),
 		flows:    newTable(opt.maxFlows()),
 		services: make(map[svcKey]*service),
+		requests: make(map[reqKey]int64),
 		last:     -1,
 	}
 }
@@ -185,6 +192,7 @@ func (a *Analyzer) addTransport(now int64, d *Decoded) {
 		a.finish(a.last)
 		f, side = a.flowFor(now, d.Src, d.Dst, d.SrcPort, d.DstPort, d.Proto)
 	}
+	opened := f.pkts[0]+f.pkts[1] == 0
 	if f.firstFrom[side] == 0 {
 		f.firstFrom[side] = now
 	}
@@ -192,6 +200,7 @@ func (a *Analyzer) addTransport(now int64, d *Decoded) {
 	f.bytes[side] += uint64(d.IPLen)
 	if d.Kind == UDP {
 		f.bits |= sawOther << side
+		a.answerGroup(now, f, side, opened, d)
 		return
 	}
 	switch {
@@ -208,6 +217,66 @@ func (a *Analyzer) addTransport(now int64, d *Decoded) {
 	if d.Flags&FIN != 0 {
 		f.bits |= sawFIN << side
 	}
+}
+
+// answerGroup remembers the UDP requests sent to a broadcast or
+// multicast address, and marks a flow whose first datagram answers one:
+// its sender is the server, though the request went elsewhere. A DHCP
+// server answers the DISCOVER that 0.0.0.0:68 sent to 255.255.255.255:67
+// from its own address to the address it offers, or to broadcast; a
+// DHCPv6 server answers a SOLICIT to ff02::1:2 from its link-local
+// address. An answer goes from the port the request went to, within
+// IdleTimeout, to the port it came from at the address it came from, at
+// any address if that was unspecified, or to a group address. It asks
+// nothing itself.
+func (a *Analyzer) answerGroup(now int64, f *flow, side int, opened bool, d *Decoded) {
+	if opened && serverAddr(d.Src) {
+		if t, ok := a.answers(now, d); ok {
+			f.replySide, f.reqTime = int8(side), t
+			return
+		}
+	}
+	if serverAddr(d.Dst) {
+		return
+	}
+	if len(a.requests) > maxRequests-2 {
+		for k, t := range a.requests {
+			if a.clock-t > a.idle {
+				delete(a.requests, k)
+			}
+		}
+		if len(a.requests) > maxRequests-2 {
+			clear(a.requests)
+		}
+	}
+	k := reqKey{addr: toAddr16(d.Src), port: [2]uint16{d.DstPort, d.SrcPort}}
+	a.requests[k] = now
+	k.addr, k.group = anyAddr(d.Src), true
+	a.requests[k] = now
+}
+
+// answers returns when the request was sent that datagram d answers.
+func (a *Analyzer) answers(now int64, d *Decoded) (int64, bool) {
+	k := reqKey{port: [2]uint16{d.SrcPort, d.DstPort}}
+	sent := func() (int64, bool) {
+		t, ok := a.requests[k]
+		return t, ok && t <= now && now-t <= a.idle
+	}
+	if !serverAddr(d.Dst) {
+		if d.SrcPort == d.DstPort {
+			// To a group between equal ports, as mDNS: as likely
+			// another request as an answer.
+			return 0, false
+		}
+		k.addr, k.group = anyAddr(d.Dst), true
+		return sent()
+	}
+	k.addr = toAddr16(d.Dst)
+	if t, ok := sent(); ok {
+		return t, true
+	}
+	k.addr = anyAddr(d.Dst)
+	return sent()
 }
 
 // addICMP files an ICMP error under the flow of the datagram it quotes,
@@ -304,16 +373,35 @@ func (a *Analyzer) serverSide(f *flow) (side int, guessed bool) {
 		// Only the ICMP error: its quote went from client to server.
 		return int(f.icmpSide), false
 	}
+	if f.replySide >= 0 {
+		return int(f.replySide), false
+	}
 	// UDP: whoever spoke first is the client, unless the first datagram
-	// came from a service port to an ephemeral one, the reply to a
-	// request sent before the capture began.
+	// came from a service port to an ephemeral one, or between ports
+	// only a server sends between, the reply to a request sent before the
+	// capture began.
 	first := int(f.firstSide)
 	srv := 1 - first
 	fp, sp := f.key.port[first], f.key.port[srv]
+	if answerPorts[[2]uint16{fp, sp}] {
+		return first, true
+	}
 	if sp >= 32768 && !a.known(sp, f.key.proto) && (fp < 1024 || a.known(fp, f.key.proto)) {
 		return first, true
 	}
 	return srv, false
+}
+
+// answerPorts are the UDP port pairs on which, by its protocol, only a
+// server sends from the first port to the second: DHCP and BOOTP servers
+// answer from 67 to the client's 68 (RFC 2131 section 4.1), DHCPv6
+// servers and relay agents from 547 to 546 (RFC 8415 section 7.2). A
+// datagram so sent is an answer even when the request it answers, sent to
+// a broadcast or multicast address or before the capture began, is not
+// in the capture.
+var answerPorts = map[[2]uint16]bool{
+	{67, 68}:   true,
+	{547, 546}: true,
 }
 
 // guess picks the server side of a TCP flow whose handshake was not
@@ -370,6 +458,10 @@ func (f *flow) judge(s int) verdict {
 	case f.saw(sawOther, s):
 		if !f.saw(sawOther, c) {
 			rtt = 0
+		}
+		if f.replySide == int8(s) && f.firstFrom[s] > f.reqTime {
+			// From the request to a group address it answered.
+			rtt = f.firstFrom[s] - f.reqTime
 		}
 		return verdict{result.Open, result.ReasonUDPResponse, f.firstFrom[s], rtt}
 	case f.icmpSide == int8(s):

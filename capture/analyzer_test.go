@@ -102,6 +102,10 @@ func TestAnalyzerFixtures(t *testing.T) {
 			"127.0.0.2 53/udp open udp-response",
 			"127.0.0.2 161/udp closed port-unreach",
 		}},
+		{"dhcp.pcap", []string{
+			"10.4.0.1 67/udp open udp-response",
+			"fe80::1 547/udp open udp-response",
+		}},
 		{"raw.pcap.gz", []string{
 			"172.16.0.5 443/tcp open syn-ack",
 			"2001:db8:1::5 80/tcp closed reset",
@@ -221,6 +225,50 @@ func TestAnalyzerCases(t *testing.T) {
 			f.udp(1, at("10.9.0.2", 68), at("255.255.255.255", 67))
 			f.udp(2, at("fe80::1", 546), at("ff02::1:2", 547))
 		}, nil},
+		{"DHCP: the server answers a broadcast DISCOVER at the offered address", func(f feeder) {
+			f.udp(0, at("0.0.0.0", 68), at("255.255.255.255", 67))
+			f.udp(1, at("10.9.0.1", 67), at("10.9.0.50", 68))
+			f.udp(2, at("0.0.0.0", 68), at("255.255.255.255", 67))
+			f.udp(3, at("10.9.0.1", 67), at("10.9.0.50", 68))
+		}, []string{"10.9.0.1 67/udp open udp-response"}},
+		{"DHCP: the server answers by broadcast", func(f feeder) {
+			f.udp(0, at("0.0.0.0", 68), at("255.255.255.255", 67))
+			f.udp(1, at("10.9.0.1", 67), at("255.255.255.255", 68))
+		}, []string{"10.9.0.1 67/udp open udp-response"}},
+		{"DHCP: the answer without its request", func(f feeder) {
+			f.udp(0, at("10.9.0.1", 67), at("10.9.0.50", 68))
+		}, []string{"10.9.0.1 67/udp open udp-response"}},
+		{"DHCP: a renewal is unicast", func(f feeder) {
+			f.udp(0, at("10.9.0.50", 68), at("10.9.0.1", 67))
+			f.udp(1, at("10.9.0.1", 67), at("10.9.0.50", 68))
+		}, []string{"10.9.0.1 67/udp open udp-response"}},
+		{"DHCPv6: the server answers a multicast SOLICIT from its link-local address", func(f feeder) {
+			f.udp(0, at("fe80::c", 546), at("ff02::1:2", 547))
+			f.udp(1, at("fe80::5", 547), at("fe80::c", 546))
+			f.udp(2, at("fe80::c", 546), at("ff02::1:2", 547))
+			f.udp(3, at("fe80::5", 547), at("fe80::c", 546))
+		}, []string{"fe80::5 547/udp open udp-response"}},
+		{"a unicast answer to a broadcast query between equal ports", func(f feeder) {
+			f.udp(0, at("10.9.0.2", 137), at("255.255.255.255", 137))
+			f.udp(1, at("10.9.0.1", 137), at("10.9.0.2", 137))
+		}, []string{"10.9.0.1 137/udp open udp-response"}},
+		{"a datagram to another host is no answer to a broadcast", func(f feeder) {
+			f.udp(0, at("10.9.0.2", 137), at("255.255.255.255", 137))
+			f.udp(1, at("10.9.0.1", 137), at("10.9.0.7", 137))
+		}, []string{"10.9.0.7 137/udp open|filtered no-response"}},
+		{"a datagram long after a broadcast is no answer to it", func(f feeder) {
+			f.udp(0, at("10.9.0.2", 137), at("255.255.255.255", 137))
+			f.udp(DefaultIdleTimeout+time.Second, at("10.9.0.1", 137), at("10.9.0.2", 137))
+		}, []string{"10.9.0.2 137/udp open|filtered no-response"}},
+		{"a second query to a group address is no answer to the first", func(f feeder) {
+			f.udp(0, at("10.9.0.2", 5353), at("224.0.0.251", 5353))
+			f.udp(1, at("10.9.0.3", 5353), at("224.0.0.251", 5353))
+		}, nil},
+		{"an answer to a broadcast asks nothing itself", func(f feeder) {
+			f.udp(0, at("0.0.0.0", 68), at("255.255.255.255", 67))
+			f.udp(1, at("10.9.0.1", 67), at("255.255.255.255", 68))
+			f.udp(2, at("10.9.0.9", 68), at("10.9.0.1", 67))
+		}, []string{"10.9.0.1 67/udp open udp-response"}},
 		{"open beats closed for one service", func(f feeder) {
 			f.tcp(0, at("10.9.0.3", 40000), s, SYN, 1)
 			f.tcp(1, s, at("10.9.0.3", 40000), RST|ACK, 0)
@@ -249,6 +297,45 @@ func TestAnalyzerCases(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAnalyzerBroadcastAnswer checks the evidence of a server found by
+// its answer to a broadcast: the time from the request to the answer, and
+// the packets of the answer's own flow.
+func TestAnalyzerBroadcastAnswer(t *testing.T) {
+	an := NewAnalyzer(Options{Label: services.Default().Lookup})
+	f := feeder{an}
+	f.udp(0, at("0.0.0.0", 68), at("255.255.255.255", 67))
+	f.udp(ms(3), at("10.9.0.1", 67), at("10.9.0.50", 68))
+	if got := an.LastServer(); got != SideSrc {
+		t.Errorf("LastServer of the OFFER %v, want %v", got, SideSrc)
+	}
+	rs, _ := report(an)
+	if len(rs) != 1 {
+		t.Fatalf("results %q", brief(rs))
+	}
+	if rs[0].RTT != ms(3) || !rs[0].Time.Equal(t0.Add(ms(3))) {
+		t.Errorf("rtt %v time %v, want 3ms and the OFFER's", rs[0].RTT, rs[0].Time)
+	}
+	if e := rs[0].Evidence; e.Flows != 1 || e.PacketsOut != 1 || e.PacketsIn != 0 {
+		t.Errorf("evidence %+v", e)
+	}
+	if c := an.Counters(); c.Unknown != 1 {
+		t.Errorf("%d flows without a server, want 1: the broadcast", c.Unknown)
+	}
+}
+
+// TestAnalyzerRequestsFlat sends datagrams to broadcast from many ports
+// and checks that the requests remembered stay within their bound.
+func TestAnalyzerRequestsFlat(t *testing.T) {
+	an := NewAnalyzer(Options{})
+	f := feeder{an}
+	for i := range 100000 {
+		f.udp(time.Duration(i)*time.Microsecond, at("10.9.0.2", uint16(1+i%65535)), at("255.255.255.255", uint16(1+i/65535)))
+	}
+	if n := len(an.requests); n > maxRequests {
+		t.Errorf("%d requests remembered, want at most %d", n, maxRequests)
 	}
 }
 

@@ -11,7 +11,11 @@
 // pcapng interface whose link type number is 256 or more, such as Linux
 // cooked v2: pcapgo boxes it in an interface value). A damaged file yields a
 // *ReadError with the packet number and byte offset where it broke;
-// everything before it has been returned.
+// everything before it has been returned. pcapng blocks that hold no
+// packet (interface statistics, as dumpcap and tshark write at the end of
+// every file, name resolution, decryption secrets, custom blocks, new
+// sections) may come anywhere, after the last packet too; only a block
+// cut short is damage, and its *ReadError names its type.
 //
 // Decoder reads Ethernet (with 802.1Q and QinQ tags), Linux cooked v1 and
 // v2, raw IPv4 and IPv6, and BSD loopback frames; IPv4 and IPv6 with
@@ -47,8 +51,17 @@
 // The server is the side that received the SYN or sent the SYN-ACK, or
 // the side an ICMP error reports unreachable. For UDP it is the side that
 // received the first datagram, unless that datagram came from a port
-// below 1024 or in the catalog to an uncatalogued port of 32768 or above:
-// then it was a reply to a request sent before the capture began. A TCP
+// below 1024 or in the catalog to an uncatalogued port of 32768 or above,
+// or from 67 to 68 (DHCP) or 547 to 546 (DHCPv6): then it was a reply to
+// a request sent before the capture began. A reply may also come from
+// and go to other addresses than the request, when the request went to a
+// broadcast or multicast address: a datagram that opens a flow from the
+// port such a request went to, within IdleTimeout, to the port it came
+// from (at the address it came from, at any address if it came from
+// 0.0.0.0 or ::, or at a group address between unequal ports) answers
+// it, and its sender is the server. So a DHCP server answering a DISCOVER
+// from 0.0.0.0:68 to 255.255.255.255:67 is found on 67, and the client's
+// 68 is not reported; the same for DHCPv6 from 546 to ff02::1:2 port 547. A TCP
 // flow whose handshake was not captured gets the reason mid-stream, which
 // says the server was chosen from the ports: the one the catalog knows,
 // else the one below 1024, else the lower one.

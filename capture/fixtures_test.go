@@ -302,6 +302,34 @@ func writeSection(t *testing.T, lts []layers.LinkType, frames []frame) []byte {
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
+// dhcp4 is a DHCP message of type typ from (BOOTREQUEST) or to
+// (BOOTREPLY) the client macA, offering yours when it is valid.
+func dhcp4(t *testing.T, typ layers.DHCPMsgType, yours netip.Addr) string {
+	t.Helper()
+	op := layers.DHCPOpRequest
+	if typ == layers.DHCPMsgTypeOffer || typ == layers.DHCPMsgTypeAck {
+		op = layers.DHCPOpReply
+	}
+	yi := net.IPv4zero.To4()
+	if yours.IsValid() {
+		yi = yours.AsSlice()
+	}
+	m := &layers.DHCPv4{Operation: op, HardwareType: layers.LinkTypeEthernet, HardwareLen: 6, Xid: 0x5ca11ab1,
+		ClientIP: net.IPv4zero.To4(), YourClientIP: yi, NextServerIP: net.IPv4zero.To4(), RelayAgentIP: net.IPv4zero.To4(),
+		ClientHWAddr: macA, ServerName: make([]byte, 64), File: make([]byte, 128),
+		Options: layers.DHCPOptions{layers.NewDHCPOption(layers.DHCPOptMessageType, []byte{byte(typ)})}}
+	return string(serialize(t, m))
+}
+
+// dhcp6 is a DHCPv6 message of type typ naming the client by macA.
+func dhcp6(t *testing.T, typ layers.DHCPv6MsgType) string {
+	t.Helper()
+	duid := append([]byte{0, 3, 0, 1}, macA...) // DUID-LL, Ethernet
+	m := &layers.DHCPv6{MsgType: typ, TransactionID: []byte{0x0d, 0x4c, 0x06},
+		Options: layers.DHCPv6Options{layers.NewDHCPv6Option(layers.DHCPv6OptClientID, duid)}}
+	return string(serialize(t, m))
+}
+
 // fixtures makes every capture under testdata/pcaps, by name.
 func fixtures(t *testing.T) map[string][]byte {
 	out := make(map[string][]byte)
@@ -447,6 +475,30 @@ func fixtures(t *testing.T) map[string][]byte {
 		add(2, tcpSeg(t, at("2001:db8:1::9", 43001), at("2001:db8:1::5", 80), "S", 1, 0, ""))
 		add(3, tcpSeg(t, at("2001:db8:1::5", 80), at("2001:db8:1::9", 43001), "RA", 0, 2, ""))
 		out["raw.pcap.gz"] = gz(t, writePcapgo(t, false, layers.LinkTypeRaw, fs))
+	}
+
+	// DHCP: a client broadcasts DISCOVER and REQUEST from 0.0.0.0, and
+	// the server answers at the offered address, then a second client
+	// asks for broadcast answers; DHCPv6 to the All DHCP Relay Agents and
+	// Servers group, answered from the server's link-local address.
+	{
+		srv, offered := netip.MustParseAddr("10.4.0.1"), netip.MustParseAddr("10.4.0.50")
+		client, bcast := at("0.0.0.0", 68), at("255.255.255.255", 67)
+		e := func(ip []byte) []byte { return ether(t, ip) }
+		var fs []frame
+		add := func(n int, b []byte) { fs = append(fs, frame{at: ms(n), lt: layers.LinkTypeEthernet, data: b}) }
+		add(0, e(udpDgram(t, client, bcast, dhcp4(t, layers.DHCPMsgTypeDiscover, netip.Addr{}))))
+		add(2, e(udpDgram(t, at("10.4.0.1", 67), at("10.4.0.50", 68), dhcp4(t, layers.DHCPMsgTypeOffer, offered))))
+		add(3, e(udpDgram(t, client, bcast, dhcp4(t, layers.DHCPMsgTypeRequest, netip.Addr{}))))
+		add(5, e(udpDgram(t, at("10.4.0.1", 67), at("10.4.0.50", 68), dhcp4(t, layers.DHCPMsgTypeAck, offered))))
+		add(100, e(udpDgram(t, client, bcast, dhcp4(t, layers.DHCPMsgTypeDiscover, netip.Addr{}))))
+		add(102, e(udpDgram(t, at("10.4.0.1", 67), at("255.255.255.255", 68), dhcp4(t, layers.DHCPMsgTypeOffer, srv.Next()))))
+		cl6, srv6, group := at("fe80::9", 546), at("fe80::1", 547), at("ff02::1:2", 547)
+		add(200, e(udpDgram(t, cl6, group, dhcp6(t, layers.DHCPv6MsgTypeSolicit))))
+		add(203, e(udpDgram(t, srv6, cl6, dhcp6(t, layers.DHCPv6MsgTypeAdvertise))))
+		add(204, e(udpDgram(t, cl6, group, dhcp6(t, layers.DHCPv6MsgTypeRequest))))
+		add(206, e(udpDgram(t, srv6, cl6, dhcp6(t, layers.DHCPv6MsgTypeReply))))
+		out["dhcp.pcap"] = writePcapgo(t, false, layers.LinkTypeEthernet, fs)
 	}
 	return out
 }

@@ -75,10 +75,32 @@ type flow struct {
 	bits       uint16
 	firstSide  int8        // the side that sent the first packet
 	icmpSide   int8        // the side an ICMP error said was unreachable; -1 if none
+	replySide  int8        // UDP: the side whose first datagram answered a request to a group address; -1 if none
+	reqTime    int64       // when that request was sent
 	icmp       result.ICMP // that error; FromTarget when that side itself sent it
 }
 
 func (f *flow) saw(bit uint16, side int) bool { return f.bits&(bit<<side) != 0 }
+
+// reqKey names the UDP requests sent to a broadcast or multicast address
+// from one address (or, with group set, from any address of its family)
+// and port to one port: an answer comes from the port they went to and
+// goes to the port they came from.
+type reqKey struct {
+	addr  addr16
+	port  [2]uint16 // the port the request went to, and the one it came from
+	group bool
+	pad   [3]byte // always zero: the key hashes as plain memory
+}
+
+// anyAddr is the unspecified address of a's family, as 0.0.0.0 is the
+// source of a DHCP client that has no address yet.
+func anyAddr(a netip.Addr) addr16 {
+	if a.Unmap().Is4() {
+		return toAddr16(netip.IPv4Unspecified())
+	}
+	return toAddr16(netip.IPv6Unspecified())
+}
 
 // table is the flow table: a map from key to slot, and the slots in
 // least recently used order, bounded by max.
@@ -112,7 +134,7 @@ func (t *table) insert(k flowKey) int32 {
 		t.flows = append(t.flows, flow{})
 		i = int32(len(t.flows) - 1)
 	}
-	t.flows[i] = flow{key: k, icmpSide: -1, prev: -1, next: -1}
+	t.flows[i] = flow{key: k, icmpSide: -1, replySide: -1, prev: -1, next: -1}
 	t.index[k] = i
 	t.pushBack(i)
 	return i

@@ -16,7 +16,7 @@ import (
 // *ReadError; a file of n bytes yields at most about n/16 packets; and no
 // packet may hold more bytes than the file.
 func FuzzReader(f *testing.F) {
-	for _, name := range []string{"tcp-ethernet.pcap", "udp-vlan.pcap", "multi.pcapng", "sll2.pcapng", "raw.pcap.gz", "truncated.pcap"} {
+	for _, name := range []string{"tcp-ethernet.pcap", "udp-vlan.pcap", "multi.pcapng", "sll2.pcapng", "raw.pcap.gz", "truncated.pcap", "tshark-lo.pcapng"} {
 		b, err := readFixtureBytes(name)
 		if err != nil {
 			f.Fatal(err)
@@ -76,7 +76,7 @@ func FuzzDecode(f *testing.F) {
 		layers.LinkTypeNull, layers.LinkTypeRaw} {
 		f.Add(uint16(lt), []byte{})
 	}
-	for _, name := range []string{"tcp-ethernet.pcap", "udp-vlan.pcap", "ipv6-sll.pcap", "multi.pcapng", "loopback.pcap"} {
+	for _, name := range []string{"tcp-ethernet.pcap", "udp-vlan.pcap", "ipv6-sll.pcap", "multi.pcapng", "loopback.pcap", "dhcp.pcap"} {
 		b, err := readFixtureBytes(name)
 		if err != nil {
 			f.Fatal(err)

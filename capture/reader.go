@@ -37,6 +37,10 @@ type ReadError struct {
 	Offset int64
 	// Compressed tells that Offset is in the uncompressed stream.
 	Compressed bool
+	// Block is the pcapng block type of the block that broke when it is
+	// not a packet block (an interface statistics block after the last
+	// packet, say); 0 for a packet record and the file header.
+	Block uint32
 	// Kind is ErrNotCapture, ErrTruncated or ErrCorrupt.
 	Kind error
 	// Err is what the underlying reader reported.
@@ -45,9 +49,16 @@ type ReadError struct {
 
 // Error says where and why: "packet 13 at byte offset 993: truncated
 // capture: unexpected EOF".
+//
+// A pcapng block other than a packet is named by its type and the packet
+// it follows: "interface statistics block after packet 20 at byte offset
+// 2328: ...".
 func (e *ReadError) Error() string {
 	where := "file header"
-	if e.Packet > 0 {
+	switch {
+	case e.Packet > 0 && e.Block != 0:
+		where = fmt.Sprintf("%s after packet %d", blockName(e.Block), e.Packet-1)
+	case e.Packet > 0:
 		where = fmt.Sprintf("packet %d", e.Packet)
 	}
 	unc := ""
@@ -111,15 +122,19 @@ const bufSize = 64 << 10
 // not, with pcapgo's pure-Go readers and without an allocation per packet.
 // Every error it returns is a *ReadError that says where the file broke.
 type Reader struct {
-	count      countingReader
-	buf        *bufio.Reader
-	pcap       *pcapgo.Reader
-	ng         *pcapgo.NgReader
-	format     Format
-	compressed bool
-	n          int
-	pkt        Packet
-	err        error
+	count     countingReader
+	buf       *bufio.Reader
+	pcap      *pcapgo.Reader
+	ng        *pcapgo.NgReader
+	blocks    []ngBlock // pcapng: the blocks the next read goes through
+	bigEndian bool      // pcapng: the byte order of the section being read
+	// pcapng: walk could not follow the blocks to the last section header
+	orderUnknown bool
+	format       Format
+	compressed   bool
+	n            int
+	pkt          Packet
+	err          error
 }
 
 // NewReader reads the file header from r and returns a Reader positioned
@@ -157,8 +172,11 @@ func NewReader(r io.Reader) (rd *Reader, err error) {
 		return nil, rd.fail(0, 0, ErrCorrupt, perr)
 	}
 	switch binary.LittleEndian.Uint32(magic) {
-	case 0x0a0d0d0a:
+	case ngSectionHeader:
 		rd.format = FormatPcapNG
+		if shb, _ := rd.buf.Peek(12); len(shb) == 12 {
+			rd.bigEndian = binary.BigEndian.Uint32(shb[8:]) == ngByteOrderMagic
+		}
 		rd.ng, err = pcapgo.NewNgReader(rd.buf, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
 		rd.format = FormatPcap
@@ -192,9 +210,12 @@ func (r *Reader) Next() (p *Packet, err error) {
 		return nil, r.err
 	}
 	start := r.offset()
+	if r.ng != nil {
+		r.walk(start)
+	}
 	defer func() {
 		if x := recover(); x != nil {
-			p, err = nil, r.fail(r.n+1, start, ErrCorrupt, fmt.Errorf("reader failed: %v", x))
+			p, err = nil, r.failBlock(start, fmt.Errorf("reader failed: %v", x))
 		}
 	}()
 	var (
@@ -212,11 +233,21 @@ func (r *Reader) Next() (p *Packet, err error) {
 		}
 	}
 	if err != nil {
-		if err == io.EOF && r.offset() == start {
+		if err == io.EOF && r.cleanEnd(start) {
 			r.err = io.EOF
 			return nil, io.EOF
 		}
+		if r.ng != nil {
+			return nil, r.failBlock(start, err)
+		}
 		return nil, r.classify(r.n+1, start, err)
+	}
+	if r.ng != nil {
+		// The packet is in the last block read, after any interface,
+		// statistics or other blocks that came before it.
+		if b, ok := r.blockBefore(r.offset()); ok {
+			start = b.offset
+		}
 	}
 	r.n++
 	r.pkt = Packet{
@@ -230,6 +261,58 @@ func (r *Reader) Next() (p *Packet, err error) {
 		Data:          data,
 	}
 	return &r.pkt, nil
+}
+
+// cleanEnd reports whether the file ended where a record or block ends,
+// when the format reader said io.EOF after reading from start. pcap ends
+// cleanly only before a record header: pcapgo says io.EOF as well for a
+// record whose header is there and whose data is not. A pcapng reader
+// reads every block that is not a packet on its way to the next packet,
+// so a file that ends with an Interface Statistics Block (as every file
+// dumpcap, tshark and Wireshark write does) or any other block ends
+// cleanly after it: the end is clean when it falls where the last
+// complete block ends.
+func (r *Reader) cleanEnd(start int64) bool {
+	end := r.offset()
+	if end == start {
+		return true
+	}
+	if r.ng == nil {
+		return false
+	}
+	last, ok := r.blockBefore(end)
+	if !ok || last.end < end {
+		// The file went on beyond the blocks walk could see: trust
+		// pcapgo, whose io.EOF means that not a byte of the next block
+		// header was there (it reports any block cut short as
+		// io.ErrUnexpectedEOF).
+		return true
+	}
+	return last.end == end
+}
+
+// failBlock records a sticky *ReadError for a pcapng read that failed,
+// at the block it failed in: where it starts, its type if it is not a
+// packet, and whether it was cut short. pcapgo wraps some short reads
+// with %v, so a block is also truncated when the file ends before the
+// length in its header says it does.
+func (r *Reader) failBlock(start int64, err error) error {
+	at := r.offset()
+	b, ok := r.blockBefore(at)
+	if !ok {
+		return r.classify(r.n+1, start, err)
+	}
+	e := r.classify(r.n+1, b.offset, err).(*ReadError)
+	if e.Kind == ErrCorrupt && b.end > at {
+		rest, _ := r.buf.Peek(1)
+		if len(rest) == 0 && (errors.Is(r.count.err, io.EOF) || errors.Is(r.count.err, io.ErrUnexpectedEOF)) {
+			e.Kind = ErrTruncated
+		}
+	}
+	if !b.packet() {
+		e.Block = b.typ
+	}
+	return e
 }
 
 // classify turns a reader error into a sticky *ReadError.
@@ -251,14 +334,21 @@ func (r *Reader) fail(packet int, offset int64, kind, err error) error {
 	return e
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it. Its first error is
+// sticky: Reader peeks ahead of pcapgo, and bufio hands a read error to
+// the first caller only.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	err error
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	c.err = err
 	return n, err
 }

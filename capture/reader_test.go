@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +64,9 @@ func TestReaderFixtures(t *testing.T) {
 			layers.LinkTypeIEEE802_11, layers.LinkTypeNull, layers.LinkTypeIPv6, layers.LinkTypeIPv4}, t0},
 		{"loopback.pcap", FormatPcap, false, 5, []layers.LinkType{layers.LinkTypeNull}, t0.Add(7)},
 		{"raw.pcap.gz", FormatPcap, true, 4, []layers.LinkType{layers.LinkTypeRaw}, t0},
+		// Recorded by tshark (record-tshark.sh): it ends with an Interface
+		// Statistics Block after the last packet.
+		{"tshark-lo.pcapng", FormatPcapNG, false, 20, []layers.LinkType{layers.LinkTypeEthernet}, time.Unix(1796138965, 704878035).UTC()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -129,13 +134,10 @@ func TestReaderOffsets(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range pkts {
-		// The reader may have read interface blocks first: the record
-		// offset is where it started looking, at or before the packet.
+		// The reader may have read interface blocks first; the offset is
+		// still that of the packet's own block.
 		i := p.Offset
-		for binary.LittleEndian.Uint32(b[i:]) != 6 {
-			i += int64(binary.LittleEndian.Uint32(b[i+4:]))
-		}
-		if !bytes.Equal(b[i+28:i+28+int64(p.CaptureLength)], p.Data) {
+		if binary.LittleEndian.Uint32(b[i:]) != 6 || !bytes.Equal(b[i+28:i+28+int64(p.CaptureLength)], p.Data) {
 			t.Errorf("packet %d: the block at %d does not hold it", p.Number, i)
 		}
 	}
@@ -291,4 +293,159 @@ func TestReaderAllocs(t *testing.T) {
 
 func readFixtureBytes(name string) ([]byte, error) {
 	return os.ReadFile(filepath.Join(fixtureDir, name))
+}
+
+// ngBlockLE frames body as a little-endian pcapng block of type typ,
+// padding it to 32 bits.
+func ngBlockLE(typ uint32, body ...[]byte) []byte {
+	var b []byte
+	for _, part := range body {
+		b = append(b, part...)
+	}
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	n := uint32(12 + len(b))
+	out := binary.LittleEndian.AppendUint32(nil, typ)
+	out = binary.LittleEndian.AppendUint32(out, n)
+	out = append(out, b...)
+	return binary.LittleEndian.AppendUint32(out, n)
+}
+
+// le32 and le64 are little-endian fields of a hand-made block.
+func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
+func le64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+
+// ngOption is a pcapng option: code, length, value padded to 32 bits.
+func ngOption(code uint16, v []byte) []byte {
+	b := binary.LittleEndian.AppendUint16(nil, code)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(v)))
+	b = append(b, v...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// The blocks dumpcap, tshark and other writers put after the last packet.
+var (
+	// An Interface Statistics Block as dumpcap writes it when it closes
+	// the file: time stamp, start and end times, packets received and
+	// dropped, end of options.
+	trailingISB = ngBlockLE(5, le32(0), le32(0x6000), le32(0x1000),
+		ngOption(2, append(le32(0x6000), le32(0x0100)...)), ngOption(3, append(le32(0x6000), le32(0x1000)...)),
+		ngOption(4, le64(3)), ngOption(5, le64(0)), ngOption(0, nil))
+	// A Name Resolution Block: 127.0.0.1 is "lab", then the end record.
+	trailingNRB = ngBlockLE(4, ngOption(1, append([]byte{127, 0, 0, 1}, "lab\x00"...)), ngOption(0, nil))
+	// A Decryption Secrets Block holding a TLS key log line.
+	trailingDSB = ngBlockLE(0x0a, le32(0x544c534b), le32(8), []byte("CLIENT_\n"))
+	// A custom block (copiable) under the example enterprise number 32473.
+	trailingCustom = ngBlockLE(0x00000bad, le32(32473), []byte("portscan"))
+	// An Interface Statistics Block for an interface the section lacks.
+	badISB = ngBlockLE(5, le32(7), le32(0), le32(0), ngOption(0, nil))
+)
+
+// trailingSection makes a second section holding an interface and no
+// packet, as a capture file restarted and stopped at once ends.
+func trailingSection(t *testing.T) []byte {
+	return writeSection(t, []layers.LinkType{layers.LinkTypeEthernet}, nil)
+}
+
+// threePackets is a pcapng section of one interface and three packets.
+func threePackets(t *testing.T) []byte {
+	var fs []frame
+	for i := range 3 {
+		fs = append(fs, frame{at: ms(i), data: ether(t, tcpSeg(t, at("10.3.0.9", 42000), at("10.3.0.5", 80), "S", 1, 0, ""))})
+	}
+	return writeSection(t, []layers.LinkType{layers.LinkTypeEthernet}, fs)
+}
+
+// TestReaderTrailingBlocks checks that blocks after the last packet are
+// read as the end of the file, not as damage: dumpcap, tshark and
+// Wireshark end every file with an Interface Statistics Block.
+func TestReaderTrailingBlocks(t *testing.T) {
+	base := threePackets(t)
+	cat := func(parts ...[]byte) []byte { return bytes.Join(append([][]byte{base}, parts...), nil) }
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"interface statistics", cat(trailingISB)},
+		{"two interface statistics", cat(trailingISB, trailingISB)},
+		{"name resolution", cat(trailingNRB)},
+		{"decryption secrets", cat(trailingDSB)},
+		{"custom block", cat(trailingCustom)},
+		{"new section without packets", cat(trailingSection(t))},
+		{"new section, then statistics", cat(trailingISB, trailingSection(t), trailingISB)},
+		{"all of them", cat(trailingNRB, trailingDSB, trailingCustom, trailingISB, trailingSection(t), trailingISB)},
+		{"all of them, gzip", gz(t, cat(trailingNRB, trailingDSB, trailingCustom, trailingISB, trailingSection(t), trailingISB))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, pkts, err := readAll(t, tt.data)
+			if err != nil {
+				t.Fatalf("error %v, want the clean end of the file", err)
+			}
+			if len(pkts) != 3 || r.Packets() != 3 {
+				t.Errorf("%d packets, want 3", len(pkts))
+			}
+			if _, err := r.Next(); err != io.EOF {
+				t.Errorf("Next after the end: %v, want io.EOF", err)
+			}
+		})
+	}
+}
+
+// TestReaderTrailingBlockCut checks that a block after the last packet
+// that is cut short is damage, named by its type and offset.
+func TestReaderTrailingBlockCut(t *testing.T) {
+	base := threePackets(t)
+	end := int64(len(base))
+	cat := func(parts ...[]byte) []byte { return bytes.Join(append([][]byte{base}, parts...), nil) }
+	section := trailingSection(t)
+	tests := []struct {
+		name   string
+		data   []byte
+		kind   error
+		block  uint32
+		offset int64
+		msg    string
+	}{
+		{"statistics cut in the middle", cat(trailingISB[:len(trailingISB)/2]), ErrTruncated, 5, end,
+			"interface statistics block after packet 3 at byte offset %d: truncated capture: unexpected EOF"},
+		{"statistics cut in its header", cat(trailingISB[:5]), ErrTruncated, 5, end, ""},
+		{"statistics without its closing length", cat(trailingISB[:len(trailingISB)-4]), ErrTruncated, 5, end, ""},
+		{"statistics cut, gzip", gz(t, cat(trailingISB[:len(trailingISB)/2])), ErrTruncated, 5, end, ""},
+		{"name resolution cut after statistics", cat(trailingISB, trailingNRB[:14]), ErrTruncated, 4, end + int64(len(trailingISB)),
+			"name resolution block after packet 3 at byte offset %d: truncated capture"},
+		{"decryption secrets cut", cat(trailingDSB[:18]), ErrTruncated, 0x0a, end, ""},
+		{"custom block cut", cat(trailingCustom[:len(trailingCustom)-1]), ErrTruncated, 0xbad, end, ""},
+		{"section header cut", cat(section[:20]), ErrTruncated, 0x0a0d0d0a, end, ""},
+		{"interface of a new section cut", cat(section[:len(section)-3]), ErrTruncated, 1, end + int64(binary.LittleEndian.Uint32(section[4:])), ""},
+		{"statistics for no interface", cat(badISB), ErrCorrupt, 5, end,
+			"interface statistics block after packet 3 at byte offset %d: corrupt capture: Interface id 7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, pkts, err := readAll(t, tt.data)
+			var re *ReadError
+			if !errors.As(err, &re) || !errors.Is(err, tt.kind) {
+				t.Fatalf("error %v, want a *ReadError of kind %v", err, tt.kind)
+			}
+			if len(pkts) != 3 || re.Packet != 4 {
+				t.Errorf("%d packets, error at packet %d; want 3 and 4", len(pkts), re.Packet)
+			}
+			if re.Block != tt.block || re.Offset != tt.offset {
+				t.Errorf("block type %#x at %d, want %#x at %d (%v)", re.Block, re.Offset, tt.block, tt.offset, err)
+			}
+			if tt.msg != "" {
+				if want := fmt.Sprintf(tt.msg, tt.offset); !strings.HasPrefix(err.Error(), want) {
+					t.Errorf("error %q, want it to begin %q", err, want)
+				}
+			}
+			if _, again := r.Next(); again != err {
+				t.Errorf("second Next: %v, want the same error", again)
+			}
+		})
+	}
 }

@@ -41,7 +41,10 @@ func (svc *service) add(f *flow, s int, v verdict) {
 	svc.bytesOut += f.bytes[s]
 	svc.first = min(svc.first, f.first)
 	svc.last = max(svc.last, f.last)
-	svc.clients.add(f.key.addr[c])
+	if serverAddr(f.key.addr[c].addr()) {
+		// Not the broadcast a DHCP server answers at.
+		svc.clients.add(f.key.addr[c])
+	}
 	if r, br := v.rank(), svc.best.rank(); r > br || r == br && v.when < svc.best.when {
 		svc.best = v
 	}

@@ -46,7 +46,7 @@ func pcapGolden(t *testing.T, name, got string) {
 func TestPcapGolden(t *testing.T) {
 	chdir(t, pcapDir)
 	fixtures := []string{"tcp-ethernet.pcap", "tcp-ethernet.pcap.gz", "udp-vlan.pcap", "ipv6-sll.pcap", "sll2.pcapng",
-		"multi.pcapng", "loopback.pcap", "raw.pcap.gz", "lab-lo.pcap"}
+		"multi.pcapng", "loopback.pcap", "raw.pcap.gz", "lab-lo.pcap", "tshark-lo.pcapng", "dhcp.pcap"}
 	type variant struct {
 		suffix string
 		args   []string
@@ -100,6 +100,19 @@ func chdir(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Chdir(wd) })
+}
+
+// TestPcapTsharkStatistics reads a file tshark wrote, which ends with an
+// Interface Statistics Block, as a whole capture in pcap and diff.
+func TestPcapTsharkStatistics(t *testing.T) {
+	chdir(t, pcapDir)
+	if _, errs, code := runPcapCLI(t, nil, "pcap", "-q", "tshark-lo.pcapng"); code != 0 || errs != "" {
+		t.Errorf("pcap: exit %d, stderr %q", code, errs)
+	}
+	out, errs, code := runPcapCLI(t, nil, "diff", "tshark-lo.pcapng", "tshark-lo.pcapng")
+	if code != 0 || errs != "" || !strings.Contains(out, "No differences") {
+		t.Errorf("diff: exit %d, stderr %q, stdout:\n%s", code, errs, out)
+	}
 }
 
 func TestPcapStdin(t *testing.T) {
