@@ -5,10 +5,12 @@
 // Read takes what portscan writes (jsonl, json, and nmap-format XML),
 // nmap's own XML, and packet captures (pcap, pcapng, gzipped or not),
 // which go through the capture package's analysis. The format is told
-// from the content, not the file name. A Run holds, per host, the ports
-// the file lists; Run.Writer collects the same from a live scan, keeping
-// only what a comparison or an audit needs, so that a scan of every port
-// does not hold every closed port in memory.
+// from the content, not the file name; XML is decoded one <host> at a
+// time into the nmapxml model that the output package writes it from.
+// A Run holds, per host, the ports the file lists; Run.Writer collects
+// the same from a live scan, keeping only what a comparison or an audit
+// needs, so that a scan of every port does not hold every closed port in
+// memory.
 //
 // # What counts as a difference
 //

@@ -9,62 +9,29 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portscan/portscan/nmapxml"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
-// The parts of nmap's XML format (nmap.dtd) a comparison needs.
-type (
-	xmlScanInfo struct {
-		Protocol string `xml:"protocol,attr"`
-		Services string `xml:"services,attr"`
-	}
-	xmlHost struct {
-		Status    xmlState     `xml:"status"`
-		Addresses []xmlAddress `xml:"address"`
-		Hostnames []xmlName    `xml:"hostnames>hostname"`
-		Ports     []xmlPort    `xml:"ports>port"`
-	}
-	xmlState struct {
-		State  string `xml:"state,attr"`
-		Reason string `xml:"reason,attr"`
-	}
-	xmlAddress struct {
-		Addr     string `xml:"addr,attr"`
-		AddrType string `xml:"addrtype,attr"`
-	}
-	xmlName struct {
-		Name string `xml:"name,attr"`
-		Type string `xml:"type,attr"`
-	}
-	xmlPort struct {
-		Protocol string          `xml:"protocol,attr"`
-		PortID   string          `xml:"portid,attr"`
-		State    xmlState        `xml:"state"`
-		Service  *xmlServiceName `xml:"service"`
-	}
-	xmlServiceName struct {
-		Name string `xml:"name,attr"`
-	}
-	xmlFinished struct {
-		Exit string `xml:"exit,attr"`
-	}
-)
+// xmlReader reads an nmap XML file into a run, one element at a time.
+type xmlReader struct {
+	name   string
+	dec    *xml.Decoder
+	run    *Run
+	protos []ports.Protocol // from the scaninfo elements, in order
+	specs  []string         // their services lists, protocol-prefixed
+}
 
-// readXML streams an nmap XML file host by host.
+// readXML streams an nmap XML file host by host: each <host> is decoded
+// into the nmapxml model, added to the run and dropped.
 func readXML(name string, r io.Reader) (*Run, error) {
 	dec := xml.NewDecoder(r)
 	dec.Strict = true
-	run := NewRun(name)
-	run.Scanner = "nmap"
-	fail := func(msg string) error {
-		line, col := dec.InputPos()
-		return &posError{name: name, line: line, col: col, msg: msg}
-	}
+	x := &xmlReader{name: name, dec: dec, run: NewRun(name)}
+	x.run.Scanner = "nmap"
 	seenRoot := false
-	var protos []ports.Protocol
-	var specs []string
 	for {
 		tagLine, tagCol := dec.InputPos()
 		tok, err := dec.Token()
@@ -72,72 +39,108 @@ func readXML(name string, r io.Reader) (*Run, error) {
 			break
 		}
 		if err != nil {
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				return nil, &posError{name: name, line: se.Line, msg: "XML: " + se.Msg}
-			}
-			return nil, fail("XML: " + err.Error())
+			return nil, x.syntax(err)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
 			continue
 		}
 		if !seenRoot {
-			if se.Name.Local != "nmaprun" {
-				return nil, fail(fmt.Sprintf("root element <%s>; expected <nmaprun> (nmap XML)", se.Name.Local))
+			if err := x.root(se); err != nil {
+				return nil, err
 			}
 			seenRoot = true
-			for _, a := range se.Attr {
-				if a.Name.Local == "start" {
-					if n, err := strconv.ParseInt(a.Value, 10, 64); err == nil {
-						run.Start = time.Unix(n, 0).UTC()
-					}
-				}
-			}
 			continue
 		}
-		switch se.Name.Local {
-		case "scaninfo":
-			var si xmlScanInfo
-			if err := dec.DecodeElement(&si, &se); err != nil {
-				return nil, fail("scaninfo: " + xmlMessage(err))
-			}
-			p, err := ports.ParseProtocol(si.Protocol)
-			if err != nil || p == ports.DDP {
-				continue // sctp and others: not ours to judge
-			}
-			protos = append(protos, p)
-			if si.Services != "" {
-				specs = append(specs, prefixSpec(p, si.Services))
-			}
-		case "host":
-			var h xmlHost
-			if err := dec.DecodeElement(&h, &se); err != nil {
-				return nil, fail("host: " + xmlMessage(err))
-			}
-			if err := run.addXMLHost(&h); err != nil {
-				return nil, &posError{name: name, line: tagLine, col: tagCol, msg: "host: " + err.Error()}
-			}
-		case "finished":
-			var f xmlFinished
-			if err := dec.DecodeElement(&f, &se); err != nil {
-				return nil, fail("finished: " + xmlMessage(err))
-			}
-			run.Interrupted = f.Exit == "error"
+		if err := x.element(se, tagLine, tagCol); err != nil {
+			return nil, err
 		}
 	}
 	if !seenRoot {
 		return nil, &posError{name: name, msg: "no <nmaprun> element (not nmap XML)"}
 	}
-	if len(protos) > 0 {
-		run.Protocols = protos
-		if len(specs) == len(protos) {
-			if set, err := ports.ParseSpec(strings.Join(specs, ","), ports.SpecOptions{}); err == nil {
-				run.Scanned = set
-			}
+	x.coverage()
+	return x.run, nil
+}
+
+// fail is an error at the decoder's position.
+func (x *xmlReader) fail(msg string) error {
+	line, col := x.dec.InputPos()
+	return &posError{name: x.name, line: line, col: col, msg: msg}
+}
+
+// syntax is an error the decoder met between elements.
+func (x *xmlReader) syntax(err error) error {
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		return &posError{name: x.name, line: se.Line, msg: "XML: " + se.Msg}
+	}
+	return x.fail("XML: " + err.Error())
+}
+
+// root reads the <nmaprun> start tag: the run's start time, if it is a
+// number of seconds.
+func (x *xmlReader) root(se xml.StartElement) error {
+	if se.Name.Local != "nmaprun" {
+		return x.fail(fmt.Sprintf("root element <%s>; expected <nmaprun> (nmap XML)", se.Name.Local))
+	}
+	var root nmapxml.Run
+	if err := root.DecodeStartTag(se); err != nil {
+		return x.fail("nmaprun: " + xmlMessage(err))
+	}
+	if n, err := strconv.ParseInt(root.Start, 10, 64); err == nil {
+		x.run.Start = time.Unix(n, 0).UTC()
+	}
+	return nil
+}
+
+// element decodes one element inside the root, whose start tag se began
+// at line:col; the elements a comparison does not need are skipped.
+func (x *xmlReader) element(se xml.StartElement, line, col int) error {
+	switch se.Name.Local {
+	case "scaninfo":
+		var si nmapxml.ScanInfo
+		if err := x.dec.DecodeElement(&si, &se); err != nil {
+			return x.fail("scaninfo: " + xmlMessage(err))
+		}
+		p, err := ports.ParseProtocol(si.Protocol)
+		if err != nil || p == ports.DDP {
+			return nil // sctp and others: not ours to judge
+		}
+		x.protos = append(x.protos, p)
+		if si.Services != "" {
+			x.specs = append(x.specs, prefixSpec(p, si.Services))
+		}
+	case "host":
+		var h nmapxml.Host
+		if err := x.dec.DecodeElement(&h, &se); err != nil {
+			return x.fail("host: " + xmlMessage(err))
+		}
+		if err := x.run.addXMLHost(&h); err != nil {
+			return &posError{name: x.name, line: line, col: col, msg: "host: " + err.Error()}
+		}
+	case "finished":
+		var f nmapxml.Finished
+		if err := x.dec.DecodeElement(&f, &se); err != nil {
+			return x.fail("finished: " + xmlMessage(err))
+		}
+		x.run.Interrupted = f.Exit == "error"
+	}
+	return nil
+}
+
+// coverage sets the run's protocols and scanned ports from its scaninfo
+// elements, when they name them all.
+func (x *xmlReader) coverage() {
+	if len(x.protos) == 0 {
+		return
+	}
+	x.run.Protocols = x.protos
+	if len(x.specs) == len(x.protos) {
+		if set, err := ports.ParseSpec(strings.Join(x.specs, ","), ports.SpecOptions{}); err == nil {
+			x.run.Scanned = set
 		}
 	}
-	return run, nil
 }
 
 // prefixSpec gives every entry of one protocol's services list the
@@ -154,7 +157,7 @@ func prefixSpec(p ports.Protocol, services string) string {
 	return pre + services
 }
 
-func (r *Run) addXMLHost(x *xmlHost) error {
+func (r *Run) addXMLHost(x *nmapxml.Host) error {
 	var addr string
 	for _, a := range x.Addresses {
 		if a.AddrType == "ipv4" || a.AddrType == "ipv6" || a.AddrType == "" {
@@ -170,13 +173,18 @@ func (r *Run) addXMLHost(x *xmlHost) error {
 		return err
 	}
 	hostname := ""
-	for _, n := range x.Hostnames {
-		if n.Type == "user" || hostname == "" {
-			hostname = n.Name
+	if x.Hostnames != nil {
+		for _, n := range x.Hostnames.Hostname {
+			if n.Type == "user" || hostname == "" {
+				hostname = n.Name
+			}
 		}
 	}
 	r.AddHost(result.Host{Addr: a, Hostname: hostname, Up: x.Status.State == "up", Reason: x.Status.Reason})
-	for _, xp := range x.Ports {
+	if x.Ports == nil {
+		return nil
+	}
+	for _, xp := range x.Ports.Port {
 		n, err := strconv.ParseUint(xp.PortID, 10, 16)
 		if err != nil || n == 0 {
 			return fmt.Errorf("invalid portid %q", xp.PortID)

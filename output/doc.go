@@ -107,7 +107,9 @@
 // so that ndiff and tools that import nmap results can read it. Ports
 // carry their catalog service name with method "table"; descriptions are
 // not part of that format and are left out. A capture analysis has no
-// scaninfo element, and an interrupted run ends with exit="error".
+// scaninfo element, and an interrupted run ends with exit="error". The
+// elements are those of the nmapxml package, the model baseline reads
+// the format back with; each <host> is encoded as its host finishes.
 //
 // # text
 //

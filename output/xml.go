@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portscan/portscan/nmapxml"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 )
@@ -34,100 +35,6 @@ func newXML(w io.Writer, opt Options) *xmlWriter {
 	return &xmlWriter{enc: enc, opt: opt, hosts: make(inflight)}
 }
 
-type xmlScanInfo struct {
-	XMLName     xml.Name `xml:"scaninfo"`
-	Type        string   `xml:"type,attr"`
-	Protocol    string   `xml:"protocol,attr"`
-	NumServices int      `xml:"numservices,attr"`
-	Services    string   `xml:"services,attr"`
-}
-
-type xmlLevel struct {
-	Level int `xml:"level,attr"`
-}
-
-type xmlHost struct {
-	XMLName   xml.Name     `xml:"host"`
-	StartTime int64        `xml:"starttime,attr,omitempty"`
-	EndTime   int64        `xml:"endtime,attr,omitempty"`
-	Comment   string       `xml:"comment,attr,omitempty"`
-	Status    xmlStatus    `xml:"status"`
-	Address   xmlAddress   `xml:"address"`
-	Hostnames xmlHostnames `xml:"hostnames"`
-	Ports     *xmlPorts    `xml:"ports"`
-}
-
-// xmlStatus is both a host's status and a port's state.
-type xmlStatus struct {
-	State     string `xml:"state,attr"`
-	Reason    string `xml:"reason,attr"`
-	ReasonTTL string `xml:"reason_ttl,attr"`
-}
-
-type xmlAddress struct {
-	Addr     string `xml:"addr,attr"`
-	AddrType string `xml:"addrtype,attr"`
-}
-
-type xmlHostnames struct {
-	Hostname []xmlHostname `xml:"hostname"`
-}
-
-type xmlHostname struct {
-	Name string `xml:"name,attr"`
-	Type string `xml:"type,attr"`
-}
-
-type xmlPorts struct {
-	Extra []xmlExtraPorts `xml:"extraports"`
-	Port  []xmlPort       `xml:"port"`
-}
-
-type xmlExtraPorts struct {
-	State   string            `xml:"state,attr"`
-	Count   int               `xml:"count,attr"`
-	Reasons []xmlExtraReasons `xml:"extrareasons"`
-}
-
-type xmlExtraReasons struct {
-	Reason string `xml:"reason,attr"`
-	Count  int    `xml:"count,attr"`
-}
-
-type xmlPort struct {
-	Protocol string      `xml:"protocol,attr"`
-	PortID   uint16      `xml:"portid,attr"`
-	State    xmlStatus   `xml:"state"`
-	Service  *xmlService `xml:"service"`
-}
-
-type xmlService struct {
-	Name   string `xml:"name,attr"`
-	Method string `xml:"method,attr"`
-	Conf   int    `xml:"conf,attr"`
-}
-
-type xmlRunStats struct {
-	XMLName  xml.Name    `xml:"runstats"`
-	Finished xmlFinished `xml:"finished"`
-	Hosts    xmlHosts    `xml:"hosts"`
-}
-
-type xmlFinished struct {
-	Time     int64  `xml:"time,attr"`
-	TimeStr  string `xml:"timestr,attr"`
-	Elapsed  string `xml:"elapsed,attr"`
-	Summary  string `xml:"summary,attr"`
-	Exit     string `xml:"exit,attr"`
-	ErrorMsg string `xml:"errormsg,attr,omitempty"`
-}
-
-type xmlHosts struct {
-	Up    int `xml:"up,attr"`
-	Down  int `xml:"down,attr"`
-	Total int `xml:"total,attr"`
-}
-
 func (x *xmlWriter) newline() error {
 	return x.enc.EncodeToken(xml.CharData("\n"))
 }
@@ -151,18 +58,11 @@ func (x *xmlWriter) begin(info result.Info) error {
 			return err
 		}
 	}
-	root := xml.StartElement{Name: xml.Name{Local: "nmaprun"}, Attr: []xml.Attr{
-		{Name: xml.Name{Local: "scanner"}, Value: "nmap"},
-		{Name: xml.Name{Local: "args"}, Value: args},
-	}}
-	if !info.Start.IsZero() {
-		root.Attr = append(root.Attr,
-			xml.Attr{Name: xml.Name{Local: "start"}, Value: strconv.FormatInt(info.Start.Unix(), 10)},
-			xml.Attr{Name: xml.Name{Local: "startstr"}, Value: timestr(info.Start)})
+	root, err := nmapxml.Run{Scanner: "nmap", Args: args, Start: unixstr(info.Start), StartStr: timestr(info.Start),
+		Version: info.Version, XMLOutputVersion: XMLOutputVersion}.StartTag()
+	if err != nil {
+		return err
 	}
-	root.Attr = append(root.Attr,
-		xml.Attr{Name: xml.Name{Local: "version"}, Value: info.Version},
-		xml.Attr{Name: xml.Name{Local: "xmloutputversion"}, Value: XMLOutputVersion})
 	if err := x.enc.EncodeToken(root); err != nil {
 		return err
 	}
@@ -172,7 +72,7 @@ func (x *xmlWriter) begin(info result.Info) error {
 		}
 	}
 	for _, name := range []string{"verbose", "debugging"} {
-		if err := x.enc.EncodeElement(xmlLevel{}, xml.StartElement{Name: xml.Name{Local: name}}); err != nil {
+		if err := x.enc.EncodeElement(nmapxml.Level{Level: "0"}, xml.StartElement{Name: xml.Name{Local: name}}); err != nil {
 			return err
 		}
 	}
@@ -181,7 +81,7 @@ func (x *xmlWriter) begin(info result.Info) error {
 
 // scanInfos returns a scaninfo per scanned protocol; a capture analysis
 // has none, as nmap's scan types do not cover it.
-func scanInfos(info result.Info) []xmlScanInfo {
+func scanInfos(info result.Info) []nmapxml.ScanInfo {
 	protos := info.Protocols
 	if len(protos) == 0 {
 		switch info.ScanType {
@@ -194,12 +94,13 @@ func scanInfos(info result.Info) []xmlScanInfo {
 	if info.ScanType == "pcap" {
 		return nil
 	}
-	var out []xmlScanInfo
+	var out []nmapxml.ScanInfo
 	for _, p := range protos {
-		si := xmlScanInfo{Protocol: p.String(), NumServices: info.NumPorts, Services: info.PortsSpec}
+		n, spec := info.NumPorts, info.PortsSpec
 		if info.Ports != nil {
-			si.NumServices, si.Services = info.Ports.Len(p), info.Ports.Spec(p)
+			n, spec = info.Ports.Len(p), info.Ports.Spec(p)
 		}
+		si := nmapxml.ScanInfo{Protocol: p.String(), NumServices: strconv.Itoa(n), Services: spec}
 		switch p {
 		case ports.TCP:
 			si.Type = "connect"
@@ -227,17 +128,19 @@ func (x *xmlWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 	if !h.Up && !x.opt.ShowDown && (!incomplete || len(list) == 0) {
 		return nil
 	}
-	e := xmlHost{
-		StartTime: unix(h.Start),
-		EndTime:   unix(h.End),
-		Status:    xmlStatus{State: "down", Reason: h.Reason, ReasonTTL: "0"},
-		Address:   xmlAddress{Addr: h.Addr.String(), AddrType: "ipv6"},
-	}
+	addr := nmapxml.Address{Addr: h.Addr.String(), AddrType: "ipv6"}
 	if h.Addr.Is4() {
-		e.Address.AddrType = "ipv4"
+		addr.AddrType = "ipv4"
+	}
+	e := nmapxml.Host{
+		StartTime: unixstr(h.Start),
+		EndTime:   unixstr(h.End),
+		Status:    nmapxml.Status{State: "down", Reason: h.Reason, ReasonTTL: "0"},
+		Addresses: []nmapxml.Address{addr},
+		Hostnames: &nmapxml.Hostnames{},
 	}
 	if h.Hostname != "" {
-		e.Hostnames.Hostname = []xmlHostname{{Name: h.Hostname, Type: "user"}}
+		e.Hostnames.Hostname = []nmapxml.Hostname{{Name: h.Hostname, Type: "user"}}
 	}
 	switch {
 	case h.Up:
@@ -249,33 +152,40 @@ func (x *xmlWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 		e.Comment = "incomplete: the run ended before this host was done"
 	}
 	if h.Up || len(list) > 0 {
-		e.Ports = &xmlPorts{}
-		for _, s := range b.hiddenStates() {
-			t := b.hidden[s]
-			ex := xmlExtraPorts{State: s.String(), Count: t.count}
-			for _, rc := range t.sorted() {
-				if rc.reason != "" {
-					ex.Reasons = append(ex.Reasons, xmlExtraReasons{Reason: rc.reason, Count: rc.count})
-				}
-			}
-			e.Ports.Extra = append(e.Ports.Extra, ex)
-		}
-		for _, r := range list {
-			p := xmlPort{
-				Protocol: r.Port.Proto.String(),
-				PortID:   r.Port.Number,
-				State:    xmlStatus{State: r.State.String(), Reason: r.Reason, ReasonTTL: "0"},
-			}
-			if r.Service != nil {
-				p.Service = &xmlService{Name: r.Service.Name, Method: "table", Conf: 3}
-			}
-			e.Ports.Port = append(e.Ports.Port, p)
-		}
+		e.Ports = xmlPorts(b, list)
 	}
 	if err := x.element(e); err != nil {
 		return err
 	}
 	return x.enc.Flush()
+}
+
+// xmlPorts lists a host's ports: the hidden ones counted by state and
+// reason, then the shown ones.
+func xmlPorts(b *hostBuf, list []result.Port) *nmapxml.Ports {
+	ps := &nmapxml.Ports{}
+	for _, s := range b.hiddenStates() {
+		t := b.hidden[s]
+		ex := nmapxml.ExtraPorts{State: s.String(), Count: strconv.Itoa(t.count)}
+		for _, rc := range t.sorted() {
+			if rc.reason != "" {
+				ex.Reasons = append(ex.Reasons, nmapxml.ExtraReasons{Reason: rc.reason, Count: strconv.Itoa(rc.count)})
+			}
+		}
+		ps.Extra = append(ps.Extra, ex)
+	}
+	for _, r := range list {
+		p := nmapxml.Port{
+			Protocol: r.Port.Proto.String(),
+			PortID:   strconv.Itoa(int(r.Port.Number)),
+			State:    nmapxml.State{State: r.State.String(), Reason: r.Reason, ReasonTTL: "0"},
+		}
+		if r.Service != nil {
+			p.Service = &nmapxml.Service{Name: r.Service.Name, Method: "table", Conf: "3"}
+		}
+		ps.Port = append(ps.Port, p)
+	}
+	return ps
 }
 
 func (x *xmlWriter) end(s result.Summary) error {
@@ -289,19 +199,19 @@ func (x *xmlWriter) end(s result.Summary) error {
 	if s.Interrupted {
 		word = "interrupted"
 	}
-	rs := xmlRunStats{
-		Finished: xmlFinished{
-			Time:    s.End.Unix(),
+	rs := nmapxml.RunStats{
+		Finished: nmapxml.Finished{
+			Time:    strconv.FormatInt(s.End.Unix(), 10),
 			TimeStr: timestr(s.End),
 			Elapsed: strconv.FormatFloat(elapsed, 'f', 2, 64),
 			Summary: fmt.Sprintf("portscan %s at %s: %s (%d up) scanned in %.2f s",
 				word, timestr(s.End), plural(s.HostsUp+s.HostsDown, "host"), s.HostsUp, elapsed),
 			Exit: "success",
 		},
-		Hosts: xmlHosts{Up: s.HostsUp, Down: s.HostsDown, Total: s.HostsUp + s.HostsDown},
+		Hosts: nmapxml.Hosts{Up: strconv.Itoa(s.HostsUp), Down: strconv.Itoa(s.HostsDown), Total: strconv.Itoa(s.HostsUp + s.HostsDown)},
 	}
 	if s.End.IsZero() {
-		rs.Finished.Time = 0
+		rs.Finished.Time = "0"
 	}
 	if s.Interrupted {
 		rs.Finished.Exit = "error"
@@ -319,11 +229,12 @@ func (x *xmlWriter) end(s result.Summary) error {
 	return x.enc.Flush()
 }
 
-func unix(t time.Time) int64 {
+// unixstr writes t in Unix seconds, or nothing when t is unknown.
+func unixstr(t time.Time) string {
 	if t.IsZero() {
-		return 0
+		return ""
 	}
-	return t.Unix()
+	return strconv.FormatInt(t.Unix(), 10)
 }
 
 func timestr(t time.Time) string {
