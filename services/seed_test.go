@@ -13,8 +13,32 @@ import (
 	"github.com/portscan/portscan/ports"
 )
 
-// seedPath is where the seed list lives beside a checkout of this repo.
-var seedPath = filepath.Join("..", "..", "shared", "seed", "ports-catalog.txt")
+// seedRel is where the seed list lives beside a checkout of this repo:
+// in shared/ of the checkout's parent, or of an ancestor for a worktree
+// kept deeper (/work/wt/NAME beside /work/main).
+var seedRel = filepath.Join("shared", "seed", "ports-catalog.txt")
+
+// seedPath finds the seed list in the closest ancestor of the package
+// directory that has it, or returns where it would be beside the checkout.
+func seedPath() string {
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		return filepath.Join("..", "..", seedRel)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if p := filepath.Join(d, seedRel); fileExists(p) {
+			return p
+		}
+		if filepath.Dir(d) == d {
+			return filepath.Join(dir, "..", "..", seedRel)
+		}
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
 
 type seedRow struct {
 	line    int
@@ -30,8 +54,9 @@ var (
 	seedRowRe     = regexp.MustCompile(`^(\d+)(?:/(tcp|udp|ddp))?\s+(\S+)\s*(.*)$`)
 	seedCaptionRe = regexp.MustCompile(`^表 (C-\d)\.`)
 	seedIntroRe   = regexp.MustCompile(`^表 ?(C-\d)`)
-	seedAliasRe   = regexp.MustCompile(`^\[([^\]]{2,})\]\s*(.*)$`)
+	seedAliasRe   = regexp.MustCompile(`^\[([^\]]+)\]\s*(.*)$`)
 	seedNoteRe    = regexp.MustCompile(`\[[abc]\]$`)
+	bracketRe     = regexp.MustCompile(`\[[^\]]*\]`)
 )
 
 // readSeed parses the seed independently of the catalog parser: a table's
@@ -39,9 +64,10 @@ var (
 // caption belong to the table the last introduction names.
 func readSeed(t *testing.T) []seedRow {
 	t.Helper()
-	f, err := os.Open(seedPath)
+	path := seedPath()
+	f, err := os.Open(path)
 	if os.IsNotExist(err) {
-		t.Skipf("seed list %s not present; skipping the seed comparison", seedPath)
+		t.Skipf("seed list %s not present; skipping the seed comparison", path)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -132,5 +158,18 @@ func TestCatalogMatchesSeed(t *testing.T) {
 	}
 	if c.Len() != 493 || counts[ports.TCP] != 257 || counts[ports.UDP] != 232 || counts[ports.DDP] != 4 {
 		t.Errorf("catalog has %d entries (%v), want 493 (257 tcp, 232 udp, 4 ddp)", c.Len(), counts)
+	}
+}
+
+// TestNoBracketedAlias checks that no description kept a "[name]": in the
+// seed, brackets after the service name always hold aliases (the daemon's
+// name or a common one), so a description that still has them lost one.
+func TestNoBracketedAlias(t *testing.T) {
+	for e := range Default().All() {
+		for _, d := range []string{e.Description, e.DescriptionEn} {
+			if m := bracketRe.FindString(d); m != "" {
+				t.Errorf("%v %s: description %q keeps %s, which should be an alias", e.Port, e.Name, d, m)
+			}
+		}
 	}
 }
