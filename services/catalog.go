@@ -2,6 +2,7 @@ package services
 
 import (
 	"iter"
+	"maps"
 	"strings"
 
 	"github.com/portscan/portscan/ports"
@@ -17,6 +18,9 @@ type Catalog struct {
 	// protocol; such a row wins over a bare-number row for the same port.
 	specific map[ports.Port]bool
 	notes    map[string]string
+	// skipped counts, by protocol, the /etc/services lines left out
+	// because they name a protocol the catalog does not hold.
+	skipped map[string]int
 }
 
 func newCatalog() *Catalog {
@@ -50,6 +54,12 @@ func (c *Catalog) indexName(name string, e *Entry) {
 	}
 	c.byName[k] = append(c.byName[k], e)
 }
+
+// Skipped reports the lines of an /etc/services catalog that were left
+// out because they name a transport protocol portscan does not scan
+// (sctp, dccp, ...): how many, by protocol. It is empty for other
+// catalogs. The map is the caller's.
+func (c *Catalog) Skipped() map[string]int { return maps.Clone(c.skipped) }
 
 // Len returns the number of entries (one per port and protocol).
 func (c *Catalog) Len() int { return len(c.entries) }

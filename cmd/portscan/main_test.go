@@ -181,3 +181,22 @@ func TestColorAlways(t *testing.T) {
 		t.Errorf("colour with --color never: %q", plain)
 	}
 }
+
+func TestServicesSkippedProtocols(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "services")
+	in := "amqp 5672/tcp\namqp 5672/sctp\nsip 5060/sctp\ndiscard 9/dccp\nrtmp 1/ddp # Routing Table Maintenance Protocol\n"
+	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI(t, "--services", path, "services", "5672", "1/ddp")
+	if code != 0 || !strings.Contains(out, "amqp") || !strings.Contains(out, "rtmp") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	want := "portscan: " + path + ": skipped 3 lines of protocols portscan does not scan (dccp 1, sctp 2)\n"
+	if errs != want {
+		t.Errorf("stderr %q, want %q", errs, want)
+	}
+	if _, errs, _ := runCLI(t, "-q", "--services", path, "services", "5672"); errs != "" {
+		t.Errorf("with -q, stderr %q", errs)
+	}
+}
