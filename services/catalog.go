@@ -86,13 +86,24 @@ func (c *Catalog) All() iter.Seq[*Entry] {
 // earlier ones taking precedence: Lookup answers from the first catalog
 // that has the port, and ByName lists the earlier catalogs' entries first.
 // All yields every entry of every catalog, earlier catalogs first.
+//
+// An entry without a description takes the description of a later
+// catalog's entry for the same port whose name or alias is the entry's
+// name: a user's "ssh 22/tcp" names the service, it does not blank what
+// the built-in catalog says of it. Merge copies such entries; the
+// catalogs given are not changed.
 func Merge(cats ...*Catalog) *Catalog {
 	m := newCatalog()
-	for _, c := range cats {
+	for i, c := range cats {
 		if c == nil {
 			continue
 		}
+		described := make(map[*Entry]*Entry)
 		for _, e := range c.entries {
+			if d := describe(e, cats[i+1:]); d != nil {
+				described[e] = d
+				e = d
+			}
 			m.entries = append(m.entries, e)
 			m.indexName(e.Name, e)
 			for _, a := range e.Aliases {
@@ -101,6 +112,9 @@ func Merge(cats ...*Catalog) *Catalog {
 		}
 		for p, e := range c.byPort {
 			if _, ok := m.byPort[p]; !ok {
+				if d, ok := described[e]; ok {
+					e = d
+				}
 				m.byPort[p] = e
 				m.specific[p] = c.specific[p]
 			}
@@ -112,6 +126,28 @@ func Merge(cats ...*Catalog) *Catalog {
 		}
 	}
 	return m
+}
+
+// describe returns a copy of e with the descriptions of the first entry in
+// later that has e's port and e's name as its name or alias, or nil when e
+// has a description of its own or no such entry has one.
+func describe(e *Entry, later []*Catalog) *Entry {
+	if e.Description != "" || e.DescriptionEn != "" {
+		return nil
+	}
+	for _, c := range later {
+		if c == nil {
+			continue
+		}
+		for _, x := range c.ByName(e.Name) {
+			if x.Port == e.Port && (x.Description != "" || x.DescriptionEn != "") {
+				d := *e
+				d.Description, d.DescriptionEn = x.Description, x.DescriptionEn
+				return &d
+			}
+		}
+	}
+	return nil
 }
 
 // Ports resolves a service name or alias to the ports it names, for port

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -250,5 +251,45 @@ func TestReadSystemServices(t *testing.T) {
 	}
 	if e := c.Lookup(ports.Port{Number: 22, Proto: ports.TCP}); e == nil || e.Name != "ssh" {
 		t.Errorf("22/tcp = %+v", e)
+	}
+}
+
+func TestMergeKeepsBuiltinDescription(t *testing.T) {
+	user, err := Read(strings.NewReader("ssh 22/tcp\nSSH 22/udp\ncomsat 512/udp\nmy-ssh 2222/tcp\nhttp 80/tcp # our own words\nother 443/tcp\n"), "mine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Merge(user, Default())
+	tests := []struct {
+		port       ports.Port
+		name, en   string
+		zh, source string
+	}{
+		// Same name and port, no description: the built-in one stays.
+		{ports.Port{Number: 22, Proto: ports.TCP}, "ssh", "Secure Shell (SSH) service", "安全 Shell（SSH）服务", "mine"},
+		{ports.Port{Number: 22, Proto: ports.UDP}, "SSH", "Secure Shell (SSH) service", "安全 Shell（SSH）服务", "mine"},
+		{ports.Port{Number: 512, Proto: ports.UDP}, "comsat", "Asynchronous mail client (biff) and service (comsat)", "异步邮件客户（biff）和服务（comsat）", "mine"},
+		// A description of one's own wins; another name gets none.
+		{ports.Port{Number: 80, Proto: ports.TCP}, "http", "our own words", "", "mine"},
+		{ports.Port{Number: 443, Proto: ports.TCP}, "other", "", "", "mine"},
+		{ports.Port{Number: 2222, Proto: ports.TCP}, "my-ssh", "", "", "mine"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.port.String(), func(t *testing.T) {
+			e := m.Lookup(tt.port)
+			if e == nil || e.Name != tt.name || e.DescriptionEn != tt.en || e.Description != tt.zh || e.Source != tt.source {
+				t.Fatalf("Lookup(%v) = %+v, want %s %q %q from %s", tt.port, e, tt.name, tt.en, tt.zh, tt.source)
+			}
+			found := false
+			for x := range m.All() {
+				found = found || x == e
+			}
+			if !found || !slices.Contains(m.ByName(tt.name), e) {
+				t.Errorf("All or ByName does not hold the entry Lookup returns")
+			}
+		})
+	}
+	if e := user.Lookup(ports.Port{Number: 22, Proto: ports.TCP}); e.DescriptionEn != "" {
+		t.Errorf("Merge changed its input: %+v", e)
 	}
 }

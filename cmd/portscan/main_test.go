@@ -200,3 +200,24 @@ func TestServicesSkippedProtocols(t *testing.T) {
 		t.Errorf("with -q, stderr %q", errs)
 	}
 }
+
+func TestUserCatalogKeepsBuiltinDescription(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "services")
+	if err := os.WriteFile(path, []byte("ssh 22/tcp\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI(t, "--services", path, "services", "--format", "json", "22/tcp")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rows []struct {
+		Source        string
+		DescriptionEn string `json:"description_en"`
+	}
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Source != path || rows[0].DescriptionEn != "Secure Shell (SSH) service" {
+		t.Errorf("rows = %+v", rows)
+	}
+}
