@@ -152,12 +152,18 @@ func TestCatalogMatchesSeed(t *testing.T) {
 			}
 		}
 	}
+	// The seed's entries are the catalog's C-tables, no more: the rest
+	// is portscan's own layer (TestOwnLayer).
 	counts := map[ports.Protocol]int{}
+	n := 0
 	for e := range c.All() {
-		counts[e.Port.Proto]++
+		if strings.HasPrefix(e.Table, "C-") {
+			counts[e.Port.Proto]++
+			n++
+		}
 	}
-	if c.Len() != 493 || counts[ports.TCP] != 257 || counts[ports.UDP] != 232 || counts[ports.DDP] != 4 {
-		t.Errorf("catalog has %d entries (%v), want 493 (257 tcp, 232 udp, 4 ddp)", c.Len(), counts)
+	if n != 493 || counts[ports.TCP] != 257 || counts[ports.UDP] != 232 || counts[ports.DDP] != 4 {
+		t.Errorf("catalog has %d seed entries (%v), want 493 (257 tcp, 232 udp, 4 ddp)", n, counts)
 	}
 }
 
@@ -170,6 +176,58 @@ func TestNoBracketedAlias(t *testing.T) {
 			if m := bracketRe.FindString(d); m != "" {
 				t.Errorf("%v %s: description %q keeps %s, which should be an alias", e.Port, e.Name, d, m)
 			}
+		}
+	}
+}
+
+// TestOwnLayer checks table P-1, the common service ports the seed lacks:
+// it is marked, never shadows or is shadowed by a seed entry, and describes
+// every entry in both languages.
+func TestOwnLayer(t *testing.T) {
+	c := Default()
+	seed := map[ports.Port]bool{}
+	var own []*Entry
+	for e := range c.All() {
+		switch {
+		case strings.HasPrefix(e.Table, "C-"):
+			seed[e.Port] = true
+		case e.Table == OwnTable:
+			own = append(own, e)
+		default:
+			t.Errorf("%v %s: table %q, want C-1 .. C-6 or %s", e.Port, e.Name, e.Table, OwnTable)
+		}
+	}
+	counts := map[ports.Protocol]int{}
+	for _, e := range own {
+		counts[e.Port.Proto]++
+		if seed[e.Port] {
+			t.Errorf("%v %s: the seed has this port; the own layer only adds ports it lacks", e.Port, e.Name)
+		}
+		if c.Lookup(e.Port) != e {
+			t.Errorf("%v %s: listed twice in the own layer", e.Port, e.Name)
+		}
+		if !regexp.MustCompile(`\p{Han}`).MatchString(e.Description) || e.DescriptionEn == "" || e.Note != "" {
+			t.Errorf("%v %s: want a Chinese and an English description and no note, got %q %q %q", e.Port, e.Name, e.Description, e.DescriptionEn, e.Note)
+		}
+	}
+	if len(own) != 71 || counts[ports.TCP] != 54 || counts[ports.UDP] != 17 {
+		t.Errorf("own layer has %d entries (%v), want 71 (54 tcp, 17 udp)", len(own), counts)
+	}
+}
+
+// TestDefaultPortsExpected checks the ports a network engineer expects a
+// default scan to find (issue 14): each is in the catalog, so in the
+// default port set.
+func TestDefaultPortsExpected(t *testing.T) {
+	c := Default()
+	for _, n := range []uint16{135, 3389, 5000, 5900, 6379, 8000, 8443, 9200, 11211, 27017, 1433, 1521, 3306, 5432, 5672, 1883, 8883, 9092, 2375, 2376, 6443, 10250, 3478, 5060, 5061, 554, 873, 389, 636, 445, 139, 1194} {
+		if p := (ports.Port{Number: n, Proto: ports.TCP}); c.Lookup(p) == nil {
+			t.Errorf("%v is not in the catalog", p)
+		}
+	}
+	for _, n := range []uint16{53, 67, 123, 137, 138, 161, 162, 500, 1900, 4500, 5353, 5355, 51820, 1194, 3478, 5060, 11211} {
+		if p := (ports.Port{Number: n, Proto: ports.UDP}); c.Lookup(p) == nil {
+			t.Errorf("%v is not in the catalog", p)
 		}
 	}
 }

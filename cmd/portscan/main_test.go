@@ -93,8 +93,8 @@ func TestServicesJSONCounts(t *testing.T) {
 			}
 		}
 	}
-	if len(rows) != 493 || counts["tcp"] != 257 || counts["udp"] != 232 || counts["ddp"] != 4 {
-		t.Errorf("got %d rows %v, want 493 (257 tcp, 232 udp, 4 ddp)", len(rows), counts)
+	if len(rows) != 564 || counts["tcp"] != 311 || counts["udp"] != 249 || counts["ddp"] != 4 {
+		t.Errorf("got %d rows %v, want 564 (311 tcp, 249 udp, 4 ddp)", len(rows), counts)
 	}
 }
 
