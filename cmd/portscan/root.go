@@ -236,6 +236,7 @@ var nmapAliases = map[string]string{
 	"-oX": "--output-xml",
 	"-oN": "--output-normal",
 	"-p-": "--ports=-",
+	"-F":  "--top-ports=100",
 }
 
 // nmapUnsupported explains the nmap options portscan does not take, so
