@@ -1,7 +1,9 @@
 // Package services is portscan's service catalog: the names and
 // descriptions that label every port the scanner reports. The built-in
-// catalog is data/ports.tsv, made from the seed port list; users add their
-// own in /etc/services format or in the same TSV format.
+// catalog is data/ports.tsv, made from the seed port list and a layer of
+// the project's own ([OwnTable]); users add their own in /etc/services
+// format or in the same TSV format. [Top] ranks the built-in ports, from
+// data/top-ports.tsv, for --top-ports.
 package services
 
 import "github.com/portscan/portscan/ports"
