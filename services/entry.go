@@ -1,7 +1,9 @@
 // Package services is portscan's service catalog: the names and
 // descriptions that label every port the scanner reports. The built-in
-// catalog is data/ports.tsv, made from the seed port list; users add their
-// own in /etc/services format or in the same TSV format.
+// catalog is data/ports.tsv, made from the seed port list and a layer of
+// the project's own ([OwnTable]); users add their own in /etc/services
+// format or in the same TSV format. [Top] ranks the built-in ports, from
+// data/top-ports.tsv, for --top-ports.
 package services
 
 import "github.com/portscan/portscan/ports"
@@ -14,7 +16,7 @@ type Entry struct {
 	Aliases       []string
 	Description   string // the seed's Chinese text, verbatim
 	DescriptionEn string
-	Table         string // "C-1" to "C-6"; empty for user catalogs
+	Table         string // the seed's "C-1" to "C-6", or [OwnTable]; empty for user catalogs
 	Note          string // footnote text, if one applies
 	Source        string // "builtin", or the path of a user catalog
 }
@@ -36,3 +38,7 @@ func (e *Entry) Describe(lang string) string {
 
 // Builtin is the Source of entries from the embedded catalog.
 const Builtin = "builtin"
+
+// OwnTable is the Table of the built-in entries that are portscan's own
+// rather than the seed's: common service ports the seed list lacks.
+const OwnTable = "P-1"

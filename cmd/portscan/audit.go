@@ -151,7 +151,8 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 // them, scans the policy's targets, and collects the results.
 func auditScan(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags, af *auditFlags, pol *audit.Policy) (*baseline.Run, error) {
 	for _, s := range pol.Scan {
-		if fl.Changed(s.Name) {
+		// --top-ports replaces the policy's ports as -p would.
+		if fl.Changed(s.Name) || s.Name == "ports" && fl.Changed("top-ports") {
 			continue
 		}
 		if err := fl.Set(s.Name, s.Value); err != nil {

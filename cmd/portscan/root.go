@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/mattn/go-isatty"
@@ -77,10 +79,33 @@ func (g *globals) setup() error {
 		if err != nil {
 			return usageErr("--services: %v", err)
 		}
+		if note := skippedNote(c.Skipped()); note != "" && !g.quiet {
+			fmt.Fprintf(g.stderr, "portscan: %s: %s\n", path, note)
+		}
 		cats = append(cats, c)
 	}
 	g.catalog = services.Merge(append(cats, services.Default())...)
 	return nil
+}
+
+// skippedNote tells of the catalog lines left out for their protocol
+// ("skipped 2 lines of protocols portscan does not scan (sctp 2)"), or
+// returns "" when there were none.
+func skippedNote(skipped map[string]int) string {
+	total := 0
+	var by []string
+	for _, proto := range slices.Sorted(maps.Keys(skipped)) {
+		total += skipped[proto]
+		by = append(by, fmt.Sprintf("%s %d", proto, skipped[proto]))
+	}
+	if total == 0 {
+		return ""
+	}
+	lines := "lines"
+	if total == 1 {
+		lines = "line"
+	}
+	return fmt.Sprintf("skipped %d %s of protocols portscan does not scan (%s)", total, lines, strings.Join(by, ", "))
 }
 
 // useColor decides colour for output written to w.
@@ -211,6 +236,7 @@ var nmapAliases = map[string]string{
 	"-oX": "--output-xml",
 	"-oN": "--output-normal",
 	"-p-": "--ports=-",
+	"-F":  "--top-ports=100",
 }
 
 // nmapUnsupported explains the nmap options portscan does not take, so

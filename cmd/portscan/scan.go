@@ -42,6 +42,7 @@ type scanFlags struct {
 	seed                 uint64
 	timing               int
 	tcp, udp             bool
+	topPorts             int // --top-ports, -F; 0: not given
 	progress             string
 	baseline             string
 	changed              func(name string) bool // whether a flag was given
@@ -51,6 +52,7 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl := cmd.Flags()
 	fl.StringVarP(&f.ports, "ports", "p", "", "ports to scan: 22,80,8000-8100, - (all), 60000-, names (ssh,http); default: every catalog port of the protocols scanned")
 	fl.StringVar(&f.excludePorts, "exclude-ports", "", "ports not to scan, same syntax as --ports")
+	fl.IntVar(&f.topPorts, "top-ports", 0, "scan the `N` highest-ranked catalog ports of each protocol (data/top-ports.tsv; -F is --top-ports 100)")
 	fl.StringVar(&f.inputList, "input-list", "", "read targets from `FILE` (- for stdin), one or more a line, # comments (nmap -iL)")
 	fl.StringVar(&f.exclude, "exclude", "", "targets not to scan, comma-separated `SPECS`")
 	fl.StringVar(&f.excludeFile, "exclude-file", "", "targets not to scan, from `FILE`")
@@ -290,20 +292,34 @@ func scanType(protos []ports.Protocol) string {
 	return strings.Join(names, "+")
 }
 
-// scanPorts reads --ports and --exclude-ports for the protocols scanned.
+// scanPorts reads --ports (or --top-ports) and --exclude-ports for the
+// protocols scanned.
 // Ports the spec gives to a protocol not scanned (U:53 in a TCP scan) are
 // dropped, as nmap does.
 func scanPorts(cat *services.Catalog, f *scanFlags, protos []ports.Protocol) (*ports.Set, string, error) {
 	opt := ports.SpecOptions{Protocols: protos, Lookup: cat.Ports}
 	var set *ports.Set
-	if f.ports == "" {
+	top := f.topPorts != 0 || f.changed != nil && f.changed("top-ports")
+	switch {
+	case top && f.topPorts < 1:
+		return nil, "", fmt.Errorf("invalid --top-ports %d: want 1 or more", f.topPorts)
+	case top && f.ports != "":
+		return nil, "", errors.New("--top-ports (or -F) and --ports (-p) exclude each other")
+	case top:
+		set = &ports.Set{}
+		for _, proto := range protos {
+			for _, p := range services.Top(proto, f.topPorts) {
+				set.Add(p)
+			}
+		}
+	case f.ports == "":
 		set = &ports.Set{}
 		for e := range cat.All() {
 			if slices.Contains(protos, e.Port.Proto) {
 				set.Add(e.Port)
 			}
 		}
-	} else {
+	default:
 		s, err := ports.ParseSpec(f.ports, opt)
 		if err != nil {
 			return nil, "", err
