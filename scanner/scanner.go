@@ -10,6 +10,13 @@
 // epoll instance per CPU, so tens of thousands can be in flight without a
 // goroutine each. A zero [Config] but for its Ports works: ports are
 // labelled from the built-in catalog, and timing follows nmap's -T4.
+//
+// The probe sockets share the descriptors that the open-file limit leaves
+// free once the process has what it needs for itself; below that floor
+// Run (and [CheckFileLimit], beforehand) returns a [*FileLimitError].
+// Above it a scan always makes progress: when the system refuses a socket
+// the concurrency drops, down to one probe in flight, and the refused
+// probe waits for one to end.
 package scanner
 
 import (
