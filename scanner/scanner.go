@@ -10,6 +10,13 @@
 // epoll instance per CPU, so tens of thousands can be in flight without a
 // goroutine each. A zero [Config] but for its Ports works: ports are
 // labelled from the built-in catalog, and timing follows nmap's -T4.
+//
+// The probe sockets share the descriptors that the open-file limit leaves
+// free once the process has what it needs for itself; below that floor
+// Run (and [CheckFileLimit], beforehand) returns a [*FileLimitError].
+// Above it a scan always makes progress: when the system refuses a socket
+// the concurrency drops, down to one probe in flight, and the refused
+// probe waits for one to end.
 package scanner
 
 import (
@@ -45,10 +52,18 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 	if cfg.Ports == nil || cfg.Ports.Len(ports.TCP)+cfg.Ports.Len(ports.UDP) == 0 {
 		return result.Summary{}, ErrNoPorts
 	}
+	plan, err := planFiles(&cfg)
+	if err != nil {
+		return result.Summary{}, err
+	}
 	e := newEngine(cfg, sink)
+	if n := plan.probes(); n > 0 {
+		e.maxLimit = min(e.maxLimit, n)
+		e.limit = e.maxLimit
+	}
 	var pr prober
 	if cfg.Dial == nil && rawAvailable {
-		cp, err := newConnectProber(ctx, e.now)
+		cp, err := newConnectProber(ctx, e.now, plan)
 		if err != nil {
 			return result.Summary{}, fmt.Errorf("starting the prober: %w", err)
 		}
@@ -76,6 +91,14 @@ type engine struct {
 	// of sockets or ephemeral ports and climbs back as probes succeed.
 	limit, maxLimit int
 	sinceBackoff    int
+	// When a socket cannot be had with no probe in flight, nothing is sent
+	// before holdUntil; stalls counts those refusals since stallSince, the
+	// first of them since a probe last ended. After stallLimit of them
+	// the run fails with stalled.
+	holdUntil, stallSince time.Time
+	stalls                int
+	stallLimit            time.Duration
+	stalled               error
 
 	active   int          // hosts admitted and not finished
 	ready    hostQueue    // hosts with a probe to send now
@@ -96,6 +119,7 @@ func newEngine(cfg Config, sink result.Sink) *engine {
 	}
 	e.maxLimit = cfg.concurrency()
 	e.limit = e.maxLimit
+	e.stallLimit = defaultStallLimit
 	e.retries = cfg.retries()
 	e.seed = cfg.Seed
 	if e.seed == 0 {
@@ -195,7 +219,10 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 		if d := e.unpark(); d > 0 {
 			wake = min(wake, d)
 		}
-		for e.pr.inflight() < e.limit && e.ready.len() > 0 {
+		if d := e.holdUntil.Sub(e.now()); d > 0 {
+			wake = min(wake, d)
+		}
+		for e.pr.inflight() < e.limit && e.ready.len() > 0 && !e.now().Before(e.holdUntil) {
 			if e.limiter != nil {
 				now := e.now()
 				r := e.limiter.ReserveN(now, 1)
@@ -216,6 +243,10 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 		}
 		for _, o := range e.pr.wait(wake) {
 			e.handle(o)
+		}
+		if e.stalled != nil {
+			e.stats.End = e.now()
+			return e.stats, e.stalled
 		}
 		if err := e.pr.err(); err != nil {
 			e.stats.End = e.now()
@@ -281,12 +312,13 @@ func (e *engine) handle(o outcome) {
 		e.stats.Probes--
 		h.probes--
 		if !o.v.self {
-			e.backoff()
+			e.backoff(o.v.cause)
 		}
 		h.requeue(p)
 		e.schedule(h)
 		return
 	}
+	e.stalls = 0
 	e.recover()
 	if o.v.answered {
 		h.rtt.sample(o.rtt)
@@ -525,10 +557,40 @@ func (e *engine) unpark() time.Duration {
 	return next
 }
 
-// backoff lowers the concurrency after the system refused a socket.
-func (e *engine) backoff() {
-	e.limit = max(16, e.pr.inflight()*3/4)
+// Waits after a socket was refused with no probe in flight: the first
+// is stallDelay, each next twice as long up to maxStallDelay; after
+// defaultStallLimit of them without a probe sent the run fails.
+const (
+	stallDelay        = time.Millisecond
+	maxStallDelay     = 25 * time.Millisecond
+	defaultStallLimit = 10 * time.Second
+)
+
+// backoff lowers the concurrency after the system refused a socket
+// (cause), down to one probe in flight, so that the probe sent again
+// waits for one in flight to end and free its descriptor. With none in
+// flight, what holds the descriptors is outside the scan: it waits a
+// little longer each time, and fails the run when that lasts.
+func (e *engine) backoff(cause error) {
+	n := e.pr.inflight()
+	e.limit = max(1, n*3/4)
 	e.sinceBackoff = 0
+	if n > 0 {
+		return
+	}
+	now := e.now()
+	if e.stalls == 0 {
+		e.stallSince = now
+	}
+	e.stalls++
+	if waited := now.Sub(e.stallSince); waited >= e.stallLimit {
+		if cause == nil {
+			cause = errors.New("the system refused")
+		}
+		e.stalled = fmt.Errorf("%w for %v with no probe in flight (%d tries): %w", ErrNoSockets, waited.Round(time.Second), e.stalls, cause)
+		return
+	}
+	e.holdUntil = now.Add(min(maxStallDelay, stallDelay<<min(e.stalls-1, 16)))
 }
 
 // recover raises the concurrency back towards its maximum as probes

@@ -14,6 +14,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/portscan/portscan/scanner"
 	"github.com/portscan/portscan/services"
 )
 
@@ -146,7 +147,7 @@ service name and description from its catalog.
 Exit status:
   0    success
   1    nothing found (services), violations or differences (audit, diff)
-  2    usage or input error
+  2    usage or input error, or an open-file limit too low to scan
   130  interrupted (results so far are written)`
 
 func newRoot(ctx context.Context, g *globals) *cobra.Command {
@@ -163,6 +164,12 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			// Before any file is opened: under a limit that leaves the Go
+			// runtime no room for its own descriptors, the first file
+			// would kill the process.
+			if err := scanner.PrepareFiles(); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
 			return g.setup()
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -370,6 +370,10 @@ func showStates(f *scanFlags) (map[result.State]bool, error) {
 // runScan runs a prepared scan, writing as results arrive.
 func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error {
 	defer job.close()
+	// With the output files open, and before anything is written to them.
+	if err := scanner.CheckFileLimit(job.cfg); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
 	w := job.writer
 	if err := w.Begin(job.info); err != nil {
 		return &exitError{code: exitFail, err: err}
@@ -402,6 +406,8 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 		return &exitError{code: exitFail, err: werr}
 	case stats.Interrupted || errors.Is(err, context.Canceled):
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted; results so far are written")}
+	case errors.Is(err, scanner.ErrFileLimit):
+		return &exitError{code: exitUsage, err: err}
 	case err != nil:
 		return &exitError{code: exitFail, err: err}
 	}

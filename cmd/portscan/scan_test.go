@@ -249,26 +249,6 @@ func TestScanUDPAndTCP(t *testing.T) {
 	}
 }
 
-// TestScanLowFileLimit runs a scan under a hard limit of 40 open files,
-// which the engine cannot raise: it must size itself to it, and back off
-// rather than fail with "too many open files".
-func TestScanLowFileLimit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	for _, conc := range []string{"0", "500"} { // derived from the limit, and far above it
-		cmd := exec.Command("sh", "-c", `ulimit -n 40 && exec "$0" "$@"`, binary(t),
-			"-q", "--concurrency", conc, "-p", "1-3000", "--format", "jsonl", "127.0.0.1", "127.0.0.2")
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("--concurrency %s: %v: %s", conc, err, out)
-		}
-		if !strings.Contains(string(out), `"hosts_up":2`) || !strings.Contains(string(out), `"probes":6000`) || strings.Contains(string(out), "filtered") {
-			t.Errorf("--concurrency %s: not every port was scanned:\n%s", conc, out[max(0, len(out)-600):])
-		}
-	}
-}
-
 func TestNmapHabits(t *testing.T) {
 	tests := []struct {
 		args []string
