@@ -133,115 +133,24 @@ func newEngine(cfg Config, sink result.Sink) *engine {
 
 func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error]) (result.Summary, error) {
 	e.stats.Start = e.now()
-	feed := make(chan targets.Target, 256)
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	defer stopFeed()
-	errs := make(chan error, 16)
-	go func() {
-		defer close(feed)
-		for t, err := range tgts {
-			if err != nil {
-				select {
-				case errs <- err:
-				case <-feedCtx.Done():
-					return
-				}
-				continue
-			}
-			select {
-			case feed <- t:
-			case <-feedCtx.Done():
-				return
-			}
-		}
-	}()
-
-	feedOpen := true
+	f := startFeed(feedCtx, tgts)
 	group := e.cfg.hostGroup()
 	for {
-		// Report target errors without blocking.
-		for drained := false; !drained; {
-			select {
-			case err := <-errs:
-				e.cfg.warn(err)
-			default:
-				drained = true
-			}
-		}
+		f.warnings(e.cfg.warn)
 		if ctx.Err() != nil || e.sinkErr != nil {
 			break
 		}
-		// Admit hosts up to the group size.
-		for feedOpen && e.active < group {
-			var t targets.Target
-			var ok bool
-			if e.active == 0 && e.pr.inflight() == 0 {
-				select { // nothing else to do: wait for a target
-				case t, ok = <-feed:
-				case err := <-errs:
-					e.cfg.warn(err)
-					continue
-				case <-ctx.Done():
-					ok = true
-				}
-				if ctx.Err() != nil {
-					break
-				}
-			} else {
-				select {
-				case t, ok = <-feed:
-				default:
-					ok = true
-					t = targets.Target{}
-				}
-				if ok && !t.Addr.IsValid() {
-					break // none waiting now
-				}
-			}
-			if !ok {
-				feedOpen = false
-				break
-			}
-			e.admit(t)
-		}
-		if ctx.Err() != nil {
+		e.admitHosts(ctx, f, group)
+		if ctx.Err() != nil || !f.open && e.active == 0 && e.pr.inflight() == 0 {
 			break
 		}
-		if !feedOpen && e.active == 0 && e.pr.inflight() == 0 {
-			break
-		}
-
-		// Send what the limits allow, one host after another.
 		wake := 50 * time.Millisecond
-		if feedOpen && e.active < group {
+		if f.open && e.active < group {
 			wake = 5 * time.Millisecond // more targets may be waiting
 		}
-		if d := e.unpark(); d > 0 {
-			wake = min(wake, d)
-		}
-		if d := e.holdUntil.Sub(e.now()); d > 0 {
-			wake = min(wake, d)
-		}
-		for e.pr.inflight() < e.limit && e.ready.len() > 0 && !e.now().Before(e.holdUntil) {
-			if e.limiter != nil {
-				now := e.now()
-				r := e.limiter.ReserveN(now, 1)
-				if d := r.DelayFrom(now); d > 0 {
-					r.CancelAt(now)
-					wake = min(wake, d)
-					break
-				}
-			}
-			h := e.ready.pop()
-			if p := h.nextProbe(e); p != nil {
-				e.stats.Probes++
-				h.probes++
-				h.pending++
-				e.pr.start(p)
-			}
-			e.schedule(h)
-		}
-		for _, o := range e.pr.wait(wake) {
+		for _, o := range e.pr.wait(e.send(wake)) {
 			e.handle(o)
 		}
 		if e.stalled != nil {
@@ -263,6 +172,110 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 		return e.stats, fmt.Errorf("%w: %w", ErrSink, e.sinkErr)
 	}
 	return e.stats, nil
+}
+
+// feed brings the targets from their iterator, which may block (names
+// resolve), to the engine's loop.
+type feed struct {
+	targets chan targets.Target
+	errs    chan error
+	open    bool // more targets may come
+}
+
+func startFeed(ctx context.Context, tgts iter.Seq2[targets.Target, error]) *feed {
+	f := &feed{targets: make(chan targets.Target, 256), errs: make(chan error, 16), open: true}
+	go func() {
+		defer close(f.targets)
+		for t, err := range tgts {
+			if err != nil {
+				select {
+				case f.errs <- err:
+				case <-ctx.Done():
+					return
+				}
+				continue
+			}
+			select {
+			case f.targets <- t:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return f
+}
+
+// warnings reports the target errors waiting, without blocking.
+func (f *feed) warnings(warn func(error)) {
+	for {
+		select {
+		case err := <-f.errs:
+			warn(err)
+		default:
+			return
+		}
+	}
+}
+
+// admitHosts admits hosts up to the group size: those waiting, or, when
+// the engine has nothing else to do, the next one to come.
+func (e *engine) admitHosts(ctx context.Context, f *feed, group int) {
+	for f.open && e.active < group {
+		var t targets.Target
+		ok := true
+		if e.active == 0 && e.pr.inflight() == 0 {
+			select { // nothing else to do: wait for a target
+			case t, ok = <-f.targets:
+			case err := <-f.errs:
+				e.cfg.warn(err)
+				continue
+			case <-ctx.Done():
+				return
+			}
+		} else {
+			select {
+			case t, ok = <-f.targets:
+			default:
+				return // none waiting now
+			}
+		}
+		if !ok {
+			f.open = false
+			return
+		}
+		e.admit(t)
+	}
+}
+
+// send starts what the limits allow, one host after another, and says
+// how long to wait for answers: at most wake, less when a parked host,
+// a hold or the rate limit frees a probe sooner.
+func (e *engine) send(wake time.Duration) time.Duration {
+	if d := e.unpark(); d > 0 {
+		wake = min(wake, d)
+	}
+	if d := e.holdUntil.Sub(e.now()); d > 0 {
+		wake = min(wake, d)
+	}
+	for e.pr.inflight() < e.limit && e.ready.len() > 0 && !e.now().Before(e.holdUntil) {
+		if e.limiter != nil {
+			now := e.now()
+			r := e.limiter.ReserveN(now, 1)
+			if d := r.DelayFrom(now); d > 0 {
+				r.CancelAt(now)
+				return min(wake, d)
+			}
+		}
+		h := e.ready.pop()
+		if p := h.nextProbe(e); p != nil {
+			e.stats.Probes++
+			h.probes++
+			h.pending++
+			e.pr.start(p)
+		}
+		e.schedule(h)
+	}
+	return wake
 }
 
 // admit starts scanning t.
