@@ -159,15 +159,29 @@ func NewSet(opts Options) *Set { return &Set{opts: opts} }
 // Add appends the targets in text: one or more specs (see ParseSpec)
 // separated by white space. Commas separate specs too when every piece
 // between them is a whole spec ("10.0.0.1,10.0.0.9", "a.example,b.example");
-// otherwise they belong to an octet list ("10.0.0.1,9").
+// otherwise they belong to an octet list ("10.0.0.1,9"). Text that holds
+// no spec at all ("", " ", ",") is an error wrapping ErrSpec.
 func (s *Set) Add(text string) error {
+	n := 0
 	for tok, err := range specs(text) {
 		if err != nil {
 			return err
 		}
 		s.addSpec(tok)
+		n++
+	}
+	if n == 0 {
+		return noSpec(text)
 	}
 	return nil
+}
+
+// noSpec is the error for text that holds no target.
+func noSpec(text string) error {
+	if text == "" {
+		return fmt.Errorf("%w %q: empty target", ErrSpec, text)
+	}
+	return fmt.Errorf("%w %q: no target in it", ErrSpec, text)
 }
 
 // AddFile appends the targets of a list such as nmap -iL reads: specs
@@ -223,12 +237,17 @@ func (s *Set) addLit(a, b uint32) {
 // nmap's --exclude. A host name excludes every address of the chosen
 // family it resolves to.
 func (s *Set) Exclude(text string) error {
+	n := 0
 	for tok, err := range specs(text) {
 		if err != nil {
 			return err
 		}
 		s.excluded = append(s.excluded, tok)
 		s.cached = nil
+		n++
+	}
+	if n == 0 {
+		return noSpec(text)
 	}
 	return nil
 }
