@@ -16,7 +16,7 @@ import (
 // the specs in order: each address once, from the first spec naming it,
 // labelled with the name when a name's own address is first named by it.
 func TestAgainstReferenceWithNames(t *testing.T) {
-	defer func(old uint64) { maxRuns = old }(maxRuns)
+	defer func(old uint64, chunk int) { maxRuns, litChunk = old, chunk }(maxRuns, litChunk)
 	rng := rand.New(rand.NewPCG(7, 8))
 	dns := &fakeDNS{hosts: map[string][]string{}}
 	named := map[string]netip.Addr{}
@@ -28,6 +28,7 @@ func TestAgainstReferenceWithNames(t *testing.T) {
 	}
 	for round := range 200 {
 		maxRuns = []uint64{4096, 2}[round%2]
+		litChunk = []int{1 << 14, 3}[round/2%2] // literals straddle chunks
 		var ins, outs []string
 		for range 1 + rng.IntN(8) {
 			if rng.IntN(3) == 0 {

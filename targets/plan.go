@@ -50,7 +50,7 @@ func (p *plan) unitOwner(u int) owned { return owned{rank: 2 * p.units[u].at, se
 // such work, being disjoint already, except where they meet a unit's
 // addresses: there the sweep decides too.
 type plan struct {
-	lits     []lit4
+	lits     *litList
 	seen4    *set4
 	units    []unit
 	segs     []owned    // what each unit yields, sorted by (seq, address)
@@ -73,7 +73,7 @@ func (s *Set) plan(ctx context.Context) (*plan, error) {
 		return s.cached, nil
 	}
 
-	p := &plan{lits: s.lits, seen4: &s.seen4, units: make([]unit, 0, len(s.specs))}
+	p := &plan{lits: &s.lits, seen4: &s.seen4, units: make([]unit, 0, len(s.specs))}
 	var in []owned
 	add := func(sn span) {
 		in = append(in, owned{sn, 2 * p.units[len(p.units)-1].at, len(p.units) - 1})
@@ -169,7 +169,9 @@ func (p *plan) litsMet(in []owned) []owned {
 		lastPat = p.units[p.pats[len(p.pats)-1]].at
 	}
 	var out []owned
-	for i, l := range p.lits {
+	c := litCursor{l: p.lits}
+	for range p.lits.len() {
+		i, l := c.next()
 		o := litOwner(i)
 		if i < lastPat && slices.ContainsFunc(p.pats, func(k int) bool {
 			return i < p.units[k].at && p.units[k].pat.countIn(l.first, l.last) > 0
@@ -400,8 +402,8 @@ func (p *plan) needsCheck(who owned) bool {
 // litPieces calls f with the parts of literal i that it yields, but for
 // large patterns: what exclusions and earlier units leave of it, in
 // ascending order, until f returns false.
-func (p *plan) litPieces(i int, f func(a, b uint32) bool) bool {
-	l, me := p.lits[i], litOwner(i).seq
+func (p *plan) litPieces(i int, l lit4, f func(a, b uint32) bool) bool {
+	me := litOwner(i).seq
 	a, b := uint64(l.first), uint64(l.last)
 	e := sort.Search(len(p.excl4), func(k int) bool { return p.excl4[k].last.lo >= a })
 	o := sort.Search(len(p.own4), func(k int) bool { return p.own4[k].last.lo >= a })
@@ -462,15 +464,16 @@ func (s *Set) All(ctx context.Context) iter.Seq2[Target, error] {
 			}
 			return true
 		}
-		li := 0
+		c := litCursor{l: p.lits}
 		lits := func(to int) bool {
-			for ; li < to; li++ {
+			for c.i < to {
 				if !step() {
 					return false
 				}
+				li, l := c.next()
 				who := litOwner(li)
 				check := p.needsCheck(who)
-				ok := p.litPieces(li, func(a, b uint32) bool {
+				ok := p.litPieces(li, l, func(a, b uint32) bool {
 					for x := a; ; x++ {
 						if !step() {
 							return false
@@ -542,7 +545,7 @@ func (s *Set) All(ctx context.Context) iter.Seq2[Target, error] {
 				}
 			}
 		}
-		lits(len(p.lits))
+		lits(p.lits.len())
 	}
 }
 
@@ -609,10 +612,12 @@ func (s *Set) Count(ctx context.Context) (uint64, error) {
 		}
 		return c
 	}
-	for i := range p.lits {
+	c := litCursor{l: p.lits}
+	for range p.lits.len() {
+		i, l := c.next()
 		who := litOwner(i)
 		check := p.needsCheck(who)
-		p.litPieces(i, func(a, b uint32) bool {
+		p.litPieces(i, l, func(a, b uint32) bool {
 			c := uint64(b) - uint64(a) + 1
 			if check {
 				c = less(c, a, b, who)

@@ -198,3 +198,83 @@ func (b *block4) addBits(lo, hi int, fresh func(lo, hi int)) {
 		fresh(gap, hi)
 	}
 }
+
+// litList holds the IPv4 literals of a Set in the order named: one word
+// for a single address, two for a range, and a bit telling which, in
+// chunks of 64 KiB, so that a long list is not copied as it grows.
+type litList struct {
+	words  [][]uint32 // chunks of litChunk words
+	ranges []uint64   // bit i is set when literal i is a range
+	n, nw  int        // literals and words held
+}
+
+// litChunk is the number of words in a chunk; tests lower it to cross
+// chunks with short lists.
+var litChunk = 1 << 14
+
+func (l *litList) len() int { return l.n }
+
+func (l *litList) word(k int) *uint32 { return &l.words[k/litChunk][k%litChunk] }
+
+func (l *litList) push(x uint32) {
+	if l.nw%litChunk == 0 {
+		l.words = append(l.words, make([]uint32, 0, min(16, litChunk)))
+	}
+	k := len(l.words) - 1
+	l.words[k] = append(l.words[k], x) // copies only within a chunk
+	l.nw++
+}
+
+func (l *litList) isRange(i int) bool { return l.ranges[i/64]&(1<<(i%64)) != 0 }
+
+// add appends the span [a, b].
+func (l *litList) add(a, b uint32) {
+	if l.n%64 == 0 {
+		l.ranges = append(l.ranges, 0)
+	}
+	l.push(a)
+	if a != b {
+		l.push(b)
+		l.ranges[l.n/64] |= 1 << (l.n % 64)
+	}
+	l.n++
+}
+
+// last returns the last literal.
+func (l *litList) last() lit4 {
+	if l.isRange(l.n - 1) {
+		return lit4{*l.word(l.nw - 2), *l.word(l.nw - 1)}
+	}
+	x := *l.word(l.nw - 1)
+	return lit4{x, x}
+}
+
+// extend makes the last literal end at b, after its end.
+func (l *litList) extend(b uint32) {
+	i := l.n - 1
+	if l.isRange(i) {
+		*l.word(l.nw - 1) = b
+		return
+	}
+	l.push(b)
+	l.ranges[i/64] |= 1 << (i % 64)
+}
+
+// litCursor walks a litList from its start.
+type litCursor struct {
+	l    *litList
+	i, w int // the next literal and its first word
+}
+
+// next returns the next literal and its index; there must be one.
+func (c *litCursor) next() (int, lit4) {
+	i, a := c.i, *c.l.word(c.w)
+	b := a
+	c.w++
+	if c.l.isRange(i) {
+		b = *c.l.word(c.w)
+		c.w++
+	}
+	c.i++
+	return i, lit4{a, b}
+}

@@ -10,9 +10,9 @@
 //   - IPv4 literals (addresses, prefixes, ranges, and octet patterns of up
 //     to a few thousand ranges) are merged as they are added into one set
 //     of addresses, held per /16 as runs of 4 bytes or a bitmap of at most
-//     8 KiB, and into an ordered list of the spans each adds beyond the
-//     ones before it (8 bytes a span, consecutive ones joined). A literal
-//     repeated costs nothing; 10 million lines of 127.x.y.z take a few MB.
+//     8 KiB, and into an ordered list of what each adds beyond the ones
+//     before it (4 bytes an address, 8 a range, consecutive ones joined).
+//     A literal named again costs nothing, a new address about 4 bytes.
 //   - Any other spec (an IPv6 literal, a host name, a large pattern) is
 //     kept once: the same spec written again is dropped as it is added.
 //     Overlaps between different such specs, and with the IPv4 literals,
@@ -119,14 +119,14 @@ func (o *Options) parallel() int {
 //
 // IPv4 literals (addresses, prefixes, ranges, octet patterns of up to a
 // few thousand ranges) are not kept as specs: what each adds beyond the
-// literals before it is kept as a span of 8 bytes, spans that follow one
-// another are joined, and the union of them all is a set4. So a literal
-// named again costs nothing, and a distinct one a few bytes. Other specs
-// (IPv6 literals, host names, large patterns) are kept, each distinct one
-// once: a spec written again exactly as before is dropped as it is added.
+// literals before it goes into lits, spans that follow one another are
+// joined, and the union of them all is seen4. So a literal named again
+// costs nothing, and a new one a few bytes. Other specs (IPv6 literals,
+// host names, large patterns) are kept, each distinct one once: a spec
+// written again exactly as before is dropped as it is added.
 type Set struct {
 	opts     Options
-	lits     []lit4          // IPv4 literals in the order named, disjoint
+	lits     litList         // IPv4 literals in the order named, disjoint
 	seen4    set4            // the union of lits
 	specs    []placed        // the other specs, in the order added
 	known    map[string]bool // the keys of specs, to drop exact repeats
@@ -218,19 +218,20 @@ func (s *Set) addSpec(sp Spec) {
 		s.known = make(map[string]bool)
 	}
 	s.known[key] = true
-	s.specs = append(s.specs, placed{sp, len(s.lits)})
+	s.specs = append(s.specs, placed{sp, s.lits.len()})
 }
 
 // addLit appends a span of IPv4 addresses no literal named before,
 // joining it to the last one when they touch and nothing stands between.
 func (s *Set) addLit(a, b uint32) {
-	n := len(s.lits)
-	if n > 0 && s.lits[n-1].last != math.MaxUint32 && s.lits[n-1].last+1 == a &&
-		(len(s.specs) == 0 || s.specs[len(s.specs)-1].at < n) {
-		s.lits[n-1].last = b
-		return
+	n := s.lits.len()
+	if n > 0 && (len(s.specs) == 0 || s.specs[len(s.specs)-1].at < n) {
+		if last := s.lits.last().last; last != math.MaxUint32 && last+1 == a {
+			s.lits.extend(b)
+			return
+		}
 	}
-	s.lits = append(s.lits, lit4{a, b})
+	s.lits.add(a, b)
 }
 
 // Exclude removes from the scan the targets in text, written as for Add;
