@@ -98,6 +98,10 @@ func TestScanUsageErrors(t *testing.T) {
 	}{
 		{"port range", []string{"-p", "70000", "127.0.0.1"}, `invalid port "70000": ports run 1-65535`},
 		{"target", []string{"10.0.0.300"}, `invalid target "10.0.0.300"`},
+		{"empty target", []string{""}, `invalid target "": empty target`},
+		{"blank target", []string{"127.0.0.1", " "}, `invalid target " ": no target in it`},
+		{"comma target", []string{","}, `invalid target ",": no target in it`},
+		{"empty exclude", []string{"--exclude", " ", "127.0.0.1"}, `--exclude: invalid target " ": no target in it`},
 		{"service name", []string{"-p", "nosuchservice", "127.0.0.1"}, `unknown service name "nosuchservice"`},
 		{"format", []string{"--format", "yaml", "127.0.0.1"}, `unknown output format "yaml"`},
 		{"show", []string{"--show", "sideways", "127.0.0.1"}, `invalid --show state "sideways"`},
