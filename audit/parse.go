@@ -11,6 +11,7 @@ import (
 
 	yaml "github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
@@ -89,8 +90,15 @@ func posOf(n ast.Node) Pos {
 // errors and reports give. Every mistake is an error with the line and
 // column and what was expected, found before anything is scanned:
 // syntax, unknown keys, values of the wrong type, unknown service names,
-// targets that do not parse, and rules that contradict each other.
-func Parse(name string, src []byte, opt Options) (pol *Policy, err error) {
+// targets that do not parse, and rules that contradict each other. A
+// policy larger than MaxSize or nested deeper than MaxDepth is refused
+// before it is parsed.
+func Parse(name string, src []byte, opt Options) (*Policy, error) {
+	return parseLimited(name, src, opt, MaxSize, MaxDepth)
+}
+
+// parseLimited is Parse with the limits given, so tests can lower them.
+func parseLimited(name string, src []byte, opt Options, maxSize, maxDepth int) (pol *Policy, err error) {
 	defer func() {
 		// The YAML library is not ours: a panic in it on strange input
 		// must not take the program down.
@@ -98,7 +106,16 @@ func Parse(name string, src []byte, opt Options) (pol *Policy, err error) {
 			pol, err = nil, &PolicyError{File: name, Pos: Pos{1, 1}, Msg: fmt.Sprintf("YAML parser failed: %v", r)}
 		}
 	}()
-	file, err := parser.ParseBytes(src, 0)
+	if len(src) > maxSize {
+		return nil, &PolicyError{File: name, Pos: Pos{1, 1}, Msg: fmt.Sprintf("policy larger than %s, the limit for a policy", sizeText(maxSize)), Err: ErrTooLarge}
+	}
+	// The lexer's cost grows with the size, which is bounded now; the
+	// parser's grows with the square of the depth, bounded here first.
+	tokens := lexer.Tokenize(string(src))
+	if err := precheck(name, tokens, maxDepth); err != nil {
+		return nil, err
+	}
+	file, err := parser.Parse(tokens, 0)
 	if err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) {
@@ -124,6 +141,135 @@ func Parse(name string, src []byte, opt Options) (pol *Policy, err error) {
 		return nil, p.errorf(docs[1].Body, "a second YAML document; a policy is one document")
 	}
 	return p.policy(docs[0].Body)
+}
+
+// precheck refuses, before the parser sees them, tokens nested deeper
+// than maxDepth, and tags, anchors and aliases. The parser nests what
+// follows a tag or an anchor under it, however it is indented, so a
+// chain of them nests as deep as it is long.
+func precheck(name string, tokens token.Tokens, maxDepth int) error {
+	for _, tk := range tokens {
+		switch tk.Type {
+		case token.TagType:
+			return &PolicyError{File: name, Pos: posOfToken(tk), Msg: "tags are not supported in a policy"}
+		case token.AnchorType, token.AliasType:
+			return &PolicyError{File: name, Pos: posOfToken(tk), Msg: "anchors and aliases are not supported in a policy"}
+		}
+	}
+	if tk := tooDeep(tokens, maxDepth); tk != nil {
+		return &PolicyError{File: name, Pos: posOfToken(tk), Msg: fmt.Sprintf("nesting deeper than %d levels, the limit for a policy", maxDepth), Err: ErrTooDeep}
+	}
+	return nil
+}
+
+func posOfToken(tk *token.Token) Pos {
+	if tk.Position == nil {
+		return Pos{1, 1}
+	}
+	return Pos{Line: max(tk.Position.Line, 1), Col: max(tk.Position.Column, 1)}
+}
+
+func sizeText(n int) string {
+	if n >= 1<<10 && n%(1<<10) == 0 {
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// tooDeep returns the first token at which the YAML of tokens nests
+// deeper than limit, or nil. It reads the lexer's tokens, as the parser
+// will, so quoted strings, comments and block scalars are told from
+// structure exactly as the parser tells them.
+//
+// Each flow list or mapping counts a level, and a key: value pair
+// inside a flow list one more (an implicit mapping). Block collections
+// count a level each: a block list at each new column of "-" (or at the
+// column of the key it is the value of), a block mapping at each new
+// column of keys.
+func tooDeep(tokens token.Tokens, limit int) *token.Token {
+	type block struct {
+		col int
+		seq bool
+	}
+	type flowColl struct {
+		seq  bool
+		pair bool // a list now holding a key: value, one level more
+	}
+	var (
+		blocks []block
+		flows  []flowColl
+		flow   int // levels of flows
+	)
+	for i, tk := range tokens {
+		switch tk.Type {
+		case token.DocumentHeaderType:
+			blocks = blocks[:0]
+		case token.SequenceStartType, token.MappingStartType:
+			flows = append(flows, flowColl{seq: tk.Type == token.SequenceStartType})
+			flow++
+		case token.SequenceEndType, token.MappingEndType:
+			if n := len(flows); n > 0 {
+				if flows[n-1].pair {
+					flow--
+				}
+				flows = flows[:n-1]
+				flow--
+			}
+		case token.CollectEntryType:
+			if n := len(flows); n > 0 && flows[n-1].pair {
+				flows[n-1].pair = false
+				flow--
+			}
+		case token.SequenceEntryType, token.MappingKeyType, token.MappingValueType:
+			if n := len(flows); n > 0 {
+				if tk.Type == token.MappingValueType && flows[n-1].seq && !flows[n-1].pair {
+					flows[n-1].pair = true
+					flow++
+				}
+				break
+			}
+			if tk.Position == nil {
+				continue
+			}
+			b := block{col: tk.Position.Column, seq: tk.Type == token.SequenceEntryType}
+			if tk.Type == token.MappingValueType {
+				// The mapping is at its key's column.
+				if k := prevToken(tokens, i); k != nil && k.Position != nil {
+					b.col = k.Position.Column
+				}
+			}
+			for len(blocks) > 0 && blocks[len(blocks)-1].col > b.col {
+				blocks = blocks[:len(blocks)-1]
+			}
+			if n := len(blocks); n > 0 && blocks[n-1].col == b.col && blocks[n-1].seq && !b.seq {
+				// A key at the column of a list that was a key's value:
+				// the list has ended.
+				blocks = blocks[:n-1]
+			}
+			if n := len(blocks); n == 0 || blocks[n-1] != b {
+				blocks = append(blocks, b)
+			}
+		default:
+			continue
+		}
+		if len(blocks)+flow > limit {
+			if k := prevToken(tokens, i); tk.Type == token.MappingValueType && k != nil {
+				return k // the key that starts the mapping
+			}
+			return tk
+		}
+	}
+	return nil
+}
+
+// prevToken returns the token before tokens[i], comments left out.
+func prevToken(tokens token.Tokens, i int) *token.Token {
+	for i--; i >= 0; i-- {
+		if tokens[i].Type != token.CommentType {
+			return tokens[i]
+		}
+	}
+	return nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
