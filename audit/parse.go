@@ -399,6 +399,9 @@ func (p *parse) policy(body ast.Node) (*Policy, error) {
 				return nil, err
 			}
 			if v != strconv.Itoa(Version) {
+				if _, err := strconv.ParseUint(v, 10, 31); err != nil {
+					v = strconv.Quote(v) // not a number: it may hold anything
+				}
 				return nil, p.errorf(mv.Value, "version %s: this portscan reads policy version %d", v, Version)
 			}
 		case "scan":
