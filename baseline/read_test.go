@@ -2,12 +2,20 @@ package baseline
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -147,6 +155,186 @@ func checkShort(t *testing.T, name string, err error) {
 			t.Fatalf("error holds control character %U: %.300q", r, msg)
 		}
 	}
+}
+
+// TestReadXMLEntities: the XML reader expands no entity a document
+// declares, external (XXE) or internal (billion laughs): a document that
+// uses one is refused, and one that only declares it is read without it.
+func TestReadXMLEntities(t *testing.T) {
+	secret := "portscan-secret-" + strconv.Itoa(os.Getpid())
+	path := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host := func(name string) string {
+		return `<nmaprun><host><status state="up"/><address addr="192.0.2.1" addrtype="ipv4"/><hostnames><hostname name="` + name + `" type="user"/></hostnames>` +
+			`<ports><port protocol="tcp" portid="22"><state state="open"/><service name="` + name + `"/></port></ports></host></nmaprun>`
+	}
+	xxe := `<?xml version="1.0"?><!DOCTYPE nmaprun [<!ENTITY xxe SYSTEM "file://` + path + `">]>`
+	var lol strings.Builder
+	lol.WriteString(`<?xml version="1.0"?><!DOCTYPE nmaprun [<!ENTITY lol0 "lol">`)
+	for i := 1; i <= 9; i++ {
+		lol.WriteString(`<!ENTITY lol` + strconv.Itoa(i) + ` "` + strings.Repeat("&lol"+strconv.Itoa(i-1)+";", 10) + `">`)
+	}
+	lol.WriteString(`]>`)
+	for _, c := range []struct{ name, data, want string }{
+		{"external entity", xxe + host("&xxe;"), "f:1:"},
+		{"external entity in text", xxe + "<nmaprun>&xxe;</nmaprun>", "f:1:"},
+		{"internal entity", `<!DOCTYPE nmaprun [<!ENTITY e "` + secret + `">]>` + host("&e;"), "f:1:"},
+		{"billion laughs", lol.String() + host("&lol9;"), "f:1:"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run, err := Read("f", strings.NewReader(c.data), ReadOptions{})
+			if err == nil {
+				t.Fatalf("read: %q", hostList(run))
+			}
+			if !strings.HasPrefix(err.Error(), c.want) || !strings.Contains(err.Error(), "invalid character entity &") {
+				t.Errorf("error %v, want an invalid entity", err)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error shows the file's content: %v", err)
+			}
+		})
+	}
+	// Declared but not used, the entities are inert.
+	for _, doctype := range []string{xxe, lol.String()} {
+		run, err := Read("f", strings.NewReader(doctype+host("web")), ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hostList(run); !slices.Equal(got, []string{"192.0.2.1 22/tcp web"}) || strings.Contains(strings.Join(got, " "), secret) {
+			t.Errorf("hosts %q", got)
+		}
+	}
+}
+
+// zeroCapture streams a gzip-compressed pcap file: a file header, then
+// packets of 64 KiB of zeros, size bytes in all before compression. The
+// gzip members repeat, so the compressed stream is built once, small.
+func zeroCapture(t testing.TB, size int64) io.Reader {
+	const snap = 64 << 10
+	var head, member bytes.Buffer
+	hdr := make([]byte, 24)
+	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], snap)
+	binary.LittleEndian.PutUint32(hdr[20:], 1) // Ethernet
+	rec := make([]byte, 16+snap)
+	binary.LittleEndian.PutUint32(rec[8:], snap)
+	binary.LittleEndian.PutUint32(rec[12:], snap)
+	const perMember = 16 // packets: 1 MiB
+	gz := func(buf *bytes.Buffer, parts ...[]byte) {
+		w, _ := gzip.NewWriterLevel(buf, gzip.BestCompression)
+		for _, p := range parts {
+			w.Write(p)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gz(&head, hdr)
+	recs := make([][]byte, perMember)
+	for i := range recs {
+		recs[i] = rec
+	}
+	gz(&member, recs...)
+	n := int(size / int64(perMember*len(rec)))
+	readers := []io.Reader{&head}
+	for range n {
+		readers = append(readers, bytes.NewReader(member.Bytes()))
+	}
+	return io.MultiReader(readers...)
+}
+
+// heapWatch samples the heap in use as its reader is read, and every
+// millisecond besides, until stopped.
+type heapWatch struct {
+	r    io.Reader
+	n    int
+	eof  bool
+	peak atomic.Uint64
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newHeapWatch(r io.Reader) *heapWatch {
+	h := &heapWatch{r: r, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-h.stop:
+				h.sample()
+				return
+			case <-tick.C:
+				h.sample()
+			}
+		}
+	}()
+	return h
+}
+
+func (h *heapWatch) sample() {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	for {
+		old := h.peak.Load()
+		if m.HeapInuse <= old || h.peak.CompareAndSwap(old, m.HeapInuse) {
+			return
+		}
+	}
+}
+
+// Peak stops the watch and returns the most heap in use it saw.
+func (h *heapWatch) Peak() uint64 {
+	close(h.stop)
+	<-h.done
+	return h.peak.Load()
+}
+
+func (h *heapWatch) Read(p []byte) (int, error) {
+	if h.n++; h.n%4 == 0 {
+		h.sample()
+	}
+	n, err := h.r.Read(p[:min(len(p), 256)])
+	h.eof = err == io.EOF
+	return n, err
+}
+
+// TestReadGzipBomb: a compressed capture that inflates to 1 GiB is read
+// as a stream, in memory that does not grow with it.
+func TestReadGzipBomb(t *testing.T) {
+	size := int64(1 << 30)
+	if testing.Short() {
+		size = 64 << 20
+	}
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	before := m.HeapInuse
+	w := newHeapWatch(zeroCapture(t, size))
+	run, err := Read("bomb.pcap.gz", w, ReadOptions{})
+	peak := w.Peak()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Scanner != "pcap" {
+		t.Errorf("scanner %q", run.Scanner)
+	}
+	if !w.eof {
+		t.Error("the reader stopped before the end")
+	}
+	const bound = 32 << 20
+	if w.n < 100 || peak == 0 {
+		t.Fatalf("%d reads, too few to watch the heap", w.n)
+	}
+	if grew := int64(peak) - int64(before); grew > bound {
+		t.Errorf("heap grew by %d MiB reading %d MiB, more than %d MiB", grew>>20, size>>20, bound>>20)
+	}
+	t.Logf("heap in use: %d KiB before, peak %d KiB, over %d reads", before>>10, peak>>10, w.n)
 }
 
 func TestClean(t *testing.T) {
