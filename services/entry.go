@@ -6,7 +6,11 @@
 // data/top-ports.tsv, for --top-ports.
 package services
 
-import "github.com/portscan/portscan/ports"
+import (
+	"strings"
+
+	"github.com/portscan/portscan/ports"
+)
 
 // Entry is one catalog row for one protocol. A seed row that has no
 // protocol qualifier becomes two entries, one for tcp and one for udp.
@@ -34,6 +38,20 @@ func (e *Entry) Describe(lang string) string {
 		return e.DescriptionEn
 	}
 	return e.Description
+}
+
+// Is says whether name (in any case) is the entry's name or one of its
+// aliases.
+func (e *Entry) Is(name string) bool {
+	if strings.EqualFold(e.Name, name) {
+		return true
+	}
+	for _, a := range e.Aliases {
+		if strings.EqualFold(a, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Builtin is the Source of entries from the embedded catalog.
