@@ -84,11 +84,13 @@ func Lookup(name string) *Protocol {
 	return nil
 }
 
-// Greeting names the service from a greeting, what a server sent
-// before it was sent anything, trying every protocol whose server
-// speaks first. more says that some protocol could tell with more bytes.
-func Greeting(got []byte) (svc result.Service, ok, more bool) {
-	for _, p := range Protocols() {
+// Greeting names the service from a greeting, what a server on port
+// sent before it was sent anything, trying every protocol whose server
+// speaks first, those usual on port first (a bare "220 ready" is FTP on
+// 21 and SMTP on 25). more says that some protocol could tell with more
+// bytes.
+func Greeting(port uint16, got []byte) (svc result.Service, ok, more bool) {
+	for _, p := range ByPort(port) {
 		if p.Probe != nil || p.Match == nil {
 			continue
 		}
@@ -99,6 +101,23 @@ func Greeting(got []byte) (svc result.Service, ok, more bool) {
 		more = more || m
 	}
 	return result.Service{}, false, more
+}
+
+// ByPort returns the registered protocols, those usual on port first,
+// each group in name order.
+func ByPort(port uint16) []*Protocol {
+	ps := Protocols()
+	slices.SortStableFunc(ps, func(a, b *Protocol) int {
+		ua, ub := slices.Contains(a.Ports, port), slices.Contains(b.Ports, port)
+		switch {
+		case ua && !ub:
+			return -1
+		case ub && !ua:
+			return 1
+		}
+		return 0
+	})
+	return ps
 }
 
 // Request names the service from a client's first bytes, trying every
