@@ -206,7 +206,7 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 	}
 
 	info := result.Info{
-		Args:      append([]string{"portscan"}, os.Args[1:]...),
+		Args:      g.commandLine(),
 		ScanType:  "pcap",
 		Protocols: []ports.Protocol{ports.TCP, ports.UDP},
 		Version:   version,

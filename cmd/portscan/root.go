@@ -49,6 +49,7 @@ func usageErr(format string, a ...any) error {
 type globals struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	args           []string // the command line given to run, without the program name
 	color          string
 	lang           string
 	catalogs       []string
@@ -107,6 +108,12 @@ func skippedNote(skipped map[string]int) string {
 		lines = "line"
 	}
 	return fmt.Sprintf("skipped %d %s of protocols portscan does not scan (%s)", total, lines, strings.Join(by, ", "))
+}
+
+// commandLine is the command line that reports record, as given to
+// run, program name first.
+func (g *globals) commandLine() []string {
+	return append([]string{"portscan"}, g.args...)
 }
 
 // useColor decides colour for output written to w.
@@ -207,6 +214,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // runWith is run with the globals made by the caller.
 func runWith(ctx context.Context, g *globals, args []string) int {
 	stdin, stdout, stderr := g.stdin, g.stdout, g.stderr
+	g.args = args
 	root := newRoot(ctx, g)
 	args, err := nmapSpellings(args)
 	if err != nil {

@@ -176,7 +176,7 @@ func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
 		return nil, err
 	}
 	job.info = result.Info{
-		Args:      append([]string{"portscan"}, os.Args[1:]...),
+		Args:      g.commandLine(),
 		Start:     time.Now(),
 		ScanType:  scanType(protos),
 		Protocols: protos,
