@@ -16,6 +16,7 @@ import (
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scan"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -29,29 +30,34 @@ var (
 type settingKind uint8
 
 const (
-	portSpec settingKind = iota
-	count                // a whole number >= 0
-	rate                 // a number >= 0
-	duration             // a positive Go duration: 500ms, 2s
+	portSpec settingKind = iota // into a string
+	count                       // a whole number >= 0, into an int
+	rate                        // a number >= 0, into a float64
+	duration                    // a positive Go duration: 500ms, 2s
 	boolean
 )
 
-// scanKeys are the scan settings, named as the scan flags they stand for.
-var scanKeys = []struct {
-	name string
-	kind settingKind
-}{
-	{"ports", portSpec},
-	{"exclude-ports", portSpec},
-	{"udp", boolean},
-	{"rate", rate},
-	{"retries", count},
-	{"concurrency", count},
-	{"host-group", count},
-	{"initial-rtt-timeout", duration},
-	{"min-rtt-timeout", duration},
-	{"max-rtt-timeout", duration},
-	{"skip-discovery", boolean},
+// scanKey is a key of the scan block: how its value is checked, and
+// the setting of scan.Options it decodes into.
+type scanKey struct {
+	name    string
+	kind    settingKind
+	setting scan.Field
+}
+
+// scanKeys are the keys of the scan block.
+var scanKeys = []scanKey{
+	{"ports", portSpec, scan.Ports},
+	{"exclude-ports", portSpec, scan.ExcludePorts},
+	{"udp", boolean, scan.UDP},
+	{"rate", rate, scan.Rate},
+	{"retries", count, scan.Retries},
+	{"concurrency", count, scan.Concurrency},
+	{"host-group", count, scan.HostGroup},
+	{"initial-rtt-timeout", duration, scan.InitialRTTTimeout},
+	{"min-rtt-timeout", duration, scan.MinRTTTimeout},
+	{"max-rtt-timeout", duration, scan.MaxRTTTimeout},
+	{"skip-discovery", boolean, scan.SkipDiscovery},
 }
 
 func scanKeyNames() []string {
@@ -405,7 +411,7 @@ func (p *parse) policy(body ast.Node) (*Policy, error) {
 				return nil, p.errorf(mv.Value, "version %s: this portscan reads policy version %d", v, Version)
 			}
 		case "scan":
-			if pol.Scan, err = p.scan(mv.Value); err != nil {
+			if err := p.scan(mv.Value, pol); err != nil {
 				return nil, err
 			}
 		case "groups":
@@ -438,37 +444,34 @@ func (p *parse) policy(body ast.Node) (*Policy, error) {
 	return pol, nil
 }
 
-func (p *parse) scan(n ast.Node) ([]Setting, error) {
+// scan decodes the scan block into pol.Scan, and keeps each setting
+// as written in pol.Settings.
+func (p *parse) scan(n ast.Node, pol *Policy) error {
 	entries, err := p.mapping(n, "in scan", scanKeyNames())
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []Setting
 	for _, mv := range entries {
-		key, _ := scalar(mv.Key)
-		i := slices.IndexFunc(scanKeys, func(k struct {
-			name string
-			kind settingKind
-		}) bool {
-			return k.name == key
-		})
-		s, err := p.setting(key, scanKeys[i].kind, mv.Value)
+		name, _ := scalar(mv.Key)
+		key := scanKeys[slices.IndexFunc(scanKeys, func(k scanKey) bool { return k.name == name })]
+		s, err := p.setting(&pol.Scan, key, mv.Value)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, s)
+		pol.Settings = append(pol.Settings, s)
 	}
-	return out, nil
+	return nil
 }
 
-func (p *parse) setting(key string, kind settingKind, n ast.Node) (Setting, error) {
-	what := "scan " + key
+// setting checks the value of one scan setting and decodes it into o.
+func (p *parse) setting(o *scan.Options, key scanKey, n ast.Node) (Setting, error) {
+	what := "scan " + key.name
 	n, err := p.plain(n)
 	if err != nil {
 		return Setting{}, err
 	}
-	s := Setting{Name: key, Pos: posOf(n)}
-	if kind == portSpec {
+	s := Setting{Name: key.name, Pos: posOf(n)}
+	if key.kind == portSpec {
 		items, err := p.list(n, what, "ports (22, 8000-8100, ssh, 53/udp)")
 		if err != nil {
 			return Setting{}, err
@@ -482,6 +485,8 @@ func (p *parse) setting(key string, kind settingKind, n ast.Node) (Setting, erro
 			texts = append(texts, t)
 		}
 		s.Value = strings.Join(texts, ",")
+		*o.Setting(key.setting).(*string) = s.Value
+		o.Given |= key.setting
 		return s, nil
 	}
 	v, ok := scalar(n)
@@ -489,27 +494,35 @@ func (p *parse) setting(key string, kind settingKind, n ast.Node) (Setting, erro
 		return Setting{}, p.errorf(n, "%s: expected a single value, found %s", what, describe(n))
 	}
 	s.Value = v
-	switch kind {
+	switch dst := o.Setting(key.setting); key.kind {
 	case count:
-		if x, err := strconv.ParseUint(v, 10, 31); err != nil {
+		x, err := strconv.ParseUint(v, 10, 31)
+		if err != nil {
 			return Setting{}, p.errorf(n, "%s: expected a whole number, 0 or more, found %q", what, v)
-		} else {
-			s.Value = strconv.FormatUint(x, 10)
 		}
+		s.Value = strconv.FormatUint(x, 10)
+		*dst.(*int) = int(x)
 	case rate:
-		if x, err := strconv.ParseFloat(v, 64); err != nil || x < 0 || math.IsInf(x, 0) || math.IsNaN(x) {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || x < 0 || math.IsInf(x, 0) || math.IsNaN(x) {
 			return Setting{}, p.errorf(n, "%s: expected probes per second, a number 0 or more, found %q", what, v)
 		}
+		*dst.(*float64) = x
 	case duration:
-		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
 			return Setting{}, p.errorf(n, "%s: expected a duration such as 500ms or 2s, found %q", what, v)
 		}
+		*dst.(*time.Duration) = d
 	case boolean:
-		if _, ok := n.(*ast.BoolNode); !ok {
+		b, ok := n.(*ast.BoolNode)
+		if !ok {
 			return Setting{}, p.errorf(n, "%s: expected true or false, found %q", what, v)
 		}
 		s.Value = strings.ToLower(v)
+		*dst.(*bool) = b.Value
 	}
+	o.Given |= key.setting
 	return s, nil
 }
 

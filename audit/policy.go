@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scan"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -139,8 +140,8 @@ type Group struct {
 	names   map[string]bool // host names among the targets, lower case
 }
 
-// Setting is one scan setting of the policy, as written; its name is
-// the name of the scan flag it stands for.
+// Setting is one setting of the policy's scan block as written, with
+// its place; Name is its key. Policy.Scan holds its decoded value.
 type Setting struct {
 	Name  string
 	Value string
@@ -151,9 +152,14 @@ type Setting struct {
 type Policy struct {
 	// File is the name the policy was read from, as given: reports
 	// point into it.
-	File   string
-	Scan   []Setting
-	Groups []*Group
+	File string
+	// Scan holds the settings of the scan block, decoded; Scan.Given
+	// says which the block gives. A scan lays them over its defaults,
+	// and the options given explicitly over them (see scan.Options).
+	Scan scan.Options
+	// Settings are the scan block's settings as written, in file order.
+	Settings []Setting
+	Groups   []*Group
 }
 
 // Options tune Parse.
@@ -214,7 +220,7 @@ func (p *Policy) Targets() []string {
 
 // Setting returns the scan setting called name, if the policy has it.
 func (p *Policy) Setting(name string) (Setting, bool) {
-	for _, s := range p.Scan {
+	for _, s := range p.Settings {
 		if s.Name == name {
 			return s, true
 		}

@@ -150,7 +150,7 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 // auditScan applies the policy's scan settings where no flag overrides
 // them, scans the policy's targets, and collects the results.
 func auditScan(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags, af *auditFlags, pol *audit.Policy) (*baseline.Run, error) {
-	for _, s := range pol.Scan {
+	for _, s := range pol.Settings {
 		// --top-ports replaces the policy's ports as -p would.
 		if fl.Changed(s.Name) || s.Name == "ports" && fl.Changed("top-ports") {
 			continue
