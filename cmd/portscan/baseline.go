@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/portscan/portscan/baseline"
-	"github.com/portscan/portscan/result"
 )
 
 // baselineCheck compares a scan with a saved run (scan --baseline).
@@ -33,7 +32,7 @@ func (j *scanJob) readBaseline(g *globals, path string) error {
 // comparison with the saved run.
 func (j *scanJob) watchBaseline() {
 	if j.base != nil {
-		j.writer = result.Tee(j.writer, j.base.cur.Writer(baseline.WriterOptions{}))
+		j.sinks = append(j.sinks, j.base.cur.Writer(baseline.WriterOptions{}))
 	}
 }
 

@@ -180,10 +180,11 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 			return g.setup()
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 && sf.inputList == "" {
+			if len(args) == 0 && sf.opts.InputList == "" {
 				return cmd.Help()
 			}
-			job, err := buildScan(g, &sf, args)
+			sf.parsed(cmd.Flags(), args)
+			job, err := buildScan(g, &sf)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -276,25 +275,5 @@ func TestNmapHabits(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, tt.code, tt.msg)
 			}
 		})
-	}
-}
-
-func TestTimingTemplates(t *testing.T) {
-	tests := []struct {
-		timing  int
-		changed []string
-		check   func(f *scanFlags) bool
-	}{
-		{2, nil, func(f *scanFlags) bool { return f.rate == 2.5 && f.concurrency == 1 }},
-		{2, []string{"rate"}, func(f *scanFlags) bool { return f.rate == 100 && f.concurrency == 1 }},
-		{3, nil, func(f *scanFlags) bool { return f.maxRTT == 10*time.Second && f.retries == 2 }},
-		{5, nil, func(f *scanFlags) bool { return f.maxRTT == 300*time.Millisecond && f.minRTT == 50*time.Millisecond }},
-		{4, nil, func(f *scanFlags) bool { return f.rate == 100 && f.retries == 1 }},
-	}
-	for _, tt := range tests {
-		f := &scanFlags{timing: tt.timing, rate: 100, retries: 1, changed: func(name string) bool { return slices.Contains(tt.changed, name) }}
-		if err := f.applyTiming(); err != nil || !tt.check(f) {
-			t.Errorf("-T%d with %v given: %+v, %v", tt.timing, tt.changed, f, err)
-		}
 	}
 }

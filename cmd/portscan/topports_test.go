@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scan"
 	"github.com/portscan/portscan/services"
 )
 
 // TestDefaultPortsCommon checks that a scan without -p covers the ports a
 // network engineer expects found (issue 14), as every catalog TCP port.
 func TestDefaultPortsCommon(t *testing.T) {
-	set, _, err := scanPorts(services.Default(), &scanFlags{}, []ports.Protocol{ports.TCP})
+	set, err := scanPorts(services.Default(), &scan.Options{}, []ports.Protocol{ports.TCP})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestTopPortsProtocols(t *testing.T) {
 		{[]ports.Protocol{ports.TCP, ports.UDP}, 20, 20},
 	}
 	for _, tt := range tests {
-		set, _, err := scanPorts(services.Default(), &scanFlags{topPorts: 20}, tt.protos)
+		set, err := scanPorts(services.Default(), &scan.Options{TopPorts: 20}, tt.protos)
 		if err != nil {
 			t.Fatal(err)
 		}
