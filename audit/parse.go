@@ -556,18 +556,8 @@ func (p *parse) group(n ast.Node) (*Group, error) {
 	}
 	g := &Group{Pos: posOf(n), Other: Fail, allowed: new(ports.Set), named: new(ports.Set), names: map[string]bool{}}
 	// The name first, so that every other error can give it.
-	if m, ok := n.(*ast.MappingNode); ok {
-		for _, mv := range m.Values {
-			if k, _ := scalar(mv.Key); k == "name" {
-				if g.Name, err = p.str(mv.Value, "group name"); err != nil {
-					return nil, err
-				}
-				if strings.TrimSpace(g.Name) == "" {
-					return nil, p.errorf(mv.Value, "group name: expected a name, found an empty string")
-				}
-				g.Pos = posOf(mv.Value)
-			}
-		}
+	if err := p.groupName(n, g); err != nil {
+		return nil, err
 	}
 	where := "in a group"
 	if g.Name != "" {
@@ -588,76 +578,124 @@ func (p *parse) group(n ast.Node) (*Group, error) {
 		what := fmt.Sprintf("%s in group %q", key, g.Name)
 		switch key {
 		case "description":
-			if _, err := p.str(mv.Value, what); err != nil {
-				return nil, err
-			}
+			_, err = p.str(mv.Value, what)
 		case "targets", "exclude":
-			items, err := p.list(mv.Value, what, "targets (addresses, ranges, prefixes, host names)")
-			if err != nil {
-				return nil, err
-			}
-			for _, it := range items {
-				text, _ := scalar(it)
-				e := Entry{Text: text, Pos: posOf(it)}
-				add := g.set.Add
-				if key == "exclude" {
-					add = g.set.Exclude
-				}
-				if err := add(text); err != nil {
-					return nil, p.errorf(it, "%s: %v", what, err)
-				}
-				if key == "targets" {
-					g.Targets = append(g.Targets, e)
-					for _, f := range strings.Fields(text) {
-						if sp, err := targets.ParseSpec(f); err == nil && sp.Name() != "" {
-							g.names[strings.ToLower(strings.TrimSuffix(sp.Name(), "."))] = true
-						}
-					}
-				} else {
-					g.Exclude = append(g.Exclude, e)
-				}
-			}
+			err = p.groupTargets(g, key, what, mv.Value)
 		case "allow", "require", "deny":
-			kind := map[string]Kind{"allow": Allow, "require": Require, "deny": Deny}[key]
-			items, err := p.list(mv.Value, what, "ports (22, 8000-8100, ssh, 53/udp)")
-			if err != nil {
-				return nil, err
-			}
-			for _, it := range items {
-				text, _ := scalar(it)
-				set, err := p.ports(it, text, what)
-				if err != nil {
-					return nil, err
-				}
-				r := Rule{Kind: kind, Text: text, Pos: posOf(it), Ports: set}
-				g.Rules = append(g.Rules, r)
-				g.named.Union(set)
-				if kind == Deny {
-					denied = append(denied, r)
-				} else {
-					g.allowed.Union(set)
-				}
-			}
+			err = p.groupRules(g, key, what, mv.Value, &denied)
 		case "other":
-			v, err := p.str(mv.Value, what)
-			if err != nil {
-				return nil, err
-			}
-			switch strings.ToLower(v) {
-			case "deny":
-				g.Other = Fail
-			case "warn":
-				g.Other = Warn
-			default:
-				return nil, p.errorf(mv.Value, "%s: expected deny or warn, found %q", what, v)
-			}
-			g.OtherPos = posOf(mv.Value)
+			err = p.groupOther(g, what, mv.Value)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if len(g.Targets) == 0 {
 		return nil, &PolicyError{File: p.file, Pos: g.Pos, Msg: fmt.Sprintf("group %q has no targets; expected targets: [addresses, ranges, prefixes or host names]", g.Name)}
 	}
-	// A port may not be both allowed (or required) and denied.
+	if err := p.groupConflicts(g, denied); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// groupName reads the name of the group mapping n, if it has one, into g.
+func (p *parse) groupName(n ast.Node, g *Group) error {
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		return nil
+	}
+	for _, mv := range m.Values {
+		if k, _ := scalar(mv.Key); k == "name" {
+			var err error
+			if g.Name, err = p.str(mv.Value, "group name"); err != nil {
+				return err
+			}
+			if strings.TrimSpace(g.Name) == "" {
+				return p.errorf(mv.Value, "group name: expected a name, found an empty string")
+			}
+			g.Pos = posOf(mv.Value)
+		}
+	}
+	return nil
+}
+
+// groupTargets reads a group's targets or exclude list (key) into g.
+func (p *parse) groupTargets(g *Group, key, what string, n ast.Node) error {
+	items, err := p.list(n, what, "targets (addresses, ranges, prefixes, host names)")
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		text, _ := scalar(it)
+		e := Entry{Text: text, Pos: posOf(it)}
+		add := g.set.Add
+		if key == "exclude" {
+			add = g.set.Exclude
+		}
+		if err := add(text); err != nil {
+			return p.errorf(it, "%s: %v", what, err)
+		}
+		if key == "exclude" {
+			g.Exclude = append(g.Exclude, e)
+			continue
+		}
+		g.Targets = append(g.Targets, e)
+		for _, f := range strings.Fields(text) {
+			if sp, err := targets.ParseSpec(f); err == nil && sp.Name() != "" {
+				g.names[strings.ToLower(strings.TrimSuffix(sp.Name(), "."))] = true
+			}
+		}
+	}
+	return nil
+}
+
+// groupRules reads a group's allow, require or deny list (key) into g;
+// the deny rules are added to denied too.
+func (p *parse) groupRules(g *Group, key, what string, n ast.Node, denied *[]Rule) error {
+	kind := map[string]Kind{"allow": Allow, "require": Require, "deny": Deny}[key]
+	items, err := p.list(n, what, "ports (22, 8000-8100, ssh, 53/udp)")
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		text, _ := scalar(it)
+		set, err := p.ports(it, text, what)
+		if err != nil {
+			return err
+		}
+		r := Rule{Kind: kind, Text: text, Pos: posOf(it), Ports: set}
+		g.Rules = append(g.Rules, r)
+		g.named.Union(set)
+		if kind == Deny {
+			*denied = append(*denied, r)
+		} else {
+			g.allowed.Union(set)
+		}
+	}
+	return nil
+}
+
+// groupOther reads what a group does with other open ports.
+func (p *parse) groupOther(g *Group, what string, n ast.Node) error {
+	v, err := p.str(n, what)
+	if err != nil {
+		return err
+	}
+	switch strings.ToLower(v) {
+	case "deny":
+		g.Other = Fail
+	case "warn":
+		g.Other = Warn
+	default:
+		return p.errorf(n, "%s: expected deny or warn, found %q", what, v)
+	}
+	g.OtherPos = posOf(n)
+	return nil
+}
+
+// groupConflicts refuses a port both allowed (or required) and denied.
+func (p *parse) groupConflicts(g *Group, denied []Rule) error {
 	for _, r := range g.Rules {
 		if r.Kind == Deny {
 			continue
@@ -667,11 +705,11 @@ func (p *parse) group(n ast.Node) (*Group, error) {
 			both.Intersect(d.Ports)
 			if first, ok := firstPort(&both); ok {
 				verb := map[Kind]string{Allow: "allowed", Require: "required"}[r.Kind]
-				return nil, &PolicyError{File: p.file, Pos: r.Pos, Msg: fmt.Sprintf("%s in group %q: %s is both %s by %q and denied by %q at line %d", r.Kind, g.Name, first, verb, r.Text, d.Text, d.Pos.Line)}
+				return &PolicyError{File: p.file, Pos: r.Pos, Msg: fmt.Sprintf("%s in group %q: %s is both %s by %q and denied by %q at line %d", r.Kind, g.Name, first, verb, r.Text, d.Text, d.Pos.Line)}
 			}
 		}
 	}
-	return g, nil
+	return nil
 }
 
 func firstPort(s *ports.Set) (ports.Port, bool) {
