@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,12 +16,11 @@ import (
 
 	"github.com/rivo/uniseg"
 
+	"github.com/portscan/portscan/internal/golden"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
@@ -194,24 +191,7 @@ func TestGolden(t *testing.T) {
 	for _, sc := range scenarios() {
 		for _, format := range Formats() {
 			t.Run(sc.name+"/"+format, func(t *testing.T) {
-				got := render(t, format, sc)
-				path := goldenPath(sc, format)
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test -update to create it)", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("output differs from %s (run go test -update to accept):\n%s", path, got)
-				}
+				golden.Check(t, goldenPath(sc, format), render(t, format, sc))
 			})
 		}
 	}

@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	gold "github.com/portscan/portscan/internal/golden"
+)
 
 // runCLI runs the command line in-process with colour off.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -36,21 +35,7 @@ func fakeResolve(ctx context.Context, host string) ([]netip.Addr, error) {
 // golden compares got with the file at path, rewriting it under -update.
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	gold.Check(t, path, []byte(got))
 }
 
 func TestServicesGolden(t *testing.T) {
