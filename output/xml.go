@@ -21,8 +21,9 @@ const ctime = "Mon Jan _2 15:04:05 2006"
 
 // xmlWriter writes nmap's XML format. The root element names nmap as the
 // scanner because nmap.dtd allows no other value and the tools that read
-// the format (ndiff, importers) look for it; a comment at the top says
-// which program really wrote the file.
+// the format (ndiff, importers) look for it; the version attribute, the
+// comment at the top and the run's summary say which program really
+// wrote the file.
 type xmlWriter struct {
 	enc   *xml.Encoder
 	opt   Options
@@ -59,7 +60,7 @@ func (x *xmlWriter) begin(info result.Info) error {
 		}
 	}
 	root, err := nmapxml.Run{Scanner: "nmap", Args: args, Start: unixstr(info.Start), StartStr: timestr(info.Start),
-		Version: info.Version, XMLOutputVersion: XMLOutputVersion}.StartTag()
+		Version: runVersion(info.Version), XMLOutputVersion: XMLOutputVersion}.StartTag()
 	if err != nil {
 		return err
 	}
@@ -158,6 +159,14 @@ func (x *xmlWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 		return err
 	}
 	return x.enc.Flush()
+}
+
+// runVersion is the root's version attribute: nmap's is its own version
+// number, and nmap.xsl and ndiff print it after the word "Nmap" ("Nmap
+// 7.93 was initiated", "Nmap 7.93 scan initiated"). Ours names portscan
+// first, so they print "Nmap portscan 0.1.0" and claim no nmap version.
+func runVersion(v string) string {
+	return strings.TrimSpace("portscan " + v)
 }
 
 // xmlPorts lists a host's ports: the hidden ones counted by state and

@@ -74,8 +74,12 @@ func TestNdiff(t *testing.T) {
 	}{
 		{"same", "scan", "scan", 0, nil},
 		{"changed", "scan", "interrupted", 1, []string{"80/tcp", "open"}},
-		{"udp", "udp", "scan", 1, []string{"53/udp"}},
-		{"pcap", "pcap", "scan", 1, []string{"22/tcp"}},
+		// Runs of different arguments: ndiff prints each one's banner,
+		// "Nmap" and the version attribute, which names portscan.
+		{"udp", "udp", "scan", 1, []string{"53/udp",
+			"-Nmap portscan 0.1.0 scan initiated ", " as: portscan -sU -p 53,161,1000-1029 localhost 127.0.0.2\n",
+			"+Nmap portscan 0.1.0 scan initiated ", " as: portscan -p 1-1024,3306,8080 --reason localhost ::1 127.0.0.2\n"}},
+		{"pcap", "pcap", "scan", 1, []string{"22/tcp", "-Nmap portscan 0.1.0 scan initiated "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,6 +91,9 @@ func TestNdiff(t *testing.T) {
 				if !strings.Contains(out, w) {
 					t.Errorf("ndiff output lacks %q:\n%s", w, out)
 				}
+			}
+			if strings.Contains(out, "Nmap 0.1.0") {
+				t.Errorf("ndiff calls portscan's version nmap's:\n%s", out)
 			}
 		})
 	}
