@@ -51,9 +51,13 @@ func (x *xmlWriter) begin(info result.Info) error {
 		xml.CharData("\n"),
 		xml.Directive("DOCTYPE nmaprun"),
 		xml.CharData("\n"),
-		xml.Comment(commentSafe(fmt.Sprintf(" portscan %s run started %s as: %s ", info.Version, timestr(info.Start), args))),
-		xml.CharData("\n"),
 	}
+	if x.opt.Stylesheet != "" {
+		head = append(head, nmapxml.Stylesheet(x.opt.Stylesheet), xml.CharData("\n"))
+	}
+	head = append(head,
+		xml.Comment(commentSafe(fmt.Sprintf(" portscan %s run started %s as: %s ", info.Version, timestr(info.Start), args))),
+		xml.CharData("\n"))
 	for _, tok := range head {
 		if err := x.enc.EncodeToken(tok); err != nil {
 			return err
