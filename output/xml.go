@@ -11,6 +11,7 @@ import (
 	"github.com/portscan/portscan/nmapxml"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/services"
 )
 
 // XMLOutputVersion is the nmap XML output version the xml format follows.
@@ -27,6 +28,7 @@ const ctime = "Mon Jan _2 15:04:05 2006"
 type xmlWriter struct {
 	enc   *xml.Encoder
 	opt   Options
+	lang  string // of the descriptions in the port comments
 	hosts inflight
 }
 
@@ -45,6 +47,10 @@ func (x *xmlWriter) element(v any) error {
 }
 
 func (x *xmlWriter) begin(info result.Info) error {
+	x.lang = x.opt.Lang
+	if x.lang == "" {
+		x.lang = info.Lang
+	}
 	args := joinArgs(info.Args)
 	head := []xml.Token{
 		xml.ProcInst{Target: "xml", Inst: []byte(`version="1.0" encoding="UTF-8"`)},
@@ -157,7 +163,7 @@ func (x *xmlWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 		e.Comment = "incomplete: the run ended before this host was done"
 	}
 	if h.Up || len(list) > 0 {
-		e.Ports = xmlPorts(b, list)
+		e.Ports = xmlPorts(b, list, x.lang)
 	}
 	if err := x.element(e); err != nil {
 		return err
@@ -174,8 +180,9 @@ func runVersion(v string) string {
 }
 
 // xmlPorts lists a host's ports: the hidden ones counted by state and
-// reason, then the shown ones.
-func xmlPorts(b *hostBuf, list []result.Port) *nmapxml.Ports {
+// reason, then the shown ones, each with its catalog description in
+// lang in a comment.
+func xmlPorts(b *hostBuf, list []result.Port, lang string) *nmapxml.Ports {
 	ps := &nmapxml.Ports{}
 	for _, s := range b.hiddenStates() {
 		t := b.hidden[s]
@@ -195,6 +202,7 @@ func xmlPorts(b *hostBuf, list []result.Port) *nmapxml.Ports {
 		}
 		if r.Service != nil {
 			p.Service = &nmapxml.Service{Name: r.Service.Name, Method: "table", Conf: "3"}
+			p.Comment = describeComment(r.Service, lang)
 		}
 		ps.Port = append(ps.Port, p)
 	}
@@ -240,6 +248,24 @@ func (x *xmlWriter) end(s result.Summary) error {
 		return err
 	}
 	return x.enc.Flush()
+}
+
+// describeComment is the comment a port carries: the description of its
+// catalog entry, and the catalog when it is not the built-in one. No
+// attribute of nmap's <service> is meant for it: product, version and
+// extrainfo are what version detection read from the service itself,
+// servicefp its fingerprint, and nmap's own table lookups write only
+// name, method and conf.
+func describeComment(e *services.Entry, lang string) string {
+	d := e.Describe(lang)
+	if d == "" {
+		return ""
+	}
+	from := "catalog"
+	if e.Source != "" && e.Source != services.Builtin {
+		from += " " + e.Source
+	}
+	return commentSafe(" " + from + ": " + d + " ")
 }
 
 // unixstr writes t in Unix seconds, or nothing when t is unknown.

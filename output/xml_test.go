@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/services"
 )
 
 const (
@@ -152,5 +155,30 @@ func TestXSLT(t *testing.T) {
 	slices.Sort(open)
 	if want := []string{"22/tcp", "443/tcp", "80/tcp", "8080/tcp", "9999/tcp"}; !slices.Equal(open, want) {
 		t.Errorf("open ports in the page %v, want %v", open, want)
+	}
+}
+
+// TestDescribeComment checks the comment that carries a port's catalog
+// description in XML: in the language asked for, naming a catalog other
+// than the built-in one, and legal inside an XML comment.
+func TestDescribeComment(t *testing.T) {
+	dashes := &services.Entry{Port: ports.Port{Number: 9, Proto: ports.UDP}, Name: "discard", DescriptionEn: "discard -- drop everything-", Source: services.Builtin}
+	for _, tc := range []struct {
+		name string
+		e    *services.Entry
+		lang string
+		want string
+	}{
+		{"zh", ssh, "zh", " catalog: 安全外壳远程登录 "},
+		{"en", ssh, "en", " catalog: Secure Shell remote login "},
+		{"user catalog, zh only", custom, "en", " catalog /etc/portscan/extra.tsv: 自定义 "},
+		{"dashes", dashes, "en", " catalog: discard - - drop everything- "},
+		{"no description", &services.Entry{Name: "x", Source: services.Builtin}, "en", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := describeComment(tc.e, tc.lang); got != tc.want {
+				t.Errorf("describeComment = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
