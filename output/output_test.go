@@ -92,7 +92,7 @@ func scenarios() []scenario {
 	}
 	return []scenario{{
 		name: "scan",
-		opt:  Options{Reason: true, ShowDown: true},
+		opt:  Options{Reason: true, ShowDown: true, Stylesheet: "file:///usr/share/nmap/nmap.xsl"},
 		info: tcpInfo,
 		events: []event{
 			res(local, "localhost", 22, ports.TCP, result.Open, result.ReasonSynAck, 120, 10, ssh),

@@ -40,6 +40,7 @@ type scanFlags struct {
 	show              []string
 	progress          string
 	baseline          string
+	xsl               xslFlags
 }
 
 func addScanFlags(cmd *cobra.Command, f *scanFlags) {
@@ -82,6 +83,7 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.StringVar(&f.baseline, "baseline", "", "compare with the saved run in `FILE` (any format diff reads) and exit 1 if open ports differ")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	fl.IntVar(&o.Timing, set("timing", scan.Timing), -1, "nmap's timing template `0-5` (-T0 to -T5); flags given explicitly win")
+	addXSLFlags(cmd, &f.xsl)
 }
 
 // parsed records in the options the targets and which settings the
