@@ -312,7 +312,7 @@ func scanPorts(cat *services.Catalog, o *scan.Options, protos []ports.Protocol) 
 		total += set.Len(p)
 	}
 	if total == 0 {
-		return nil, errors.New("no ports left to scan")
+		return nil, noPortsLeft(set, protos)
 	}
 	if o.Always != nil {
 		for p := range o.Always.Ports() {
@@ -322,6 +322,26 @@ func scanPorts(cat *services.Catalog, o *scan.Options, protos []ports.Protocol) 
 		}
 	}
 	return &only, nil
+}
+
+// needs names the flag that scans each protocol, for a port list that
+// names only ports of protocols not scanned.
+var needs = map[ports.Protocol]string{
+	ports.TCP: "-sT (--tcp) beside -sU",
+	ports.UDP: "-sU (--udp)",
+}
+
+// noPortsLeft is the error of a scan left with no port: when the list
+// named ports of a protocol not scanned (U:53 without -sU), it says
+// which flag scans them.
+func noPortsLeft(set *ports.Set, protos []ports.Protocol) error {
+	for _, p := range []ports.Protocol{ports.TCP, ports.UDP} {
+		if !slices.Contains(protos, p) && set.Len(p) > 0 {
+			name := strings.ToUpper(p.String())
+			return fmt.Errorf("no ports left to scan: %s:%s are %s ports, which need %s", name[:1], set.Spec(p), name, needs[p])
+		}
+	}
+	return errors.New("no ports left to scan")
 }
 
 // showStates turns --open and --show into the states listed port by port.
