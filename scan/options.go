@@ -14,6 +14,7 @@ package scan
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/portscan/portscan/ports"
@@ -203,6 +204,24 @@ func (o *Options) ApplyTiming() error {
 		set(MaxRTTTimeout, func() { o.MaxRTTTimeout = 300 * time.Millisecond })
 	}
 	return nil
+}
+
+// TimingNames are nmap's names of the timing templates, -T0 to -T5 in
+// order.
+var TimingNames = [...]string{"paranoid", "sneaky", "polite", "normal", "aggressive", "insane"}
+
+// ParseTiming reads a timing template as nmap takes it: its number, 0
+// to 5, or its name ("aggressive" is 4), in any case.
+func ParseTiming(s string) (int, error) {
+	if len(s) == 1 && s[0] >= '0' && s[0] <= '5' {
+		return int(s[0] - '0'), nil
+	}
+	for i, name := range TimingNames {
+		if strings.EqualFold(s, name) {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("invalid timing template %q: want 0 to 5 or %s", s, strings.Join(TimingNames[:], ", "))
 }
 
 // Protocols returns the protocols scanned, in order: TCP unless only

@@ -155,3 +155,18 @@ func TestProtocols(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTiming(t *testing.T) {
+	for in, want := range map[string]int{
+		"0": 0, "5": 5, "paranoid": 0, "sneaky": 1, "polite": 2, "normal": 3, "aggressive": 4, "Insane": 5,
+	} {
+		if got, err := ParseTiming(in); err != nil || got != want {
+			t.Errorf("ParseTiming(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "6", "-1", "fast", "4 "} {
+		if _, err := ParseTiming(in); err == nil {
+			t.Errorf("ParseTiming(%q) took it", in)
+		}
+	}
+}
