@@ -84,6 +84,7 @@ func newAuditCmd(g *globals) *cobra.Command {
 	fl := cmd.Flags()
 	// --format and -o name the report here, not the scan's results.
 	fl.Lookup("format").Usage = "report format: text or json"
+	completeWords(cmd, "format", "text", "json")
 	fl.Lookup("output").Usage = "write the report to `FILE` instead of stdout"
 	fl.Lookup("baseline").Usage = "compare the results with the saved run in `FILE` too; differences fail the audit"
 	fl.StringVar(&af.policy, "policy", "", "the policy `FILE` (YAML) (required)")

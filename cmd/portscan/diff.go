@@ -45,6 +45,7 @@ func newDiffCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "report format: text or json")
+	completeWords(cmd, "format", "text", "json")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the report to `FILE` instead of stdout")
 	return cmd
 }

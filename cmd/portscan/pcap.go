@@ -84,6 +84,8 @@ func newPcapCmd(g *globals) *cobra.Command {
 	fl.IntVar(&f.maxFlows, "max-flows", capture.DefaultMaxFlows, "most flows followed at once; the least recently active is closed early beyond it")
 	fl.IntVar(&f.maxServices, "max-services", capture.DefaultMaxServices, "most services reported; flows to others are only counted")
 	addXSLFlags(cmd, &f.xsl)
+	completeWords(cmd, "format", output.Formats()...)
+	completeWords(cmd, "show", showWords...)
 	return cmd
 }
 

@@ -204,6 +204,10 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 	root.AddCommand(newServicesCmd(g))
 	root.AddCommand(newPcapCmd(g))
 	root.AddCommand(newAuditCmd(g), newDiffCmd(g))
+	completeWords(root, "color", "auto", "always", "never")
+	completeWords(root, "lang", "zh", "en")
+	completeRest(root)
+	withNmapHelp(root)
 	return root
 }
 
@@ -217,7 +221,7 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 	stdin, stdout, stderr := g.stdin, g.stdout, g.stderr
 	g.args = args
 	root := newRoot(ctx, g)
-	args, err := nmapSpellings(args)
+	args, err := nmapSpellings(nmapTiming(args))
 	if err != nil {
 		fmt.Fprintf(stderr, "portscan: %s\n", err)
 		return exitUsage
@@ -278,8 +282,8 @@ func init() {
 }
 
 // nmapSpellings rewrites nmap-style options before flag parsing: the
-// aliases above, and -T0 to -T5 as --timing. It stops at "--", after
-// which everything is an argument.
+// aliases above (nmapTiming does -T). It stops at "--", after which
+// everything is an argument.
 func nmapSpellings(args []string) ([]string, error) {
 	out := make([]string, 0, len(args))
 	for i, a := range args {
@@ -291,9 +295,6 @@ func nmapSpellings(args []string) ([]string, error) {
 		}
 		if long, ok := nmapAliases[a]; ok {
 			a = long
-		}
-		if len(a) == 3 && strings.HasPrefix(a, "-T") && a[2] >= '0' && a[2] <= '5' {
-			a = "--timing=" + a[2:]
 		}
 		out = append(out, a)
 	}

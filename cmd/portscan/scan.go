@@ -82,8 +82,13 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.Uint64Var(&o.Seed, set("seed", scan.Seed), 0, "seed of the probe order, for a repeatable run (0: random)")
 	fl.StringVar(&f.baseline, "baseline", "", "compare with the saved run in `FILE` (any format diff reads) and exit 1 if open ports differ")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
-	fl.IntVar(&o.Timing, set("timing", scan.Timing), -1, "nmap's timing template `0-5` (-T0 to -T5); flags given explicitly win")
+	o.Timing = -1
+	fl.Var(timingValue{&o.Timing}, set("timing", scan.Timing), "nmap's timing template, `0-5` or paranoid, sneaky, polite, normal, aggressive, insane (-T0 to -T5, -T4, -T 4, -T aggressive); flags given explicitly win")
 	addXSLFlags(cmd, &f.xsl)
+	completeWords(cmd, "format", output.Formats()...)
+	completeWords(cmd, "show", showWords...)
+	completeWords(cmd, "progress", "auto", "always", "never")
+	completeWords(cmd, "timing", timingWords()...)
 }
 
 // parsed records in the options the targets and which settings the
@@ -343,6 +348,9 @@ func noPortsLeft(set *ports.Set, protos []ports.Protocol) error {
 	}
 	return errors.New("no ports left to scan")
 }
+
+// showWords are the states --show takes.
+var showWords = []string{"closed", "filtered", "open|filtered"}
 
 // showStates turns --open and --show into the states listed port by port.
 func showStates(f *scanFlags) (map[result.State]bool, error) {

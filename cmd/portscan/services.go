@@ -57,6 +57,7 @@ Exit status: 0 all found; 1 something was not found; 2 malformed query.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	completeWords(cmd, "format", "text", "json")
 	return cmd
 }
 
