@@ -51,7 +51,7 @@ func nmapHelp(fl *pflag.FlagSet) string {
 		}
 		row(strings.Join(shorts, ", "), long, usage)
 	}
-	row("-T0 to -T5", "--timing N", "nmap's timing templates; also -T 4, -T aggressive ("+strings.Join(scan.TimingNames[:], ", ")+")")
+	row("-T0 to -T5", "--timing N", "nmap's timing templates; also -T4, -T 4, -T aggressive ("+strings.Join(scan.TimingNames[:], ", ")+")")
 	tw.Flush()
 	refused := slices.Sorted(maps.Keys(nmapUnsupported))
 	fmt.Fprintf(&b, "Refused, with the reason: %s\n", strings.Join(refused, " "))
