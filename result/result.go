@@ -193,7 +193,12 @@ type Host struct {
 	Reason   string // why it is up or down ("syn-ack", "conn-refused", "no-response", "user-set")
 	Probes   int    // probes sent
 	Silent   int    // probes that got no answer at all
-	Counts   map[State]int
+	// RTT and RTTVar are the host's smoothed round trip time and its
+	// variation, from the probes it answered (zero when none did), and
+	// Timeout the probe timeout they gave it when it finished; nmap's
+	// srtt, rttvar and to.
+	RTT, RTTVar, Timeout time.Duration
+	Counts               map[State]int
 	Start    time.Time
 	End      time.Time
 	Source   string

@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/portscan/portscan/ports"
@@ -54,6 +55,10 @@ type Config struct {
 	SkipDiscovery bool
 	// DiscoveryPorts replaces DefaultDiscoveryPorts.
 	DiscoveryPorts []uint16
+	// DiscoverOnly probes each host on the discovery ports only and
+	// reports it up or down, scanning none of its ports (nmap -sn):
+	// Ports may be empty, and SkipDiscovery is ignored.
+	DiscoverOnly bool
 
 	// HostGroup is the most hosts scanned at once; the next host starts
 	// when one finishes. Zero means enough to keep Concurrency busy.
@@ -74,9 +79,55 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
+	// Progress, when set, is called from the run's loop about every
+	// ProgressEvery (zero means a second) with the counts so far, and
+	// once more as the run ends. It must return quickly.
+	Progress      func(Stats)
+	ProgressEvery time.Duration
+
+	// ICMPLimit, when set, is told when a host is found to rate-limit the
+	// ICMP errors that mark its closed UDP ports, and each time its UDP
+	// probes slow down further; it must return quickly.
+	ICMPLimit func(ICMPLimit)
+
 	// Warn is told of a target that cannot be scanned (a host name that
 	// does not resolve); the run goes on. Nil drops the warning.
 	Warn func(error)
+}
+
+// Stats are the counts of a run in progress, for a progress display.
+type Stats struct {
+	Elapsed     time.Duration // since the run started, on Config.Now's clock
+	Probes      int64         // probes sent
+	InFlight    int           // probes awaiting their answer
+	HostsDone   int           // hosts reported
+	HostsUp     int           // of which up
+	HostsActive int           // hosts being scanned
+	// Ports are the ports settled: reported, or left unprobed on a host
+	// found down (every port of it). A run that only discovers settles
+	// none.
+	Ports int64
+}
+
+// ICMPLimit says that a host rate-limits its ICMP port unreachables, so
+// that the engine slows its UDP probes to be answered; a host that
+// answers fast enough gets them no slower.
+type ICMPLimit struct {
+	Addr netip.Addr
+	// ICMPRate is the port unreachables a second the host sent since the
+	// limit was found, about; zero until a second has passed.
+	ICMPRate float64
+	// ProbeRate is the UDP probes a second the host gets from now on.
+	ProbeRate float64
+	// First is set the first time the host is found limiting.
+	First bool
+}
+
+func (c *Config) progressEvery() time.Duration {
+	if c.ProgressEvery > 0 {
+		return c.ProgressEvery
+	}
+	return time.Second
 }
 
 func (c *Config) label() func(ports.Port) *services.Entry {

@@ -20,6 +20,7 @@ const (
 	phaseDiscover phase = iota // trying the discovery ports
 	phaseScan                  // up (or assumed up): scanning its ports
 	phaseDown                  // nothing answered discovery
+	phaseUp                    // up, and only discovery was asked for
 )
 
 // hostState is the engine's view of one host being scanned.
@@ -50,11 +51,15 @@ type hostState struct {
 
 	// UDP against ICMP rate limiting: a closed port to use as a canary,
 	// and once answers go missing, a limiter on this host's UDP probes.
-	udpClosed   uint16 // a UDP port it answered with port unreachable
-	udpLimit    *rate.Limiter
-	udpCut      time.Time // when the limit last tightened
-	parkedUntil time.Time // no probe before then
-	parked      bool      // in the engine's parked list
+	udpClosed uint16 // a UDP port it answered with port unreachable
+	udpLimit  *rate.Limiter
+	udpCut    time.Time // when the limit last tightened
+	unreach   int       // port unreachables it sent
+	// When the limit was found, and unreach then.
+	limitedAt      time.Time
+	unreachAtLimit int
+	parkedUntil    time.Time // no probe before then
+	parked         bool      // in the engine's parked list
 }
 
 type heldResult struct {

@@ -279,9 +279,19 @@ func TestLabUDPRateLimitedICMP(t *testing.T) {
 	var l lab.LAN
 	lab.ChildData(t, &l)
 	host := l.Live[1] // no UDP listeners
-	cfg := Config{Ports: portSet(t, "U:20000-20039")}
+	var limits []ICMPLimit
+	cfg := Config{Ports: portSet(t, "U:20000-20039"), ICMPLimit: func(l ICMPLimit) { limits = append(limits, l) }}
 	start := time.Now()
 	res, hosts, st := scanSpec(t, cfg, host.Addr.String())
+	t.Logf("ICMP limit events: %+v", limits)
+	if len(limits) == 0 || !limits[0].First || limits[0].Addr != host.Addr || limits[0].ProbeRate != udpStartRate {
+		t.Errorf("ICMP limit events %+v, want the first for %v at %d probes/s", limits, host.Addr, udpStartRate)
+	}
+	for _, l := range limits[1:] {
+		if l.First || l.ProbeRate >= udpStartRate {
+			t.Errorf("later event %+v, want a slower rate", l)
+		}
+	}
 	t.Logf("%d closed UDP ports under ICMP rate limiting: %v, %d probes", len(res), time.Since(start), st.Probes)
 	for k, r := range res {
 		if r.State != result.Closed {

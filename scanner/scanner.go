@@ -49,7 +49,9 @@ var ErrSink = errors.New("writing output")
 // (then Summary.Interrupted is set and the error is ctx's), or when sink
 // fails (the error wraps the sink's). Results already emitted stand.
 func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error], sink result.Sink) (result.Summary, error) {
-	if cfg.Ports == nil || cfg.Ports.Len(ports.TCP)+cfg.Ports.Len(ports.UDP) == 0 {
+	if cfg.DiscoverOnly {
+		cfg.Ports = nil // nothing but the discovery ports is probed
+	} else if cfg.Ports == nil || cfg.Ports.Len(ports.TCP)+cfg.Ports.Len(ports.UDP) == 0 {
 		return result.Summary{}, ErrNoPorts
 	}
 	plan, err := planFiles(&cfg)
@@ -108,13 +110,17 @@ type engine struct {
 	stats    result.Summary
 	retries  int
 	timing   timing // network-wide RTT, for hosts not yet measured
+	settled  int64  // ports settled, for Stats
+	nextTick time.Time
 }
 
 func newEngine(cfg Config, sink result.Sink) *engine {
 	e := &engine{cfg: cfg, sink: sink, now: cfg.now, label: cfg.label()}
-	for p := range cfg.Ports.Ports() {
-		if p.Proto == ports.TCP || p.Proto == ports.UDP {
-			e.portList = append(e.portList, p)
+	if cfg.Ports != nil {
+		for p := range cfg.Ports.Ports() {
+			if p.Proto == ports.TCP || p.Proto == ports.UDP {
+				e.portList = append(e.portList, p)
+			}
 		}
 	}
 	e.maxLimit = cfg.concurrency()
@@ -133,6 +139,8 @@ func newEngine(cfg Config, sink result.Sink) *engine {
 
 func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error]) (result.Summary, error) {
 	e.stats.Start = e.now()
+	e.nextTick = e.stats.Start.Add(e.cfg.progressEvery())
+	defer e.progress()
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	defer stopFeed()
 	f := startFeed(feedCtx, tgts)
@@ -153,6 +161,10 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 		for _, o := range e.pr.wait(e.send(wake)) {
 			e.handle(o)
 		}
+		if now := e.now(); e.cfg.Progress != nil && !now.Before(e.nextTick) {
+			e.nextTick = now.Add(e.cfg.progressEvery())
+			e.progress()
+		}
 		if e.stalled != nil {
 			e.stats.End = e.now()
 			return e.stats, e.stalled
@@ -172,6 +184,22 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 		return e.stats, fmt.Errorf("%w: %w", ErrSink, e.sinkErr)
 	}
 	return e.stats, nil
+}
+
+// progress tells Config.Progress the counts so far.
+func (e *engine) progress() {
+	if e.cfg.Progress == nil {
+		return
+	}
+	e.cfg.Progress(Stats{
+		Elapsed:     e.now().Sub(e.stats.Start),
+		Probes:      e.stats.Probes,
+		InFlight:    e.pr.inflight(),
+		HostsDone:   e.stats.HostsUp + e.stats.HostsDown,
+		HostsUp:     e.stats.HostsUp,
+		HostsActive: e.active,
+		Ports:       e.settled,
+	})
 }
 
 // feed brings the targets from their iterator, which may block (names
@@ -287,7 +315,7 @@ func (e *engine) admit(t targets.Target) {
 		start:  e.now(),
 		perm:   newPermutation(len(e.portList), e.seed, t.Addr),
 	}
-	if e.cfg.SkipDiscovery {
+	if e.cfg.SkipDiscovery && !e.cfg.DiscoverOnly {
 		h.phase = phaseScan
 	} else {
 		h.phase = phaseDiscover
@@ -358,6 +386,9 @@ func (e *engine) handle(o outcome) {
 		h.discoveryDone++
 		if alive && h.phase == phaseDiscover {
 			h.phase = phaseScan
+			if e.cfg.DiscoverOnly {
+				h.phase = phaseUp
+			}
 			h.reason = o.v.reason
 			h.up = true
 		}
@@ -388,6 +419,7 @@ func (e *engine) handle(o outcome) {
 }
 
 func (e *engine) emitPort(h *hostState, port ports.Port, o outcome) {
+	e.settled++
 	h.counts[o.v.state]++
 	if o.v.state == result.Open {
 		e.stats.Open++
@@ -415,7 +447,7 @@ func (e *engine) emit(err error) {
 	}
 }
 
-func (e *engine) portIn(p ports.Port) bool { return e.cfg.Ports.Contains(p) }
+func (e *engine) portIn(p ports.Port) bool { return e.cfg.Ports != nil && e.cfg.Ports.Contains(p) }
 
 // schedule puts h back in the ready queue if it has probes to send, or
 // finishes it if it has none left and none in flight.
@@ -439,6 +471,13 @@ func (e *engine) schedule(h *hostState) {
 	}
 	h.finished = true
 	e.active--
+	if h.phase == phaseDown {
+		e.settled += int64(len(e.portList))
+	}
+	var srtt, rttvar time.Duration
+	if h.rtt.measured() {
+		srtt, rttvar = h.rtt.srtt, h.rtt.rttvar
+	}
 	if h.up {
 		e.stats.HostsUp++
 	} else {
@@ -460,6 +499,9 @@ func (e *engine) schedule(h *hostState) {
 		Reason:   h.reason,
 		Probes:   h.probes,
 		Silent:   h.silent,
+		RTT:      srtt,
+		RTTVar:   rttvar,
+		Timeout:  e.timeout(h),
 		Counts:   counts,
 		Start:    h.start,
 		End:      e.now(),
@@ -487,6 +529,7 @@ const udpLimitedRetries = 6
 func (e *engine) udpSilence(h *hostState, p *probe, v verdict, silent bool) bool {
 	switch {
 	case v.state == result.Closed && v.reason == result.ReasonPortUnreach:
+		h.unreach++
 		if h.udpClosed == 0 {
 			h.udpClosed = p.port.Number
 		}
@@ -528,7 +571,8 @@ func (e *engine) limitUDP(h *hostState) {
 	now := e.now()
 	if h.udpLimit == nil {
 		h.udpLimit = rate.NewLimiter(udpStartRate, 2) // 2: a probe and its canary
-		h.udpCut = now
+		h.udpCut, h.limitedAt, h.unreachAtLimit = now, now, h.unreach
+		e.tellICMPLimit(h, true)
 		return
 	}
 	if now.Sub(h.udpCut) < e.timeout(h) {
@@ -536,6 +580,21 @@ func (e *engine) limitUDP(h *hostState) {
 	}
 	h.udpCut = now
 	h.udpLimit.SetLimitAt(now, max(1, h.udpLimit.Limit()/2))
+	e.tellICMPLimit(h, false)
+}
+
+// tellICMPLimit tells Config.ICMPLimit of h's limit: the port
+// unreachables it sent since the limit was found, over the time since,
+// once that is a second or more.
+func (e *engine) tellICMPLimit(h *hostState, first bool) {
+	if e.cfg.ICMPLimit == nil {
+		return
+	}
+	ev := ICMPLimit{Addr: h.target.Addr, ProbeRate: float64(h.udpLimit.Limit()), First: first}
+	if d := e.now().Sub(h.limitedAt).Seconds(); d >= 1 {
+		ev.ICMPRate = float64(h.unreach-h.unreachAtLimit) / d
+	}
+	e.cfg.ICMPLimit(ev)
 }
 
 // loosenUDP lets h's UDP rate climb back after a canary came through.
