@@ -124,6 +124,9 @@ func portRecord(r result.Port) PortRecord {
 }
 
 func hostRecord(h result.Host, latency time.Duration) HostRecord {
+	if latency == 0 {
+		latency = h.RTT // no port answered (a discovery run): the host's own
+	}
 	counts := make(map[string]int, len(h.Counts))
 	for s, n := range h.Counts {
 		counts[s.String()] = n

@@ -25,6 +25,9 @@ type textWriter struct {
 	lang   string
 	hosts  inflight
 	colors map[result.State]*color.Color
+	// discovery is set for a run that only discovered hosts: no port
+	// counts in the reports or the summary.
+	discovery bool
 
 	// Finished hosts wait here until those taken before them are done,
 	// so that reports come in target order, as nmap prints them. Past
@@ -69,9 +72,12 @@ func (t *textWriter) begin(info result.Info) error {
 	if !info.Start.IsZero() {
 		fmt.Fprintf(t.w, " at %s", info.Start.Format("2006-01-02 15:04 MST"))
 	}
+	t.discovery = info.ScanType == result.ScanDiscovery
 	switch {
 	case info.ScanType == "pcap":
 		t.w.WriteString(": capture analysis")
+	case t.discovery:
+		t.w.WriteString(": host discovery")
 	case info.ScanType != "":
 		fmt.Fprintf(t.w, ": %s scan", info.ScanType)
 		if info.Ports != nil && len(info.Protocols) > 0 {
@@ -149,7 +155,11 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 		if t.opt.Reason && h.Reason != "" {
 			fmt.Fprintf(t.w, ", received %s", h.Reason)
 		}
-		if l := b.latency(); l > 0 {
+		l := b.latency()
+		if l == 0 {
+			l = h.RTT // no port answered (a discovery run): the host's own
+		}
+		if l > 0 {
 			fmt.Fprintf(t.w, " (%ss latency)", seconds2(l))
 		}
 		t.w.WriteString(".\n")
@@ -253,8 +263,13 @@ func (t *textWriter) end(s result.Summary) error {
 	if s.Interrupted {
 		word = "interrupted"
 	}
-	fmt.Fprintf(t.w, "\nportscan %s: %s (%d up) scanned in %.2f s; %s",
-		word, plural(s.HostsUp+s.HostsDown, "host"), s.HostsUp, max(s.End.Sub(s.Start).Seconds(), 0), plural(s.Open, "open port"))
+	if t.discovery {
+		fmt.Fprintf(t.w, "\nportscan %s: %s (%s up) scanned in %.2f s",
+			word, plural(s.HostsUp+s.HostsDown, "host"), plural(s.HostsUp, "host"), max(s.End.Sub(s.Start).Seconds(), 0))
+	} else {
+		fmt.Fprintf(t.w, "\nportscan %s: %s (%d up) scanned in %.2f s; %s",
+			word, plural(s.HostsUp+s.HostsDown, "host"), s.HostsUp, max(s.End.Sub(s.Start).Seconds(), 0), plural(s.Open, "open port"))
+	}
 	if s.Probes > 0 {
 		fmt.Fprintf(t.w, "; %s (%.0f/s)", plural(int(s.Probes), "probe"), s.ProbesPerSecond())
 	}

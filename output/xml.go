@@ -30,6 +30,9 @@ type xmlWriter struct {
 	opt   Options
 	lang  string // of the descriptions in the port comments
 	hosts inflight
+	// discovery is set for a run that only discovered hosts, whose
+	// hosts have no <ports>, as nmap -sn writes them.
+	discovery bool
 }
 
 func newXML(w io.Writer, opt Options) *xmlWriter {
@@ -51,6 +54,7 @@ func (x *xmlWriter) begin(info result.Info) error {
 	if x.lang == "" {
 		x.lang = info.Lang
 	}
+	x.discovery = info.ScanType == result.ScanDiscovery
 	args := joinArgs(info.Args)
 	head := []xml.Token{
 		xml.ProcInst{Target: "xml", Inst: []byte(`version="1.0" encoding="UTF-8"`)},
@@ -102,7 +106,7 @@ func scanInfos(info result.Info) []nmapxml.ScanInfo {
 			protos = []ports.Protocol{ports.UDP}
 		}
 	}
-	if info.ScanType == "pcap" {
+	if info.ScanType == "pcap" || info.ScanType == result.ScanDiscovery {
 		return nil
 	}
 	var out []nmapxml.ScanInfo
@@ -162,13 +166,21 @@ func (x *xmlWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 	if incomplete {
 		e.Comment = "incomplete: the run ended before this host was done"
 	}
-	if h.Up || len(list) > 0 {
+	if (h.Up || len(list) > 0) && !x.discovery {
 		e.Ports = xmlPorts(b, list, x.lang)
+	}
+	if h.Up && (h.RTT > 0 || h.Timeout > 0) {
+		e.Times = &nmapxml.Times{SRTT: micros(h.RTT), RTTVar: micros(h.RTTVar), To: micros(h.Timeout)}
 	}
 	if err := x.element(e); err != nil {
 		return err
 	}
 	return x.enc.Flush()
+}
+
+// micros writes d in whole microseconds, as nmap's <times> does.
+func micros(d time.Duration) string {
+	return strconv.FormatInt(d.Microseconds(), 10)
 }
 
 // runVersion is the root's version attribute: nmap's is its own version

@@ -242,11 +242,15 @@ func (s Summary) ProbesPerSecond() float64 {
 	return float64(s.Probes) / d
 }
 
+// ScanDiscovery is the Info.ScanType of a run that only found which
+// hosts are up, probing none of their ports (portscan -sn).
+const ScanDiscovery = "discovery"
+
 // Info describes a run; Sink.Begin receives it before any result.
 type Info struct {
 	Args      []string         // the command line, program name first
 	Start     time.Time        // when the run started
-	ScanType  string           // "connect", "udp", "connect+udp" or "pcap"
+	ScanType  string           // "connect", "udp", "connect+udp", "pcap" or ScanDiscovery
 	Protocols []ports.Protocol // the protocols probed, in order
 	PortsSpec string           // the port specification, as a range string ("1-1024,8080")
 	NumPorts  int              // how many ports of each protocol are probed
