@@ -193,12 +193,7 @@ type Host struct {
 	Reason   string // why it is up or down ("syn-ack", "conn-refused", "no-response", "user-set")
 	Probes   int    // probes sent
 	Silent   int    // probes that got no answer at all
-	// RTT and RTTVar are the host's smoothed round trip time and its
-	// variation, from the probes it answered (zero when none did), and
-	// Timeout the probe timeout they gave it when it finished; nmap's
-	// srtt, rttvar and to.
-	RTT, RTTVar, Timeout time.Duration
-	Counts               map[State]int
+	Counts   map[State]int
 	Start    time.Time
 	End      time.Time
 	Source   string
@@ -206,6 +201,12 @@ type Host struct {
 	// taken from the targets; hosts finish in another order. Zero when
 	// there is no such order (captures).
 	Seq uint64
+
+	// RTT and RTTVar are the host's smoothed round trip time and its
+	// variation, from the probes it answered (zero when none did), and
+	// Timeout the probe timeout they gave it when it finished: nmap's
+	// srtt, rttvar and to.
+	RTT, RTTVar, Timeout time.Duration
 }
 
 // Summary sums up a whole run.
