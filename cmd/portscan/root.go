@@ -250,6 +250,7 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 var nmapAliases = map[string]string{
 	"-sT": "--tcp",
 	"-sU": "--udp",
+	"-sn": "--discover-only",
 	"-Pn": "--skip-discovery",
 	"-PN": "--skip-discovery",
 	"-iL": "--input-list",
@@ -269,7 +270,6 @@ var nmapUnsupported = map[string]string{
 	"-O":  "OS detection is not done",
 	"-A":  "-A (OS and version detection, scripts) is not done; ports are labelled from the service catalog",
 	"-sC": "NSE scripts are not run",
-	"-sn": "ping-only scans are not done; every scan checks hosts first unless -Pn",
 	"-oG": "grepable output is not written; use --format csv or jsonl",
 	"-oA": "use -oX FILE and -oN FILE",
 }

@@ -39,6 +39,10 @@ type scanFlags struct {
 	open, reason      bool
 	show              []string
 	progress          string
+	statsEvery        time.Duration
+	verbose           int
+	discoverOnly      bool
+	changed           func(name string) bool // whether a flag was given; set by parsed
 	baseline          string
 	xsl               xslFlags
 }
@@ -63,6 +67,7 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.BoolVar(&o.AllAddresses, set("all-addresses", scan.AllAddresses), false, "scan every address a host name resolves to, not only the first")
 	fl.BoolVarP(&f.noDNS, "no-dns", "n", false, "no reverse DNS (portscan never does reverse DNS; accepted for nmap habits)")
 	fl.BoolVar(&o.SkipDiscovery, set("skip-discovery", scan.SkipDiscovery), false, "scan every host without first checking it answers (nmap -Pn)")
+	fl.BoolVar(&f.discoverOnly, "discover-only", false, "only find which hosts are up, by connecting to 80/tcp and 443/tcp, and scan no port (nmap -sn)")
 	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp)")
 	fl.BoolVar(&o.UDP, set("udp", scan.UDP), false, "UDP scan (nmap -sU); with --tcp, both in one run")
 	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv or xml (nmap XML)")
@@ -82,6 +87,8 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.Uint64Var(&o.Seed, set("seed", scan.Seed), 0, "seed of the probe order, for a repeatable run (0: random)")
 	fl.StringVar(&f.baseline, "baseline", "", "compare with the saved run in `FILE` (any format diff reads) and exit 1 if open ports differ")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+	fl.DurationVar(&f.statsEvery, "stats-every", 0, "print a status line to stderr every `DURATION` (elapsed, hosts done, probes sent, rate, time left), bar or not")
+	fl.CountVarP(&f.verbose, "verbose", "v", "tell more on stderr: each host's timing as it finishes, hosts that slow UDP down by rate-limiting ICMP (-vv: hosts found down too)")
 	o.Timing = -1
 	fl.Var(timingValue{&o.Timing}, set("timing", scan.Timing), "nmap's timing template, `0-5` or paranoid, sneaky, polite, normal, aggressive, insane (-T0 to -T5, -T4, -T 4, -T aggressive); flags given explicitly win")
 	addXSLFlags(cmd, &f.xsl)
@@ -95,6 +102,7 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 // command line gave, once cobra has parsed the flags.
 func (f *scanFlags) parsed(fl *pflag.FlagSet, targets []string) {
 	f.opts.Targets = targets
+	f.changed = fl.Changed
 	for name, s := range f.settings {
 		if fl.Changed(name) {
 			f.opts.Given |= s
@@ -115,9 +123,18 @@ type scanJob struct {
 // buildScan checks the options and prepares the run and its outputs;
 // every error it returns is a usage error.
 func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
+	if err := checkStderrFlags(g, f); err != nil {
+		return nil, err
+	}
+	if err := checkDiscoverOnly(f); err != nil {
+		return nil, err
+	}
 	job, err := planScan(g, f.opts)
 	if err != nil {
 		return nil, err
+	}
+	if f.discoverOnly {
+		job.discoverOnly()
 	}
 	show, err := showStates(f)
 	if err != nil {
@@ -385,11 +402,25 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 		bar := newProgress(ctx, g, f, job)
 		defer bar.finish()
 		cfg := job.cfg
-		cfg.Warn = func(err error) {
+		say := func(format string, a ...any) {
 			bar.clear()
-			fmt.Fprintf(g.stderr, "portscan: warning: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(g.stderr, "portscan: "+format+"\n", a...)
 		}
-		return scanner.Run(ctx, cfg, job.targets.All(ctx), result.Tee(bar, w))
+		cfg.Warn = func(err error) { say("warning: %s", oneLine(err.Error())) }
+		sinks := []result.Sink{w}
+		if bar != nil {
+			sinks = []result.Sink{bar, w}
+			cfg.Progress, cfg.ProgressEvery = bar.update, bar.interval()
+		}
+		if f.verbose > 0 {
+			cfg.ICMPLimit = func(l scanner.ICMPLimit) { say("%s", icmpLimitNote(l)) }
+			sinks = append(sinks, result.Funcs{OnHost: func(h result.Host) {
+				if h.Up || f.verbose > 1 {
+					say("%s", hostTimingNote(h))
+				}
+			}})
+		}
+		return scanner.Run(ctx, cfg, job.targets.All(ctx), result.Tee(sinks...))
 	})
 	if err != nil {
 		return err
