@@ -86,8 +86,9 @@ type Config struct {
 	ProgressEvery time.Duration
 
 	// ICMPLimit, when set, is told when a host is found to rate-limit the
-	// ICMP errors that mark its closed UDP ports, and each time its UDP
-	// probes slow down further; it must return quickly.
+	// ICMP errors that mark its closed UDP ports, each time its UDP
+	// probes slow down further, and as it finishes; it must return
+	// quickly.
 	ICMPLimit func(ICMPLimit)
 
 	// Warn is told of a target that cannot be scanned (a host name that
@@ -119,8 +120,9 @@ type ICMPLimit struct {
 	ICMPRate float64
 	// ProbeRate is the UDP probes a second the host gets from now on.
 	ProbeRate float64
-	// First is set the first time the host is found limiting.
-	First bool
+	// First is set the first time the host is found limiting, and Done
+	// once more as it finishes, with the rate measured over its scan.
+	First, Done bool
 }
 
 func (c *Config) progressEvery() time.Duration {

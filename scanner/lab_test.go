@@ -292,6 +292,10 @@ func TestLabUDPRateLimitedICMP(t *testing.T) {
 			t.Errorf("later event %+v, want a slower rate", l)
 		}
 	}
+	// The last, as the host finished, measures the limit (10 a second).
+	if last := limits[len(limits)-1]; !last.Done || last.ICMPRate < 2 || last.ICMPRate > 20 {
+		t.Errorf("last event %+v, want Done with about 10 ICMP/s", last)
+	}
 	t.Logf("%d closed UDP ports under ICMP rate limiting: %v, %d probes", len(res), time.Since(start), st.Probes)
 	for k, r := range res {
 		if r.State != result.Closed {

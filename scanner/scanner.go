@@ -474,6 +474,9 @@ func (e *engine) schedule(h *hostState) {
 	if h.phase == phaseDown {
 		e.settled += int64(len(e.portList))
 	}
+	if h.udpLimit != nil {
+		e.tellICMPLimit(h, false, true)
+	}
 	var srtt, rttvar time.Duration
 	if h.rtt.measured() {
 		srtt, rttvar = h.rtt.srtt, h.rtt.rttvar
@@ -572,7 +575,7 @@ func (e *engine) limitUDP(h *hostState) {
 	if h.udpLimit == nil {
 		h.udpLimit = rate.NewLimiter(udpStartRate, 2) // 2: a probe and its canary
 		h.udpCut, h.limitedAt, h.unreachAtLimit = now, now, h.unreach
-		e.tellICMPLimit(h, true)
+		e.tellICMPLimit(h, true, false)
 		return
 	}
 	if now.Sub(h.udpCut) < e.timeout(h) {
@@ -580,17 +583,17 @@ func (e *engine) limitUDP(h *hostState) {
 	}
 	h.udpCut = now
 	h.udpLimit.SetLimitAt(now, max(1, h.udpLimit.Limit()/2))
-	e.tellICMPLimit(h, false)
+	e.tellICMPLimit(h, false, false)
 }
 
 // tellICMPLimit tells Config.ICMPLimit of h's limit: the port
 // unreachables it sent since the limit was found, over the time since,
 // once that is a second or more.
-func (e *engine) tellICMPLimit(h *hostState, first bool) {
+func (e *engine) tellICMPLimit(h *hostState, first, done bool) {
 	if e.cfg.ICMPLimit == nil {
 		return
 	}
-	ev := ICMPLimit{Addr: h.target.Addr, ProbeRate: float64(h.udpLimit.Limit()), First: first}
+	ev := ICMPLimit{Addr: h.target.Addr, ProbeRate: float64(h.udpLimit.Limit()), First: first, Done: done}
 	if d := e.now().Sub(h.limitedAt).Seconds(); d >= 1 {
 		ev.ICMPRate = float64(h.unreach-h.unreachAtLimit) / d
 	}

@@ -58,6 +58,9 @@ func (j *scanJob) discoverOnly() {
 
 // icmpLimitNote is -v's line on a host that rate-limits its ICMP.
 func icmpLimitNote(l scanner.ICMPLimit) string {
+	if l.Done {
+		return fmt.Sprintf("%s limited ICMP replies to about %.0f/s; its UDP probes ended at %.0f/s", l.Addr, l.ICMPRate, l.ProbeRate)
+	}
 	if l.ICMPRate > 0 {
 		return fmt.Sprintf("%s limits ICMP replies to about %.0f/s; UDP probes slowed to %.0f/s", l.Addr, l.ICMPRate, l.ProbeRate)
 	}

@@ -263,9 +263,9 @@ func (p *progress) statusLine(s scanner.Stats) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "portscan: %s elapsed; ", clock(s.Elapsed))
 	if p.opt.hosts > 0 {
-		fmt.Fprintf(&b, "%d of %d hosts done", s.HostsDone, p.opt.hosts)
+		fmt.Fprintf(&b, "%d of %s done", s.HostsDone, pluralize(int64(p.opt.hosts), "host"))
 	} else {
-		fmt.Fprintf(&b, "%d hosts done", s.HostsDone)
+		fmt.Fprintf(&b, "%s done", pluralize(int64(s.HostsDone), "host"))
 	}
 	fmt.Fprintf(&b, " (%d up), %d scanning; %d probes sent", s.HostsUp, s.HostsActive, s.Probes)
 	if r, _, ok := p.rates(s); ok {
@@ -278,6 +278,14 @@ func (p *progress) statusLine(s scanner.Stats) string {
 		}
 	}
 	return b.String()
+}
+
+// pluralize writes n and noun, with an "s" unless n is one.
+func pluralize(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // clock writes d as h:mm:ss, as nmap's status lines do.
