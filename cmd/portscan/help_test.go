@@ -35,7 +35,7 @@ func TestHelpListsNmapSpellings(t *testing.T) {
 	for _, want := range [][2]string{
 		{"-sT", "--tcp"}, {"-sU", "--udp"}, {"-Pn", "--skip-discovery"}, {"-iL", "--input-list"},
 		{"-oX", "--output-xml"}, {"-oN", "--output-normal"}, {"-F", "--top-ports"}, {"-p-", "--ports"},
-		{"-T4", "--timing"}, {"-T aggressive", "--timing"},
+		{"-T4", "--timing"}, {"-T aggressive", "--timing"}, {"-sn", "--discover-only"},
 	} {
 		found := false
 		for _, line := range strings.Split(section, "\n") {

@@ -407,12 +407,13 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 			fmt.Fprintf(g.stderr, "portscan: "+format+"\n", a...)
 		}
 		cfg.Warn = func(err error) { say("warning: %s", oneLine(err.Error())) }
-		sinks := []result.Sink{w}
+		var sinks []result.Sink
 		if bar != nil {
-			sinks = []result.Sink{bar, w}
+			sinks = append(sinks, bar)
 			cfg.Progress, cfg.ProgressEvery = bar.update, bar.interval()
 		}
 		if f.verbose > 0 {
+			// Before the writers: a host's timing precedes its report.
 			cfg.ICMPLimit = func(l scanner.ICMPLimit) { say("%s", icmpLimitNote(l)) }
 			sinks = append(sinks, result.Funcs{OnHost: func(h result.Host) {
 				if h.Up || f.verbose > 1 {
@@ -420,7 +421,7 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 				}
 			}})
 		}
-		return scanner.Run(ctx, cfg, job.targets.All(ctx), result.Tee(sinks...))
+		return scanner.Run(ctx, cfg, job.targets.All(ctx), result.Tee(append(sinks, w)...))
 	})
 	if err != nil {
 		return err
