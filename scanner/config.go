@@ -59,6 +59,14 @@ type Config struct {
 	// when one finishes. Zero means enough to keep Concurrency busy.
 	HostGroup int
 
+	// MaxOpen caps the open ports reported per host: once a host has
+	// shown MaxOpen open ports, it is probed no more, the answers still
+	// in flight are not reported, and its record says it was cut short
+	// (result.Host.CutShort, Unscanned). Zero means no cap. A tarpit,
+	// which accepts every port, otherwise costs a probe and a result per
+	// port; it is flagged either way (result.Host.Tarpit).
+	MaxOpen int
+
 	// Seed makes the probe order repeatable; zero picks one at random.
 	Seed uint64
 

@@ -47,6 +47,7 @@ type hostState struct {
 	rtt      timing
 	queued   bool // in the engine's ready queue
 	finished bool
+	cut      bool // probing stopped at Config.MaxOpen open ports
 
 	// UDP against ICMP rate limiting: a closed port to use as a canary,
 	// and once answers go missing, a limiter on this host's UDP probes.
@@ -201,6 +202,9 @@ func newPermutation(n int, seed uint64, addr netip.Addr) permutation {
 }
 
 func (p *permutation) remaining() uint64 { return p.n - p.i }
+
+// stop ends the walk: no port remains.
+func (p *permutation) stop() { p.i = p.n }
 
 func (p *permutation) next() uint64 {
 	// a, i < n <= 2^17, so a*i does not overflow.
