@@ -293,10 +293,11 @@ func (e *engine) send(wake time.Duration) time.Duration {
 func (e *engine) admit(t targets.Target) {
 	e.admitted++
 	h := &hostState{
-		seq:    e.admitted,
-		target: t,
-		start:  e.now(),
-		perm:   newPermutation(len(e.portList), e.seed, t.Addr),
+		seq:     e.admitted,
+		target:  t,
+		start:   e.now(),
+		perm:    newPermutation(len(e.portList), e.seed, t.Addr),
+		maxOpen: e.cfg.MaxOpen,
 	}
 	if e.cfg.SkipDiscovery {
 		h.phase = phaseScan
@@ -333,7 +334,9 @@ func (e *engine) handle(o outcome) {
 	p, h := o.p, o.p.host
 	h.pending--
 	if h.cut {
-		// Probing stopped at MaxOpen: what was in flight is not reported.
+		// Probing stopped at MaxOpen. hasWork keeps no more probes in
+		// flight than could be open, so none should be; should one be,
+		// it is not reported.
 		if o.v.again {
 			e.stats.Probes--
 			h.probes--

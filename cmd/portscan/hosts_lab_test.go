@@ -225,6 +225,10 @@ func TestLabTarpit(t *testing.T) {
 		if open != 50 || h["cut_short"] != true || int(unscanned) != 2000-len(recs["port"]) || unscanned < 1000 {
 			t.Errorf("%d open ports of %d reported; host line %v", open, len(recs["port"]), h)
 		}
+		// Probing stopped there: not every port was probed first.
+		if probes := h["probes"].(float64); probes < 50 || probes > 100 {
+			t.Errorf("%v probes for 50 open ports", probes)
+		}
 		text := scan("--max-open", "50", "127.0.0.1")
 		if w := "Probing stopped at 50 open ports (the cap on open ports per host); "; !strings.Contains(text, w) || len(regexp.MustCompile(`(?m)^\d+/tcp +open `).FindAllString(text, -1)) != 50 {
 			t.Errorf("text lacks %q or lists other than 50 open ports:\n%s", w, text)
