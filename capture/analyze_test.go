@@ -57,7 +57,7 @@ func fixtureSource(t *testing.T, name string) Source {
 func TestAnalyzeSameAsPipeline(t *testing.T) {
 	label := services.Default().Lookup
 	for _, name := range []string{"tcp-ethernet.pcap", "tcp-ethernet.pcap.gz", "udp-vlan.pcap", "ipv6-sll.pcap",
-		"sll2.pcapng", "multi.pcapng", "loopback.pcap", "raw.pcap.gz", "lab-lo.pcap"} {
+		"sll2.pcapng", "multi.pcapng", "loopback.pcap", "raw.pcap.gz", "lab-lo.pcap", "dhcp.pcap", "tshark-lo.pcapng"} {
 		t.Run(name, func(t *testing.T) {
 			data, err := readFixtureBytes(name)
 			if err != nil {
