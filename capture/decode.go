@@ -227,7 +227,8 @@ func (d *Decoder) Decode(lt layers.LinkType, data []byte, out *Decoded) {
 	err := p.DecodeLayers(data, &d.decoded)
 	ip, l4, ipStart, ipLen := d.ipLayers(out)
 	out.IPLen = ipLen
-	if out.Skip = d.skipOf(ip, l4, err); out.Skip != NotSkipped {
+	if !ip || l4 == 0 || err != nil {
+		out.Skip = d.skipOf(ip, l4, err)
 		return
 	}
 	switch l4 {
@@ -295,25 +296,20 @@ func (d *Decoder) ipLayers(out *Decoded) (ip bool, l4 gopacket.LayerType, ipStar
 	return ip, l4, ipStart, ipLen
 }
 
-// skipOf says why a frame is skipped before its transport layer is read:
-// no IP, no transport layer (another protocol, a fragment), or a decoding
-// error; NotSkipped when there is a transport layer to read.
+// skipOf says why a frame without a transport layer to read is skipped:
+// no IP, another protocol or a fragment after the IP header, or a
+// decoding error. It is off the path of the TCP and UDP packets.
 func (d *Decoder) skipOf(ip bool, l4 gopacket.LayerType, err error) Skip {
 	switch {
-	case !ip:
-		if err != nil {
-			return SkipMalformed
-		}
+	case !ip && err == nil:
 		return SkipNotIP
-	case l4 == 0 && err == nil:
+	case ip && l4 == 0 && err == nil:
 		if last := d.decoded[len(d.decoded)-1]; isFragment(last, d) {
 			return SkipFragment
 		}
 		return SkipProtocol
-	case l4 == 0 || err != nil:
-		return SkipMalformed
 	}
-	return NotSkipped
+	return SkipMalformed
 }
 
 // decodeQuote reads the IP header and the first transport bytes that an
