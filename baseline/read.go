@@ -24,7 +24,7 @@ import (
 type ReadOptions struct {
 	// Label names ports from the catalog when a capture is read; nil
 	// leaves them unnamed. Result files carry their own labels.
-	Label func(ports.Port) *services.Entry
+	Label services.Labeler
 }
 
 // posError is an error at a place in a result file; it prints as

@@ -24,7 +24,7 @@ import (
 // its port is labelled, or every port the catalog knows when it is
 // SideUnknown. label may be nil. The line ends without a newline; b is
 // grown in place, so a reused buffer makes this allocation free.
-func AppendLine(b []byte, p *Packet, d *Decoded, srv Side, label func(ports.Port) *services.Entry) []byte {
+func AppendLine(b []byte, p *Packet, d *Decoded, srv Side, label services.Labeler) []byte {
 	b = p.Time.AppendFormat(b, "15:04:05.000000")
 	b = append(b, ' ')
 	if !d.Src.IsValid() {
@@ -114,7 +114,7 @@ func appendTCP(b []byte, d *Decoded) []byte {
 
 // appendICMPError says what an ICMP error reports unreachable, with the
 // service of the quoted port for a port unreachable.
-func appendICMPError(b []byte, d *Decoded, label func(ports.Port) *services.Entry) []byte {
+func appendICMPError(b []byte, d *Decoded, label services.Labeler) []byte {
 	if d.IPv6 {
 		b = append(b, "ICMP6 "...)
 	} else {
@@ -155,7 +155,7 @@ func appendICMPError(b []byte, d *Decoded, label func(ports.Port) *services.Entr
 	return strconv.AppendInt(b, int64(d.IPLen), 10)
 }
 
-func appendEndpoint(b []byte, a netip.Addr, port uint16, withPort, mayLabel bool, proto ports.Protocol, label func(ports.Port) *services.Entry) []byte {
+func appendEndpoint(b []byte, a netip.Addr, port uint16, withPort, mayLabel bool, proto ports.Protocol, label services.Labeler) []byte {
 	b = a.AppendTo(b)
 	if !withPort {
 		return b
@@ -164,7 +164,7 @@ func appendEndpoint(b []byte, a netip.Addr, port uint16, withPort, mayLabel bool
 	return appendPort(b, port, mayLabel, proto, label)
 }
 
-func appendPort(b []byte, port uint16, mayLabel bool, proto ports.Protocol, label func(ports.Port) *services.Entry) []byte {
+func appendPort(b []byte, port uint16, mayLabel bool, proto ports.Protocol, label services.Labeler) []byte {
 	b = strconv.AppendUint(b, uint64(port), 10)
 	if mayLabel && label != nil {
 		if e := label(ports.Port{Number: port, Proto: proto}); e != nil {
@@ -209,7 +209,7 @@ func appendLinkType(b []byte, lt layers.LinkType) []byte {
 // server port, or of each port the catalog knows when the server is not
 // known, with the description in lang ("zh" or "en"). It is empty for
 // packets that fed no flow.
-func Comment(d *Decoded, srv Side, label func(ports.Port) *services.Entry, lang string) string {
+func Comment(d *Decoded, srv Side, label services.Labeler, lang string) string {
 	var (
 		port   uint16
 		server netip.Addr
@@ -239,7 +239,7 @@ func Comment(d *Decoded, srv Side, label func(ports.Port) *services.Entry, lang 
 	return string(appendService(nil, lookup(label, port, d.Proto), p, server, lang))
 }
 
-func lookup(label func(ports.Port) *services.Entry, port uint16, proto ports.Protocol) *services.Entry {
+func lookup(label services.Labeler, port uint16, proto ports.Protocol) *services.Entry {
 	if label == nil {
 		return nil
 	}

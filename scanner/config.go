@@ -74,7 +74,7 @@ type Config struct {
 
 	// Label names the service of a port for result.Port.Service; nil
 	// means the built-in catalog's (services.Default).
-	Label func(ports.Port) *services.Entry
+	Label services.Labeler
 
 	// Dial, when set, makes connections instead of the built-in raw
 	// socket prober, one goroutine each; tests use it to run without a
@@ -89,7 +89,7 @@ type Config struct {
 	Warn func(error)
 }
 
-func (c *Config) label() func(ports.Port) *services.Entry {
+func (c *Config) label() services.Labeler {
 	if c.Label == nil {
 		return services.Default().Lookup
 	}

@@ -86,7 +86,7 @@ type engine struct {
 	pr       prober
 	now      func() time.Time
 	portList []ports.Port
-	label    func(ports.Port) *services.Entry
+	label    services.Labeler
 	limiter  *rate.Limiter
 
 	// limit is the concurrency in force; it drops when the system runs out
