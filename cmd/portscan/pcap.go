@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,12 +74,12 @@ func newPcapCmd(g *globals) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv or xml (nmap XML)")
-	fl.StringVarP(&f.out, "output", "o", "", "write the report to `FILE` instead of stdout")
+	fl.StringVarP(&f.out, "output", "o", "", "write the report to `FILE` instead of stdout (- is stdout)")
 	fl.BoolVar(&f.open, "open", false, "show only open ports")
 	fl.StringSliceVar(&f.show, "show", nil, "also list ports in these `STATES`: closed, filtered, open|filtered (comma-separated)")
 	fl.BoolVar(&f.reason, "reason", false, "show why each port is in its state")
 	fl.BoolVar(&f.packets, "packets", false, "print one tcpdump-like line per packet, with the service of each known port, before the report")
-	fl.StringVarP(&f.write, "write", "w", "", "write a copy of the capture as pcapng to `FILE`, each packet commented with its service")
+	fl.StringVarP(&f.write, "write", "w", "", "write a copy of the capture as pcapng to `FILE` (- for stdout), each packet commented with its service")
 	fl.DurationVar(&f.idle, "idle-timeout", capture.DefaultIdleTimeout, "capture time after which a silent flow is closed and counted")
 	fl.IntVar(&f.maxFlows, "max-flows", capture.DefaultMaxFlows, "most flows followed at once; the least recently active is closed early beyond it")
 	fl.IntVar(&f.maxServices, "max-services", capture.DefaultMaxServices, "most services reported; flows to others are only counted")
@@ -100,8 +101,15 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 	if f.idle <= 0 || f.maxFlows <= 0 || f.maxServices <= 0 {
 		return usageErr("--idle-timeout, --max-flows and --max-services must be positive")
 	}
-	if f.packets && f.out == "" && !strings.EqualFold(f.format, "text") {
+	reportOnStdout := f.out == "" || f.out == "-"
+	if f.packets && reportOnStdout && !strings.EqualFold(f.format, "text") {
 		return usageErr("--packets prints on stdout; with --format %s, send the report elsewhere with -o FILE", f.format)
+	}
+	if f.packets && f.write == "-" {
+		return usageErr("--packets and --write both write to standard output; send one to a file")
+	}
+	if err := checkPaths([]pathArg{{flag: "--output", path: cmp.Or(f.out, "-")}, {flag: "--write", path: f.write}}, nil); err != nil {
+		return &exitError{code: exitUsage, err: err}
 	}
 	inputs, err := pcapInputs(args, f)
 	if err != nil {
@@ -115,7 +123,7 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 		}
 	}()
 	dest := g.stdout
-	if f.out != "" {
+	if !reportOnStdout {
 		file, err := os.Create(f.out)
 		if err != nil {
 			return usageErr("--output: %v", err)
@@ -123,12 +131,16 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 		closers = append(closers, file)
 		dest = file
 	}
-	w, err := output.New(f.format, dest, output.Options{Show: show, Color: f.out == "" && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason})
+	w, err := output.New(f.format, dest, output.Options{Show: show, Color: reportOnStdout && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason})
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	var ann *capture.Annotator
-	if f.write != "" {
+	switch f.write {
+	case "":
+	case "-":
+		ann = capture.NewAnnotator(g.stdout)
+	default:
 		annFile, err := os.Create(f.write)
 		if err != nil {
 			return usageErr("--write: %v", err)
@@ -196,7 +208,7 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 	if err := pw.Flush(); err != nil && werr == nil {
 		werr = err
 	}
-	if f.packets && f.out == "" {
+	if f.packets && reportOnStdout {
 		fmt.Fprintln(g.stdout)
 	}
 	if ann != nil {
@@ -248,16 +260,13 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 // pcapInputs checks the file arguments: they exist, stdin is named at
 // most once, and none is a file that -o or -w would overwrite.
 func pcapInputs(args []string, f *pcapFlags) ([]pcapInput, error) {
-	if f.write == "-" {
-		return nil, errors.New("--write needs a file name")
-	}
 	type target struct {
 		flag string
 		info os.FileInfo
 	}
 	var targets []target
 	for _, t := range []struct{ flag, path string }{{"--output", f.out}, {"--write", f.write}} {
-		if t.path == "" {
+		if t.path == "" || t.path == "-" {
 			continue
 		}
 		if fi, err := os.Stat(t.path); err == nil {

@@ -33,13 +33,16 @@ type scanFlags struct {
 	// settings maps each flag that gives a setting of opts to it.
 	settings map[string]scan.Field
 
-	noDNS             bool
-	format, out       string
-	outXML, outNormal string
-	open, reason      bool
-	show              []string
-	progress          string
-	baseline          string
+	noDNS               bool
+	format, out         string
+	outXML, outNormal   string
+	outGrepable, outAll string
+	open, reason        bool
+	show                []string
+	progress            string
+	baseline            string
+	noMain              bool           // no main output (an audit's scan without --save)
+	flags               *pflag.FlagSet // as parsed, for given
 }
 
 func addScanFlags(cmd *cobra.Command, f *scanFlags) {
@@ -65,9 +68,11 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp)")
 	fl.BoolVar(&o.UDP, set("udp", scan.UDP), false, "UDP scan (nmap -sU); with --tcp, both in one run")
 	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv or xml (nmap XML)")
-	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive")
-	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE` (nmap -oX)")
-	fl.StringVar(&f.outNormal, "output-normal", "", "also write text output to `FILE` (nmap -oN)")
+	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive (- is stdout)")
+	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE`, - for stdout (nmap -oX)")
+	fl.StringVar(&f.outNormal, "output-normal", "", "also write text output to `FILE`, - for stdout (nmap -oN)")
+	fl.StringVar(&f.outGrepable, "output-grepable", "", "also write nmap's grepable format to `FILE`, - for stdout (nmap -oG)")
+	fl.StringVar(&f.outAll, "output-all", "", "also write text, nmap XML and grepable output to `BASE`.nmap, BASE.xml and BASE.gnmap (nmap -oA)")
 	fl.BoolVar(&f.open, "open", false, "show only open ports")
 	fl.StringSliceVar(&f.show, "show", nil, "also list ports in these `STATES`: closed, filtered, open|filtered (comma-separated)")
 	fl.BoolVar(&f.reason, "reason", false, "show why each port is in its state")
@@ -87,12 +92,32 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 // parsed records in the options the targets and which settings the
 // command line gave, once cobra has parsed the flags.
 func (f *scanFlags) parsed(fl *pflag.FlagSet, targets []string) {
+	f.flags = fl
 	f.opts.Targets = targets
 	for name, s := range f.settings {
 		if fl.Changed(name) {
 			f.opts.Given |= s
 		}
 	}
+}
+
+// given reports whether the command line gave the flag name.
+func (f *scanFlags) given(name string) bool {
+	return f.flags != nil && f.flags.Changed(name)
+}
+
+// check refuses the output flags that name no file, before anything is
+// read, sent or created.
+func (f *scanFlags) check() error {
+	for _, name := range []string{"output", "output-xml", "output-normal", "output-grepable", "output-all", "baseline", "input-list", "exclude-file"} {
+		if f.given(name) && f.flags.Lookup(name).Value.String() == "" {
+			return fmt.Errorf("--%s needs a file name", name)
+		}
+	}
+	if f.outAll == "-" {
+		return errors.New("--output-all needs a base name: - would put three outputs on standard output")
+	}
+	return nil
 }
 
 // scanJob is a checked, ready-to-run scan.
@@ -108,6 +133,12 @@ type scanJob struct {
 // buildScan checks the options and prepares the run and its outputs;
 // every error it returns is a usage error.
 func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	if err := checkPaths(f.outputPaths(), f.inputPaths(g)); err != nil {
+		return nil, err
+	}
 	job, err := planScan(g, f.opts)
 	if err != nil {
 		return nil, err
