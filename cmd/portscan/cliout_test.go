@@ -251,3 +251,40 @@ func TestSubcommandPaths(t *testing.T) {
 		{"diff overwrite NEW", []string{"diff", "-o", "./b", "a", "b"}, "--output would overwrite NEW b"},
 	})
 }
+
+// TestFlagValidation checks every enum-like and numeric flag of every
+// subcommand: a bad value is a usage error before any file is made.
+func TestFlagValidation(t *testing.T) {
+	pcapFile := labPcap(t)
+	scan := []string{"-Pn", "-p", "1", "127.0.0.1"}
+	runUsageCases(t, []usageCase{
+		{"progress", append([]string{"--progress", "bogus"}, scan...), `invalid --progress "bogus": want auto, always or never`},
+		{"rate NaN", append([]string{"--rate", "NaN"}, scan...), "invalid --rate NaN: want a number of probes a second, 0 or more (0: no limit)"},
+		{"rate Inf", append([]string{"--rate", "Inf"}, scan...), "invalid --rate +Inf"},
+		{"rate -Inf", append([]string{"--rate", "-Inf"}, scan...), "invalid --rate -Inf"},
+		{"rate negative", append([]string{"--rate", "-1"}, scan...), "invalid --rate -1"},
+		{"concurrency", append([]string{"--concurrency", "-1"}, scan...), "invalid --concurrency -1: want 0 or more"},
+		{"host group", append([]string{"--host-group", "-2"}, scan...), "invalid --host-group -2: want 0 or more"},
+		{"timing", append([]string{"--timing", "7"}, scan...), "invalid timing template 7"},
+		{"timing -1", append([]string{"--timing", "-1"}, scan...), "invalid timing template -1"},
+		{"top ports", append([]string{"--top-ports", "-5"}, scan...), "invalid --top-ports -5"},
+		{"initial rtt", append([]string{"--initial-rtt-timeout", "-1s"}, scan...), "invalid RTT timeouts"},
+		{"format before -o", append([]string{"--format", "bogus", "-o", "out"}, scan...), `unknown output format "bogus"`},
+		{"show before -o", append([]string{"--show", "bogus", "-o", "out"}, scan...), `invalid --show state "bogus"`},
+		{"color", append([]string{"--color", "pink"}, scan...), `invalid --color "pink"`},
+		{"lang", append([]string{"--lang", "fr"}, scan...), `invalid --lang "fr"`},
+
+		{"pcap format before -o", []string{"pcap", "--format", "bogus", "-o", "out", pcapFile}, `unknown output format "bogus"`},
+		{"pcap idle", []string{"pcap", "--idle-timeout", "-1s", pcapFile}, "must be positive"},
+		{"pcap flows", []string{"pcap", "--max-flows", "0", "-o", "out", pcapFile}, "must be positive"},
+		{"pcap show", []string{"pcap", "--show", "sideways", "-o", "out", pcapFile}, `invalid --show state "sideways"`},
+
+		{"audit rate", []string{"audit", "--policy", "p.yaml", "--rate", "NaN", "-o", "out"}, "invalid --rate NaN"},
+		{"audit progress", []string{"audit", "--policy", "p.yaml", "--progress", "bogus"}, `invalid --progress "bogus"`},
+		{"audit timing", []string{"audit", "--policy", "p.yaml", "--timing", "-1"}, "invalid timing template -1"},
+		{"audit format", []string{"audit", "--policy", "p.yaml", "--format", "xml"}, `invalid --format "xml": want text or json`},
+
+		{"diff format", []string{"diff", "--format", "xml", "a", "b"}, `invalid --format "xml": want text or json`},
+		{"services format", []string{"services", "--format", "xml"}, `unknown output format "xml" for services`},
+	})
+}

@@ -101,6 +101,9 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 	if f.idle <= 0 || f.maxFlows <= 0 || f.maxServices <= 0 {
 		return usageErr("--idle-timeout, --max-flows and --max-services must be positive")
 	}
+	if !output.Known(f.format) {
+		return usageErr("%v %q: want one of %s", output.ErrFormat, f.format, strings.Join(output.Formats(), ", "))
+	}
 	reportOnStdout := f.out == "" || f.out == "-"
 	if f.packets && reportOnStdout && !strings.EqualFold(f.format, "text") {
 		return usageErr("--packets prints on stdout; with --format %s, send the report elsewhere with -o FILE", f.format)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -106,9 +107,21 @@ func (f *scanFlags) given(name string) bool {
 	return f.flags != nil && f.flags.Changed(name)
 }
 
-// check refuses the output flags that name no file, before anything is
-// read, sent or created.
+// check refuses the values of the flags that name no output format,
+// progress mode, timing template or file, before anything is read,
+// sent or created.
 func (f *scanFlags) check() error {
+	if !output.Known(f.format) {
+		return fmt.Errorf("%w %q: want one of %s", output.ErrFormat, f.format, strings.Join(output.Formats(), ", "))
+	}
+	switch f.progress {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("invalid --progress %q: want auto, always or never", f.progress)
+	}
+	if f.given("timing") && (f.opts.Timing < 0 || f.opts.Timing > 5) {
+		return fmt.Errorf("invalid timing template %d: want 0 to 5 (-T0 to -T5)", f.opts.Timing)
+	}
 	for _, name := range []string{"output", "output-xml", "output-normal", "output-grepable", "output-all", "baseline", "input-list", "exclude-file"} {
 		if f.given(name) && f.flags.Lookup(name).Value.String() == "" {
 			return fmt.Errorf("--%s needs a file name", name)
@@ -234,8 +247,16 @@ func scanConfig(o scan.Options, portSet *ports.Set) (scanner.Config, error) {
 	if o.Retries < 0 {
 		return scanner.Config{}, fmt.Errorf("invalid --retries %d: must be 0 or more", o.Retries)
 	}
-	if o.Rate < 0 || o.Concurrency < 0 || o.HostGroup < 0 {
-		return scanner.Config{}, errors.New("--rate, --concurrency and --host-group must not be negative")
+	if !(o.Rate >= 0) || math.IsInf(o.Rate, 1) { // NaN too
+		return scanner.Config{}, fmt.Errorf("invalid --rate %v: want a number of probes a second, 0 or more (0: no limit)", o.Rate)
+	}
+	for _, n := range []struct {
+		flag  string
+		value int
+	}{{"--concurrency", o.Concurrency}, {"--host-group", o.HostGroup}} {
+		if n.value < 0 {
+			return scanner.Config{}, fmt.Errorf("invalid %s %d: want 0 or more (0: chosen by portscan)", n.flag, n.value)
+		}
 	}
 	if o.MinRTTTimeout <= 0 || o.MaxRTTTimeout <= 0 || o.InitialRTTTimeout <= 0 || o.MinRTTTimeout > o.MaxRTTTimeout {
 		return scanner.Config{}, fmt.Errorf("invalid RTT timeouts: need 0 < --min-rtt-timeout (%v) <= --max-rtt-timeout (%v), and --initial-rtt-timeout > 0", o.MinRTTTimeout, o.MaxRTTTimeout)
