@@ -68,7 +68,7 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.BoolVar(&o.SkipDiscovery, set("skip-discovery", scan.SkipDiscovery), false, "scan every host without first checking it answers (nmap -Pn)")
 	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp)")
 	fl.BoolVar(&o.UDP, set("udp", scan.UDP), false, "UDP scan (nmap -sU); with --tcp, both in one run")
-	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv or xml (nmap XML)")
+	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv, xml (nmap XML) or grepable (nmap -oG)")
 	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive (- is stdout)")
 	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE`, - for stdout (nmap -oX)")
 	fl.StringVar(&f.outNormal, "output-normal", "", "also write text output to `FILE`, - for stdout (nmap -oN)")
