@@ -1,5 +1,5 @@
 // Package output writes the results of a scan or a capture analysis as
-// text, jsonl, json, csv or nmap-style XML.
+// text, jsonl, json, csv, nmap-style XML or nmap's grepable format.
 //
 // A Writer from New receives the run's events as they happen: Begin, then
 // Port for each result and Host when a host is done, in any interleaving
@@ -156,6 +156,34 @@
 //	<!-- catalog: Secure Shell (SSH) service -->
 //
 // DTD validation, ndiff and nmap.xsl ignore comments.
+//
+// # grepable
+//
+// grepable output follows the layout nmap documents for -oG, so that
+// scripts written for it work: a "# portscan VERSION scan initiated
+// DATE as: ARGS" comment (nmap's line, with portscan's name: a grep for
+// "^#" skips both), then, as each host finishes, two lines of
+// tab-separated fields,
+//
+//	Host: 127.0.0.1 (NAME)	Status: Up
+//	Host: 127.0.0.1 (NAME)	Ports: 22/open/tcp//ssh///, 80/open/tcp//http///	Ignored State: closed (309)
+//
+// and a "# portscan done at DATE -- N IP addresses (M hosts up) scanned
+// in S seconds" comment ("interrupted" for "done" when the run was cut
+// short). NAME is the name given for the host, or empty. Each port entry
+// is nmap's seven fields, each followed by "/": port, state, protocol,
+// owner (always empty), service, SunRPC info (always empty) and version
+// (service detection's product, version and info, when it ran). The
+// ports listed are those shown (Options.Show); the others are counted
+// in Ignored State, one "state (count)" per state, comma-separated
+// (nmap has one ignored state; a scan may leave out several). Hosts
+// found down get a Status: Down line when Options.ShowDown is set.
+//
+// Bytes that come from catalogs, target lists or the network cannot
+// break the layout: in a name, service or version, each control
+// character, byte that is not UTF-8, backslash and separator of its
+// field ("(" and ")" in the name, "/" and "," in a port entry) is
+// written \xHH, so the field reads back exactly.
 //
 // # text
 //

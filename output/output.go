@@ -108,10 +108,21 @@ func (o *Options) folds(s result.State, n int) bool {
 }
 
 // Formats lists the format names New accepts.
-func Formats() []string { return []string{"text", "jsonl", "json", "csv", "xml"} }
+func Formats() []string { return []string{"text", "jsonl", "json", "csv", "xml", "grepable"} }
 
-// New returns a Writer for format ("text", "jsonl", "json", "csv" or
-// "xml") that writes to w.
+// Known reports whether New accepts format, so that a caller can refuse
+// a bad one before it creates the file the Writer would write to.
+func Known(format string) bool {
+	for _, f := range Formats() {
+		if strings.EqualFold(f, format) {
+			return true
+		}
+	}
+	return false
+}
+
+// New returns a Writer for format ("text", "jsonl", "json", "csv",
+// "xml" or "grepable") that writes to w.
 func New(format string, w io.Writer, opt Options) (Writer, error) {
 	var f formatter
 	switch strings.ToLower(format) {
@@ -125,6 +136,8 @@ func New(format string, w io.Writer, opt Options) (Writer, error) {
 		f = newCSV(w, opt)
 	case "xml":
 		f = newXML(w, opt)
+	case "grepable":
+		f = newGrepable(w, opt)
 	default:
 		return nil, fmt.Errorf("%w %q: want one of %s", ErrFormat, format, strings.Join(Formats(), ", "))
 	}

@@ -173,7 +173,7 @@ func scenarios() []scenario {
 	}}
 }
 
-var goldenExt = map[string]string{"text": "txt", "jsonl": "jsonl", "json": "json", "csv": "csv", "xml": "xml"}
+var goldenExt = map[string]string{"text": "txt", "jsonl": "jsonl", "json": "json", "csv": "csv", "xml": "xml", "grepable": "gnmap"}
 
 // render replays sc into format and returns what was written.
 func render(t testing.TB, format string, sc scenario) []byte {
@@ -282,6 +282,8 @@ func checkWellFormed(t testing.TB, format string, out []byte) {
 		if depth != 0 || roots != 1 {
 			t.Fatalf("xml has %d roots, depth %d at the end", roots, depth)
 		}
+	case "grepable":
+		checkGrepable(t, out)
 	}
 }
 
@@ -319,7 +321,7 @@ func TestNew(t *testing.T) {
 		format  string
 		wantErr error
 	}{
-		{"text", nil}, {"jsonl", nil}, {"json", nil}, {"csv", nil}, {"xml", nil}, {"XML", nil},
+		{"text", nil}, {"jsonl", nil}, {"json", nil}, {"csv", nil}, {"xml", nil}, {"XML", nil}, {"grepable", nil},
 		{"yaml", ErrFormat}, {"", ErrFormat},
 	}
 	for _, tt := range tests {

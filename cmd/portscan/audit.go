@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -84,13 +85,13 @@ func newAuditCmd(g *globals) *cobra.Command {
 	fl := cmd.Flags()
 	// --format and -o name the report here, not the scan's results.
 	fl.Lookup("format").Usage = "report format: text or json"
-	fl.Lookup("output").Usage = "write the report to `FILE` instead of stdout"
+	fl.Lookup("output").Usage = "write the report to `FILE` instead of stdout (- is stdout)"
 	fl.Lookup("baseline").Usage = "compare the results with the saved run in `FILE` too; differences fail the audit"
 	fl.StringVar(&af.policy, "policy", "", "the policy `FILE` (YAML) (required)")
 	fl.StringVar(&af.from, "from", "", "judge the results in `FILE` (portscan jsonl/json/XML, nmap XML, pcap) instead of scanning")
 	fl.StringVar(&af.junit, "junit", "", "also write the report as JUnit XML to `FILE`")
 	fl.StringVar(&af.sarif, "sarif", "", "also write the violations as SARIF 2.1.0 to `FILE`")
-	fl.StringVar(&af.save, "save", "", "save the scan's results as jsonl to `FILE` (may be the --baseline file)")
+	fl.StringVar(&af.save, "save", "", "save the scan's results as jsonl to `FILE` (may be the --baseline file; - for stdout)")
 	return cmd
 }
 
@@ -105,6 +106,12 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 		return usageErr("--save keeps a scan's results; with --from there is no scan")
 	}
 	sf.parsed(fl, nil)
+	if err := sf.check(); err != nil {
+		return usageErr("%v", err)
+	}
+	if err := checkPaths(auditPaths(g, sf, af)); err != nil {
+		return usageErr("%v", err)
+	}
 	family := targets.IPv4
 	if sf.opts.IPv6 {
 		family = targets.IPv6
@@ -147,6 +154,22 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 	return nil
 }
 
+// auditPaths are the files an audit writes (the report, --junit,
+// --sarif, --save and the scan's nmap outputs) and reads; --save may be
+// the --baseline file, as documented, since the baseline is read first.
+func auditPaths(g *globals, sf *scanFlags, af *auditFlags) (outs, ins []pathArg) {
+	outs = []pathArg{{flag: "--output", path: cmp.Or(sf.out, "-")}, {flag: "--junit", path: af.junit}, {flag: "--sarif", path: af.sarif}, {flag: "--save", path: af.save}}
+	scanF := *sf
+	scanF.noMain = true
+	outs = append(outs, scanF.outputPaths()...)
+	ins = []pathArg{{flag: "--policy", path: af.policy}, {flag: "--from", path: af.from},
+		{flag: "--baseline", path: sf.baseline, sharedBy: func(flag string) bool { return flag == "--save" }}}
+	for _, c := range g.catalogs {
+		ins = append(ins, pathArg{flag: "--services", path: c})
+	}
+	return outs, ins
+}
+
 // auditOptions are the options of an audit's scan: the policy's scan
 // block over the flags' defaults, the flags given explicitly over the
 // block; the policy's targets, and always the ports its rules name.
@@ -168,11 +191,8 @@ func auditScan(ctx context.Context, g *globals, sf *scanFlags, af *auditFlags, p
 	scanF := *sf
 	scanF.opts = auditOptions(sf, pol)
 	// The scan's own output is the --save file, in jsonl, or nothing.
-	scanF.format, scanF.out, scanF.baseline = "jsonl", af.save, ""
+	scanF.format, scanF.out, scanF.baseline, scanF.noMain = "jsonl", af.save, "", af.save == ""
 	gs := *g
-	if af.save == "" {
-		gs.stdout = io.Discard
-	}
 	job, err := buildScan(&gs, &scanF)
 	if err != nil {
 		return nil, usageErr("%v", err)

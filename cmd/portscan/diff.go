@@ -47,13 +47,17 @@ func newDiffCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "report format: text or json")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "write the report to `FILE` instead of stdout")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the report to `FILE` instead of stdout (- is stdout)")
 	return cmd
 }
 
 func runDiff(ctx context.Context, g *globals, format, out, oldPath, newPath string) error {
 	if format != "text" && format != "json" {
 		return usageErr("invalid --format %q: want text or json", format)
+	}
+	ins := []pathArg{{flag: "OLD", path: oldPath}, {flag: "NEW", path: newPath}}
+	if err := checkPaths([]pathArg{{flag: "--output", path: out}}, ins); err != nil {
+		return usageErr("%v", err)
 	}
 	opt := baseline.ReadOptions{Label: g.catalog.Lookup}
 	old, err := baseline.ReadFileContext(ctx, oldPath, opt)
@@ -92,10 +96,10 @@ func inputErr(flag string, err error) error {
 	return usageErr("%v", err)
 }
 
-// writeReport writes a report to stdout, or to the file out; colour is
+// writeReport writes a report to stdout ("" or "-"), or to the file out; colour is
 // decided for stdout only.
 func writeReport(g *globals, out string, write func(w io.Writer, colour bool) error) error {
-	if out == "" {
+	if out == "" || out == "-" {
 		if err := write(g.stdout, g.useColor(g.stdout)); err != nil {
 			return &exitError{code: exitFail, err: fmt.Errorf("writing the report: %w", err)}
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,13 +72,13 @@ func newPcapCmd(g *globals) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv or xml (nmap XML)")
-	fl.StringVarP(&f.out, "output", "o", "", "write the report to `FILE` instead of stdout")
+	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv, xml (nmap XML) or grepable (nmap -oG)")
+	fl.StringVarP(&f.out, "output", "o", "", "write the report to `FILE` instead of stdout (- is stdout)")
 	fl.BoolVar(&f.open, "open", false, "show only open ports")
 	fl.StringSliceVar(&f.show, "show", nil, "also list ports in these `STATES`: closed, filtered, open|filtered (comma-separated)")
 	fl.BoolVar(&f.reason, "reason", false, "show why each port is in its state")
 	fl.BoolVar(&f.packets, "packets", false, "print one tcpdump-like line per packet, with the service of each known port, before the report")
-	fl.StringVarP(&f.write, "write", "w", "", "write a copy of the capture as pcapng to `FILE`, each packet commented with its service")
+	fl.StringVarP(&f.write, "write", "w", "", "write a copy of the capture as pcapng to `FILE` (- for stdout), each packet commented with its service")
 	fl.DurationVar(&f.idle, "idle-timeout", capture.DefaultIdleTimeout, "capture time after which a silent flow is closed and counted")
 	fl.IntVar(&f.maxFlows, "max-flows", capture.DefaultMaxFlows, "most flows followed at once; the least recently active is closed early beyond it")
 	fl.IntVar(&f.maxServices, "max-services", capture.DefaultMaxServices, "most services reported; flows to others are only counted")
@@ -131,11 +132,23 @@ func pcapCheck(f *pcapFlags) (map[result.State]bool, error) {
 	if f.idle <= 0 || f.maxFlows <= 0 || f.maxServices <= 0 {
 		return nil, usageErr("--idle-timeout, --max-flows and --max-services must be positive")
 	}
-	if f.packets && f.out == "" && !strings.EqualFold(f.format, "text") {
+	if !output.Known(f.format) {
+		return nil, usageErr("%v %q: want one of %s", output.ErrFormat, f.format, strings.Join(output.Formats(), ", "))
+	}
+	if f.packets && f.reportOnStdout() && !strings.EqualFold(f.format, "text") {
 		return nil, usageErr("--packets prints on stdout; with --format %s, send the report elsewhere with -o FILE", f.format)
+	}
+	if f.packets && f.write == "-" {
+		return nil, usageErr("--packets and --write both write to standard output; send one to a file")
+	}
+	if err := checkPaths([]pathArg{{flag: "--output", path: cmp.Or(f.out, "-")}, {flag: "--write", path: f.write}}, nil); err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
 	}
 	return show, nil
 }
+
+// reportOnStdout says the report goes to standard output.
+func (f *pcapFlags) reportOnStdout() bool { return f.out == "" || f.out == "-" }
 
 // pcapOutputs creates the report writer (on stdout or -o FILE) and sets
 // the packet lines (--packets) and the annotated copy (-w FILE) in opt.
@@ -143,7 +156,7 @@ func pcapCheck(f *pcapFlags) (map[result.State]bool, error) {
 func pcapOutputs(g *globals, f *pcapFlags, show map[result.State]bool, opt *capture.AnalyzeOptions) (output.Writer, []io.Closer, error) {
 	var closers []io.Closer
 	dest := g.stdout
-	if f.out != "" {
+	if !f.reportOnStdout() {
 		file, err := os.Create(f.out)
 		if err != nil {
 			return nil, closers, usageErr("--output: %v", err)
@@ -152,11 +165,15 @@ func pcapOutputs(g *globals, f *pcapFlags, show map[result.State]bool, opt *capt
 		dest = file
 	}
 	all, _ := shownInFull(&scanFlags{show: f.show})
-	w, err := output.New(f.format, dest, output.Options{Show: show, ShowAll: all, Color: f.out == "" && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason, Stylesheet: f.xsl.href()})
+	w, err := output.New(f.format, dest, output.Options{Show: show, ShowAll: all, Color: f.reportOnStdout() && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason, Stylesheet: f.xsl.href()})
 	if err != nil {
 		return nil, closers, &exitError{code: exitUsage, err: err}
 	}
-	if f.write != "" {
+	switch f.write {
+	case "":
+	case "-":
+		opt.Annotate = g.stdout
+	default:
 		file, err := os.Create(f.write)
 		if err != nil {
 			return nil, closers, usageErr("--write: %v", err)
@@ -166,7 +183,7 @@ func pcapOutputs(g *globals, f *pcapFlags, show map[result.State]bool, opt *capt
 	}
 	if f.packets {
 		opt.Packets = g.stdout
-		if f.out == "" {
+		if f.reportOnStdout() {
 			// The text report follows the packet lines on stdout.
 			opt.OnRead = func() { fmt.Fprintln(g.stdout) }
 		}
@@ -205,16 +222,13 @@ func pcapExit(st capture.Stats, err error) error {
 // pcapInputs checks the file arguments: they exist, stdin is named at
 // most once, and none is a file that -o or -w would overwrite.
 func pcapInputs(g *globals, args []string, f *pcapFlags) ([]capture.Source, error) {
-	if f.write == "-" {
-		return nil, errors.New("--write needs a file name")
-	}
 	type target struct {
 		flag string
 		info os.FileInfo
 	}
 	var targets []target
 	for _, t := range []struct{ flag, path string }{{"--output", f.out}, {"--write", f.write}} {
-		if t.path == "" {
+		if t.path == "" || t.path == "-" {
 			continue
 		}
 		if fi, err := os.Stat(t.path); err == nil {

@@ -249,8 +249,6 @@ var nmapAliases = map[string]string{
 	"-Pn": "--skip-discovery",
 	"-PN": "--skip-discovery",
 	"-iL": "--input-list",
-	"-oX": "--output-xml",
-	"-oN": "--output-normal",
 	"-p-": "--ports=-",
 	"-F":  "--top-ports=100",
 }
@@ -266,8 +264,6 @@ var nmapUnsupported = map[string]string{
 	"-A":  "-A (OS and version detection, scripts) is not done; ports are labelled from the service catalog",
 	"-sC": "NSE scripts are not run",
 	"-sn": "ping-only scans are not done; every scan checks hosts first unless -Pn",
-	"-oG": "grepable output is not written; use --format csv or jsonl",
-	"-oA": "use -oX FILE and -oN FILE",
 }
 
 func init() {
@@ -286,6 +282,10 @@ func nmapSpellings(args []string) ([]string, error) {
 		if a == "--" {
 			return append(out, args[i:]...), nil
 		}
+		a, err := nmapOutput(a)
+		if err != nil {
+			return nil, err
+		}
 		if why, ok := nmapUnsupported[strings.SplitN(a, "=", 2)[0]]; ok {
 			return nil, fmt.Errorf("nmap's %s is not supported: %s", a, why)
 		}
@@ -298,6 +298,49 @@ func nmapSpellings(args []string) ([]string, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// nmapOutputs are nmap's output flags portscan writes, by their letter.
+var nmapOutputs = map[byte]string{'N': "--output-normal", 'X': "--output-xml", 'G': "--output-grepable", 'A': "--output-all"}
+
+// nmapOutputsRefused explains nmap's other output flags.
+var nmapOutputsRefused = map[byte]string{
+	'S': "nmap's -oS (script kiddie output) is not written: it is nmap's joke, text with its letters garbled; use -oN FILE",
+	'M': "nmap's -oM is not written: it is nmap's old name for grepable output; use -oG FILE",
+	'H': "nmap's -oH is not written: nmap does not write HTML either; turn -oX output into HTML with an XSL stylesheet",
+}
+
+// nmapOutput reads one argument as nmap's output flags: -oN, -oX, -oG
+// and -oA, alone or with =FILE, become portscan's long flags. Any
+// other -o followed by a letter is refused, since pflag would read it
+// as -o with the rest for its file (-oS x would write to a file named
+// S, and scan x): nmap's refused forms with their reason, the glued
+// -oXFILE as ambiguous, the rest as no output flag. So is a group of
+// short flags that ends in -o and a letter (-nqoX).
+func nmapOutput(a string) (string, error) {
+	isLetter := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	rest, ok := strings.CutPrefix(a, "-o")
+	if !ok || rest == "" || !isLetter(rest[0]) {
+		if i := strings.IndexByte(a, 'o'); len(a) > 2 && a[0] == '-' && i > 1 && i+1 < len(a) && isLetter(a[i+1]) &&
+			strings.Trim(a[1:i], "46nq") == "" {
+			return "", fmt.Errorf("%s: give -o apart: -o followed by letters reads as one of nmap's -oN, -oX, -oG, -oA", a)
+		}
+		return a, nil
+	}
+	letter, tail := rest[0], rest[1:]
+	if why, ok := nmapOutputsRefused[letter]; ok {
+		return "", errors.New(why)
+	}
+	long, ok := nmapOutputs[letter]
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%s is no output flag: nmap's are -oN, -oX, -oG and -oA FILE, and portscan's -o FILE is given apart", a)
+	case tail == "":
+		return long, nil
+	case tail[0] == '=':
+		return long + tail, nil
+	}
+	return "", fmt.Errorf("%s is ambiguous: write -o%c %s (%s), or -o %s for the main output", a, letter, tail, long, rest)
 }
 
 // oneLine keeps an error message to one line.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -33,15 +34,18 @@ type scanFlags struct {
 	// settings maps each flag that gives a setting of opts to it.
 	settings map[string]scan.Field
 
-	noDNS             bool
-	format, out       string
-	outXML, outNormal string
-	open, reason      bool
-	show              []string
-	maxOpen           int
-	progress          string
-	baseline          string
-	xsl               xslFlags
+	noDNS               bool
+	format, out         string
+	outXML, outNormal   string
+	outGrepable, outAll string
+	open, reason        bool
+	show                []string
+	maxOpen             int
+	progress            string
+	baseline            string
+	xsl                 xslFlags
+	noMain              bool           // no main output (an audit's scan without --save)
+	flags               *pflag.FlagSet // as parsed, for given
 }
 
 func addScanFlags(cmd *cobra.Command, f *scanFlags) {
@@ -66,10 +70,12 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.BoolVar(&o.SkipDiscovery, set("skip-discovery", scan.SkipDiscovery), false, "scan every host without first checking it answers (nmap -Pn)")
 	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp)")
 	fl.BoolVar(&o.UDP, set("udp", scan.UDP), false, "UDP scan (nmap -sU); with --tcp, both in one run")
-	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv or xml (nmap XML)")
-	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive")
-	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE` (nmap -oX)")
-	fl.StringVar(&f.outNormal, "output-normal", "", "also write text output to `FILE` (nmap -oN)")
+	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv, xml (nmap XML) or grepable (nmap -oG)")
+	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive (- is stdout)")
+	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE`, - for stdout (nmap -oX)")
+	fl.StringVar(&f.outNormal, "output-normal", "", "also write text output to `FILE`, - for stdout (nmap -oN)")
+	fl.StringVar(&f.outGrepable, "output-grepable", "", "also write nmap's grepable format to `FILE`, - for stdout (nmap -oG)")
+	fl.StringVar(&f.outAll, "output-all", "", "also write text, nmap XML and grepable output to `BASE`.nmap, BASE.xml and BASE.gnmap (nmap -oA)")
 	fl.BoolVar(&f.open, "open", false, "show only ports that may be open (open, open|filtered)")
 	fl.StringSliceVar(&f.show, "show", nil, "also list, every one, ports in these `STATES`: closed, filtered, open|filtered; and down: hosts found down (comma-separated)")
 	fl.IntVar(&f.maxOpen, "max-open", 0, "stop probing a host after `N` open ports, and say it was cut short (0: no cap)")
@@ -91,12 +97,44 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 // parsed records in the options the targets and which settings the
 // command line gave, once cobra has parsed the flags.
 func (f *scanFlags) parsed(fl *pflag.FlagSet, targets []string) {
+	f.flags = fl
 	f.opts.Targets = targets
 	for name, s := range f.settings {
 		if fl.Changed(name) {
 			f.opts.Given |= s
 		}
 	}
+}
+
+// given reports whether the command line gave the flag name.
+func (f *scanFlags) given(name string) bool {
+	return f.flags != nil && f.flags.Changed(name)
+}
+
+// check refuses the values of the flags that name no output format,
+// progress mode, timing template or file, before anything is read,
+// sent or created.
+func (f *scanFlags) check() error {
+	if !output.Known(f.format) {
+		return fmt.Errorf("%w %q: want one of %s", output.ErrFormat, f.format, strings.Join(output.Formats(), ", "))
+	}
+	switch f.progress {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("invalid --progress %q: want auto, always or never", f.progress)
+	}
+	if f.given("timing") && (f.opts.Timing < 0 || f.opts.Timing > 5) {
+		return fmt.Errorf("invalid timing template %d: want 0 to 5 (-T0 to -T5)", f.opts.Timing)
+	}
+	for _, name := range []string{"output", "output-xml", "output-normal", "output-grepable", "output-all", "baseline", "input-list", "exclude-file"} {
+		if f.given(name) && f.flags.Lookup(name).Value.String() == "" {
+			return fmt.Errorf("--%s needs a file name", name)
+		}
+	}
+	if f.outAll == "-" {
+		return errors.New("--output-all needs a base name: - would put three outputs on standard output")
+	}
+	return nil
 }
 
 // scanJob is a checked, ready-to-run scan.
@@ -112,6 +150,12 @@ type scanJob struct {
 // buildScan checks the options and prepares the run and its outputs;
 // every error it returns is a usage error.
 func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	if err := checkPaths(f.outputPaths(), f.inputPaths(g)); err != nil {
+		return nil, err
+	}
 	job, err := planScan(g, f.opts)
 	if err != nil {
 		return nil, err
@@ -211,8 +255,16 @@ func scanConfig(o scan.Options, portSet *ports.Set) (scanner.Config, error) {
 	if o.Retries < 0 {
 		return scanner.Config{}, fmt.Errorf("invalid --retries %d: must be 0 or more", o.Retries)
 	}
-	if o.Rate < 0 || o.Concurrency < 0 || o.HostGroup < 0 {
-		return scanner.Config{}, errors.New("--rate, --concurrency and --host-group must not be negative")
+	if !(o.Rate >= 0) || math.IsInf(o.Rate, 1) { // NaN too
+		return scanner.Config{}, fmt.Errorf("invalid --rate %v: want a number of probes a second, 0 or more (0: no limit)", o.Rate)
+	}
+	for _, n := range []struct {
+		flag  string
+		value int
+	}{{"--concurrency", o.Concurrency}, {"--host-group", o.HostGroup}} {
+		if n.value < 0 {
+			return scanner.Config{}, fmt.Errorf("invalid %s %d: want 0 or more (0: chosen by portscan)", n.flag, n.value)
+		}
 	}
 	if o.MinRTTTimeout <= 0 || o.MaxRTTTimeout <= 0 || o.InitialRTTTimeout <= 0 || o.MinRTTTimeout > o.MaxRTTTimeout {
 		return scanner.Config{}, fmt.Errorf("invalid RTT timeouts: need 0 < --min-rtt-timeout (%v) <= --max-rtt-timeout (%v), and --initial-rtt-timeout > 0", o.MinRTTTimeout, o.MaxRTTTimeout)

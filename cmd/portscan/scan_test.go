@@ -287,7 +287,6 @@ func TestNmapHabits(t *testing.T) {
 	}{
 		{[]string{"-sV", "127.0.0.1"}, 2, "nmap's -sV is not supported: version detection"},
 		{[]string{"-sS", "127.0.0.1"}, 2, "SYN scans need raw sockets"},
-		{[]string{"-oG", "-", "127.0.0.1"}, 2, "grepable output is not written"},
 		{[]string{"--script=banner", "127.0.0.1"}, 2, "NSE scripts are not run"},
 		{[]string{"-T9", "127.0.0.1"}, 2, "unknown shorthand flag: 'T'"},
 		{[]string{"--timing", "6", "127.0.0.1"}, 2, "invalid timing template 6"},
