@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/fatih/color"
+
+	"github.com/portscan/portscan/internal/text"
 )
 
 // WriteText writes the report for people, grouped by policy group: each
@@ -38,8 +40,8 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 				warns++
 			}
 		}
-		fmt.Fprintf(bw, "\n%s  %s, %s, %s\n", bold.Sprint(g.Name), plural(g.Hosts, "host", "hosts"),
-			plural(fails, "violation", "violations"), plural(warns, "warning", "warnings"))
+		fmt.Fprintf(bw, "\n%s  %s, %s, %s\n", bold.Sprint(g.Name), text.Count(g.Hosts, "host", "hosts"),
+			text.Count(fails, "violation", "violations"), text.Count(warns, "warning", "warnings"))
 		if g.Hosts == 0 {
 			fmt.Fprintf(bw, "  %s\n", faint.Sprint("no host of the results is in this group"))
 		}
@@ -105,13 +107,13 @@ func (r *Report) Summary() string {
 		total += n
 	}
 	s := fmt.Sprintf("%s, %s, %s, %s",
-		plural(r.Counts[Failed], "violation", "violations"), plural(r.Counts[Warned], "warning", "warnings"),
-		plural(r.Counts[Passed], "check passed", "checks passed"), plural(r.Counts[Skipped], "skipped", "skipped"))
+		text.Count(r.Counts[Failed], "violation", "violations"), text.Count(r.Counts[Warned], "warning", "warnings"),
+		text.Count(r.Counts[Passed], "check passed", "checks passed"), text.Count(r.Counts[Skipped], "skipped", "skipped"))
 	if total == 0 {
 		s = "no host of the results is in any group"
 	}
 	if r.Diff != nil {
-		s += fmt.Sprintf("; %s from the baseline", plural(len(r.Diff.Changes), "difference", "differences"))
+		s += fmt.Sprintf("; %s from the baseline", text.Count(len(r.Diff.Changes), "difference", "differences"))
 	}
 	return s
 }

@@ -204,6 +204,28 @@ func TestCompare(t *testing.T) {
 	}
 }
 
+// TestSummaryCounts checks that every count in the summary agrees with
+// its noun.
+func TestSummaryCounts(t *testing.T) {
+	a := netip.MustParseAddr("198.18.0.1")
+	p := func(n uint16) ports.Port { return ports.Port{Number: n, Proto: ports.TCP} }
+	d := &Diff{Changes: []Change{
+		{Kind: PortOpened, Host: a, Port: p(1)}, {Kind: PortOpened, Host: a, Port: p(2)},
+		{Kind: PortClosed, Host: a, Port: p(3)},
+		{Kind: ServiceChanged, Host: a, Port: p(4)}, {Kind: ServiceChanged, Host: a, Port: p(5)},
+		{Kind: HostAppeared, Host: a}, {Kind: HostAppeared, Host: a},
+		{Kind: HostGone, Host: a}, {Kind: HostGone, Host: a},
+	}}
+	want := "9 differences: 2 ports opened, 1 port closed, 2 services changed, 2 hosts appeared, 2 hosts gone."
+	if s := d.Summary(); s != want {
+		t.Errorf("summary %q, want %q", s, want)
+	}
+	d.Changes = d.Changes[2:3]
+	if s := d.Summary(); s != "1 difference: 1 port closed." {
+		t.Errorf("summary %q", s)
+	}
+}
+
 func TestWriterKeeps(t *testing.T) {
 	run := NewRun("scan")
 	var keep ports.Set

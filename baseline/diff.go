@@ -10,6 +10,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 )
@@ -268,17 +269,19 @@ func (d *Diff) Summary() string {
 	var parts []string
 	for _, k := range []Kind{PortOpened, PortClosed, ServiceChanged, HostAppeared, HostGone} {
 		if n[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[k], strings.ReplaceAll(k.String(), "-", " ")))
+			parts = append(parts, text.Count(n[k], kindCounted[k][0], kindCounted[k][1]))
 		}
 	}
-	return fmt.Sprintf("%d %s: %s.", len(d.Changes), plural(len(d.Changes), "difference"), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: %s.", text.Count(len(d.Changes), "difference", "differences"), strings.Join(parts, ", "))
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return noun
-	}
-	return noun + "s"
+// kindCounted names each kind of change in the summary, for one and many.
+var kindCounted = map[Kind][2]string{
+	PortOpened:     {"port opened", "ports opened"},
+	PortClosed:     {"port closed", "ports closed"},
+	ServiceChanged: {"service changed", "services changed"},
+	HostAppeared:   {"host appeared", "hosts appeared"},
+	HostGone:       {"host gone", "hosts gone"},
 }
 
 // WriteJSON writes the diff as one JSON document.

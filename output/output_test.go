@@ -514,6 +514,17 @@ func TestCommentSafe(t *testing.T) {
 }
 
 func TestTextAllHidden(t *testing.T) {
+	one := scenario{
+		info: result.Info{Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 1},
+		events: []event{
+			res(local, "", 1, ports.TCP, result.Closed, result.ReasonConnRefused, 50, 1, nil),
+			hostEv(result.Host{Addr: local, Up: true, Reason: result.ReasonConnRefused}),
+		},
+		stats: result.Summary{Start: t0, End: at(100), HostsUp: 1, Probes: 1},
+	}
+	if got := string(render(t, "text", one)); !strings.Contains(got, "\nThe 1 scanned port on 127.0.0.1 is not shown.\n") {
+		t.Errorf("text output of one hidden port:\n%s", got)
+	}
 	sc := scenario{
 		opt:  Options{},
 		info: result.Info{Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 3},

@@ -14,6 +14,7 @@ import (
 	"github.com/fatih/color"
 	"github.com/rivo/uniseg"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/result"
 )
 
@@ -77,7 +78,7 @@ func (t *textWriter) begin(info result.Info) error {
 		if info.Ports != nil && len(info.Protocols) > 0 {
 			parts := make([]string, len(info.Protocols))
 			for i, p := range info.Protocols {
-				parts[i] = plural(info.Ports.Len(p), p.String()+" port")
+				parts[i] = text.Count(info.Ports.Len(p), p.String()+" port", p.String()+" ports")
 			}
 			fmt.Fprintf(t.w, " of %s", strings.Join(parts, " and "))
 		} else if info.NumPorts > 0 {
@@ -89,7 +90,7 @@ func (t *textWriter) begin(info result.Info) error {
 			if len(names) > 0 {
 				noun = strings.Join(names, "+") + " port"
 			}
-			fmt.Fprintf(t.w, " of %s", plural(info.NumPorts, noun))
+			fmt.Fprintf(t.w, " of %s", text.Count(info.NumPorts, noun, noun+"s"))
 		}
 	}
 	t.w.WriteString("\n")
@@ -155,8 +156,12 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 		t.w.WriteString(".\n")
 	}
 	if states := b.hiddenStates(); len(states) > 0 {
-		if len(list) == 0 && !incomplete {
-			fmt.Fprintf(t.w, "All %s on %s are not shown.\n", plural(b.hiddenTotal(), "scanned port"), name)
+		if n := b.hiddenTotal(); len(list) == 0 && !incomplete {
+			if n == 1 {
+				fmt.Fprintf(t.w, "The 1 scanned port on %s is not shown.\n", name)
+			} else {
+				fmt.Fprintf(t.w, "All %d scanned ports on %s are not shown.\n", n, name)
+			}
 		}
 		t.w.WriteString("Not shown: ")
 		for i, s := range states {
@@ -164,7 +169,7 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 				t.w.WriteString(", ")
 			}
 			tl := b.hidden[s]
-			fmt.Fprintf(t.w, "%s", plural(tl.count, s.String()+" port"))
+			fmt.Fprintf(t.w, "%s", text.Count(tl.count, s.String()+" port", s.String()+" ports"))
 			fmt.Fprint(t.w, reasonNote(tl))
 		}
 		t.w.WriteString("\n")
@@ -254,13 +259,13 @@ func (t *textWriter) end(s result.Summary) error {
 		word = "interrupted"
 	}
 	fmt.Fprintf(t.w, "\nportscan %s: %s (%d up) scanned in %.2f s; %s",
-		word, plural(s.HostsUp+s.HostsDown, "host"), s.HostsUp, max(s.End.Sub(s.Start).Seconds(), 0), plural(s.Open, "open port"))
+		word, text.Count(s.HostsUp+s.HostsDown, "host", "hosts"), s.HostsUp, max(s.End.Sub(s.Start).Seconds(), 0), text.Count(s.Open, "open port", "open ports"))
 	if s.Probes > 0 {
-		fmt.Fprintf(t.w, "; %s (%.0f/s)", plural(int(s.Probes), "probe"), s.ProbesPerSecond())
+		fmt.Fprintf(t.w, "; %s (%.0f/s)", text.Count(int(s.Probes), "probe", "probes"), s.ProbesPerSecond())
 	}
 	if c := s.Capture; c != nil {
 		fmt.Fprintf(t.w, "\ncapture: %s (%d skipped), %s (%d evicted idle, %d evicted with the table full, %d unreported)",
-			plural(int(c.Packets), "packet"), c.Skipped, plural(int(c.Flows), "flow"), c.EvictedIdle, c.EvictedFull, c.Unreported)
+			text.Count(int(c.Packets), "packet", "packets"), c.Skipped, text.Count(int(c.Flows), "flow", "flows"), c.EvictedIdle, c.EvictedFull, c.Unreported)
 	}
 	t.w.WriteString("\n")
 	return t.w.Flush()
@@ -283,14 +288,6 @@ func reasonNote(tl *tally) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
-}
-
-// plural writes n and noun, with an "s" unless n is one.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // seconds2 writes d in seconds to two significant digits, without an

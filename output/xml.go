@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/nmapxml"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -205,7 +206,7 @@ func (x *xmlWriter) end(s result.Summary) error {
 			TimeStr: timestr(s.End),
 			Elapsed: strconv.FormatFloat(elapsed, 'f', 2, 64),
 			Summary: fmt.Sprintf("portscan %s at %s: %s (%d up) scanned in %.2f s",
-				word, timestr(s.End), plural(s.HostsUp+s.HostsDown, "host"), s.HostsUp, elapsed),
+				word, timestr(s.End), text.Count(s.HostsUp+s.HostsDown, "host", "hosts"), s.HostsUp, elapsed),
 			Exit: "success",
 		},
 		Hosts: nmapxml.Hosts{Up: strconv.Itoa(s.HostsUp), Down: strconv.Itoa(s.HostsDown), Total: strconv.Itoa(s.HostsUp + s.HostsDown)},

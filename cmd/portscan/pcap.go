@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portscan/portscan/capture"
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -184,7 +185,7 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 			fmt.Fprintf(g.stderr, "portscan: %s: %s\n", in.name, oneLine(err.Error()))
 		case errors.As(err, &re) && re.Packet > 1:
 			failed = true
-			fmt.Fprintf(g.stderr, "portscan: %s: %s; the %s before it are reported\n", in.name, oneLine(re.Error()), pcapPlural(re.Packet-1, "packet"))
+			fmt.Fprintf(g.stderr, "portscan: %s: %s; the %s reported\n", in.name, oneLine(re.Error()), text.Count(re.Packet-1, "packet before it is", "packets before it are"))
 		case err != nil:
 			failed = true
 			if werr == nil {
@@ -343,19 +344,11 @@ func pcapSummary(w io.Writer, c capture.Counters, files int, took time.Duration)
 		rate = fmt.Sprintf(", %.0f packets/s", float64(c.Packets)/s)
 	}
 	fmt.Fprintf(w, "portscan: read %s from %s in %.2f s%s; %d skipped%s\n",
-		pcapPlural(int(c.Packets), "packet"), pcapPlural(files, "file"), took.Seconds(), rate, c.SkippedTotal(), skip)
+		text.Count(int(c.Packets), "packet", "packets"), text.Count(files, "file", "files"), took.Seconds(), rate, c.SkippedTotal(), skip)
 	fmt.Fprintf(w, "portscan: %s: %d evicted idle, %d evicted early (table full), %d without evidence about a server port",
-		pcapPlural(int(c.Flows), "flow"), c.Idle, c.Full, c.Unknown)
+		text.Count(int(c.Flows), "flow", "flows"), c.Idle, c.Full, c.Unknown)
 	if c.Overflow > 0 {
 		fmt.Fprintf(w, ", %d not reported (service table full)", c.Overflow)
 	}
 	fmt.Fprintln(w)
-}
-
-// pcapPlural writes n and noun, with an "s" unless n is one.
-func pcapPlural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
