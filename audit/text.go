@@ -29,7 +29,7 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 	mark := map[Status]string{Failed: red.Sprint("FAIL"), Warned: yellow.Sprint("WARN"), Skipped: faint.Sprint("SKIP")}
 
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "Audit of %s against %s\n", r.Source, r.Policy)
+	fmt.Fprintf(bw, "Audit of %s against %s\n", text.Escape(r.Source), text.Escape(r.Policy))
 	for _, g := range r.Groups {
 		fails, warns := 0, 0
 		for _, c := range g.Checks {
@@ -40,7 +40,8 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 				warns++
 			}
 		}
-		fmt.Fprintf(bw, "\n%s  %s, %s, %s\n", bold.Sprint(g.Name), text.Count(g.Hosts, "host", "hosts"),
+		// Names and messages are escaped, and no line starts with data.
+		fmt.Fprintf(bw, "\nGroup %s: %s, %s, %s\n", bold.Sprint(text.Escape(g.Name)), text.Count(g.Hosts, "host", "hosts"),
 			text.Count(fails, "violation", "violations"), text.Count(warns, "warning", "warnings"))
 		if g.Hosts == 0 {
 			fmt.Fprintf(bw, "  %s\n", faint.Sprint("no host of the results is in this group"))
@@ -50,7 +51,7 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 			for j < len(g.Checks) && g.Checks[j].Host == g.Checks[i].Host {
 				j++
 			}
-			host := g.Checks[i].HostLabel()
+			host := "host " + text.Escape(g.Checks[i].HostLabel())
 			var lines []string
 			for _, c := range g.Checks[i:j] {
 				if c.Status == Passed {
@@ -60,7 +61,7 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 				if c.Entry != "" {
 					rule += " " + c.Entry
 				}
-				lines = append(lines, fmt.Sprintf("    %s  %-20s %s", mark[c.Status], rule, c.Message))
+				lines = append(lines, fmt.Sprintf("    %s  %-20s %s", mark[c.Status], text.Escape(rule), text.Escape(c.Message)))
 			}
 			if len(lines) == 0 {
 				fmt.Fprintf(bw, "  %s  %s\n", host, green.Sprint("ok"))
@@ -79,12 +80,12 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 			if i > 0 {
 				fmt.Fprint(bw, ", ")
 			}
-			fmt.Fprint(bw, u)
+			fmt.Fprint(bw, text.Escape(u))
 		}
 		fmt.Fprintln(bw)
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(bw, "\nNote: %s\n", n)
+		fmt.Fprintf(bw, "\nNote: %s\n", text.Escape(n))
 	}
 	if r.Diff != nil {
 		fmt.Fprintln(bw)

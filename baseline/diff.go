@@ -244,10 +244,10 @@ func (d *Diff) WriteText(w io.Writer, colour bool) error {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Differences from %s to %s:\n", d.Old, d.New)
+	fmt.Fprintf(&b, "Differences from %s to %s:\n", text.Escape(d.Old), text.Escape(d.New))
 	for _, c := range d.Changes {
 		m := c.mark()
-		fmt.Fprintf(&b, "  %s %s\n", paint[m].Sprint(m), c.Line())
+		fmt.Fprintf(&b, "  %s %s\n", paint[m].Sprint(m), text.Escape(c.Line()))
 	}
 	if d.Empty() {
 		b.WriteString("  none\n")

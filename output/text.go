@@ -131,7 +131,7 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 	}
 	name := h.Addr.String()
 	if h.Hostname != "" {
-		name = clean(h.Hostname) + " (" + name + ")"
+		name = text.Escape(h.Hostname) + " (" + name + ")"
 	}
 	t.w.WriteString("\n")
 	fmt.Fprintf(t.w, "portscan report for %s", name)
@@ -140,7 +140,7 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 		t.w.WriteString(" [incomplete]\n")
 	case !h.Up:
 		if t.opt.Reason && h.Reason != "" {
-			fmt.Fprintf(t.w, " [host down, received %s]\n", h.Reason)
+			fmt.Fprintf(t.w, " [host down, received %s]\n", text.Escape(h.Reason))
 		} else {
 			t.w.WriteString(" [host down]\n")
 		}
@@ -148,7 +148,7 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 	default:
 		t.w.WriteString("\nHost is up")
 		if t.opt.Reason && h.Reason != "" {
-			fmt.Fprintf(t.w, ", received %s", h.Reason)
+			fmt.Fprintf(t.w, ", received %s", text.Escape(h.Reason))
 		}
 		if l := b.latency(); l > 0 {
 			fmt.Fprintf(t.w, " (%ss latency)", seconds2(l))
@@ -197,11 +197,11 @@ func (t *textWriter) table(list []result.Port) {
 			service = e.Name
 			desc = e.Describe(t.lang)
 		}
-		row := []string{r.Port.String(), r.State.String(), clean(service)}
+		row := []string{r.Port.String(), r.State.String(), text.Escape(service)}
 		if t.opt.Reason {
-			row = append(row, clean(r.Reason))
+			row = append(row, text.Escape(r.Reason))
 		}
-		rows = append(rows, append(row, clean(desc)))
+		rows = append(rows, append(row, text.Escape(desc)))
 	}
 	widths := make([]int, len(head))
 	for _, row := range rows {
@@ -280,9 +280,9 @@ func reasonNote(tl *tally) string {
 			continue
 		}
 		if rc.count == tl.count {
-			return " (" + rc.reason + ")"
+			return " (" + text.Escape(rc.reason) + ")"
 		}
-		parts = append(parts, strconv.Itoa(rc.count)+" "+rc.reason)
+		parts = append(parts, strconv.Itoa(rc.count)+" "+text.Escape(rc.reason))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -299,15 +299,4 @@ func seconds2(d time.Duration) string {
 		places = 1 - int(math.Floor(math.Log10(s)))
 	}
 	return strconv.FormatFloat(s, 'f', places, 64)
-}
-
-// clean keeps a table cell on one line and free of control characters,
-// which could otherwise rewrite the terminal.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
 }

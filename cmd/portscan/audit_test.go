@@ -120,7 +120,7 @@ func TestAuditFrom(t *testing.T) {
 		code         int
 		want         []string
 	}{
-		{"passes", labPolicy, 0, []string{"web  1 host, 0 violations, 0 warnings", "198.18.0.1  ok", "PASS: 0 violations"}},
+		{"passes", labPolicy, 0, []string{"Group web: 1 host, 0 violations, 0 warnings", "198.18.0.1  ok", "PASS: 0 violations"}},
 		{"extra open port", strings.Replace(labPolicy, "allow: [ssh, http]", "allow: [ssh]", 1), 1,
 			[]string{`FAIL  other                1 port open but not allowed in group "web": 80/tcp (http)`}},
 		{"missing required port", strings.Replace(labPolicy, "require: [https]", "require: [https, 8443]", 1), 1,

@@ -12,6 +12,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/services"
 )
 
@@ -258,7 +259,8 @@ func nmapSpellings(args []string) ([]string, error) {
 	return out, nil
 }
 
-// oneLine keeps an error message to one line.
+// oneLine keeps an error message to one line, escaped (text.Escape):
+// messages quote the files they are about.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	return text.Escape(strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " "))
 }
