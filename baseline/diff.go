@@ -24,7 +24,7 @@ const (
 	HostGone                       // up before, down or absent now
 	PortOpened                     // open now, not before
 	PortClosed                     // open before, not now
-	ServiceChanged                 // open in both, with another label
+	ServiceChanged                 // open in both, with another label (CompareOptions.Labels)
 )
 
 var kindNames = [...]string{"", "host-appeared", "host-gone", "port-opened", "port-closed", "service-changed"}
@@ -48,8 +48,9 @@ type Change struct {
 	// Port is the port that changed; zero for host changes.
 	Port ports.Port `json:"-"`
 	// Old and New are the port's state (PortOpened, PortClosed: "closed",
-	// "filtered", "not listed", "not scanned") or service label
-	// (ServiceChanged) in each run.
+	// "filtered", "open|filtered", "not scanned", or "not listed" when the
+	// run has no record of it) or service label (ServiceChanged) in each
+	// run.
 	Old string `json:"old,omitempty"`
 	New string `json:"new,omitempty"`
 	// Ports are the open ports of a host that appeared or went away,
@@ -68,8 +69,16 @@ type Diff struct {
 // Empty reports whether the runs agree.
 func (d *Diff) Empty() bool { return len(d.Changes) == 0 }
 
+// CompareOptions tune Compare. The zero value compares states only.
+type CompareOptions struct {
+	// Labels also reports open ports whose service label changed
+	// (ServiceChanged). Runs labelled from different catalogs, such as
+	// nmap's nmap-services and portscan's, differ by design.
+	Labels bool
+}
+
 // Compare lists what changed from old to new.
-func Compare(old, new *Run) *Diff {
+func Compare(old, new *Run, opt CompareOptions) *Diff {
 	d := &Diff{Old: old.Name, New: new.Name, Changes: []Change{}}
 	seen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
@@ -83,7 +92,7 @@ func Compare(old, new *Run) *Diff {
 	}
 	sortAddrs(addrs)
 	for _, a := range addrs {
-		d.Changes = append(d.Changes, compareHost(old, new, a)...)
+		d.Changes = append(d.Changes, compareHost(old, new, a, opt)...)
 	}
 	return d
 }
@@ -92,7 +101,7 @@ func sortAddrs(a []netip.Addr) { slices.SortFunc(a, netip.Addr.Compare) }
 
 func up(h *Host) bool { return h != nil && (h.Up || len(h.OpenPorts()) > 0) }
 
-func compareHost(old, new *Run, a netip.Addr) []Change {
+func compareHost(old, new *Run, a netip.Addr, opt CompareOptions) []Change {
 	oh, nh := old.Host(a), new.Host(a)
 	name := ""
 	for _, h := range []*Host{oh, nh} {
@@ -128,7 +137,7 @@ func compareHost(old, new *Run, a netip.Addr) []Change {
 		c := Change{Host: a, Hostname: name, Port: p}
 		switch {
 		case oOpen && nOpen:
-			if op.Service == np.Service {
+			if !opt.Labels || op.Service == np.Service {
 				continue
 			}
 			c.Kind, c.Old, c.New = ServiceChanged, op.Service, np.Service
@@ -142,13 +151,18 @@ func compareHost(old, new *Run, a netip.Addr) []Change {
 	return out
 }
 
-// stateIn says what run r knows of port p on host h, when it is not open.
+// stateIn says what run r knows of port p on host h, when it is not open:
+// its state, listed or told by the host's counts, or "not scanned", or
+// "not listed" when the run has no record of it.
 func stateIn(r *Run, h *Host, p ports.Port) string {
 	if st, ok := h.Ports[p]; ok {
 		return st.State.String()
 	}
 	if !r.Covers(p) {
 		return "not scanned"
+	}
+	if s, ok := h.unlisted(); ok && r.Scanned != nil {
+		return s.String()
 	}
 	return "not listed"
 }

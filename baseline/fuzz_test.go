@@ -25,11 +25,11 @@ func FuzzRead(f *testing.F) {
 			}
 			return
 		}
-		d := Compare(run, run)
+		d := Compare(run, run, CompareOptions{Labels: true})
 		if !d.Empty() {
 			t.Fatalf("a run differs from itself: %v", d.Changes)
 		}
-		if err := Compare(NewRun("empty"), run).WriteText(io.Discard, true); err != nil {
+		if err := Compare(NewRun("empty"), run, CompareOptions{}).WriteText(io.Discard, true); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -337,12 +337,26 @@ func (r *Run) addPortRecord(rec output.PortRecord) error {
 	return nil
 }
 
+// parseCounts reads a host record's counts by state name; a name this
+// version does not know counts as Unknown.
+func parseCounts(m map[string]int) map[result.State]int {
+	if m == nil {
+		return nil
+	}
+	out := make(map[result.State]int, len(m))
+	for name, n := range m {
+		s, _ := result.ParseState(name)
+		out[s] += n
+	}
+	return out
+}
+
 func (r *Run) addHostRecord(rec output.HostRecord) error {
 	a, err := parseHost(rec.Host)
 	if err != nil {
 		return err
 	}
-	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason}
+	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason, Counts: parseCounts(rec.Counts)}
 	if rec.Start != nil {
 		h.Start = *rec.Start
 	}

@@ -285,3 +285,29 @@ func TestScanBaselineLoopback(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, errs)
 	}
 }
+
+// TestDiffNmapGolden diffs nmap's XML (baseline/testdata/nmap.xml) with
+// portscan's jsonl of the same host both ways: states by default, where
+// a port no longer listed is called what the other run's counts make it
+// (closed), and the catalogs' labels only with --labels.
+func TestDiffNmapGolden(t *testing.T) {
+	chdir(t, "testdata")
+	nmap := filepath.Join("..", "..", "..", "baseline", "testdata", "nmap.xml")
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"diff-nmap.txt", []string{"diff", nmap, "web1.jsonl"}},
+		{"diff-nmap-labels.txt", []string{"diff", "--labels", nmap, "web1.jsonl"}},
+		{"diff-nmap-reverse.txt", []string{"diff", "web1.jsonl", nmap}},
+		{"diff-nmap.json", []string{"diff", "--format", "json", nmap, "web1.jsonl"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, errs, code := runCLI(t, c.args...)
+			if code != exitFail || errs != "" {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			golden(t, c.name, out)
+		})
+	}
+}

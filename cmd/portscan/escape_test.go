@@ -110,8 +110,9 @@ func TestHostileDiff(t *testing.T) {
 		args []string
 		want []string // escaped, in stdout
 	}{
-		{"appeared", []string{"diff", benign, hostile}, []string{`\x1b]0;pwned\a\x1b[2J\n::error::pwned`, `::error::host\r\n::warning::x\u202etxt.exe (127.0.0.1)`, `x ##\x5berror]legacy \u2066\u2069`}},
+		{"appeared", []string{"diff", benign, hostile}, []string{`\x1b]0;pwned\a\x1b[2J\n::error::pwned`, `::error::host\r\n::warning::x\u202etxt.exe (127.0.0.1)`}},
 		{"gone", []string{"diff", hostile, benign}, []string{"\ufffd\ufffd" + `\u0085::notice::n (127.0.0.2)`}},
+		{"labels", []string{"diff", "--labels", hostile, benign}, []string{`service x ##\x5berror]legacy \u2066\u2069 -> http-alt`}},
 		{"nmap xml", []string{"diff", xml, benign}, []string{`::error::x\n::error::y\u202e (127.0.0.1) 80/tcp no longer open (h\r\n::warning::\u009b2J)`}},
 		{"same file", []string{"diff", hostile, hostile}, nil},
 	} {
@@ -209,7 +210,7 @@ func TestHostileBaselineLab(t *testing.T) {
 	checkSafe(t, "stdout", out, false)
 	checkSafe(t, "stderr", errs, false)
 	for _, w := range []string{
-		`- ::error::host\r\n::warning::x\u202etxt.exe (127.0.0.1) 80/tcp no longer open (\x1b]0;pwned\a\x1b[2J\n::error::pwned), now `,
+		`- ::error::host\r\n::warning::x\u202etxt.exe (127.0.0.1) 80/tcp no longer open (\x1b]0;pwned\a\x1b[2J\n::error::pwned), now closed`,
 		`+ ::error::host\r\n::warning::x\u202etxt.exe (127.0.0.1) 24554/tcp newly open (binkp)`,
 	} {
 		if !strings.Contains(errs, w) {
