@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -216,5 +217,36 @@ func TestHostileBaselineLab(t *testing.T) {
 		if !strings.Contains(errs, w) {
 			t.Errorf("stderr lacks %s:\n%s", w, errs)
 		}
+	}
+}
+
+// TestHostileFileNames gives the commands file names that carry escape
+// sequences and line breaks: the lines on stderr that name them show
+// them escaped.
+func TestHostileFileNames(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(pcapDir, "truncated.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := filepath.Join(dir, "a\x1b[2J\n::error::x.pcap")
+	if err := os.WriteFile(evil, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"pcap", "-q", evil},
+		{"pcap", "-q", evil + "\u202e-missing"},
+		{"diff", evil, evil + "\a"},
+		{"--color", "\x1b[31m", "services"},
+		{"-sS=\x1b[2J", "127.0.0.1"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out, errs, code := runCLI(t, args...)
+			if code == exitOK || !strings.HasPrefix(errs, "portscan: ") {
+				t.Errorf("exit %d, stderr %q", code, errs)
+			}
+			checkSafe(t, "stdout", out, false)
+			checkSafe(t, "stderr", errs, false)
+		})
 	}
 }

@@ -182,16 +182,16 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 			interrupt = true
 		case errors.Is(err, capture.ErrNotCapture):
 			notCapture = true
-			fmt.Fprintf(g.stderr, "portscan: %s: %s\n", in.name, oneLine(err.Error()))
+			fmt.Fprintf(g.stderr, "portscan: %s: %s\n", text.Escape(in.name), oneLine(err.Error()))
 		case errors.As(err, &re) && re.Packet > 1:
 			failed = true
-			fmt.Fprintf(g.stderr, "portscan: %s: %s; the %s reported\n", in.name, oneLine(re.Error()), text.Count(re.Packet-1, "packet before it is", "packets before it are"))
+			fmt.Fprintf(g.stderr, "portscan: %s: %s; the %s reported\n", text.Escape(in.name), oneLine(re.Error()), text.Count(re.Packet-1, "packet before it is", "packets before it are"))
 		case err != nil:
 			failed = true
 			if werr == nil {
 				werr = err
 			}
-			fmt.Fprintf(g.stderr, "portscan: %s: %s\n", in.name, oneLine(err.Error()))
+			fmt.Fprintf(g.stderr, "portscan: %s: %s\n", text.Escape(in.name), oneLine(err.Error()))
 		}
 	}
 	if err := pw.Flush(); err != nil && werr == nil {

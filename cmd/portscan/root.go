@@ -179,7 +179,7 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 	root := newRoot(ctx, g)
 	args, err := nmapSpellings(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "portscan: %s\n", err)
+		fmt.Fprintf(stderr, "portscan: %s\n", oneLine(err.Error()))
 		return exitUsage
 	}
 	root.SetArgs(args)
