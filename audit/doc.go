@@ -34,6 +34,15 @@
 // service names, bad targets, a port both allowed (or required) and
 // denied, two groups of one name. Anchors, aliases and tags are refused.
 //
+// A policy is read from untrusted places (a pull request, a shared
+// directory), and the YAML parser's memory grows with the square of how
+// deeply a document nests. So a policy larger than [MaxSize] (256 KiB),
+// or whose collections nest deeper than [MaxDepth] (64 levels), is
+// refused before it is parsed, with an error that wraps [ErrTooLarge] or
+// [ErrTooDeep] and gives the limit, and for depth the line and column
+// where it was passed. Load reads no further than the size limit, so a
+// policy that never ends (a pipe, /dev/zero) is refused at once.
+//
 // # Judging
 //
 // Judge applies each group to the hosts of a run (see the baseline

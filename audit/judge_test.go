@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -12,14 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	gold "github.com/portscan/portscan/internal/golden"
+
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/portscan/portscan/baseline"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // fakeRun builds a TCP scan of 1-1024 and 3306 from "addr port/proto:state" lines;
 // a line with just an address is a host that is down.
@@ -157,21 +156,7 @@ func sampleReport(t *testing.T) *Report {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update after checking):\n%s", name, got)
-	}
+	gold.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
 func TestWriters(t *testing.T) {

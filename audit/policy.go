@@ -4,17 +4,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"strings"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/scan"
 	"github.com/portscan/portscan/targets"
 )
 
 // ErrPolicy is wrapped by every error Parse returns for a policy that
 // cannot be used: bad YAML, unknown keys, wrong types, conflicting rules.
 var ErrPolicy = errors.New("invalid policy")
+
+// The limits of a policy. A policy is a short list of groups: these are
+// far beyond any real one, and keep the YAML parser, whose memory grows
+// quadratically with the nesting depth, from taking the machine down.
+const (
+	// MaxSize is the largest policy, in bytes.
+	MaxSize = 256 << 10
+	// MaxDepth is how deeply collections may nest: each flow list or
+	// mapping, each block mapping or list counts a level.
+	MaxDepth = 64
+)
+
+// ErrTooLarge is wrapped by the error for a policy larger than MaxSize.
+var ErrTooLarge = errors.New("policy too large")
+
+// ErrTooDeep is wrapped by the error for a policy nested deeper than
+// MaxDepth.
+var ErrTooDeep = errors.New("policy nested too deeply")
 
 // Pos is a place in the policy file; Line and Col count from 1.
 type Pos struct {
@@ -28,6 +48,8 @@ type PolicyError struct {
 	File string
 	Pos  Pos
 	Msg  string
+	// Err is ErrTooLarge or ErrTooDeep for a policy past a limit, or nil.
+	Err error
 }
 
 // Error returns "file:line:col: message".
@@ -35,8 +57,13 @@ func (e *PolicyError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
 }
 
-// Unwrap returns ErrPolicy.
-func (e *PolicyError) Unwrap() error { return ErrPolicy }
+// Unwrap returns ErrPolicy, and Err if set.
+func (e *PolicyError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrPolicy, e.Err}
+	}
+	return []error{ErrPolicy}
+}
 
 // Kind is the kind of a rule.
 type Kind uint8
@@ -113,8 +140,8 @@ type Group struct {
 	names   map[string]bool // host names among the targets, lower case
 }
 
-// Setting is one scan setting of the policy, as written; its name is
-// the name of the scan flag it stands for.
+// Setting is one setting of the policy's scan block as written, with
+// its place; Name is its key. Policy.Scan holds its decoded value.
 type Setting struct {
 	Name  string
 	Value string
@@ -125,9 +152,14 @@ type Setting struct {
 type Policy struct {
 	// File is the name the policy was read from, as given: reports
 	// point into it.
-	File   string
-	Scan   []Setting
-	Groups []*Group
+	File string
+	// Scan holds the settings of the scan block, decoded; Scan.Given
+	// says which the block gives. A scan lays them over its defaults,
+	// and the options given explicitly over them (see scan.Options).
+	Scan scan.Options
+	// Settings are the scan block's settings as written, in file order.
+	Settings []Setting
+	Groups   []*Group
 }
 
 // Options tune Parse.
@@ -143,9 +175,16 @@ type Options struct {
 	Family targets.Family
 }
 
-// Load reads and parses the policy file at path.
+// Load reads and parses the policy file at path. It reads no more than
+// one byte past MaxSize, so that a device or pipe without end is refused
+// at once.
 func Load(path string, opt Options) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +220,7 @@ func (p *Policy) Targets() []string {
 
 // Setting returns the scan setting called name, if the policy has it.
 func (p *Policy) Setting(name string) (Setting, bool) {
-	for _, s := range p.Scan {
+	for _, s := range p.Settings {
 		if s.Name == name {
 			return s, true
 		}

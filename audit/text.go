@@ -16,63 +16,11 @@ import (
 // passed everything, then the baseline differences and a verdict. With
 // colour, failures are red, warnings yellow and passes green.
 func (r *Report) WriteText(w io.Writer, colour bool) error {
-	paint := func(attr color.Attribute) *color.Color {
-		c := color.New(attr)
-		if colour {
-			c.EnableColor()
-		} else {
-			c.DisableColor()
-		}
-		return c
-	}
-	red, yellow, green, bold, faint := paint(color.FgRed), paint(color.FgYellow), paint(color.FgGreen), paint(color.Bold), paint(color.Faint)
-	mark := map[Status]string{Failed: red.Sprint("FAIL"), Warned: yellow.Sprint("WARN"), Skipped: faint.Sprint("SKIP")}
-
+	p := newPalette(colour)
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "Audit of %s against %s\n", text.Escape(r.Source), text.Escape(r.Policy))
 	for _, g := range r.Groups {
-		fails, warns := 0, 0
-		for _, c := range g.Checks {
-			switch c.Status {
-			case Failed:
-				fails++
-			case Warned:
-				warns++
-			}
-		}
-		// Names and messages are escaped, and no line starts with data.
-		fmt.Fprintf(bw, "\nGroup %s: %s, %s, %s\n", bold.Sprint(text.Escape(g.Name)), text.Count(g.Hosts, "host", "hosts"),
-			text.Count(fails, "violation", "violations"), text.Count(warns, "warning", "warnings"))
-		if g.Hosts == 0 {
-			fmt.Fprintf(bw, "  %s\n", faint.Sprint("no host of the results is in this group"))
-		}
-		for i := 0; i < len(g.Checks); {
-			j := i
-			for j < len(g.Checks) && g.Checks[j].Host == g.Checks[i].Host {
-				j++
-			}
-			host := "host " + text.Escape(g.Checks[i].HostLabel())
-			var lines []string
-			for _, c := range g.Checks[i:j] {
-				if c.Status == Passed {
-					continue
-				}
-				rule := c.Rule.String()
-				if c.Entry != "" {
-					rule += " " + c.Entry
-				}
-				lines = append(lines, fmt.Sprintf("    %s  %-20s %s", mark[c.Status], text.Escape(rule), text.Escape(c.Message)))
-			}
-			if len(lines) == 0 {
-				fmt.Fprintf(bw, "  %s  %s\n", host, green.Sprint("ok"))
-			} else {
-				fmt.Fprintf(bw, "  %s\n", host)
-				for _, l := range lines {
-					fmt.Fprintln(bw, l)
-				}
-			}
-			i = j
-		}
+		p.writeGroup(bw, g)
 	}
 	if len(r.Uncovered) > 0 {
 		fmt.Fprintf(bw, "\nIn no group (not judged): ")
@@ -93,12 +41,85 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 			return err
 		}
 	}
-	verdict := green.Sprint("PASS")
+	verdict := p.green.Sprint("PASS")
 	if r.Failed() {
-		verdict = red.Sprint("FAIL")
+		verdict = p.red.Sprint("FAIL")
 	}
 	fmt.Fprintf(bw, "\n%s: %s\n", verdict, r.Summary())
 	return bw.Flush()
+}
+
+// palette holds the colours of a text report, each off without colour.
+type palette struct {
+	red, yellow, green, bold, faint *color.Color
+	mark                            map[Status]string // of a check that did not pass
+}
+
+func newPalette(colour bool) *palette {
+	paint := func(attr color.Attribute) *color.Color {
+		c := color.New(attr)
+		if colour {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+		return c
+	}
+	p := &palette{red: paint(color.FgRed), yellow: paint(color.FgYellow), green: paint(color.FgGreen), bold: paint(color.Bold), faint: paint(color.Faint)}
+	p.mark = map[Status]string{Failed: p.red.Sprint("FAIL"), Warned: p.yellow.Sprint("WARN"), Skipped: p.faint.Sprint("SKIP")}
+	return p
+}
+
+// writeGroup writes one group's counts and its hosts, in the order of
+// its checks, which come host by host.
+func (p *palette) writeGroup(bw *bufio.Writer, g GroupReport) {
+	fails, warns := 0, 0
+	for _, c := range g.Checks {
+		switch c.Status {
+		case Failed:
+			fails++
+		case Warned:
+			warns++
+		}
+	}
+	// Names and messages are escaped, and no line starts with data.
+	fmt.Fprintf(bw, "\nGroup %s: %s, %s, %s\n", p.bold.Sprint(text.Escape(g.Name)), text.Count(g.Hosts, "host", "hosts"),
+		text.Count(fails, "violation", "violations"), text.Count(warns, "warning", "warnings"))
+	if g.Hosts == 0 {
+		fmt.Fprintf(bw, "  %s\n", p.faint.Sprint("no host of the results is in this group"))
+	}
+	for i := 0; i < len(g.Checks); {
+		j := i
+		for j < len(g.Checks) && g.Checks[j].Host == g.Checks[i].Host {
+			j++
+		}
+		p.writeHost(bw, g.Checks[i:j])
+		i = j
+	}
+}
+
+// writeHost writes one host's checks that did not pass, or "ok".
+func (p *palette) writeHost(bw *bufio.Writer, checks []Check) {
+	var lines []string
+	for _, c := range checks {
+		if c.Status == Passed {
+			continue
+		}
+		rule := c.Rule.String()
+		if c.Entry != "" {
+			rule += " " + c.Entry
+		}
+		lines = append(lines, fmt.Sprintf("    %s  %-20s %s", p.mark[c.Status], text.Escape(rule), text.Escape(c.Message)))
+	}
+	host := "host " + text.Escape(checks[0].HostLabel())
+	if len(lines) == 0 {
+		fmt.Fprintf(bw, "  %s  %s\n", host, p.green.Sprint("ok"))
+		return
+	}
+	fmt.Fprintf(bw, "  %s\n", host)
+	for _, l := range lines {
+		fmt.Fprintln(bw, l)
+	}
 }
 
 // Summary counts the checks in one line.

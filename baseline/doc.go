@@ -12,6 +12,15 @@
 // needs, so that a scan of every port does not hold every closed port in
 // memory.
 //
+// The files come from elsewhere, so Read is strict about their shape and
+// careful with what it echoes: a UTF-8 byte order mark and any amount of
+// leading white space are skipped, data after the one JSON document or
+// XML root element is refused with its byte offset, XML entities are
+// never expanded (a document that uses one is refused), and an error
+// quotes at most 40 bytes of the input, escaped, on one line. A
+// compressed capture is read as a stream, in memory that does not grow
+// with it.
+//
 // # What counts as a difference
 //
 // Only the open state matters: a port is newly open when it is open in

@@ -9,6 +9,9 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
@@ -24,24 +27,93 @@ type ReadOptions struct {
 }
 
 // posError is an error at a place in a result file; it prints as
-// "name:line:col: message" (or "name:line:" when the column is unknown).
+// "name:line:col: message" (or "name:line:" when the column is unknown),
+// with the byte offset after the message when it is known.
 type posError struct {
 	name      string
 	line, col int
 	msg       string
+	off       int64 // byte offset from the start of the file, if hasOff
+	hasOff    bool
 }
 
 func (e *posError) Error() string {
+	msg := clean(e.msg)
+	if e.hasOff {
+		msg += fmt.Sprintf(" (byte offset %d)", e.off)
+	}
 	switch {
 	case e.line == 0:
-		return fmt.Sprintf("%s: %s", e.name, e.msg)
+		return fmt.Sprintf("%s: %s", e.name, msg)
 	case e.col == 0:
-		return fmt.Sprintf("%s:%d: %s", e.name, e.line, e.msg)
+		return fmt.Sprintf("%s:%d: %s", e.name, e.line, msg)
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", e.name, e.line, e.col, e.msg)
+	return fmt.Sprintf("%s:%d:%d: %s", e.name, e.line, e.col, msg)
 }
 
 func (e *posError) Unwrap() error { return ErrInput }
+
+// Errors quote what they found in a file; these bound how much, so that
+// a file can neither flood a terminal nor send it control sequences.
+const (
+	maxQuote = 40  // bytes of input a quoted excerpt keeps
+	maxMsg   = 200 // bytes of an error message
+)
+
+// excerpt quotes at most maxQuote bytes of s, escaped as Go escapes
+// strings, with "..." after it when s was cut.
+func excerpt(s string) string {
+	if len(s) <= maxQuote {
+		return strconv.Quote(s)
+	}
+	n := maxQuote
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return strconv.Quote(s[:n]) + "..."
+}
+
+// clean makes an error message safe to print on one line and short:
+// every quoted string in it (ours, the JSON decoder's, the ports and
+// state parsers') is cut to an excerpt, anything else not printable is
+// escaped, and the message is cut to maxMsg bytes. Messages of the XML
+// decoder quote names without quotes, raw.
+func clean(msg string) string {
+	var b strings.Builder
+	add := func(piece string) bool {
+		if b.Len()+len(piece) > maxMsg {
+			b.WriteString("...")
+			return false
+		}
+		b.WriteString(piece)
+		return true
+	}
+	for i := 0; i < len(msg); {
+		piece, size := msg[i:i+1], 1
+		q, quoted := "", false
+		if msg[i] == '"' {
+			var err error
+			q, err = strconv.QuotedPrefix(msg[i:])
+			quoted = err == nil
+		}
+		if quoted {
+			s, _ := strconv.Unquote(q)
+			piece, size = excerpt(s), len(q)
+		} else if r, n := utf8.DecodeRuneInString(msg[i:]); r == utf8.RuneError && n == 1 {
+			piece = fmt.Sprintf(`\x%02x`, msg[i])
+		} else if !strconv.IsPrint(r) {
+			q := strconv.QuoteRune(r)
+			piece, size = q[1:len(q)-1], n
+		} else {
+			piece, size = msg[i:i+n], n
+		}
+		if !add(piece) {
+			break
+		}
+		i += size
+	}
+	return b.String()
+}
 
 // ReadFile reads the result file at path; see Read.
 func ReadFile(path string, opt ReadOptions) (*Run, error) {
@@ -59,48 +131,81 @@ const maxLine = 1 << 20
 // Read reads a result file: portscan's jsonl or json, nmap XML (written
 // by portscan or by nmap), or a packet capture. name serves in the run's
 // Name and in errors, which give the line and column of the trouble and
-// wrap ErrInput.
+// wrap ErrInput. A UTF-8 byte order mark and any amount of white space
+// may come before the content; nothing but white space (and, in XML,
+// comments and processing instructions) may come after it.
 func Read(name string, r io.Reader, opt ReadOptions) (*Run, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(8)
 	if isCapture(head) {
 		return readCapture(name, br, opt)
 	}
-	// Skip a byte order mark and white space to find the first character.
-	i := 0
+	if bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")) {
+		return nil, &posError{name: name, msg: "UTF-16 byte order mark; expected UTF-8 text"}
+	}
+	// Skip a byte order mark and white space, however much, to find the
+	// first character: where the content starts is kept, so that
+	// positions in errors count from the start of the file.
+	at := origin{line: 1, col: 1}
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+		at.off = 3 // the mark is not a column: editors do not show it
+	}
 	for {
-		b, err := br.Peek(i + 1)
+		c, err := br.ReadByte()
+		if err == io.EOF {
+			return nil, &posError{name: name, msg: "empty file; expected portscan jsonl, json or XML, nmap XML, or a capture"}
+		}
 		if err != nil {
-			if err == io.EOF {
-				return nil, &posError{name: name, msg: "empty file; expected portscan jsonl, json or XML, nmap XML, or a capture"}
-			}
 			return nil, err
 		}
-		c := b[i]
-		if bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) && i < 3 {
-			i++
-			continue
-		}
-		if c == ' ' || c == '\t' || c == '\r' || c == '\n' || i < 3 && c >= 0x80 {
-			i++
-			continue
-		}
 		switch c {
-		case '<':
-			return readXML(name, br)
-		case '{':
-			return readJSON(name, br)
-		}
-		line, col := 1, 1
-		for _, x := range b[:i] {
-			if x == '\n' {
-				line, col = line+1, 1
+		case '\n':
+			at.line, at.col = at.line+1, 1
+		case ' ', '\t', '\r':
+			at.col++
+		case '<', '{':
+			br.UnreadByte()
+			var run *Run
+			if c == '<' {
+				run, err = readXML(name, br)
 			} else {
-				col++
+				run, err = readJSON(name, br)
 			}
+			return run, at.shift(err)
+		default:
+			what := fmt.Sprintf("%q", c)
+			if c >= utf8.RuneSelf {
+				what = fmt.Sprintf("byte 0x%02x", c)
+			}
+			return nil, &posError{name: name, line: at.line, col: at.col, msg: "unexpected " + what + "; expected portscan jsonl, json or XML, nmap XML, or a capture"}
 		}
-		return nil, &posError{name: name, line: line, col: col, msg: fmt.Sprintf("unexpected %q; expected portscan jsonl, json or XML, nmap XML, or a capture", c)}
+		at.off++
 	}
+}
+
+// origin is where the content of a file starts, after a byte order mark
+// and white space.
+type origin struct {
+	line, col int
+	off       int64
+}
+
+// shift makes the position of err, counted from o, count from the start
+// of the file.
+func (o origin) shift(err error) error {
+	var pe *posError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	if pe.line == 1 && pe.col > 0 {
+		pe.col += o.col - 1
+	}
+	if pe.line > 0 {
+		pe.line += o.line - 1
+	}
+	pe.off += o.off
+	return err
 }
 
 // isCapture reports whether head starts a pcap, pcapng or gzip file.
@@ -222,6 +327,12 @@ func readJSONDoc(name string, data []byte) (*Run, error) {
 		l, c := jsonPos(data, err)
 		return nil, &posError{name: name, line: l, col: c, msg: jsonMessage(err)}
 	}
+	end := dec.InputOffset()
+	if i := bytes.IndexFunc(data[end:], func(r rune) bool { return !isSpace(r) }); i >= 0 {
+		off := end + int64(i)
+		l, c := lineCol(data, off)
+		return nil, &posError{name: name, line: l, col: c, off: off, hasOff: true, msg: "data after the JSON document"}
+	}
 	if doc.Scan == nil {
 		return nil, &posError{name: name, line: 1, col: 1, msg: `no "scan" object: not portscan json output`}
 	}
@@ -265,6 +376,11 @@ func jsonPos(data []byte, err error) (line, col int) {
 	if off < 0 {
 		return 1, 0
 	}
+	return lineCol(data, off)
+}
+
+// lineCol returns the line and column of the byte at off in data.
+func lineCol(data []byte, off int64) (line, col int) {
 	off = max(off, 0)
 	off = min(off, int64(len(data)))
 	line, col = 1, 1
@@ -277,6 +393,9 @@ func jsonPos(data []byte, err error) (line, col int) {
 	}
 	return line, col
 }
+
+// isSpace reports whether r is white space in JSON and XML.
+func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' }
 
 func jsonMessage(err error) string {
 	var te *json.UnmarshalTypeError

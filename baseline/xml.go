@@ -1,6 +1,7 @@
 package baseline
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ type xmlReader struct {
 	run    *Run
 	protos []ports.Protocol // from the scaninfo elements, in order
 	specs  []string         // their services lists, protocol-prefixed
+	depth  int              // elements open, those element decodes left out
 }
 
 // readXML streams an nmap XML file host by host: each <host> is decoded
@@ -34,12 +36,24 @@ func readXML(name string, r io.Reader) (*Run, error) {
 	seenRoot := false
 	for {
 		tagLine, tagCol := dec.InputPos()
+		tagOff := dec.InputOffset()
 		tok, err := dec.Token()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, x.syntax(err)
+		}
+		if seenRoot && x.depth == 0 {
+			// The root is closed: only white space, comments and
+			// processing instructions may follow.
+			if err := x.afterRoot(tok, tagLine, tagCol, tagOff); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if _, ok := tok.(xml.EndElement); ok {
+			x.depth--
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
@@ -49,7 +63,7 @@ func readXML(name string, r io.Reader) (*Run, error) {
 			if err := x.root(se); err != nil {
 				return nil, err
 			}
-			seenRoot = true
+			seenRoot, x.depth = true, 1
 			continue
 		}
 		if err := x.element(se, tagLine, tagCol); err != nil {
@@ -125,6 +139,32 @@ func (x *xmlReader) element(se xml.StartElement, line, col int) error {
 			return x.fail("finished: " + xmlMessage(err))
 		}
 		x.run.Interrupted = f.Exit == "error"
+	default:
+		x.depth++ // not decoded here: its end comes as a token
+	}
+	return nil
+}
+
+// afterRoot refuses a token after the root element that is not white
+// space, a comment or a processing instruction: a second root, or text.
+// The token began at line:col, at byte offset off.
+func (x *xmlReader) afterRoot(tok xml.Token, line, col int, off int64) error {
+	switch t := tok.(type) {
+	case xml.StartElement:
+		return &posError{name: x.name, line: line, col: col, off: off, hasOff: true, msg: fmt.Sprintf("a second root element <%s>; an XML file has one", t.Name.Local)}
+	case xml.CharData:
+		i := bytes.IndexFunc(t, func(r rune) bool { return !isSpace(r) })
+		if i < 0 {
+			return nil
+		}
+		for _, b := range t[:i] {
+			if b == '\n' {
+				line, col = line+1, 1
+			} else {
+				col++
+			}
+		}
+		return &posError{name: x.name, line: line, col: col, off: off + int64(i), hasOff: true, msg: "text after the root element"}
 	}
 	return nil
 }

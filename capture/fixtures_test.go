@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
-	"flag"
 	"io"
 	"net"
 	"net/netip"
@@ -17,9 +16,9 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
-)
 
-var update = flag.Bool("update", false, "rewrite the fixtures under ../testdata/pcaps")
+	"github.com/portscan/portscan/internal/golden"
+)
 
 // fixtureDir holds the captures shared with cmd/portscan's golden tests.
 const fixtureDir = "../testdata/pcaps"
@@ -519,10 +518,8 @@ func TestGenerateFixtures(t *testing.T) {
 	for name, want := range fixtures(t) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(fixtureDir, name)
-			if *update {
-				if err := os.WriteFile(path, want, 0o644); err != nil {
-					t.Fatal(err)
-				}
+			if *golden.Update {
+				golden.Write(t, path, want)
 			}
 			got, err := os.ReadFile(path)
 			if err != nil {

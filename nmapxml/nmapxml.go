@@ -134,7 +134,12 @@ type Port struct {
 	State    State    `xml:"state"`
 	Owner    *Owner   `xml:"owner"`
 	Service  *Service `xml:"service"`
-	Scripts  []Script `xml:"script"`
+	// Comment is an XML comment inside the port. nmap writes none;
+	// portscan writes there the catalog's description of the service,
+	// for which <service> has no attribute (its product, version and
+	// extrainfo are what probing found). Readers ignore it.
+	Comment string   `xml:",comment"`
+	Scripts []Script `xml:"script"`
 }
 
 // Owner is an <owner>: the user that owns the port's service (ident).
@@ -200,6 +205,24 @@ type Hosts struct {
 	Up    string `xml:"up,attr"`
 	Down  string `xml:"down,attr"`
 	Total string `xml:"total,attr"`
+}
+
+// WebStylesheet is the stylesheet nmap's --webxml names: nmap.xsl as
+// nmap.org serves it, for files opened where nmap is not installed.
+const WebStylesheet = "https://nmap.org/svn/docs/nmap.xsl"
+
+// Stylesheet returns the xml-stylesheet processing instruction that
+// nmap writes after the DOCTYPE, naming href (a URL, or a path relative
+// to the file) as the XSL stylesheet a browser renders the document
+// with. Quotes, ampersands and angle brackets in href are written as
+// character references, so it can neither end the value nor the
+// instruction.
+func Stylesheet(href string) xml.ProcInst {
+	var b bytes.Buffer
+	b.WriteString(`href="`)
+	xml.EscapeText(&b, []byte(href))
+	b.WriteString(`" type="text/xsl"`)
+	return xml.ProcInst{Target: "xml-stylesheet", Inst: b.Bytes()}
 }
 
 // StartTag returns the root's start tag, its attributes those of r, for a

@@ -81,6 +81,9 @@ func TestOmitted(t *testing.T) {
 			`<Port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="0"></state><service name="ssh" method="table" conf="3"></service></Port>`},
 		{"down host", Host{Status: Status{State: "down", Reason: "no-response", ReasonTTL: "0"}, Addresses: []Address{{Addr: "::1", AddrType: "ipv6"}}},
 			`<host><status state="down" reason="no-response" reason_ttl="0"></status><address addr="::1" addrtype="ipv6"></address></host>`},
+		{"port comment", Port{Protocol: "udp", PortID: "53", State: State{State: "open", Reason: "udp-response", ReasonTTL: "0"},
+			Service: &Service{Name: "domain", Method: "table", Conf: "3"}, Comment: " domain: Domain Name System "},
+			`<Port protocol="udp" portid="53"><state state="open" reason="udp-response" reason_ttl="0"></state><service name="domain" method="table" conf="3"></service><!-- domain: Domain Name System --></Port>`},
 		{"finished", Finished{Time: "0", Elapsed: "0.00"}, `<Finished time="0" elapsed="0.00"></Finished>`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,5 +120,36 @@ func TestStartTag(t *testing.T) {
 	want2 := Run{XMLName: xml.Name{Local: "nmaprun"}, Scanner: r.Scanner, Args: r.Args, Start: r.Start, StartStr: r.StartStr, Version: r.Version, XMLOutputVersion: r.XMLOutputVersion}
 	if !reflect.DeepEqual(back, want2) {
 		t.Errorf("DecodeStartTag = %+v, want %+v", back, want2)
+	}
+}
+
+// TestStylesheet checks the xml-stylesheet instruction: nmap's form, and
+// an href that would end the value or the instruction comes back whole.
+func TestStylesheet(t *testing.T) {
+	for _, tc := range []struct{ name, href, want string }{
+		{"nmap's", "file:///usr/share/nmap/nmap.xsl", `<?xml-stylesheet href="file:///usr/share/nmap/nmap.xsl" type="text/xsl"?>`},
+		{"web", WebStylesheet, `<?xml-stylesheet href="https://nmap.org/svn/docs/nmap.xsl" type="text/xsl"?>`},
+		{"quote and end", `x.xsl" type="text/css"?><a b="&`, `<?xml-stylesheet href="x.xsl&#34; type=&#34;text/css&#34;?&gt;&lt;a b=&#34;&amp;" type="text/xsl"?>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			enc := xml.NewEncoder(&b)
+			if err := enc.EncodeToken(Stylesheet(tc.href)); err != nil {
+				t.Fatal(err)
+			}
+			if err := enc.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != tc.want {
+				t.Errorf("got  %s\nwant %s", b.String(), tc.want)
+			}
+			tok, err := xml.NewDecoder(strings.NewReader(b.String())).Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pi, ok := tok.(xml.ProcInst); !ok || pi.Target != "xml-stylesheet" {
+				t.Fatalf("read back %#v", tok)
+			}
+		})
 	}
 }

@@ -104,12 +104,39 @@
 // # xml
 //
 // xml output follows nmap's XML format (nmap.dtd, output version 1.05)
-// so that ndiff and tools that import nmap results can read it. Ports
-// carry their catalog service name with method "table"; descriptions are
-// not part of that format and are left out. A capture analysis has no
-// scaninfo element, and an interrupted run ends with exit="error". The
-// elements are those of the nmapxml package, the model baseline reads
-// the format back with; each <host> is encoded as its host finishes.
+// so that ndiff and tools that import nmap results can read it. A
+// capture analysis has no scaninfo element, and an interrupted run ends
+// with exit="error". The elements are those of the nmapxml package, the
+// model baseline reads the format back with; each <host> is encoded as
+// its host finishes.
+//
+// The root's scanner attribute is "nmap", the only value nmap.dtd
+// allows and the one ndiff and importers look for. What names portscan
+// is what the format leaves free: version is "portscan 0.1.0" (nmap.xsl
+// and ndiff print it after the word "Nmap": "Nmap portscan 0.1.0 was
+// initiated", "Nmap portscan 0.1.0 scan initiated"), args is the command
+// line, which starts with "portscan", the comment before the root says
+// "portscan 0.1.0 run started", and the runstats summary, which nmap.xsl
+// shows, is "portscan done at ...". verbose and debugging hold numeric
+// levels, 0.
+//
+// Options.Stylesheet, when set, is written as an xml-stylesheet
+// instruction after the DOCTYPE, as nmap writes one, so that a browser
+// renders the file with nmap.xsl.
+//
+// Ports carry their catalog service name with method "table" and conf
+// "3", as nmap's own table lookups do. The catalog's description has no
+// attribute in the format: <service>'s product, version and extrainfo
+// are facts version detection read from the service, servicefp its
+// fingerprint, and a description of what usually listens on a port is
+// neither. It goes in a comment inside the <port>, after <service>, in
+// the description language of text output, naming the catalog when it
+// is not the built-in one:
+//
+//	<service name="ssh" method="table" conf="3"></service>
+//	<!-- catalog: Secure Shell (SSH) service -->
+//
+// DTD validation, ndiff and nmap.xsl ignore comments.
 //
 // # text
 //

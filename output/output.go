@@ -47,6 +47,13 @@ type Options struct {
 	// ShowDown lists hosts found down; otherwise they are only counted.
 	ShowDown bool
 
+	// Stylesheet is the href of the XSL stylesheet that XML output names
+	// in an xml-stylesheet processing instruction, as nmap does, so that
+	// a browser opening the file renders it as a report; empty writes
+	// none. [LocalStylesheet] finds the nmap.xsl of an installed nmap,
+	// and nmapxml.WebStylesheet is the copy on nmap.org.
+	Stylesheet string
+
 	// Collapse is how many ports of one state, other than open, text and
 	// XML output list for one host before they fold the whole state into
 	// the "Not shown" count, the way nmap treats ignored states. Zero

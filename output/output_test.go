@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,12 +17,11 @@ import (
 
 	"github.com/rivo/uniseg"
 
+	"github.com/portscan/portscan/internal/golden"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
@@ -96,7 +93,7 @@ func scenarios() []scenario {
 	}
 	return []scenario{{
 		name: "scan",
-		opt:  Options{Reason: true, ShowDown: true},
+		opt:  Options{Reason: true, ShowDown: true, Stylesheet: "file:///usr/share/nmap/nmap.xsl"},
 		info: tcpInfo,
 		events: []event{
 			res(local, "localhost", 22, ports.TCP, result.Open, result.ReasonSynAck, 120, 10, ssh),
@@ -195,24 +192,7 @@ func TestGolden(t *testing.T) {
 	for _, sc := range scenarios() {
 		for _, format := range Formats() {
 			t.Run(sc.name+"/"+format, func(t *testing.T) {
-				got := render(t, format, sc)
-				path := goldenPath(sc, format)
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test -update to create it)", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("output differs from %s (run go test -update to accept):\n%s", path, got)
-				}
+				golden.Check(t, goldenPath(sc, format), render(t, format, sc))
 			})
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/portscan/portscan/nmapxml"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/services"
 )
 
 // XMLOutputVersion is the nmap XML output version the xml format follows.
@@ -22,11 +23,13 @@ const ctime = "Mon Jan _2 15:04:05 2006"
 
 // xmlWriter writes nmap's XML format. The root element names nmap as the
 // scanner because nmap.dtd allows no other value and the tools that read
-// the format (ndiff, importers) look for it; a comment at the top says
-// which program really wrote the file.
+// the format (ndiff, importers) look for it; the version attribute, the
+// comment at the top and the run's summary say which program really
+// wrote the file.
 type xmlWriter struct {
 	enc   *xml.Encoder
 	opt   Options
+	lang  string // of the descriptions in the port comments
 	hosts inflight
 }
 
@@ -45,22 +48,30 @@ func (x *xmlWriter) element(v any) error {
 }
 
 func (x *xmlWriter) begin(info result.Info) error {
+	x.lang = x.opt.Lang
+	if x.lang == "" {
+		x.lang = info.Lang
+	}
 	args := joinArgs(info.Args)
 	head := []xml.Token{
 		xml.ProcInst{Target: "xml", Inst: []byte(`version="1.0" encoding="UTF-8"`)},
 		xml.CharData("\n"),
 		xml.Directive("DOCTYPE nmaprun"),
 		xml.CharData("\n"),
-		xml.Comment(commentSafe(fmt.Sprintf(" portscan %s run started %s as: %s ", info.Version, timestr(info.Start), args))),
-		xml.CharData("\n"),
 	}
+	if x.opt.Stylesheet != "" {
+		head = append(head, nmapxml.Stylesheet(x.opt.Stylesheet), xml.CharData("\n"))
+	}
+	head = append(head,
+		xml.Comment(commentSafe(fmt.Sprintf(" portscan %s run started %s as: %s ", info.Version, timestr(info.Start), args))),
+		xml.CharData("\n"))
 	for _, tok := range head {
 		if err := x.enc.EncodeToken(tok); err != nil {
 			return err
 		}
 	}
 	root, err := nmapxml.Run{Scanner: "nmap", Args: args, Start: unixstr(info.Start), StartStr: timestr(info.Start),
-		Version: info.Version, XMLOutputVersion: XMLOutputVersion}.StartTag()
+		Version: runVersion(info.Version), XMLOutputVersion: XMLOutputVersion}.StartTag()
 	if err != nil {
 		return err
 	}
@@ -153,7 +164,7 @@ func (x *xmlWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 		e.Comment = "incomplete: the run ended before this host was done"
 	}
 	if h.Up || len(list) > 0 {
-		e.Ports = xmlPorts(b, list)
+		e.Ports = xmlPorts(b, list, x.lang)
 	}
 	if err := x.element(e); err != nil {
 		return err
@@ -161,9 +172,18 @@ func (x *xmlWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 	return x.enc.Flush()
 }
 
+// runVersion is the root's version attribute: nmap's is its own version
+// number, and nmap.xsl and ndiff print it after the word "Nmap" ("Nmap
+// 7.93 was initiated", "Nmap 7.93 scan initiated"). Ours names portscan
+// first, so they print "Nmap portscan 0.1.0" and claim no nmap version.
+func runVersion(v string) string {
+	return strings.TrimSpace("portscan " + v)
+}
+
 // xmlPorts lists a host's ports: the hidden ones counted by state and
-// reason, then the shown ones.
-func xmlPorts(b *hostBuf, list []result.Port) *nmapxml.Ports {
+// reason, then the shown ones, each with its catalog description in
+// lang in a comment.
+func xmlPorts(b *hostBuf, list []result.Port, lang string) *nmapxml.Ports {
 	ps := &nmapxml.Ports{}
 	for _, s := range b.hiddenStates() {
 		t := b.hidden[s]
@@ -183,6 +203,7 @@ func xmlPorts(b *hostBuf, list []result.Port) *nmapxml.Ports {
 		}
 		if r.Service != nil {
 			p.Service = &nmapxml.Service{Name: r.Service.Name, Method: "table", Conf: "3"}
+			p.Comment = describeComment(r.Service, lang)
 		}
 		ps.Port = append(ps.Port, p)
 	}
@@ -228,6 +249,24 @@ func (x *xmlWriter) end(s result.Summary) error {
 		return err
 	}
 	return x.enc.Flush()
+}
+
+// describeComment is the comment a port carries: the description of its
+// catalog entry, and the catalog when it is not the built-in one. No
+// attribute of nmap's <service> is meant for it: product, version and
+// extrainfo are what version detection read from the service itself,
+// servicefp its fingerprint, and nmap's own table lookups write only
+// name, method and conf.
+func describeComment(e *services.Entry, lang string) string {
+	d := e.Describe(lang)
+	if d == "" {
+		return ""
+	}
+	from := "catalog"
+	if e.Source != "" && e.Source != services.Builtin {
+		from += " " + e.Source
+	}
+	return commentSafe(" " + from + ": " + d + " ")
 }
 
 // unixstr writes t in Unix seconds, or nothing when t is unknown.

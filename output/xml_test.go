@@ -2,14 +2,23 @@ package output
 
 import (
 	"errors"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/services"
 )
 
-const nmapDTD = "/usr/share/nmap/nmap.dtd"
+const (
+	nmapDTD = "/usr/share/nmap/nmap.dtd"
+	nmapXSL = "/usr/share/nmap/nmap.xsl"
+)
 
 // writeXML renders every scenario as XML into dir and returns the paths
 // by scenario name.
@@ -74,8 +83,12 @@ func TestNdiff(t *testing.T) {
 	}{
 		{"same", "scan", "scan", 0, nil},
 		{"changed", "scan", "interrupted", 1, []string{"80/tcp", "open"}},
-		{"udp", "udp", "scan", 1, []string{"53/udp"}},
-		{"pcap", "pcap", "scan", 1, []string{"22/tcp"}},
+		// Runs of different arguments: ndiff prints each one's banner,
+		// "Nmap" and the version attribute, which names portscan.
+		{"udp", "udp", "scan", 1, []string{"53/udp",
+			"-Nmap portscan 0.1.0 scan initiated ", " as: portscan -sU -p 53,161,1000-1029 localhost 127.0.0.2\n",
+			"+Nmap portscan 0.1.0 scan initiated ", " as: portscan -p 1-1024,3306,8080 --reason localhost ::1 127.0.0.2\n"}},
+		{"pcap", "pcap", "scan", 1, []string{"22/tcp", "-Nmap portscan 0.1.0 scan initiated "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,6 +100,84 @@ func TestNdiff(t *testing.T) {
 				if !strings.Contains(out, w) {
 					t.Errorf("ndiff output lacks %q:\n%s", w, out)
 				}
+			}
+			if strings.Contains(out, "Nmap 0.1.0") {
+				t.Errorf("ndiff calls portscan's version nmap's:\n%s", out)
+			}
+		})
+	}
+}
+
+// openRow is a row of nmap.xsl's port table for an open port: its
+// number and protocol.
+var openRow = regexp.MustCompile(`<tr class="open">\s*<td>(\d+)</td>\s*<td>(\w+)</td>`)
+
+// TestXSLT renders the scan scenario's XML to HTML the way a browser
+// does, with xsltproc and the stylesheet its xml-stylesheet instruction
+// names (nmap's installed nmap.xsl; Debian packages xsltproc and nmap).
+// The page must name portscan, not an "Nmap 0.1.0", and list the open
+// ports.
+func TestXSLT(t *testing.T) {
+	xsltproc, err := exec.LookPath("xsltproc")
+	_, serr := os.Stat(nmapXSL)
+	if err != nil || serr != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI lacks xsltproc or %s", nmapXSL)
+		}
+		t.Skipf("needs xsltproc and %s (apt-get install xsltproc nmap)", nmapXSL)
+	}
+	path := writeXML(t, t.TempDir())["scan"]
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), `<?xml-stylesheet href="file://`+nmapXSL+`" type="text/xsl"?>`) {
+		t.Fatalf("the scan scenario names no stylesheet:\n%s", data)
+	}
+	// No stylesheet argument: xsltproc applies the one the file names.
+	out, err := exec.Command(xsltproc, "--nonet", path).Output()
+	if err != nil {
+		t.Fatalf("xsltproc: %v\n%s", err, out)
+	}
+	page := html.UnescapeString(string(out))
+	for _, want := range []string{
+		"Nmap portscan 0.1.0 was initiated at Fri Jan  2 03:04:05 2026 with these arguments:",
+		"<i>portscan -p 1-1024,3306,8080 --reason localhost ::1 127.0.0.2</i>",
+		"portscan done at Fri Jan  2 03:04:07 2026: 3 hosts (2 up) scanned in 2.50 s",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "Nmap 0.1.0") {
+		t.Error(`the page says "Nmap 0.1.0"`)
+	}
+	var open []string
+	for _, m := range openRow.FindAllStringSubmatch(page, -1) {
+		open = append(open, m[1]+"/"+m[2])
+	}
+	slices.Sort(open)
+	if want := []string{"22/tcp", "443/tcp", "80/tcp", "8080/tcp", "9999/tcp"}; !slices.Equal(open, want) {
+		t.Errorf("open ports in the page %v, want %v", open, want)
+	}
+}
+
+// TestDescribeComment checks the comment that carries a port's catalog
+// description in XML: in the language asked for, naming a catalog other
+// than the built-in one, and legal inside an XML comment.
+func TestDescribeComment(t *testing.T) {
+	dashes := &services.Entry{Port: ports.Port{Number: 9, Proto: ports.UDP}, Name: "discard", DescriptionEn: "discard -- drop everything-", Source: services.Builtin}
+	for _, tc := range []struct {
+		name string
+		e    *services.Entry
+		lang string
+		want string
+	}{
+		{"zh", ssh, "zh", " catalog: 安全外壳远程登录 "},
+		{"en", ssh, "en", " catalog: Secure Shell remote login "},
+		{"user catalog, zh only", custom, "en", " catalog /etc/portscan/extra.tsv: 自定义 "},
+		{"dashes", dashes, "en", " catalog: discard - - drop everything- "},
+		{"no description", &services.Entry{Name: "x", Source: services.Builtin}, "en", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := describeComment(tc.e, tc.lang); got != tc.want {
+				t.Errorf("describeComment = %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/portscan/portscan/internal/golden"
 )
 
 // FuzzMatch feeds arbitrary datagrams to every matcher: none may panic,
@@ -37,7 +39,7 @@ func TestFuzzCorpus(t *testing.T) {
 			name := fmt.Sprintf("%d-%s-%s", pp.Port, pp.Probe.Name, kind)
 			path := filepath.Join(dir, name)
 			want := "go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n"
-			if *update {
+			if *golden.Update {
 				if err := os.MkdirAll(dir, 0o755); err != nil {
 					t.Fatal(err)
 				}

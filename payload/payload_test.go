@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files and the fuzz seed corpus")
+	"github.com/portscan/portscan/internal/golden"
+)
 
 // goldenSeed is the seed of the golden payloads and of the crafted replies.
 const goldenSeed = 1
@@ -50,23 +49,7 @@ func TestGolden(t *testing.T) {
 		want[name] = true
 		t.Run(name, func(t *testing.T) {
 			got := "# " + pp.Probe.RFC + "\n" + hex.Dump(pp.Probe.Payload)
-			path := filepath.Join(dir, name)
-			if *update {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if string(b) != got {
-				t.Errorf("payload differs from %s:\ngot:\n%s\nwant:\n%s", path, got, b)
-			}
+			golden.Check(t, filepath.Join(dir, name), []byte(got))
 		})
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.hex"))

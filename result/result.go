@@ -98,6 +98,79 @@ type Port struct {
 
 	// Evidence carries counters for results built from captures.
 	Evidence *Evidence
+
+	// Detected is what service detection found listening, when it ran
+	// and the port was open; nil otherwise.
+	Detected *Service
+}
+
+// Label says how the detected service compares with the catalog label:
+// LabelConfirmed, LabelDiffers or LabelUnknown; "" when detection did
+// not run on the port.
+func (p Port) Label() string {
+	switch {
+	case p.Detected == nil:
+		return ""
+	case p.Detected.Name == "":
+		return LabelUnknown
+	case p.Service != nil && p.Detected.names(p.Service.Is):
+		return LabelConfirmed
+	}
+	return LabelDiffers
+}
+
+// names says whether is accepts the service's name; inside TLS, also the
+// names catalogs give the TLS form of a protocol (https, imaps,
+// secure-mqtt).
+func (s *Service) names(is func(string) bool) bool {
+	if is(s.Name) {
+		return true
+	}
+	return s.Tunnel == "ssl" && (is(s.Name+"s") || is("secure-"+s.Name))
+}
+
+// The values of Port.Label.
+const (
+	LabelConfirmed = "confirmed" // detection names the catalog's service
+	LabelDiffers   = "differs"   // detection names another service
+	LabelUnknown   = "unknown"   // detection ran and nothing matched
+)
+
+// Detection methods: how a Service was named.
+const (
+	MethodProbe        = "probe"               // portscan's own matchers on a live port
+	MethodCapture      = "capture"             // the same matchers on a capture's bytes
+	MethodServiceProbe = "nmap-service-probes" // a match line of a user's nmap-service-probes file
+)
+
+// Service is what service detection found listening on a port, in
+// nmap's vocabulary.
+type Service struct {
+	Name       string   // "http", "ssh", "domain"; "" when nothing matched
+	Tunnel     string   // "ssl" when the service spoke inside TLS, else ""
+	Product    string   // "OpenSSH", "nginx"
+	Version    string   // "9.2p1"
+	Info       string   // extra facts: "protocol 2.0", "Debian"
+	CPE        []string // "cpe:/a:openbsd:openssh:9.2p1"
+	Method     string   // MethodProbe, MethodCapture or MethodServiceProbe
+	Confidence int      // 0 to 10, as nmap's conf
+	Banner     string   // the first bytes the service sent, sanitised and truncated
+	TLS        *TLS     // the TLS handshake, when there was one
+}
+
+// TLS is what a TLS handshake showed.
+type TLS struct {
+	Version     string    // "TLS 1.3"
+	Cipher      string    // "TLS_AES_128_GCM_SHA256"
+	ALPN        string    // the negotiated protocol: "h2", "http/1.1"
+	SNI         string    // the server name sent, if any
+	Subject     string    // the leaf certificate's subject
+	SANs        []string  // its DNS names and IP addresses
+	Issuer      string    // its issuer
+	NotBefore   time.Time // its validity
+	NotAfter    time.Time
+	SelfSigned  bool // its issuer is its subject and its signature checks with its own key
+	ChainLength int  // certificates the server sent
 }
 
 // Evidence is what a capture showed of one service: traffic counts each way.

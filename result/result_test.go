@@ -3,6 +3,8 @@ package result
 import (
 	"errors"
 	"testing"
+
+	"github.com/portscan/portscan/services"
 )
 
 func TestStateNames(t *testing.T) {
@@ -74,5 +76,33 @@ func TestTee(t *testing.T) {
 	s.End(Summary{})
 	if ports != 2 || ends != 1 || bad.ends != 1 {
 		t.Errorf("good sink saw %d ports and %d ends, failed sink %d ends; want 2, 1, 1", ports, ends, bad.ends)
+	}
+}
+
+func TestPortLabel(t *testing.T) {
+	https := &services.Entry{Name: "https"}
+	http := &services.Entry{Name: "http", Aliases: []string{"www"}}
+	tests := []struct {
+		name    string
+		catalog *services.Entry
+		found   *Service
+		want    string
+	}{
+		{"no detection", http, nil, ""},
+		{"nothing matched", http, &Service{}, LabelUnknown},
+		{"same name", http, &Service{Name: "http"}, LabelConfirmed},
+		{"an alias", http, &Service{Name: "WWW"}, LabelConfirmed},
+		{"another service", http, &Service{Name: "ssh"}, LabelDiffers},
+		{"no catalog entry", nil, &Service{Name: "ssh"}, LabelDiffers},
+		{"tls form", https, &Service{Name: "http", Tunnel: "ssl"}, LabelConfirmed},
+		{"plain on a tls port", https, &Service{Name: "http"}, LabelDiffers},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Port{Service: tc.catalog, Detected: tc.found}
+			if got := p.Label(); got != tc.want {
+				t.Errorf("Label() = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -25,6 +25,8 @@ type verdict struct {
 	// self marks an again that is no sign of exhaustion (a socket that
 	// connected to itself): no back-off.
 	self bool
+	// cause is the system's error behind an again.
+	cause error
 	// limited marks a silent UDP probe whose canary was silent too: ICMP
 	// answers are being rate limited.
 	limited bool
@@ -69,7 +71,7 @@ func classifyErrno(errno syscall.Errno) verdict {
 		return verdict{state: result.Filtered, reason: result.ReasonProtoUnreach}
 	case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
 		syscall.EADDRNOTAVAIL, syscall.EAGAIN, syscall.EADDRINUSE:
-		return verdict{again: true}
+		return verdict{again: true, cause: errno}
 	}
 	return verdict{state: result.Filtered, reason: result.ReasonError}
 }

@@ -31,7 +31,9 @@ type Config struct {
 	Ports *ports.Set
 
 	// Concurrency is the most probes in flight at once. Zero means as many
-	// as the open-file limit allows, up to DefaultMaxConcurrency.
+	// as the open-file limit allows, up to DefaultMaxConcurrency. The raw
+	// prober never has more in flight than the descriptors left free by
+	// the rest of the process (see CheckFileLimit).
 	Concurrency int
 	// Rate caps probes sent per second; zero means no cap.
 	Rate float64

@@ -30,6 +30,11 @@ const rawAvailable = true
 // connect is read with its type and code rather than guessed from errno.
 // A socket whose connect was refused is reset (connect to AF_UNSPEC) and
 // used again, which halves the system calls of a scan of closed ports.
+//
+// The workers share a budget of descriptors (see filePlan): a worker that
+// finds none left closes the idle sockets of its pools and tries again,
+// and failing that ends the probe to be sent again later, so the rest of
+// the process always has the descriptors it needs.
 type connectProber struct {
 	workers []*worker
 	next    int
@@ -42,12 +47,21 @@ type connectProber struct {
 	ctx   context.Context
 }
 
-func newConnectProber(ctx context.Context, now func() time.Time) (*connectProber, error) {
+func newConnectProber(ctx context.Context, now func() time.Time, plan filePlan) (*connectProber, error) {
 	c := &connectProber{results: make(chan []outcome, 4096)}
 	c.group, c.ctx = errgroup.WithContext(ctx)
-	k := min(max(runtime.GOMAXPROCS(0), 1), 8)
+	k := min(max(runtime.GOMAXPROCS(0), 1), maxWorkers)
+	var budget *fdBudget
+	pool := poolSize
+	if plan.workers > 0 {
+		k = plan.workers
+		budget = &fdBudget{max: int64(plan.sockets)}
+		// Idle sockets kept for reuse take at most a quarter of the
+		// budget, in each worker's four pools.
+		pool = min(poolSize, plan.sockets/(16*k))
+	}
 	for i := 0; i < k; i++ {
-		w, err := newWorker(now, c.results)
+		w, err := newWorker(now, c.results, budget, pool)
 		if err != nil {
 			c.close()
 			return nil, err
@@ -142,6 +156,8 @@ type worker struct {
 	tcpPool    [2]fdPool      // reset TCP sockets ready for another connect; [1] is IPv6
 	udpPool    [2]fdPool      // UDP sockets ready to connect elsewhere
 	udpLocal   map[int]uint16 // the local port of UDP sockets
+	fds        *fdBudget      // shared by the workers; nil: no limit
+	poolCap    int            // the most sockets each pool keeps
 	errbuf     []byte
 	dgram      []byte // a UDP reply
 	oob        []byte
@@ -163,8 +179,6 @@ func (p *fdPool) get() (int, bool) {
 	return fd, true
 }
 
-func (p *fdPool) full() bool { return len(*p) >= poolSize }
-
 func (p *fdPool) put(fd int) { *p = append(*p, fd) }
 
 // family indexes the pools: 0 for IPv4, 1 for IPv6.
@@ -175,7 +189,7 @@ func family(v6 bool) int {
 	return 0
 }
 
-func newWorker(now func() time.Time, results chan<- []outcome) (*worker, error) {
+func newWorker(now func() time.Time, results chan<- []outcome, fds *fdBudget, poolCap int) (*worker, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -198,6 +212,8 @@ func newWorker(now func() time.Time, results chan<- []outcome) (*worker, error) 
 		results:  results,
 		byFd:     make(map[int]*probe),
 		udpLocal: make(map[int]uint16),
+		fds:      fds,
+		poolCap:  poolCap,
 		events:   make([]unix.EpollEvent, 512),
 		now:      now,
 		errbuf:   make([]byte, 256),
@@ -309,14 +325,44 @@ func (w *worker) poll(timeout int) error {
 
 func (w *worker) shutdown() {
 	for fd := range w.byFd {
-		unix.Close(fd)
+		w.closeSock(fd)
 	}
-	for _, pool := range []fdPool{w.tcpPool[0], w.tcpPool[1], w.udpPool[0], w.udpPool[1]} {
-		for _, fd := range pool {
-			unix.Close(fd)
+	w.dropPools()
+	w.byFd = nil
+}
+
+// dropPools closes the idle sockets of the pools, and reports whether
+// there were any.
+func (w *worker) dropPools() bool {
+	dropped := false
+	for _, pool := range []*fdPool{&w.tcpPool[0], &w.tcpPool[1], &w.udpPool[0], &w.udpPool[1]} {
+		for _, fd := range *pool {
+			w.closeSock(fd)
+			dropped = true
+		}
+		*pool = nil
+	}
+	return dropped
+}
+
+// newSocket opens a probe socket with open, within the budget. When the
+// budget or the system has no descriptor left, the pools' idle sockets
+// are closed to make room, once.
+func (w *worker) newSocket(open func() (int, error)) (int, error) {
+	for try := 0; ; try++ {
+		var err error = unix.EMFILE // the budget is spent
+		if w.fds.take() {
+			fd, oerr := open()
+			if oerr == nil {
+				return fd, nil
+			}
+			w.fds.give()
+			err = oerr
+		}
+		if try > 0 || !classify(err).again || !w.dropPools() {
+			return -1, err
 		}
 	}
-	w.byFd, w.tcpPool, w.udpPool = nil, [2]fdPool{}, [2]fdPool{}
 }
 
 func (w *worker) finish(p *probe, v verdict, at time.Time) {
@@ -328,7 +374,7 @@ func (w *worker) socket(v6 bool) (int, error) {
 	if fd, ok := w.tcpPool[family(v6)].get(); ok {
 		return fd, nil
 	}
-	fd, err := errSocket(v6, unix.SOCK_STREAM, unix.IPPROTO_TCP)
+	fd, err := w.newSocket(func() (int, error) { return errSocket(v6, unix.SOCK_STREAM, unix.IPPROTO_TCP) })
 	if err != nil {
 		return -1, err
 	}
@@ -358,8 +404,8 @@ func errSocket(v6 bool, typ, proto int) (int, error) {
 // probe; a socket that cannot be reset is closed.
 func (w *worker) recycle(fd int, v6 bool) {
 	pool := &w.tcpPool[family(v6)]
-	if pool.full() || disconnect(fd) != nil {
-		unix.Close(fd)
+	if len(*pool) >= w.poolCap || disconnect(fd) != nil {
+		w.closeSock(fd)
 		return
 	}
 	pool.put(fd)
@@ -435,7 +481,7 @@ func (w *worker) settle(p *probe, now time.Time) {
 		// a soft error: SO_ERROR stays 0, but the error queue has it
 		// (and is why epoll woke us). That is no connection.
 		if v, ok := w.readErrQueue(fd, p); ok {
-			unix.Close(fd)
+			w.closeSock(fd)
 			w.finish(p, v, now)
 			return
 		}
@@ -454,10 +500,10 @@ func (w *worker) conclude(p *probe, fd int, v6 bool, err error, now time.Time) {
 		// itself when the kernel picks that same port as the source (TCP
 		// simultaneous open). That says nothing of the port: send it
 		// again from another socket.
-		unix.Close(fd)
+		w.closeSock(fd)
 		v = verdict{again: true, self: true}
 	case err == nil:
-		unix.Close(fd) // connected: the linger setting resets it
+		w.closeSock(fd) // connected: the linger setting resets it
 	case v.state == result.Closed:
 		w.recycle(fd, v6)
 	default:
@@ -466,7 +512,7 @@ func (w *worker) conclude(p *probe, fd int, v6 bool, err error, now time.Time) {
 				v = icmp
 			}
 		}
-		unix.Close(fd)
+		w.closeSock(fd)
 	}
 	w.finish(p, v, now)
 }

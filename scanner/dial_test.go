@@ -171,6 +171,9 @@ func TestBackoffOnFileLimit(t *testing.T) {
 		f.answers[fmt.Sprintf("192.0.2.1:%d", p)] = syscall.ECONNREFUSED
 	}
 	f.answers["192.0.2.1:80"] = nil
+	// 443 answers too: were it silent, it might time out while 80 waits
+	// for a descriptor, and be tried again.
+	f.answers["192.0.2.1:443"] = syscall.ECONNREFUSED
 	cfg := fastConfig(f, "1-200", t)
 	res, _, st := collect(t, cfg, addrs("192.0.2.1"))
 	if len(res) != 200 {

@@ -12,6 +12,11 @@ const rawAvailable = false
 
 func fileLimit() int { return 1024 }
 
-func newConnectProber(ctx context.Context, now func() time.Time) (prober, error) {
+// openFiles is not counted here: the dial prober plans no descriptors.
+func openFiles(limit int) int { return 3 }
+
+func prepareRuntime() {}
+
+func newConnectProber(ctx context.Context, now func() time.Time, plan filePlan) (prober, error) {
 	return nil, errors.New("raw socket prober needs Linux")
 }

@@ -10,6 +10,13 @@
 // epoll instance per CPU, so tens of thousands can be in flight without a
 // goroutine each. A zero [Config] but for its Ports works: ports are
 // labelled from the built-in catalog, and timing follows nmap's -T4.
+//
+// The probe sockets share the descriptors that the open-file limit leaves
+// free once the process has what it needs for itself; below that floor
+// Run (and [CheckFileLimit], beforehand) returns a [*FileLimitError].
+// Above it a scan always makes progress: when the system refuses a socket
+// the concurrency drops, down to one probe in flight, and the refused
+// probe waits for one to end.
 package scanner
 
 import (
@@ -45,10 +52,18 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 	if cfg.Ports == nil || cfg.Ports.Len(ports.TCP)+cfg.Ports.Len(ports.UDP) == 0 {
 		return result.Summary{}, ErrNoPorts
 	}
+	plan, err := planFiles(&cfg)
+	if err != nil {
+		return result.Summary{}, err
+	}
 	e := newEngine(cfg, sink)
+	if n := plan.probes(); n > 0 {
+		e.maxLimit = min(e.maxLimit, n)
+		e.limit = e.maxLimit
+	}
 	var pr prober
 	if cfg.Dial == nil && rawAvailable {
-		cp, err := newConnectProber(ctx, e.now)
+		cp, err := newConnectProber(ctx, e.now, plan)
 		if err != nil {
 			return result.Summary{}, fmt.Errorf("starting the prober: %w", err)
 		}
@@ -76,6 +91,14 @@ type engine struct {
 	// of sockets or ephemeral ports and climbs back as probes succeed.
 	limit, maxLimit int
 	sinceBackoff    int
+	// When a socket cannot be had with no probe in flight, nothing is sent
+	// before holdUntil; stalls counts those refusals since stallSince, the
+	// first of them since a probe last ended. After stallLimit of them
+	// the run fails with stalled.
+	holdUntil, stallSince time.Time
+	stalls                int
+	stallLimit            time.Duration
+	stalled               error
 
 	active   int          // hosts admitted and not finished
 	ready    hostQueue    // hosts with a probe to send now
@@ -96,6 +119,7 @@ func newEngine(cfg Config, sink result.Sink) *engine {
 	}
 	e.maxLimit = cfg.concurrency()
 	e.limit = e.maxLimit
+	e.stallLimit = defaultStallLimit
 	e.retries = cfg.retries()
 	e.seed = cfg.Seed
 	if e.seed == 0 {
@@ -109,113 +133,29 @@ func newEngine(cfg Config, sink result.Sink) *engine {
 
 func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error]) (result.Summary, error) {
 	e.stats.Start = e.now()
-	feed := make(chan targets.Target, 256)
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	defer stopFeed()
-	errs := make(chan error, 16)
-	go func() {
-		defer close(feed)
-		for t, err := range tgts {
-			if err != nil {
-				select {
-				case errs <- err:
-				case <-feedCtx.Done():
-					return
-				}
-				continue
-			}
-			select {
-			case feed <- t:
-			case <-feedCtx.Done():
-				return
-			}
-		}
-	}()
-
-	feedOpen := true
+	f := startFeed(feedCtx, tgts)
 	group := e.cfg.hostGroup()
 	for {
-		// Report target errors without blocking.
-		for drained := false; !drained; {
-			select {
-			case err := <-errs:
-				e.cfg.warn(err)
-			default:
-				drained = true
-			}
-		}
+		f.warnings(e.cfg.warn)
 		if ctx.Err() != nil || e.sinkErr != nil {
 			break
 		}
-		// Admit hosts up to the group size.
-		for feedOpen && e.active < group {
-			var t targets.Target
-			var ok bool
-			if e.active == 0 && e.pr.inflight() == 0 {
-				select { // nothing else to do: wait for a target
-				case t, ok = <-feed:
-				case err := <-errs:
-					e.cfg.warn(err)
-					continue
-				case <-ctx.Done():
-					ok = true
-				}
-				if ctx.Err() != nil {
-					break
-				}
-			} else {
-				select {
-				case t, ok = <-feed:
-				default:
-					ok = true
-					t = targets.Target{}
-				}
-				if ok && !t.Addr.IsValid() {
-					break // none waiting now
-				}
-			}
-			if !ok {
-				feedOpen = false
-				break
-			}
-			e.admit(t)
-		}
-		if ctx.Err() != nil {
+		e.admitHosts(ctx, f, group)
+		if ctx.Err() != nil || !f.open && e.active == 0 && e.pr.inflight() == 0 {
 			break
 		}
-		if !feedOpen && e.active == 0 && e.pr.inflight() == 0 {
-			break
-		}
-
-		// Send what the limits allow, one host after another.
 		wake := 50 * time.Millisecond
-		if feedOpen && e.active < group {
+		if f.open && e.active < group {
 			wake = 5 * time.Millisecond // more targets may be waiting
 		}
-		if d := e.unpark(); d > 0 {
-			wake = min(wake, d)
-		}
-		for e.pr.inflight() < e.limit && e.ready.len() > 0 {
-			if e.limiter != nil {
-				now := e.now()
-				r := e.limiter.ReserveN(now, 1)
-				if d := r.DelayFrom(now); d > 0 {
-					r.CancelAt(now)
-					wake = min(wake, d)
-					break
-				}
-			}
-			h := e.ready.pop()
-			if p := h.nextProbe(e); p != nil {
-				e.stats.Probes++
-				h.probes++
-				h.pending++
-				e.pr.start(p)
-			}
-			e.schedule(h)
-		}
-		for _, o := range e.pr.wait(wake) {
+		for _, o := range e.pr.wait(e.send(wake)) {
 			e.handle(o)
+		}
+		if e.stalled != nil {
+			e.stats.End = e.now()
+			return e.stats, e.stalled
 		}
 		if err := e.pr.err(); err != nil {
 			e.stats.End = e.now()
@@ -232,6 +172,110 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 		return e.stats, fmt.Errorf("%w: %w", ErrSink, e.sinkErr)
 	}
 	return e.stats, nil
+}
+
+// feed brings the targets from their iterator, which may block (names
+// resolve), to the engine's loop.
+type feed struct {
+	targets chan targets.Target
+	errs    chan error
+	open    bool // more targets may come
+}
+
+func startFeed(ctx context.Context, tgts iter.Seq2[targets.Target, error]) *feed {
+	f := &feed{targets: make(chan targets.Target, 256), errs: make(chan error, 16), open: true}
+	go func() {
+		defer close(f.targets)
+		for t, err := range tgts {
+			if err != nil {
+				select {
+				case f.errs <- err:
+				case <-ctx.Done():
+					return
+				}
+				continue
+			}
+			select {
+			case f.targets <- t:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return f
+}
+
+// warnings reports the target errors waiting, without blocking.
+func (f *feed) warnings(warn func(error)) {
+	for {
+		select {
+		case err := <-f.errs:
+			warn(err)
+		default:
+			return
+		}
+	}
+}
+
+// admitHosts admits hosts up to the group size: those waiting, or, when
+// the engine has nothing else to do, the next one to come.
+func (e *engine) admitHosts(ctx context.Context, f *feed, group int) {
+	for f.open && e.active < group {
+		var t targets.Target
+		ok := true
+		if e.active == 0 && e.pr.inflight() == 0 {
+			select { // nothing else to do: wait for a target
+			case t, ok = <-f.targets:
+			case err := <-f.errs:
+				e.cfg.warn(err)
+				continue
+			case <-ctx.Done():
+				return
+			}
+		} else {
+			select {
+			case t, ok = <-f.targets:
+			default:
+				return // none waiting now
+			}
+		}
+		if !ok {
+			f.open = false
+			return
+		}
+		e.admit(t)
+	}
+}
+
+// send starts what the limits allow, one host after another, and says
+// how long to wait for answers: at most wake, less when a parked host,
+// a hold or the rate limit frees a probe sooner.
+func (e *engine) send(wake time.Duration) time.Duration {
+	if d := e.unpark(); d > 0 {
+		wake = min(wake, d)
+	}
+	if d := e.holdUntil.Sub(e.now()); d > 0 {
+		wake = min(wake, d)
+	}
+	for e.pr.inflight() < e.limit && e.ready.len() > 0 && !e.now().Before(e.holdUntil) {
+		if e.limiter != nil {
+			now := e.now()
+			r := e.limiter.ReserveN(now, 1)
+			if d := r.DelayFrom(now); d > 0 {
+				r.CancelAt(now)
+				return min(wake, d)
+			}
+		}
+		h := e.ready.pop()
+		if p := h.nextProbe(e); p != nil {
+			e.stats.Probes++
+			h.probes++
+			h.pending++
+			e.pr.start(p)
+		}
+		e.schedule(h)
+	}
+	return wake
 }
 
 // admit starts scanning t.
@@ -281,12 +325,13 @@ func (e *engine) handle(o outcome) {
 		e.stats.Probes--
 		h.probes--
 		if !o.v.self {
-			e.backoff()
+			e.backoff(o.v.cause)
 		}
 		h.requeue(p)
 		e.schedule(h)
 		return
 	}
+	e.stalls = 0
 	e.recover()
 	if o.v.answered {
 		h.rtt.sample(o.rtt)
@@ -525,10 +570,40 @@ func (e *engine) unpark() time.Duration {
 	return next
 }
 
-// backoff lowers the concurrency after the system refused a socket.
-func (e *engine) backoff() {
-	e.limit = max(16, e.pr.inflight()*3/4)
+// Waits after a socket was refused with no probe in flight: the first
+// is stallDelay, each next twice as long up to maxStallDelay; after
+// defaultStallLimit of them without a probe sent the run fails.
+const (
+	stallDelay        = time.Millisecond
+	maxStallDelay     = 25 * time.Millisecond
+	defaultStallLimit = 10 * time.Second
+)
+
+// backoff lowers the concurrency after the system refused a socket
+// (cause), down to one probe in flight, so that the probe sent again
+// waits for one in flight to end and free its descriptor. With none in
+// flight, what holds the descriptors is outside the scan: it waits a
+// little longer each time, and fails the run when that lasts.
+func (e *engine) backoff(cause error) {
+	n := e.pr.inflight()
+	e.limit = max(1, n*3/4)
 	e.sinceBackoff = 0
+	if n > 0 {
+		return
+	}
+	now := e.now()
+	if e.stalls == 0 {
+		e.stallSince = now
+	}
+	e.stalls++
+	if waited := now.Sub(e.stallSince); waited >= e.stallLimit {
+		if cause == nil {
+			cause = errors.New("the system refused")
+		}
+		e.stalled = fmt.Errorf("%w for %v with no probe in flight (%d tries): %w", ErrNoSockets, waited.Round(time.Second), e.stalls, cause)
+		return
+	}
+	e.holdUntil = now.Add(min(maxStallDelay, stallDelay<<min(e.stalls-1, 16)))
 }
 
 // recover raises the concurrency back towards its maximum as probes

@@ -23,7 +23,9 @@ import (
 // closed, as a reply may have company still queued.
 
 // udpSocket opens a datagram socket that queues ICMP errors.
-func udpSocket(v6 bool) (int, error) { return errSocket(v6, unix.SOCK_DGRAM, unix.IPPROTO_UDP) }
+func (w *worker) udpSocket(v6 bool) (int, error) {
+	return w.newSocket(func() (int, error) { return errSocket(v6, unix.SOCK_DGRAM, unix.IPPROTO_UDP) })
+}
 
 func (w *worker) startUDP(p *probe) {
 	p.canaryFd, p.canaryAnswered = -1, false
@@ -36,7 +38,7 @@ func (w *worker) startUDP(p *probe) {
 		// Some servers answer only requests from their peer's port (IKE
 		// 500) or send replies there (DHCP 68). It is privileged and may be
 		// taken: then the request goes from any port.
-		if fd, err = udpSocket(v6); err == nil {
+		if fd, err = w.udpSocket(v6); err == nil {
 			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
 			bindPort(fd, v6, p.payloads[0].SourcePort)
 		}
@@ -86,7 +88,14 @@ func (w *worker) startUDP(p *probe) {
 		return
 	}
 	if w.watch(p, fd, unix.EPOLLIN|unix.EPOLLERR) && p.canary != 0 {
-		w.startCanary(p, v6)
+		if v := classify(w.startCanary(p, v6)); v.again {
+			// Without its canary the probe cannot tell silence from rate
+			// limiting: send both again when there is room.
+			w.forget(p)
+			unix.EpollCtl(w.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+			w.closeSock(fd)
+			w.finish(p, v, w.now())
+		}
 	}
 }
 
@@ -95,7 +104,7 @@ func (w *worker) udpSock(v6 bool) (int, error) {
 	if fd, ok := w.udpPool[family(v6)].get(); ok {
 		return fd, nil
 	}
-	return udpSocket(v6)
+	return w.udpSocket(v6)
 }
 
 // concludeUDP ends p with v. A socket that heard a port unreachable and
@@ -104,7 +113,7 @@ func (w *worker) udpSock(v6 bool) (int, error) {
 // Others are closed: a reply may have company still queued.
 func (w *worker) concludeUDP(p *probe, fd int, v6 bool, v verdict, now time.Time) {
 	pool := &w.udpPool[family(v6)]
-	if v.state == result.Closed && !pool.full() && drainErrors(fd, w.errbuf, w.oob) {
+	if v.state == result.Closed && len(*pool) < w.poolCap && drainErrors(fd, w.errbuf, w.oob) {
 		pool.put(fd)
 	} else {
 		w.closeSock(fd)
@@ -124,10 +133,12 @@ func drainErrors(fd int, buf, oob []byte) bool {
 	return false
 }
 
-// closeSock closes a probe socket and forgets its cached local port.
+// closeSock closes a probe socket, forgets its cached local port and
+// returns its descriptor to the budget.
 func (w *worker) closeSock(fd int) {
 	delete(w.udpLocal, fd)
 	unix.Close(fd)
+	w.fds.give()
 }
 
 // udpSelf reports whether fd, now connected to p's port, was given that
@@ -164,23 +175,25 @@ func (w *worker) udpSelf(fd int, p *probe) bool {
 }
 
 // startCanary sends an empty datagram to p's canary port, a port the host
-// answered with a port unreachable before.
-func (w *worker) startCanary(p *probe, v6 bool) {
-	fd, err := udpSocket(v6)
+// answered with a port unreachable before. It returns the error of a
+// socket that could not be opened.
+func (w *worker) startCanary(p *probe, v6 bool) error {
+	fd, err := w.udpSocket(v6)
 	if err != nil {
-		return // without a canary the probe still ends, as limited
+		return err
 	}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLERR, Fd: int32(fd)}
 	if unix.Connect(fd, sockaddr(netip.AddrPortFrom(p.addr.Addr(), p.canary))) != nil ||
 		unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev) != nil {
-		unix.Close(fd)
-		return
+		w.closeSock(fd)
+		return nil // without a canary the probe still ends, as limited
 	}
 	p.canaryFd = fd
 	w.byFd[fd] = p
 	if _, err := unix.Write(fd, nil); err != nil && !errors.Is(err, unix.EAGAIN) {
 		w.settleCanary(p) // already refused: an ICMP error came back
 	}
+	return nil
 }
 
 // settleCanary notes whether the canary drew an answer, and closes it.
@@ -201,7 +214,7 @@ func (w *worker) settleCanary(p *probe) {
 func (w *worker) closeCanary(p *probe) {
 	if p.canaryFd >= 0 {
 		delete(w.byFd, p.canaryFd)
-		unix.Close(p.canaryFd)
+		w.closeSock(p.canaryFd)
 		p.canaryFd = -1
 	}
 }

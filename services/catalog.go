@@ -2,6 +2,7 @@ package services
 
 import (
 	"iter"
+	"maps"
 	"strings"
 
 	"github.com/portscan/portscan/ports"
@@ -17,6 +18,9 @@ type Catalog struct {
 	// protocol; such a row wins over a bare-number row for the same port.
 	specific map[ports.Port]bool
 	notes    map[string]string
+	// skipped counts, by protocol, the /etc/services lines left out
+	// because they name a protocol the catalog does not hold.
+	skipped map[string]int
 }
 
 func newCatalog() *Catalog {
@@ -51,6 +55,12 @@ func (c *Catalog) indexName(name string, e *Entry) {
 	c.byName[k] = append(c.byName[k], e)
 }
 
+// Skipped reports the lines of an /etc/services catalog that were left
+// out because they name a transport protocol portscan does not scan
+// (sctp, dccp, ...): how many, by protocol. It is empty for other
+// catalogs. The map is the caller's.
+func (c *Catalog) Skipped() map[string]int { return maps.Clone(c.skipped) }
+
 // Len returns the number of entries (one per port and protocol).
 func (c *Catalog) Len() int { return len(c.entries) }
 
@@ -76,13 +86,24 @@ func (c *Catalog) All() iter.Seq[*Entry] {
 // earlier ones taking precedence: Lookup answers from the first catalog
 // that has the port, and ByName lists the earlier catalogs' entries first.
 // All yields every entry of every catalog, earlier catalogs first.
+//
+// An entry without a description takes the description of a later
+// catalog's entry for the same port whose name or alias is the entry's
+// name: a user's "ssh 22/tcp" names the service, it does not blank what
+// the built-in catalog says of it. Merge copies such entries; the
+// catalogs given are not changed.
 func Merge(cats ...*Catalog) *Catalog {
 	m := newCatalog()
-	for _, c := range cats {
+	for i, c := range cats {
 		if c == nil {
 			continue
 		}
+		described := make(map[*Entry]*Entry)
 		for _, e := range c.entries {
+			if d := describe(e, cats[i+1:]); d != nil {
+				described[e] = d
+				e = d
+			}
 			m.entries = append(m.entries, e)
 			m.indexName(e.Name, e)
 			for _, a := range e.Aliases {
@@ -91,6 +112,9 @@ func Merge(cats ...*Catalog) *Catalog {
 		}
 		for p, e := range c.byPort {
 			if _, ok := m.byPort[p]; !ok {
+				if d, ok := described[e]; ok {
+					e = d
+				}
 				m.byPort[p] = e
 				m.specific[p] = c.specific[p]
 			}
@@ -102,6 +126,28 @@ func Merge(cats ...*Catalog) *Catalog {
 		}
 	}
 	return m
+}
+
+// describe returns a copy of e with the descriptions of the first entry in
+// later that has e's port and e's name as its name or alias, or nil when e
+// has a description of its own or no such entry has one.
+func describe(e *Entry, later []*Catalog) *Entry {
+	if e.Description != "" || e.DescriptionEn != "" {
+		return nil
+	}
+	for _, c := range later {
+		if c == nil {
+			continue
+		}
+		for _, x := range c.ByName(e.Name) {
+			if x.Port == e.Port && (x.Description != "" || x.DescriptionEn != "") {
+				d := *e
+				d.Description, d.DescriptionEn = x.Description, x.DescriptionEn
+				return &d
+			}
+		}
+	}
+	return nil
 }
 
 // Ports resolves a service name or alias to the ports it names, for port

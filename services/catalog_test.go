@@ -2,6 +2,11 @@ package services
 
 import (
 	"errors"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,8 +133,11 @@ func TestParseEtcServices(t *testing.T) {
 	for _, bad := range []struct{ in, msg string }{
 		{"http\n", "want \"name port/protocol"},
 		{"http 80\n", "lacks its /protocol"},
-		{"http 80/foo\n", "invalid protocol"},
+		{"http 80/\n", "invalid protocol"},
+		{"http 80/t*p\n", "invalid protocol"},
 		{"http 0/tcp\n", "invalid port"},
+		{"http 0/sctp\n", "invalid port"},
+		{"ht,tp 80/sctp\n", "not allowed"},
 	} {
 		if _, err := ParseEtcServices(strings.NewReader(bad.in), "s"); err == nil || !strings.Contains(err.Error(), bad.msg) {
 			t.Errorf("ParseEtcServices(%q) = %v, want %q", bad.in, err, bad.msg)
@@ -178,12 +186,110 @@ func TestMergePrecedence(t *testing.T) {
 	}
 }
 
-func TestReadSystemServices(t *testing.T) {
-	c, err := Open("/etc/services")
+func TestEtcServicesSkipsOtherProtocols(t *testing.T) {
+	c, err := Open(filepath.Join("testdata", "etc-services"))
 	if err != nil {
-		t.Skipf("no readable /etc/services: %v", err)
+		t.Fatal(err)
 	}
-	if c.Len() == 0 {
-		t.Fatal("/etc/services parsed to nothing")
+	if got, want := c.Skipped(), map[string]int{"sctp": 2, "dccp": 1}; !maps.Equal(got, want) {
+		t.Errorf("Skipped() = %v, want %v", got, want)
+	}
+	var got []string
+	for e := range c.All() {
+		got = append(got, e.Port.String()+" "+e.Name)
+	}
+	want := "22/tcp ssh,53/tcp domain,53/udp domain,5672/tcp amqp,1/ddp rtmp,6/ddp zip"
+	if strings.Join(got, ",") != want {
+		t.Errorf("entries %v, want %s", got, want)
+	}
+	if len(c.Ports("sip-sctp")) != 0 {
+		t.Error("the alias of a skipped line was indexed")
+	}
+	c.Skipped()["sctp"] = 99
+	if c.Skipped()["sctp"] != 2 {
+		t.Error("Skipped returned the catalog's own map")
+	}
+	if own, _ := Parse(strings.NewReader("22/tcp\tssh\t-\t-\t-\t\t\n"), "t"); len(own.Skipped()) != 0 {
+		t.Errorf("TSV catalog Skipped() = %v", own.Skipped())
+	}
+}
+
+// TestReadSystemServices reads this machine's /etc/services (netbase on
+// Debian, which .ci/run installs), whose sctp lines must be skipped, not
+// fatal.
+func TestReadSystemServices(t *testing.T) {
+	const path = "/etc/services"
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && os.Getenv("PORTSCAN_LAB_REQUIRE") == "" {
+		t.Skipf("no %s (on Debian: apt-get install netbase)", path)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Count the lines independently: those of tcp, udp and ddp are
+	// entries, the others skipped.
+	entries, skipped := 0, map[string]int{}
+	for _, line := range strings.Split(string(data), "\n") {
+		body, _, _ := strings.Cut(line, "#")
+		f := strings.Fields(body)
+		if len(f) < 2 {
+			continue
+		}
+		switch _, proto, _ := strings.Cut(f[1], "/"); proto {
+		case "tcp", "udp", "ddp":
+			entries++
+		default:
+			skipped[proto]++
+		}
+	}
+	if c.Len() != entries || !maps.Equal(c.Skipped(), skipped) {
+		t.Errorf("%s: %d entries, skipped %v; want %d, %v", path, c.Len(), c.Skipped(), entries, skipped)
+	}
+	if e := c.Lookup(ports.Port{Number: 22, Proto: ports.TCP}); e == nil || e.Name != "ssh" {
+		t.Errorf("22/tcp = %+v", e)
+	}
+}
+
+func TestMergeKeepsBuiltinDescription(t *testing.T) {
+	user, err := Read(strings.NewReader("ssh 22/tcp\nSSH 22/udp\ncomsat 512/udp\nmy-ssh 2222/tcp\nhttp 80/tcp # our own words\nother 443/tcp\n"), "mine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Merge(user, Default())
+	tests := []struct {
+		port       ports.Port
+		name, en   string
+		zh, source string
+	}{
+		// Same name and port, no description: the built-in one stays.
+		{ports.Port{Number: 22, Proto: ports.TCP}, "ssh", "Secure Shell (SSH) service", "安全 Shell（SSH）服务", "mine"},
+		{ports.Port{Number: 22, Proto: ports.UDP}, "SSH", "Secure Shell (SSH) service", "安全 Shell（SSH）服务", "mine"},
+		{ports.Port{Number: 512, Proto: ports.UDP}, "comsat", "Asynchronous mail client (biff) and service (comsat)", "异步邮件客户（biff）和服务（comsat）", "mine"},
+		// A description of one's own wins; another name gets none.
+		{ports.Port{Number: 80, Proto: ports.TCP}, "http", "our own words", "", "mine"},
+		{ports.Port{Number: 443, Proto: ports.TCP}, "other", "", "", "mine"},
+		{ports.Port{Number: 2222, Proto: ports.TCP}, "my-ssh", "", "", "mine"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.port.String(), func(t *testing.T) {
+			e := m.Lookup(tt.port)
+			if e == nil || e.Name != tt.name || e.DescriptionEn != tt.en || e.Description != tt.zh || e.Source != tt.source {
+				t.Fatalf("Lookup(%v) = %+v, want %s %q %q from %s", tt.port, e, tt.name, tt.en, tt.zh, tt.source)
+			}
+			found := false
+			for x := range m.All() {
+				found = found || x == e
+			}
+			if !found || !slices.Contains(m.ByName(tt.name), e) {
+				t.Errorf("All or ByName does not hold the entry Lookup returns")
+			}
+		})
+	}
+	if e := user.Lookup(ports.Port{Number: 22, Proto: ports.TCP}); e.DescriptionEn != "" {
+		t.Errorf("Merge changed its input: %+v", e)
 	}
 }

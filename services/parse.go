@@ -199,7 +199,9 @@ func checkName(s string) error {
 
 // ParseEtcServices reads the /etc/services format: "name port/proto
 // [aliases...] [# comment]". The comment, if any, becomes the English
-// description.
+// description. Lines of a protocol the catalog does not hold (sctp, dccp)
+// are left out and counted, as [Catalog.Skipped] reports; a protocol that
+// is not even shaped like a name is an error.
 func ParseEtcServices(r io.Reader, source string) (*Catalog, error) {
 	c := newCatalog()
 	lr := newLineReader(r, source)
@@ -226,9 +228,9 @@ func ParseEtcServices(r io.Reader, source string) (*Catalog, error) {
 		if !ok {
 			return nil, lr.errf("port %q lacks its /protocol", f[1])
 		}
-		protos, num, _, err := parsePortField(numStr + "/" + protoStr)
-		if err != nil {
-			return nil, lr.errf("%v", err)
+		n, err := strconv.ParseUint(numStr, 10, 16)
+		if err != nil || n == 0 {
+			return nil, lr.errf("invalid port %q: want a number from 1 to 65535", numStr)
 		}
 		var aliases []string
 		for _, a := range f[2:] {
@@ -237,8 +239,21 @@ func ParseEtcServices(r io.Reader, source string) (*Catalog, error) {
 			}
 			aliases = append(aliases, a)
 		}
+		proto, err := ports.ParseProtocol(protoStr)
+		if err != nil {
+			if !isProtocolName(protoStr) {
+				return nil, lr.errf("%v", err)
+			}
+			// A well-formed line of a protocol portscan does not scan
+			// (sctp, dccp in netbase): not an error, but counted.
+			if c.skipped == nil {
+				c.skipped = make(map[string]int)
+			}
+			c.skipped[strings.ToLower(protoStr)]++
+			continue
+		}
 		c.add(&Entry{
-			Port:          ports.Port{Number: num, Proto: protos[0]},
+			Port:          ports.Port{Number: uint16(n), Proto: proto},
 			Name:          f[0],
 			Aliases:       aliases,
 			DescriptionEn: strings.TrimSpace(comment),
@@ -246,6 +261,21 @@ func ParseEtcServices(r io.Reader, source string) (*Catalog, error) {
 		}, true)
 	}
 	return c, nil
+}
+
+// isProtocolName says whether s is shaped like a protocol name in
+// /etc/protocols: a letter, then letters, digits or hyphens.
+func isProtocolName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i, r := range s {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '-')) {
+			return false
+		}
+	}
+	return true
 }
 
 // maxCatalog bounds a user catalog file; /etc/services is about 12 KiB.

@@ -88,9 +88,11 @@ func noDNS(context.Context, string) ([]netip.Addr, error) {
 	return nil, errors.New("no such host")
 }
 
-// drain iterates at most 100 targets of s, checking what comes out.
+// drain iterates at most 100 targets of s, checking what comes out: valid
+// addresses, each once.
 func drain(t *testing.T, s *Set) {
 	n := 0
+	seen := map[netip.Addr]bool{}
 	for tg, err := range s.All(context.Background()) {
 		if err != nil {
 			if !errors.Is(err, ErrResolve) && !errors.Is(err, ErrSpec) {
@@ -101,6 +103,10 @@ func drain(t *testing.T, s *Set) {
 		if !tg.Addr.IsValid() {
 			t.Fatalf("invalid address yielded")
 		}
+		if seen[tg.Addr] {
+			t.Fatalf("%s yielded twice", tg.Addr)
+		}
+		seen[tg.Addr] = true
 		if n++; n == 100 {
 			break
 		}

@@ -15,30 +15,48 @@ import (
 // Tests lower it to reach that path with small patterns.
 var maxRuns uint64 = 4096
 
-// unit is one step of the iteration order: a spec, or one resolved address
-// of a host name.
+// unit is one step of the iteration order besides the IPv4 literals: a
+// spec, or one resolved address of a host name.
 type unit struct {
 	pat   *pattern // a large octet pattern, or nil
 	err   error    // a name that did not resolve, or nil
 	name  string   // the host name the addresses come from
 	named u128     // the address the name resolved to
+	at    int      // how many literals come before it
 }
 
-// owned is a span and the unit that yields it.
+// owned is a span and the unit or literal that yields it. Who comes
+// first is told by rank, then seq: unit u has rank 2*at and seq u,
+// literal i has rank 2*i+1 and seq -1-i, so a unit added after i
+// literals comes after literal i-1 and before literal i.
 type owned struct {
 	span
-	seq int
+	rank, seq int
 }
+
+func (o owned) before(p owned) bool {
+	return o.rank < p.rank || o.rank == p.rank && o.seq < p.seq
+}
+
+// litOwner returns the owner key of literal i.
+func litOwner(i int) owned { return owned{rank: 2*i + 1, seq: -1 - i} }
+
+// unitOwner returns the owner key of unit u.
+func (p *plan) unitOwner(u int) owned { return owned{rank: 2 * p.units[u].at, seq: u} }
 
 // plan is what iteration needs, computed from the specs once names are
 // resolved: each unit's own addresses, with duplicates and exclusions
-// already cut out of the contiguous ranges.
+// already cut out of the contiguous ranges. The IPv4 literals need no
+// such work, being disjoint already, except where they meet a unit's
+// addresses: there the sweep decides too.
 type plan struct {
+	lits     *litList
+	seen4    *set4
 	units    []unit
 	segs     []owned    // what each unit yields, sorted by (seq, address)
-	all      []owned    // before exclusion: the owner of each address named, sorted by address
+	all      []owned    // before exclusion: the owner of each address a unit names, sorted by address
 	excl     []span     // merged exclusions
-	own4     []owned    // before exclusion: the owner of each IPv4 address named
+	own4     []owned    // before exclusion: the owner of each IPv4 address a unit names
 	excl4    []span     // merged IPv4 exclusions
 	exclPats []*pattern // large excluded patterns
 	pats     []int      // seqs of units with a large pattern
@@ -55,28 +73,23 @@ func (s *Set) plan(ctx context.Context) (*plan, error) {
 		return s.cached, nil
 	}
 
-	p := &plan{units: make([]unit, 0, len(s.specs))}
-	in := make([]owned, 0, len(s.specs))
+	p := &plan{lits: &s.lits, seen4: &s.seen4, units: make([]unit, 0, len(s.specs))}
+	var in []owned
+	add := func(sn span) {
+		in = append(in, owned{sn, 2 * p.units[len(p.units)-1].at, len(p.units) - 1})
+	}
 	for _, sp := range s.specs {
 		switch sp.kind {
 		case kindRange:
-			in = append(in, owned{span{sp.space, sp.first, sp.last}, len(p.units)})
-			p.units = append(p.units, unit{})
+			p.units = append(p.units, unit{at: sp.at})
+			add(span{sp.space, sp.first, sp.last})
 		case kindPattern:
-			seq := len(p.units)
-			if sp.pat.runs() <= maxRuns {
-				p.units = append(p.units, unit{})
-				sp.pat.spans(func(a, b uint32) {
-					in = append(in, owned{span{space{}, u128{0, uint64(a)}, u128{0, uint64(b)}}, seq})
-				})
-			} else {
-				p.units = append(p.units, unit{pat: sp.pat})
-				p.pats = append(p.pats, seq)
-			}
+			p.units = append(p.units, unit{pat: sp.pat, at: sp.at})
+			p.pats = append(p.pats, len(p.units)-1)
 		case kindName:
 			r := s.resolved[sp.name]
 			if r.err != nil {
-				p.units = append(p.units, unit{err: r.err, name: sp.name})
+				p.units = append(p.units, unit{err: r.err, name: sp.name, at: sp.at})
 				continue
 			}
 			addrs := r.addrs
@@ -84,16 +97,17 @@ func (s *Set) plan(ctx context.Context) (*plan, error) {
 				addrs = addrs[:1]
 			}
 			for _, a := range addrs {
-				sn, err := nameSpan(sp, a)
+				sn, err := nameSpan(sp.Spec, a)
 				if err != nil {
-					p.units = append(p.units, unit{err: err, name: sp.name})
+					p.units = append(p.units, unit{err: err, name: sp.name, at: sp.at})
 					continue
 				}
-				in = append(in, owned{sn, len(p.units)})
-				p.units = append(p.units, unit{name: sp.name, named: fromAddr(a)})
+				p.units = append(p.units, unit{name: sp.name, named: fromAddr(a), at: sp.at})
+				add(sn)
 			}
 		}
 	}
+	in = append(in, p.litsMet(in)...)
 
 	var ex []span
 	for _, sp := range s.excluded {
@@ -129,10 +143,65 @@ func (s *Set) plan(ctx context.Context) (*plan, error) {
 	p.all, p.excl = all, excl
 	p.own4 = all[:countV4(len(all), func(i int) span { return all[i].span })]
 	p.excl4 = excl[:countV4(len(excl), func(i int) span { return excl[i] })]
-	p.segs = subtract(all, excl)
+	p.segs = slices.DeleteFunc(subtract(all, excl), func(o owned) bool { return o.seq < 0 })
 	slices.SortStableFunc(p.segs, func(a, b owned) int { return cmp.Compare(a.seq, b.seq) })
 	s.cached = p
 	return p, nil
+}
+
+// litsMet returns the parts of the literals that meet the IPv4 spans of
+// units (in) or a large pattern after them, each owned by its literal,
+// for the sweep to weigh against the units. It walks the literals once,
+// and only when some unit names IPv4 addresses.
+func (p *plan) litsMet(in []owned) []owned {
+	var u []span
+	for _, o := range in {
+		if !o.v6 {
+			u = append(u, o.span)
+		}
+	}
+	if len(u) == 0 && len(p.pats) == 0 {
+		return nil
+	}
+	u = merge(u)
+	lastPat := -1 // the literals before it may meet a large pattern
+	if len(p.pats) > 0 {
+		lastPat = p.units[p.pats[len(p.pats)-1]].at
+	}
+	var out []owned
+	c := litCursor{l: p.lits}
+	for range p.lits.len() {
+		i, l := c.next()
+		o := litOwner(i)
+		if i < lastPat && slices.ContainsFunc(p.pats, func(k int) bool {
+			return i < p.units[k].at && p.units[k].pat.countIn(l.first, l.last) > 0
+		}) {
+			o.span = span{space{}, u128{0, uint64(l.first)}, u128{0, uint64(l.last)}}
+			out = append(out, o)
+			continue
+		}
+		first, last := u128{0, uint64(l.first)}, u128{0, uint64(l.last)}
+		j := sort.Search(len(u), func(j int) bool { return u[j].last.cmp(first) >= 0 })
+		for ; j < len(u) && u[j].first.cmp(last) <= 0; j++ {
+			o.span = span{space{}, maxU(first, u[j].first), minU(last, u[j].last)}
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func maxU(a, b u128) u128 {
+	if a.cmp(b) >= 0 {
+		return a
+	}
+	return b
+}
+
+func minU(a, b u128) u128 {
+	if a.cmp(b) <= 0 {
+		return a
+	}
+	return b
 }
 
 // nameSpan returns the addresses a resolved host name stands for: the
@@ -199,18 +268,18 @@ func sweep(in []owned) []owned {
 			if k+1 < len(bounds) {
 				last = bounds[k+1].sub1()
 			}
-			owner := h[0].seq
-			if n := len(out); n > 0 && out[n-1].seq == owner && out[n-1].space == sp && out[n-1].last.add1() == b {
+			owner := h[0]
+			if n := len(out); n > 0 && out[n-1].seq == owner.seq && out[n-1].space == sp && out[n-1].last.add1() == b {
 				out[n-1].last = last
 			} else {
-				out = append(out, owned{span{sp, b, last}, owner})
+				out = append(out, owned{span{sp, b, last}, owner.rank, owner.seq})
 			}
 		}
 	}
 	return out
 }
 
-// seqHeap is a binary min-heap of spans by seq.
+// seqHeap is a binary min-heap of spans by owner, the first on top.
 type seqHeap []owned
 
 func (h *seqHeap) push(o owned) {
@@ -218,7 +287,7 @@ func (h *seqHeap) push(o owned) {
 	s := *h
 	for i := len(s) - 1; i > 0; {
 		p := (i - 1) / 2
-		if s[p].seq <= s[i].seq {
+		if !s[i].before(s[p]) {
 			break
 		}
 		s[p], s[i] = s[i], s[p]
@@ -233,10 +302,10 @@ func (h *seqHeap) pop() {
 	s = s[:n]
 	for i := 0; ; {
 		l, m := 2*i+1, i
-		if l < n && s[l].seq < s[m].seq {
+		if l < n && s[l].before(s[m]) {
 			m = l
 		}
-		if l+1 < n && s[l+1].seq < s[m].seq {
+		if l+1 < n && s[l+1].before(s[m]) {
 			m = l + 1
 		}
 		if m == i {
@@ -280,7 +349,7 @@ func subtract(segs []owned, excl []span) []owned {
 		for ; i < len(excl) && excl[i].space == s.space && excl[i].first.cmp(s.last) <= 0; i++ {
 			e := excl[i]
 			if e.first.cmp(cur) > 0 {
-				out = append(out, owned{span{s.space, cur, e.first.sub1()}, s.seq})
+				out = append(out, owned{span{s.space, cur, e.first.sub1()}, s.rank, s.seq})
 			}
 			if e.last.cmp(s.last) >= 0 {
 				done = true
@@ -289,7 +358,7 @@ func subtract(segs []owned, excl []span) []owned {
 			cur = e.last.add1()
 		}
 		if !done {
-			out = append(out, owned{span{s.space, cur, s.last}, s.seq})
+			out = append(out, owned{span{s.space, cur, s.last}, s.rank, s.seq})
 		}
 	}
 	return out
@@ -305,16 +374,16 @@ func find(n int, at func(int) span, a u128) int {
 	return -1
 }
 
-// patternSkips reports whether an IPv4 address of unit seq was named
+// patternSkips reports whether an IPv4 address yielded by who was named
 // before by a large pattern, or is excluded by one.
-func (p *plan) patternSkips(a uint32, seq int) bool {
+func (p *plan) patternSkips(a uint32, who owned) bool {
 	for _, q := range p.exclPats {
 		if q.contains(a) {
 			return true
 		}
 	}
 	for _, k := range p.pats {
-		if k >= seq {
+		if !p.unitOwner(k).before(who) {
 			break
 		}
 		if p.units[k].pat.contains(a) {
@@ -324,10 +393,42 @@ func (p *plan) patternSkips(a uint32, seq int) bool {
 	return false
 }
 
-// needsCheck reports whether IPv4 addresses of unit seq must go through
-// patternSkips.
-func (p *plan) needsCheck(seq int) bool {
-	return len(p.exclPats) > 0 || len(p.pats) > 0 && p.pats[0] < seq
+// needsCheck reports whether IPv4 addresses yielded by who must go
+// through patternSkips.
+func (p *plan) needsCheck(who owned) bool {
+	return len(p.exclPats) > 0 || len(p.pats) > 0 && p.unitOwner(p.pats[0]).before(who)
+}
+
+// litPieces calls f with the parts of literal i that it yields, but for
+// large patterns: what exclusions and earlier units leave of it, in
+// ascending order, until f returns false.
+func (p *plan) litPieces(i int, l lit4, f func(a, b uint32) bool) bool {
+	me := litOwner(i).seq
+	a, b := uint64(l.first), uint64(l.last)
+	e := sort.Search(len(p.excl4), func(k int) bool { return p.excl4[k].last.lo >= a })
+	o := sort.Search(len(p.own4), func(k int) bool { return p.own4[k].last.lo >= a })
+	cur := a
+	for cur <= b {
+		for o < len(p.own4) && p.own4[o].seq == me {
+			o++
+		}
+		var blk span
+		switch {
+		case e < len(p.excl4) && p.excl4[e].first.lo <= b && (o >= len(p.own4) || p.excl4[e].first.lo <= p.own4[o].first.lo):
+			blk = p.excl4[e]
+			e++
+		case o < len(p.own4) && p.own4[o].first.lo <= b:
+			blk = p.own4[o].span
+			o++
+		default:
+			return f(uint32(cur), uint32(b))
+		}
+		if blk.first.lo > cur && !f(uint32(cur), uint32(blk.first.lo-1)) {
+			return false
+		}
+		cur = max(cur, blk.last.lo+1)
+	}
+	return true
 }
 
 // ctxEvery is how many addresses pass between two looks at the context.
@@ -363,8 +464,42 @@ func (s *Set) All(ctx context.Context) iter.Seq2[Target, error] {
 			}
 			return true
 		}
+		c := litCursor{l: p.lits}
+		lits := func(to int) bool {
+			for c.i < to {
+				if !step() {
+					return false
+				}
+				li, l := c.next()
+				who := litOwner(li)
+				check := p.needsCheck(who)
+				ok := p.litPieces(li, l, func(a, b uint32) bool {
+					for x := a; ; x++ {
+						if !step() {
+							return false
+						}
+						if !(check && p.patternSkips(x, who)) {
+							if !yield(Target{Addr: u128{0, uint64(x)}.addr(false, "")}, nil) {
+								return false
+							}
+						}
+						if x == b {
+							return true
+						}
+					}
+				})
+				if !ok {
+					return false
+				}
+			}
+			return true
+		}
 		j := 0
 		for seq, u := range p.units {
+			if !lits(u.at) {
+				return
+			}
+			who := p.unitOwner(seq)
 			switch {
 			case u.err != nil:
 				if !yield(Target{Name: u.name}, u.err) {
@@ -376,10 +511,10 @@ func (s *Set) All(ctx context.Context) iter.Seq2[Target, error] {
 						return false
 					}
 					x := u128{0, uint64(a)}
-					if find(len(p.excl4), excl4, x) >= 0 || p.patternSkips(a, seq) {
+					if find(len(p.excl4), excl4, x) >= 0 || p.patternSkips(a, who) {
 						return true
 					}
-					if i := find(len(p.own4), own4, x); i >= 0 && p.own4[i].seq < seq {
+					if i := find(len(p.own4), own4, x); i >= 0 && p.own4[i].before(who) {
 						return true
 					}
 					return yield(Target{Addr: x.addr(false, "")}, nil)
@@ -388,14 +523,14 @@ func (s *Set) All(ctx context.Context) iter.Seq2[Target, error] {
 					return
 				}
 			}
-			check := p.needsCheck(seq)
+			check := p.needsCheck(who)
 			for ; j < len(p.segs) && p.segs[j].seq == seq; j++ {
 				sg := p.segs[j]
 				for x := sg.first; ; x = x.add1() {
 					if !step() {
 						return
 					}
-					if !(check && !sg.v6 && p.patternSkips(uint32(x.lo), seq)) {
+					if !(check && !sg.v6 && p.patternSkips(uint32(x.lo), who)) {
 						t := Target{Addr: x.addr(sg.v6, sg.zone)}
 						if u.name != "" && x == u.named {
 							t.Name = u.name
@@ -410,6 +545,7 @@ func (s *Set) All(ctx context.Context) iter.Seq2[Target, error] {
 				}
 			}
 		}
+		lits(p.lits.len())
 	}
 }
 
@@ -440,6 +576,9 @@ func (s *Set) Contains(ctx context.Context, a netip.Addr) (bool, error) {
 				return false, nil
 			}
 		}
+		if p.seen4.contains(uint32(x.lo)) {
+			return true, nil
+		}
 		for _, k := range p.pats {
 			if p.units[k].pat.contains(uint32(x.lo)) {
 				return true, nil
@@ -461,28 +600,46 @@ func (s *Set) Count(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	var n uint64
+	// less takes from c what large patterns before who remove of [a, b].
+	less := func(c uint64, a, b uint32, who owned) uint64 {
+		for _, q := range p.exclPats {
+			c -= min(c, q.countIn(a, b))
+		}
+		for _, k := range p.pats {
+			if p.unitOwner(k).before(who) {
+				c -= min(c, p.units[k].pat.countIn(a, b))
+			}
+		}
+		return c
+	}
+	c := litCursor{l: p.lits}
+	for range p.lits.len() {
+		i, l := c.next()
+		who := litOwner(i)
+		check := p.needsCheck(who)
+		p.litPieces(i, l, func(a, b uint32) bool {
+			c := uint64(b) - uint64(a) + 1
+			if check {
+				c = less(c, a, b, who)
+			}
+			n = satAdd(n, c)
+			return true
+		})
+	}
 	for _, sg := range p.segs {
 		c := size(sg.first, sg.last)
-		if !sg.v6 && p.needsCheck(sg.seq) {
-			a, b := uint32(sg.first.lo), uint32(sg.last.lo)
-			for _, q := range p.exclPats {
-				c -= min(c, q.countIn(a, b))
-			}
-			for _, k := range p.pats {
-				if k < sg.seq {
-					c -= min(c, p.units[k].pat.countIn(a, b))
-				}
-			}
+		if who := p.unitOwner(sg.seq); !sg.v6 && p.needsCheck(who) {
+			c = less(c, uint32(sg.first.lo), uint32(sg.last.lo), who)
 		}
 		n = satAdd(n, c)
 	}
 	for _, k := range p.pats {
-		pat := p.units[k].pat
+		pat, who := p.units[k].pat, p.unitOwner(k)
 		c := pat.size()
 		var gone []span
 		gone = append(gone, p.excl4...)
 		for _, o := range p.own4 {
-			if o.seq < k {
+			if o.before(who) {
 				gone = append(gone, o.span)
 			}
 		}

@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -74,6 +75,37 @@ func parse(t string) (Spec, string) {
 	return parseName(t)
 }
 
+// key returns a string that two specs share when they name the same
+// addresses the same way, so that a Set keeps one of them.
+func (s Spec) key() string {
+	b := make([]byte, 0, 64)
+	switch s.kind {
+	case kindRange:
+		b = append(b, 'r')
+		if s.space.v6 {
+			b = append(b, '6')
+		}
+		b = append(b, s.space.zone...)
+		b = append(b, 0)
+		for _, x := range []uint64{s.first.hi, s.first.lo, s.last.hi, s.last.lo} {
+			b = binary.BigEndian.AppendUint64(b, x)
+		}
+	case kindPattern:
+		b = append(b, 'p')
+		for _, o := range s.pat {
+			for _, w := range o {
+				b = binary.BigEndian.AppendUint64(b, w)
+			}
+		}
+	case kindName:
+		b = append(b, 'n')
+		b = append(b, s.name...)
+		b = append(b, '/')
+		b = strconv.AppendInt(b, int64(s.bits), 10)
+	}
+	return string(b)
+}
+
 func isSpace(r rune) bool {
 	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'
 }
@@ -144,6 +176,11 @@ func prefixLen(s string, max int) (int, string) {
 }
 
 func parseIPv4(t string) (Spec, string) {
+	if a, err := netip.ParseAddr(t); err == nil && a.Is4() {
+		// The common case, a plain address, without building a pattern.
+		x := fromAddr(a)
+		return Spec{kind: kindRange, first: x, last: x}, ""
+	}
 	body, plen, hasLen := strings.Cut(t, "/")
 	if hasLen {
 		a, reason := parseAddr4(body)

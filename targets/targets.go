@@ -1,16 +1,28 @@
 // Package targets reads scan targets written the way nmap takes them
 // (addresses, prefixes, ranges, octet patterns such as 10.0.0-3.1-254, and
 // host names), from the command line or from -iL lists, and iterates the
-// addresses they name without ever expanding them: a /8 starts at once and
-// memory grows with the number of specs, not of addresses.
+// addresses they name without ever expanding them: a /8 starts at once.
 //
 // Duplicates are dropped exactly: an address named by several specs is
-// yielded once, by the first spec that names it. This is done by a sweep
-// over the specs' bounds before iteration starts (O(n log n) time and O(n)
-// memory in the number of specs), never by remembering addresses.
-// Exclusions are subtracted the same way, so excluding a /9 from a /8 costs
-// nothing per address. Only large non-contiguous octet patterns (more than
-// a few thousand ranges, such as 10.*.*.1) are checked address by address.
+// yielded once, by the first spec that names it. Memory grows with what
+// the specs name, not with how many there are:
+//
+//   - IPv4 literals (addresses, prefixes, ranges, and octet patterns of up
+//     to a few thousand ranges) are merged as they are added into one set
+//     of addresses, held per /16 as runs of 4 bytes or a bitmap of at most
+//     8 KiB, and into an ordered list of what each adds beyond the ones
+//     before it (4 bytes an address, 8 a range, consecutive ones joined).
+//     A literal named again costs nothing, a new address about 4 bytes.
+//   - Any other spec (an IPv6 literal, a host name, a large pattern) is
+//     kept once: the same spec written again is dropped as it is added.
+//     Overlaps between different such specs, and with the IPv4 literals,
+//     are cut out by a sweep over their bounds before iteration starts,
+//     never by remembering addresses.
+//
+// Exclusions are subtracted the same way, so excluding a /9 from a /8
+// costs nothing per address. Only large non-contiguous octet patterns
+// (more than a few thousand ranges, such as 10.*.*.1) are checked address
+// by address.
 package targets
 
 import (
@@ -20,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"net"
 	"net/netip"
 	"strings"
@@ -103,14 +116,36 @@ func (o *Options) parallel() int {
 // with Add, AddFile, Exclude and ExcludeFile, then iterate it with All.
 // The zero Set is empty and uses the zero Options. A Set must not be
 // changed while it is iterated.
+//
+// IPv4 literals (addresses, prefixes, ranges, octet patterns of up to a
+// few thousand ranges) are not kept as specs: what each adds beyond the
+// literals before it goes into lits, spans that follow one another are
+// joined, and the union of them all is seen4. So a literal named again
+// costs nothing, and a new one a few bytes. Other specs (IPv6 literals,
+// host names, large patterns) are kept, each distinct one once: a spec
+// written again exactly as before is dropped as it is added.
 type Set struct {
 	opts     Options
-	specs    []Spec
+	lits     litList         // IPv4 literals in the order named, disjoint
+	seen4    set4            // the union of lits
+	specs    []placed        // the other specs, in the order added
+	known    map[string]bool // the keys of specs, to drop exact repeats
 	excluded []Spec
 
 	mu       sync.Mutex
 	resolved map[string]resolution
 	cached   *plan // dropped by every change
+}
+
+// lit4 is a span of IPv4 addresses that no earlier literal of its Set
+// names.
+type lit4 struct{ first, last uint32 }
+
+// placed is a spec and where it stands among the literals: after the
+// first at of them.
+type placed struct {
+	Spec
+	at int
 }
 
 type resolution struct {
@@ -124,17 +159,29 @@ func NewSet(opts Options) *Set { return &Set{opts: opts} }
 // Add appends the targets in text: one or more specs (see ParseSpec)
 // separated by white space. Commas separate specs too when every piece
 // between them is a whole spec ("10.0.0.1,10.0.0.9", "a.example,b.example");
-// otherwise they belong to an octet list ("10.0.0.1,9").
+// otherwise they belong to an octet list ("10.0.0.1,9"). Text that holds
+// no spec at all ("", " ", ",") is an error wrapping ErrSpec.
 func (s *Set) Add(text string) error {
+	n := 0
 	for tok, err := range specs(text) {
 		if err != nil {
 			return err
 		}
-		if err := s.addSpec(tok); err != nil {
-			return err
-		}
+		s.addSpec(tok)
+		n++
+	}
+	if n == 0 {
+		return noSpec(text)
 	}
 	return nil
+}
+
+// noSpec is the error for text that holds no target.
+func noSpec(text string) error {
+	if text == "" {
+		return fmt.Errorf("%w %q: empty target", ErrSpec, text)
+	}
+	return fmt.Errorf("%w %q: no target in it", ErrSpec, text)
 }
 
 // AddFile appends the targets of a list such as nmap -iL reads: specs
@@ -142,34 +189,66 @@ func (s *Set) Add(text string) error {
 // starting a comment. It reads r line by line and stops at the first
 // error, which starts with name, the line and the column. name serves only
 // in errors: for "-iL -" the caller passes "-" (or "stdin") and os.Stdin.
+// Memory grows with what the list names, not with its length (see Set).
 func (s *Set) AddFile(name string, r io.Reader) error {
 	for tok, err := range readList(name, r) {
 		if err != nil {
 			return err
 		}
-		if err := s.addSpec(tok.Spec); err != nil {
-			return fmt.Errorf("%s:%d:%d: %w", name, tok.line, tok.col, err)
-		}
+		s.addSpec(tok.Spec)
 	}
 	return nil
 }
 
-func (s *Set) addSpec(sp Spec) error {
-	s.specs = append(s.specs, sp)
+func (s *Set) addSpec(sp Spec) {
 	s.cached = nil
-	return nil
+	switch {
+	case sp.kind == kindRange && !sp.space.v6:
+		s.seen4.add(uint32(sp.first.lo), uint32(sp.last.lo), s.addLit)
+		return
+	case sp.kind == kindPattern && sp.pat.runs() <= maxRuns:
+		sp.pat.spans(func(a, b uint32) { s.seen4.add(a, b, s.addLit) })
+		return
+	}
+	key := sp.key()
+	if s.known[key] {
+		return
+	}
+	if s.known == nil {
+		s.known = make(map[string]bool)
+	}
+	s.known[key] = true
+	s.specs = append(s.specs, placed{sp, s.lits.len()})
+}
+
+// addLit appends a span of IPv4 addresses no literal named before,
+// joining it to the last one when they touch and nothing stands between.
+func (s *Set) addLit(a, b uint32) {
+	n := s.lits.len()
+	if n > 0 && (len(s.specs) == 0 || s.specs[len(s.specs)-1].at < n) {
+		if last := s.lits.last().last; last != math.MaxUint32 && last+1 == a {
+			s.lits.extend(b)
+			return
+		}
+	}
+	s.lits.add(a, b)
 }
 
 // Exclude removes from the scan the targets in text, written as for Add;
 // nmap's --exclude. A host name excludes every address of the chosen
 // family it resolves to.
 func (s *Set) Exclude(text string) error {
+	n := 0
 	for tok, err := range specs(text) {
 		if err != nil {
 			return err
 		}
 		s.excluded = append(s.excluded, tok)
 		s.cached = nil
+		n++
+	}
+	if n == 0 {
+		return noSpec(text)
 	}
 	return nil
 }
@@ -312,13 +391,17 @@ func (s *Set) resolveAll(ctx context.Context) error {
 	}
 	var todo []string
 	seen := make(map[string]bool)
-	for _, list := range [][]Spec{s.specs, s.excluded} {
-		for _, sp := range list {
-			if _, done := s.resolved[sp.name]; sp.kind == kindName && !done && !seen[sp.name] {
-				seen[sp.name] = true
-				todo = append(todo, sp.name)
-			}
+	need := func(sp Spec) {
+		if _, done := s.resolved[sp.name]; sp.kind == kindName && !done && !seen[sp.name] {
+			seen[sp.name] = true
+			todo = append(todo, sp.name)
 		}
+	}
+	for _, sp := range s.specs {
+		need(sp.Spec)
+	}
+	for _, sp := range s.excluded {
+		need(sp)
 	}
 	if len(todo) == 0 {
 		return nil

@@ -360,6 +360,35 @@ func TestExclude(t *testing.T) {
 	}
 }
 
+// TestEmptyTarget checks that text naming no target is an error, not an
+// empty scan; a list may still be empty.
+func TestEmptyTarget(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", `invalid target "": empty target`},
+		{" ", `invalid target " ": no target in it`},
+		{",", `invalid target ",": no target in it`},
+		{" ,\t, ", `invalid target " ,\t, ": no target in it`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			s := NewSet(Options{})
+			if err := s.Add(tt.in); err == nil || !errors.Is(err, ErrSpec) || err.Error() != tt.want {
+				t.Errorf("Add(%q) = %v, want %s", tt.in, err, tt.want)
+			}
+			if err := s.Exclude(tt.in); err == nil || !errors.Is(err, ErrSpec) || err.Error() != tt.want {
+				t.Errorf("Exclude(%q) = %v, want %s", tt.in, err, tt.want)
+			}
+		})
+	}
+	s := NewSet(Options{})
+	if err := s.AddFile("empty.txt", strings.NewReader("# nothing\n\n , \n")); err != nil {
+		t.Errorf("an empty list: %v", err)
+	}
+	if n, _ := s.Count(context.Background()); n != 0 {
+		t.Errorf("an empty list counts %d targets", n)
+	}
+}
+
 func TestExcludeLargeIsCheap(t *testing.T) {
 	s := NewSet(Options{})
 	if err := s.Add("10.0.0.0/8"); err != nil {

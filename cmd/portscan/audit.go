@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/portscan/portscan/audit"
 	"github.com/portscan/portscan/baseline"
-	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/scan"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -105,8 +104,9 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 	if af.from != "" && af.save != "" {
 		return usageErr("--save keeps a scan's results; with --from there is no scan")
 	}
+	sf.parsed(fl, nil)
 	family := targets.IPv4
-	if sf.ipv6 {
+	if sf.opts.IPv6 {
 		family = targets.IPv6
 	}
 	pol, err := audit.Load(af.policy, audit.Options{Lookup: g.catalog.Ports, Resolve: g.resolve, Family: family})
@@ -126,7 +126,7 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 		if run, err = baseline.ReadFile(af.from, readOpt); err != nil {
 			return usageErr("--from: %v", err)
 		}
-	} else if run, err = auditScan(ctx, g, fl, sf, af, pol); err != nil {
+	} else if run, err = auditScan(ctx, g, sf, af, pol); err != nil {
 		return err
 	}
 
@@ -147,45 +147,39 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 	return nil
 }
 
-// auditScan applies the policy's scan settings where no flag overrides
-// them, scans the policy's targets, and collects the results.
-func auditScan(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags, af *auditFlags, pol *audit.Policy) (*baseline.Run, error) {
-	for _, s := range pol.Scan {
-		if fl.Changed(s.Name) {
-			continue
-		}
-		if err := fl.Set(s.Name, s.Value); err != nil {
-			return nil, usageErr("%s:%d:%d: scan %s: %v", pol.File, s.Pos.Line, s.Pos.Col, s.Name, err)
-		}
-	}
+// auditOptions are the options of an audit's scan: the policy's scan
+// block over the flags' defaults, the flags given explicitly over the
+// block; the policy's targets, and always the ports its rules name.
+func auditOptions(sf *scanFlags, pol *audit.Policy) scan.Options {
+	o := sf.opts
+	o.Override(pol.Scan)
+	o.Override(sf.opts)
 	// A UDP audit still checks TCP: both in one run.
-	scan := *sf
-	if scan.udp && !fl.Changed("tcp") {
-		scan.tcp = true
+	if o.UDP && !o.Given.Has(scan.TCP) {
+		o.TCP = true
 	}
+	o.Targets = pol.Targets()
+	o.Always = pol.Ports()
+	return o
+}
+
+// auditScan scans the policy's targets, and collects the results.
+func auditScan(ctx context.Context, g *globals, sf *scanFlags, af *auditFlags, pol *audit.Policy) (*baseline.Run, error) {
+	scanF := *sf
+	scanF.opts = auditOptions(sf, pol)
 	// The scan's own output is the --save file, in jsonl, or nothing.
-	scan.format, scan.out, scan.baseline = "jsonl", af.save, ""
+	scanF.format, scanF.out, scanF.baseline = "jsonl", af.save, ""
 	gs := *g
 	if af.save == "" {
 		gs.stdout = io.Discard
 	}
-	job, err := buildScan(&gs, &scan, pol.Targets())
+	job, err := buildScan(&gs, &scanF)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	// The ports the rules name are always probed, on the protocols scanned.
-	need := pol.Ports()
-	for p := range need.Ports() {
-		if slices.Contains(job.info.Protocols, p.Proto) {
-			job.cfg.Ports.Add(p)
-		}
-	}
-	job.info.Ports = job.cfg.Ports
-	job.info.PortsSpec = job.cfg.Ports.String()
-	job.info.NumPorts = job.cfg.Ports.Len(job.info.Protocols[0])
 	run := baseline.NewRun("scan")
-	job.writer = result.Tee(job.writer, run.Writer(baseline.WriterOptions{Keep: need}))
-	if err := runScan(ctx, &gs, &scan, job); err != nil {
+	job.sinks = append(job.sinks, run.Writer(baseline.WriterOptions{Keep: scanF.opts.Always}))
+	if err := runScan(ctx, &gs, &scanF, job); err != nil {
 		return nil, err
 	}
 	return run, nil

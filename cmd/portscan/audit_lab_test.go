@@ -121,7 +121,7 @@ func TestDiffLab(t *testing.T) {
 	before, after := filepath.Join(dir, "before.jsonl"), filepath.Join(dir, "after.jsonl")
 	out, errs, code := runCLI(t, "diff", before, after)
 	want := "Differences from " + before + " to " + after + ":\n" +
-		"  - 198.18.0.2 9000/tcp no longer open, now closed\n" +
+		"  - 198.18.0.2 9000/tcp no longer open (cslistener), now closed\n" +
 		"  + 198.18.0.3 9001/tcp newly open, was closed\n" +
 		"2 differences: 1 port opened, 1 port closed.\n"
 	if code != exitFail || out != want {

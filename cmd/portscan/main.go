@@ -2,8 +2,8 @@
 // with a service name and description from its catalog.
 //
 // Exit status: 0 success; 1 nothing found (services), violations or
-// differences (audit, diff), or a scan that failed; 2 usage or input error;
-// 130 interrupted.
+// differences (audit, diff), or a scan that failed; 2 usage or input error,
+// or an open-file limit too low to scan; 130 interrupted.
 package main
 
 import (

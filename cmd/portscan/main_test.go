@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	gold "github.com/portscan/portscan/internal/golden"
+)
 
 // runCLI runs the command line in-process with colour off.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -36,21 +35,7 @@ func fakeResolve(ctx context.Context, host string) ([]netip.Addr, error) {
 // golden compares got with the file at path, rewriting it under -update.
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	gold.Check(t, path, []byte(got))
 }
 
 func TestServicesGolden(t *testing.T) {
@@ -93,8 +78,8 @@ func TestServicesJSONCounts(t *testing.T) {
 			}
 		}
 	}
-	if len(rows) != 493 || counts["tcp"] != 257 || counts["udp"] != 232 || counts["ddp"] != 4 {
-		t.Errorf("got %d rows %v, want 493 (257 tcp, 232 udp, 4 ddp)", len(rows), counts)
+	if len(rows) != 564 || counts["tcp"] != 311 || counts["udp"] != 249 || counts["ddp"] != 4 {
+		t.Errorf("got %d rows %v, want 564 (311 tcp, 249 udp, 4 ddp)", len(rows), counts)
 	}
 }
 
@@ -179,5 +164,45 @@ func TestColorAlways(t *testing.T) {
 	plain, _, _ := runCLI(t, "services", "ssh")
 	if strings.Contains(plain, "\x1b[") {
 		t.Errorf("colour with --color never: %q", plain)
+	}
+}
+
+func TestServicesSkippedProtocols(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "services")
+	in := "amqp 5672/tcp\namqp 5672/sctp\nsip 5060/sctp\ndiscard 9/dccp\nrtmp 1/ddp # Routing Table Maintenance Protocol\n"
+	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI(t, "--services", path, "services", "5672", "1/ddp")
+	if code != 0 || !strings.Contains(out, "amqp") || !strings.Contains(out, "rtmp") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	want := "portscan: " + path + ": skipped 3 lines of protocols portscan does not scan (dccp 1, sctp 2)\n"
+	if errs != want {
+		t.Errorf("stderr %q, want %q", errs, want)
+	}
+	if _, errs, _ := runCLI(t, "-q", "--services", path, "services", "5672"); errs != "" {
+		t.Errorf("with -q, stderr %q", errs)
+	}
+}
+
+func TestUserCatalogKeepsBuiltinDescription(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "services")
+	if err := os.WriteFile(path, []byte("ssh 22/tcp\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI(t, "--services", path, "services", "--format", "json", "22/tcp")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rows []struct {
+		Source        string
+		DescriptionEn string `json:"description_en"`
+	}
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Source != path || rows[0].DescriptionEn != "Secure Shell (SSH) service" {
+		t.Errorf("rows = %+v", rows)
 	}
 }

@@ -29,6 +29,7 @@ type pcapFlags struct {
 	idle         time.Duration
 	maxFlows     int
 	maxServices  int
+	xsl          xslFlags
 }
 
 const pcapLong = `pcap reads packet captures and reports the services their traffic shows:
@@ -83,6 +84,7 @@ func newPcapCmd(g *globals) *cobra.Command {
 	fl.DurationVar(&f.idle, "idle-timeout", capture.DefaultIdleTimeout, "capture time after which a silent flow is closed and counted")
 	fl.IntVar(&f.maxFlows, "max-flows", capture.DefaultMaxFlows, "most flows followed at once; the least recently active is closed early beyond it")
 	fl.IntVar(&f.maxServices, "max-services", capture.DefaultMaxServices, "most services reported; flows to others are only counted")
+	addXSLFlags(cmd, &f.xsl)
 	return cmd
 }
 
@@ -124,7 +126,7 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 		closers = append(closers, file)
 		dest = file
 	}
-	w, err := output.New(f.format, dest, output.Options{Show: show, Color: f.out == "" && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason})
+	w, err := output.New(f.format, dest, output.Options{Show: show, Color: f.out == "" && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason, Stylesheet: f.xsl.href()})
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -207,7 +209,7 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 	}
 
 	info := result.Info{
-		Args:      append([]string{"portscan"}, os.Args[1:]...),
+		Args:      g.commandLine(),
 		ScanType:  "pcap",
 		Protocols: []ports.Protocol{ports.TCP, ports.UDP},
 		Version:   version,

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/portscan/portscan/internal/text"
+	"github.com/portscan/portscan/scanner"
 	"github.com/portscan/portscan/services"
 )
 
@@ -47,6 +50,7 @@ func usageErr(format string, a ...any) error {
 type globals struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	args           []string // the command line given to run, without the program name
 	color          string
 	lang           string
 	catalogs       []string
@@ -78,10 +82,39 @@ func (g *globals) setup() error {
 		if err != nil {
 			return usageErr("--services: %v", err)
 		}
+		if note := skippedNote(c.Skipped()); note != "" && !g.quiet {
+			fmt.Fprintf(g.stderr, "portscan: %s: %s\n", path, note)
+		}
 		cats = append(cats, c)
 	}
 	g.catalog = services.Merge(append(cats, services.Default())...)
 	return nil
+}
+
+// skippedNote tells of the catalog lines left out for their protocol
+// ("skipped 2 lines of protocols portscan does not scan (sctp 2)"), or
+// returns "" when there were none.
+func skippedNote(skipped map[string]int) string {
+	total := 0
+	var by []string
+	for _, proto := range slices.Sorted(maps.Keys(skipped)) {
+		total += skipped[proto]
+		by = append(by, fmt.Sprintf("%s %d", proto, skipped[proto]))
+	}
+	if total == 0 {
+		return ""
+	}
+	lines := "lines"
+	if total == 1 {
+		lines = "line"
+	}
+	return fmt.Sprintf("skipped %d %s of protocols portscan does not scan (%s)", total, lines, strings.Join(by, ", "))
+}
+
+// commandLine is the command line that reports record, as given to
+// run, program name first.
+func (g *globals) commandLine() []string {
+	return append([]string{"portscan"}, g.args...)
 }
 
 // useColor decides colour for output written to w.
@@ -122,7 +155,7 @@ service name and description from its catalog.
 Exit status:
   0    success
   1    nothing found (services), violations or differences (audit, diff)
-  2    usage or input error
+  2    usage or input error, or an open-file limit too low to scan
   130  interrupted (results so far are written)`
 
 func newRoot(ctx context.Context, g *globals) *cobra.Command {
@@ -139,13 +172,20 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			// Before any file is opened: under a limit that leaves the Go
+			// runtime no room for its own descriptors, the first file
+			// would kill the process.
+			if err := scanner.PrepareFiles(); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
 			return g.setup()
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 && sf.inputList == "" {
+			if len(args) == 0 && sf.opts.InputList == "" {
 				return cmd.Help()
 			}
-			job, err := buildScan(g, &sf, args)
+			sf.parsed(cmd.Flags(), args)
+			job, err := buildScan(g, &sf)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
@@ -176,6 +216,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // runWith is run with the globals made by the caller.
 func runWith(ctx context.Context, g *globals, args []string) int {
 	stdin, stdout, stderr := g.stdin, g.stdout, g.stderr
+	g.args = args
 	root := newRoot(ctx, g)
 	args, err := nmapSpellings(args)
 	if err != nil {
@@ -212,6 +253,7 @@ var nmapAliases = map[string]string{
 	"-oX": "--output-xml",
 	"-oN": "--output-normal",
 	"-p-": "--ports=-",
+	"-F":  "--top-ports=100",
 }
 
 // nmapUnsupported explains the nmap options portscan does not take, so

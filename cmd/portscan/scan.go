@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/scan"
 	"github.com/portscan/portscan/scanner"
 	"github.com/portscan/portscan/services"
 	"github.com/portscan/portscan/targets"
@@ -23,44 +25,46 @@ import (
 // version is portscan's version, printed in reports.
 const version = "0.1.0"
 
-// scanFlags are the flags of a scan.
+// scanFlags are the flags of a scan: the scan's options, which a
+// policy's scan block may give too, and how the command line writes
+// the results.
 type scanFlags struct {
-	ports, excludePorts  string
-	inputList            string
-	exclude, excludeFile string
-	ipv4, ipv6, allAddrs bool
-	noDNS, skipDiscovery bool
-	format, out          string
-	outXML, outNormal    string
-	open, reason         bool
-	show                 []string
-	rate                 float64
-	concurrency, retries int
-	hostGroup            int
-	initialRTT, minRTT   time.Duration
-	maxRTT               time.Duration
-	seed                 uint64
-	timing               int
-	tcp, udp             bool
-	progress             string
-	baseline             string
-	changed              func(name string) bool // whether a flag was given
+	opts scan.Options
+	// settings maps each flag that gives a setting of opts to it.
+	settings map[string]scan.Field
+
+	noDNS             bool
+	format, out       string
+	outXML, outNormal string
+	open, reason      bool
+	show              []string
+	progress          string
+	baseline          string
+	xsl               xslFlags
 }
 
 func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl := cmd.Flags()
-	fl.StringVarP(&f.ports, "ports", "p", "", "ports to scan: 22,80,8000-8100, - (all), 60000-, names (ssh,http); default: every catalog port of the protocols scanned")
-	fl.StringVar(&f.excludePorts, "exclude-ports", "", "ports not to scan, same syntax as --ports")
-	fl.StringVar(&f.inputList, "input-list", "", "read targets from `FILE` (- for stdin), one or more a line, # comments (nmap -iL)")
-	fl.StringVar(&f.exclude, "exclude", "", "targets not to scan, comma-separated `SPECS`")
-	fl.StringVar(&f.excludeFile, "exclude-file", "", "targets not to scan, from `FILE`")
-	fl.BoolVarP(&f.ipv4, "ipv4", "4", false, "resolve host names to IPv4 addresses (the default)")
-	fl.BoolVarP(&f.ipv6, "ipv6", "6", false, "resolve host names to IPv6 addresses")
-	fl.BoolVar(&f.allAddrs, "all-addresses", false, "scan every address a host name resolves to, not only the first")
+	o := &f.opts
+	f.settings = map[string]scan.Field{}
+	// set names the flag that gives setting s.
+	set := func(name string, s scan.Field) string {
+		f.settings[name] = s
+		return name
+	}
+	fl.StringVarP(&o.Ports, set("ports", scan.Ports), "p", "", "ports to scan: 22,80,8000-8100, - (all), 60000-, names (ssh,http); default: every catalog port of the protocols scanned")
+	fl.StringVar(&o.ExcludePorts, set("exclude-ports", scan.ExcludePorts), "", "ports not to scan, same syntax as --ports")
+	fl.IntVar(&o.TopPorts, set("top-ports", scan.TopPorts), 0, "scan the `N` highest-ranked catalog ports of each protocol (data/top-ports.tsv; -F is --top-ports 100)")
+	fl.StringVar(&o.InputList, set("input-list", scan.InputList), "", "read targets from `FILE` (- for stdin), one or more a line, # comments (nmap -iL)")
+	fl.StringVar(&o.Exclude, set("exclude", scan.Exclude), "", "targets not to scan, comma-separated `SPECS`")
+	fl.StringVar(&o.ExcludeFile, set("exclude-file", scan.ExcludeFile), "", "targets not to scan, from `FILE`")
+	fl.BoolVarP(&o.IPv4, set("ipv4", scan.IPv4), "4", false, "resolve host names to IPv4 addresses (the default)")
+	fl.BoolVarP(&o.IPv6, set("ipv6", scan.IPv6), "6", false, "resolve host names to IPv6 addresses")
+	fl.BoolVar(&o.AllAddresses, set("all-addresses", scan.AllAddresses), false, "scan every address a host name resolves to, not only the first")
 	fl.BoolVarP(&f.noDNS, "no-dns", "n", false, "no reverse DNS (portscan never does reverse DNS; accepted for nmap habits)")
-	fl.BoolVar(&f.skipDiscovery, "skip-discovery", false, "scan every host without first checking it answers (nmap -Pn)")
-	fl.BoolVar(&f.tcp, "tcp", false, "TCP connect scan (nmap -sT; the default without --udp)")
-	fl.BoolVar(&f.udp, "udp", false, "UDP scan (nmap -sU); with --tcp, both in one run")
+	fl.BoolVar(&o.SkipDiscovery, set("skip-discovery", scan.SkipDiscovery), false, "scan every host without first checking it answers (nmap -Pn)")
+	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp)")
+	fl.BoolVar(&o.UDP, set("udp", scan.UDP), false, "UDP scan (nmap -sU); with --tcp, both in one run")
 	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv or xml (nmap XML)")
 	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive")
 	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE` (nmap -oX)")
@@ -68,18 +72,29 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.BoolVar(&f.open, "open", false, "show only open ports")
 	fl.StringSliceVar(&f.show, "show", nil, "also list ports in these `STATES`: closed, filtered, open|filtered (comma-separated)")
 	fl.BoolVar(&f.reason, "reason", false, "show why each port is in its state")
-	fl.Float64Var(&f.rate, "rate", 0, "send at most `N` probes per second (0: no limit)")
-	fl.IntVar(&f.concurrency, "concurrency", 0, "most probes in flight at once (0: from the open-file limit)")
-	fl.IntVar(&f.retries, "retries", scanner.DefaultRetries, "times a port that did not answer is probed again")
-	fl.IntVar(&f.hostGroup, "host-group", 0, "most hosts scanned at once (0: enough to keep the probes busy)")
-	fl.DurationVar(&f.initialRTT, "initial-rtt-timeout", scanner.DefaultInitialRTTTimeout, "probe timeout before a host's round trip time is known")
-	fl.DurationVar(&f.minRTT, "min-rtt-timeout", scanner.DefaultMinRTTTimeout, "shortest probe timeout")
-	fl.DurationVar(&f.maxRTT, "max-rtt-timeout", scanner.DefaultMaxRTTTimeout, "longest probe timeout")
-	fl.Uint64Var(&f.seed, "seed", 0, "seed of the probe order, for a repeatable run (0: random)")
+	fl.Float64Var(&o.Rate, set("rate", scan.Rate), 0, "send at most `N` probes per second (0: no limit)")
+	fl.IntVar(&o.Concurrency, set("concurrency", scan.Concurrency), 0, "most probes in flight at once (0: from the open-file limit)")
+	fl.IntVar(&o.Retries, set("retries", scan.Retries), scanner.DefaultRetries, "times a port that did not answer is probed again")
+	fl.IntVar(&o.HostGroup, set("host-group", scan.HostGroup), 0, "most hosts scanned at once (0: enough to keep the probes busy)")
+	fl.DurationVar(&o.InitialRTTTimeout, set("initial-rtt-timeout", scan.InitialRTTTimeout), scanner.DefaultInitialRTTTimeout, "probe timeout before a host's round trip time is known")
+	fl.DurationVar(&o.MinRTTTimeout, set("min-rtt-timeout", scan.MinRTTTimeout), scanner.DefaultMinRTTTimeout, "shortest probe timeout")
+	fl.DurationVar(&o.MaxRTTTimeout, set("max-rtt-timeout", scan.MaxRTTTimeout), scanner.DefaultMaxRTTTimeout, "longest probe timeout")
+	fl.Uint64Var(&o.Seed, set("seed", scan.Seed), 0, "seed of the probe order, for a repeatable run (0: random)")
 	fl.StringVar(&f.baseline, "baseline", "", "compare with the saved run in `FILE` (any format diff reads) and exit 1 if open ports differ")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
-	fl.IntVar(&f.timing, "timing", -1, "nmap's timing template `0-5` (-T0 to -T5); flags given explicitly win")
-	f.changed = fl.Changed
+	fl.IntVar(&o.Timing, set("timing", scan.Timing), -1, "nmap's timing template `0-5` (-T0 to -T5); flags given explicitly win")
+	addXSLFlags(cmd, &f.xsl)
+}
+
+// parsed records in the options the targets and which settings the
+// command line gave, once cobra has parsed the flags.
+func (f *scanFlags) parsed(fl *pflag.FlagSet, targets []string) {
+	f.opts.Targets = targets
+	for name, s := range f.settings {
+		if fl.Changed(name) {
+			f.opts.Given |= s
+		}
+	}
 }
 
 // scanJob is a checked, ready-to-run scan.
@@ -87,138 +102,127 @@ type scanJob struct {
 	cfg     scanner.Config
 	targets *targets.Set
 	info    result.Info
-	writer  output.Writer
+	sinks   []result.Sink // the outputs, then the records of --baseline or an audit
 	closers []io.Closer
 	base    *baselineCheck // --baseline
 }
 
-// buildScan checks the flags and arguments and prepares the run; every
-// error it returns is a usage error.
-func buildScan(g *globals, f *scanFlags, args []string) (*scanJob, error) {
-	if f.ipv4 && f.ipv6 {
-		return nil, errors.New("-4 and -6 exclude each other")
-	}
-	opts := targets.Options{AllAddresses: f.allAddrs, Family: targets.IPv4, Resolve: g.resolve}
-	if f.ipv6 {
-		opts.Family = targets.IPv6
-	}
-	set := targets.NewSet(opts)
-	for _, a := range args {
-		if err := set.Add(a); err != nil {
-			return nil, err
-		}
-	}
-	if f.inputList != "" {
-		if err := readFileInto(g, f.inputList, set.AddFile); err != nil {
-			return nil, err
-		}
-	}
-	if len(args) == 0 && f.inputList == "" {
-		return nil, errors.New("no targets: give addresses, ranges or host names, or --input-list FILE")
-	}
-	if f.exclude != "" {
-		if err := set.Exclude(strings.ReplaceAll(f.exclude, ",", " ")); err != nil {
-			return nil, fmt.Errorf("--exclude: %w", err)
-		}
-	}
-	if f.excludeFile != "" {
-		if err := readFileInto(g, f.excludeFile, set.ExcludeFile); err != nil {
-			return nil, err
-		}
-	}
-
-	protos := []ports.Protocol{ports.TCP}
-	switch {
-	case f.udp && f.tcp:
-		protos = []ports.Protocol{ports.TCP, ports.UDP}
-	case f.udp:
-		protos = []ports.Protocol{ports.UDP}
-	}
-	portSet, spec, err := scanPorts(g.catalog, f, protos)
+// buildScan checks the options and prepares the run and its outputs;
+// every error it returns is a usage error.
+func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
+	job, err := planScan(g, f.opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := f.applyTiming(); err != nil {
-		return nil, err
-	}
-	if f.retries < 0 {
-		return nil, fmt.Errorf("invalid --retries %d: must be 0 or more", f.retries)
-	}
-	if f.rate < 0 || f.concurrency < 0 || f.hostGroup < 0 {
-		return nil, errors.New("--rate, --concurrency and --host-group must not be negative")
-	}
-	if f.minRTT <= 0 || f.maxRTT <= 0 || f.initialRTT <= 0 || f.minRTT > f.maxRTT {
-		return nil, fmt.Errorf("invalid RTT timeouts: need 0 < --min-rtt-timeout (%v) <= --max-rtt-timeout (%v), and --initial-rtt-timeout > 0", f.minRTT, f.maxRTT)
-	}
-	cat := g.catalog
-	cfg := scanner.Config{
-		Ports:             portSet,
-		Concurrency:       f.concurrency,
-		Rate:              f.rate,
-		Tries:             f.retries + 1,
-		InitialRTTTimeout: f.initialRTT,
-		MinRTTTimeout:     f.minRTT,
-		MaxRTTTimeout:     f.maxRTT,
-		SkipDiscovery:     f.skipDiscovery,
-		HostGroup:         f.hostGroup,
-		Seed:              f.seed,
-		Label:             cat.Lookup,
-	}
-
 	show, err := showStates(f)
 	if err != nil {
 		return nil, err
 	}
-	job := &scanJob{cfg: cfg, targets: set}
 	if err := job.readBaseline(g, f.baseline); err != nil {
 		return nil, err
 	}
-	job.info = result.Info{
-		Args:      append([]string{"portscan"}, os.Args[1:]...),
+	if err := job.openOutputs(g, f, show); err != nil {
+		return nil, err
+	}
+	job.watchBaseline()
+	return job, nil
+}
+
+// planScan turns a scan's options into what the engine runs: the
+// target set, the port set, the scanner.Config and the result.Info.
+func planScan(g *globals, o scan.Options) (*scanJob, error) {
+	set, err := scanTargets(g, &o)
+	if err != nil {
+		return nil, err
+	}
+	protos := o.Protocols()
+	portSet, err := scanPorts(g.catalog, &o, protos)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := scanConfig(o, portSet)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Label = g.catalog.Lookup
+	info := result.Info{
+		Args:      g.commandLine(),
 		Start:     time.Now(),
 		ScanType:  scanType(protos),
 		Protocols: protos,
 		Ports:     portSet,
-		PortsSpec: spec,
+		PortsSpec: portSet.String(),
 		NumPorts:  portSet.Len(protos[0]),
 		Version:   version,
 		Lang:      g.lang,
 	}
-	var writers []output.Writer
-	main := g.stdout
-	if f.out != "" {
-		file, err := os.Create(f.out)
-		if err != nil {
-			return nil, fmt.Errorf("--output: %w", err)
-		}
-		job.closers = append(job.closers, file)
-		main = file
+	return &scanJob{cfg: cfg, targets: set, info: info}, nil
+}
+
+// scanTargets reads the targets: arguments, --input-list, less
+// --exclude and --exclude-file.
+func scanTargets(g *globals, o *scan.Options) (*targets.Set, error) {
+	if o.IPv4 && o.IPv6 {
+		return nil, errors.New("-4 and -6 exclude each other")
 	}
-	w, err := output.New(f.format, main, output.Options{Show: show, Color: f.out == "" && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason})
-	if err != nil {
-		job.close()
-		return nil, err
+	opts := targets.Options{AllAddresses: o.AllAddresses, Family: targets.IPv4, Resolve: g.resolve}
+	if o.IPv6 {
+		opts.Family = targets.IPv6
 	}
-	writers = append(writers, w)
-	for _, extra := range []struct{ path, format string }{{f.outXML, "xml"}, {f.outNormal, "text"}} {
-		if extra.path == "" {
-			continue
-		}
-		file, err := os.Create(extra.path)
-		if err != nil {
-			job.close()
+	set := targets.NewSet(opts)
+	for _, a := range o.Targets {
+		if err := set.Add(a); err != nil {
 			return nil, err
 		}
-		job.closers = append(job.closers, file)
-		w, _ := output.New(extra.format, file, output.Options{Show: show, Lang: g.lang, Reason: f.reason})
-		writers = append(writers, w)
 	}
-	job.writer = writers[0]
-	if len(writers) > 1 {
-		job.writer = result.Tee(writers...)
+	if o.InputList != "" {
+		if err := readFileInto(g, o.InputList, set.AddFile); err != nil {
+			return nil, err
+		}
 	}
-	job.watchBaseline()
-	return job, nil
+	if len(o.Targets) == 0 && o.InputList == "" {
+		return nil, errors.New("no targets: give addresses, ranges or host names, or --input-list FILE")
+	}
+	if o.Exclude != "" {
+		if err := set.Exclude(strings.ReplaceAll(o.Exclude, ",", " ")); err != nil {
+			return nil, fmt.Errorf("--exclude: %w", err)
+		}
+	}
+	if o.ExcludeFile != "" {
+		if err := readFileInto(g, o.ExcludeFile, set.ExcludeFile); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+// scanConfig applies the timing template, checks the settings of speed
+// and timeouts, and makes the engine's configuration for the ports.
+func scanConfig(o scan.Options, portSet *ports.Set) (scanner.Config, error) {
+	if err := o.ApplyTiming(); err != nil {
+		return scanner.Config{}, err
+	}
+	if o.Retries < 0 {
+		return scanner.Config{}, fmt.Errorf("invalid --retries %d: must be 0 or more", o.Retries)
+	}
+	if o.Rate < 0 || o.Concurrency < 0 || o.HostGroup < 0 {
+		return scanner.Config{}, errors.New("--rate, --concurrency and --host-group must not be negative")
+	}
+	if o.MinRTTTimeout <= 0 || o.MaxRTTTimeout <= 0 || o.InitialRTTTimeout <= 0 || o.MinRTTTimeout > o.MaxRTTTimeout {
+		return scanner.Config{}, fmt.Errorf("invalid RTT timeouts: need 0 < --min-rtt-timeout (%v) <= --max-rtt-timeout (%v), and --initial-rtt-timeout > 0", o.MinRTTTimeout, o.MaxRTTTimeout)
+	}
+	return scanner.Config{
+		Ports:             portSet,
+		Concurrency:       o.Concurrency,
+		Rate:              o.Rate,
+		Tries:             o.Retries + 1,
+		InitialRTTTimeout: o.InitialRTTTimeout,
+		MinRTTTimeout:     o.MinRTTTimeout,
+		MaxRTTTimeout:     o.MaxRTTTimeout,
+		SkipDiscovery:     o.SkipDiscovery,
+		HostGroup:         o.HostGroup,
+		Seed:              o.Seed,
+	}, nil
 }
 
 // numPorts is how many ports each host gets, all protocols together.
@@ -249,38 +253,6 @@ func readFileInto(g *globals, path string, add func(name string, r io.Reader) er
 	return add(path, file)
 }
 
-// applyTiming sets what nmap's timing templates set, where the flags
-// were not given: T0-T2 serialise and pace the probes, T3 waits longer
-// for slow hosts, T4 is portscan's default, T5 trades accuracy for speed.
-func (f *scanFlags) applyTiming() error {
-	if f.timing == -1 {
-		return nil
-	}
-	if f.timing < 0 || f.timing > 5 {
-		return fmt.Errorf("invalid timing template %d: want 0 to 5 (-T0 to -T5)", f.timing)
-	}
-	set := func(name string, apply func()) {
-		if f.changed == nil || !f.changed(name) {
-			apply()
-		}
-	}
-	switch f.timing {
-	case 0, 1, 2:
-		rate := map[int]float64{0: 1.0 / 300, 1: 1.0 / 15, 2: 2.5}[f.timing]
-		set("rate", func() { f.rate = rate })
-		set("concurrency", func() { f.concurrency = 1 })
-		set("max-rtt-timeout", func() { f.maxRTT = 10 * time.Second })
-	case 3:
-		set("max-rtt-timeout", func() { f.maxRTT = 10 * time.Second })
-		set("retries", func() { f.retries = 2 })
-	case 5:
-		set("initial-rtt-timeout", func() { f.initialRTT = 250 * time.Millisecond })
-		set("min-rtt-timeout", func() { f.minRTT = 50 * time.Millisecond })
-		set("max-rtt-timeout", func() { f.maxRTT = 300 * time.Millisecond })
-	}
-	return nil
-}
-
 // scanType names the scan as nmap's XML scaninfo does.
 func scanType(protos []ports.Protocol) string {
 	names := make([]string, len(protos))
@@ -290,30 +262,44 @@ func scanType(protos []ports.Protocol) string {
 	return strings.Join(names, "+")
 }
 
-// scanPorts reads --ports and --exclude-ports for the protocols scanned.
-// Ports the spec gives to a protocol not scanned (U:53 in a TCP scan) are
+// scanPorts reads the ports (or the top ports) and excluded ports for
+// the protocols scanned, and adds the ports always probed. Ports the
+// spec gives to a protocol not scanned (U:53 in a TCP scan) are
 // dropped, as nmap does.
-func scanPorts(cat *services.Catalog, f *scanFlags, protos []ports.Protocol) (*ports.Set, string, error) {
+func scanPorts(cat *services.Catalog, o *scan.Options, protos []ports.Protocol) (*ports.Set, error) {
 	opt := ports.SpecOptions{Protocols: protos, Lookup: cat.Ports}
 	var set *ports.Set
-	if f.ports == "" {
+	top := o.TopPorts != 0 || o.Given.Has(scan.TopPorts)
+	switch {
+	case top && o.TopPorts < 1:
+		return nil, fmt.Errorf("invalid --top-ports %d: want 1 or more", o.TopPorts)
+	case top && o.Ports != "":
+		return nil, errors.New("--top-ports (or -F) and --ports (-p) exclude each other")
+	case top:
+		set = &ports.Set{}
+		for _, proto := range protos {
+			for _, p := range services.Top(proto, o.TopPorts) {
+				set.Add(p)
+			}
+		}
+	case o.Ports == "":
 		set = &ports.Set{}
 		for e := range cat.All() {
 			if slices.Contains(protos, e.Port.Proto) {
 				set.Add(e.Port)
 			}
 		}
-	} else {
-		s, err := ports.ParseSpec(f.ports, opt)
+	default:
+		s, err := ports.ParseSpec(o.Ports, opt)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		set = s
 	}
-	if f.excludePorts != "" {
-		ex, err := ports.ParseSpec(f.excludePorts, opt)
+	if o.ExcludePorts != "" {
+		ex, err := ports.ParseSpec(o.ExcludePorts, opt)
 		if err != nil {
-			return nil, "", fmt.Errorf("--exclude-ports: %w", err)
+			return nil, fmt.Errorf("--exclude-ports: %w", err)
 		}
 		set.Subtract(ex)
 	}
@@ -325,11 +311,17 @@ func scanPorts(cat *services.Catalog, f *scanFlags, protos []ports.Protocol) (*p
 		}
 		total += set.Len(p)
 	}
-	set = &only
 	if total == 0 {
-		return nil, "", errors.New("no ports left to scan")
+		return nil, errors.New("no ports left to scan")
 	}
-	return set, set.String(), nil
+	if o.Always != nil {
+		for p := range o.Always.Ports() {
+			if slices.Contains(protos, p.Proto) {
+				only.Add(p)
+			}
+		}
+	}
+	return &only, nil
 }
 
 // showStates turns --open and --show into the states listed port by port.
@@ -351,43 +343,28 @@ func showStates(f *scanFlags) (map[result.State]bool, error) {
 	return show, nil
 }
 
-// runScan runs a prepared scan, writing as results arrive.
+// runScan runs a prepared scan, writing as results arrive, then
+// compares it with --baseline.
 func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error {
 	defer job.close()
-	w := job.writer
-	if err := w.Begin(job.info); err != nil {
-		return &exitError{code: exitFail, err: err}
+	// With the output files open, and before anything is written to them.
+	if err := scanner.CheckFileLimit(job.cfg); err != nil {
+		return &exitError{code: exitUsage, err: err}
 	}
-	bar := newProgress(ctx, g, f, job)
-	sink := result.Tee(bar, w)
-	cfg := job.cfg
-	cfg.Warn = func(err error) {
-		bar.clear()
-		fmt.Fprintf(g.stderr, "portscan: warning: %s\n", oneLine(err.Error()))
-	}
-	defer func() {
-		// Should the engine or a writer crash, close the documents first:
-		// what was found stays readable.
-		if r := recover(); r != nil {
-			w.End(result.Summary{Interrupted: true})
-			panic(r)
+	err := emit(job.sinks, job.info, func(w result.Sink) (result.Summary, error) {
+		// The bar goes first, so that it clears itself before a host's
+		// report, and finishes before the writers end.
+		bar := newProgress(ctx, g, f, job)
+		defer bar.finish()
+		cfg := job.cfg
+		cfg.Warn = func(err error) {
+			bar.clear()
+			fmt.Fprintf(g.stderr, "portscan: warning: %s\n", oneLine(err.Error()))
 		}
-	}()
-	stats, err := scanner.Run(ctx, cfg, job.targets.All(ctx), sink)
-	var werr error
-	if errors.Is(err, scanner.ErrSink) {
-		werr, err = err, nil
-	}
-	if eerr := sink.End(stats); eerr != nil && werr == nil {
-		werr = eerr
-	}
-	switch {
-	case werr != nil:
-		return &exitError{code: exitFail, err: werr}
-	case stats.Interrupted || errors.Is(err, context.Canceled):
-		return &exitError{code: exitInterrupted, err: errors.New("interrupted; results so far are written")}
-	case err != nil:
-		return &exitError{code: exitFail, err: err}
+		return scanner.Run(ctx, cfg, job.targets.All(ctx), result.Tee(bar, w))
+	})
+	if err != nil {
+		return err
 	}
 	return job.compareBaseline(g)
 }
