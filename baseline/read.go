@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -99,20 +100,16 @@ func clean(msg string) string {
 		if quoted {
 			s, _ := strconv.Unquote(q)
 			piece, size = excerpt(s), len(q)
-		} else if r, n := utf8.DecodeRuneInString(msg[i:]); r == utf8.RuneError && n == 1 {
-			piece = fmt.Sprintf(`\x%02x`, msg[i])
-		} else if !strconv.IsPrint(r) {
-			q := strconv.QuoteRune(r)
-			piece, size = q[1:len(q)-1], n
 		} else {
-			piece, size = msg[i:i+n], n
+			_, size = utf8.DecodeRuneInString(msg[i:])
+			piece = text.Escape(msg[i : i+size])
 		}
 		if !add(piece) {
 			break
 		}
 		i += size
 	}
-	return b.String()
+	return text.Escape(b.String()) // for a "##[" across pieces
 }
 
 // ReadFile reads the result file at path; see Read.
