@@ -91,6 +91,18 @@ func scenarios() []scenario {
 		ev.port.Evidence = &result.Evidence{Flows: flows, Clients: 1, PacketsIn: 10, PacketsOut: 8, BytesIn: 1200, BytesOut: 64000, FirstSeen: at(0), LastSeen: at(4000)}
 		return ev
 	}
+	tarpit := func() []event {
+		var ev []event
+		for p := uint16(1); p <= 120; p++ {
+			ev = append(ev, res(local, "", p, ports.TCP, result.Open, result.ReasonSynAck, 40, 100+int(p), nil))
+		}
+		return append(ev,
+			hostEv(result.Host{Addr: local, Up: true, Reason: result.ReasonSynAck, Probes: 130, Counts: map[result.State]int{result.Open: 120},
+				Start: at(0), End: at(300), Seq: 1, Tarpit: true, CutShort: true, Unscanned: 1880}),
+			hostEv(result.Host{Addr: local2, Reason: result.ReasonNoResponse, Probes: 2, Silent: 2, Start: at(0), End: at(1000), Seq: 2}),
+			hostEv(result.Host{Addr: netip.MustParseAddr("127.0.0.3"), Reason: result.ReasonHostUnreach, Probes: 2, Start: at(0), End: at(10), Seq: 3}),
+		)
+	}
 	return []scenario{{
 		name: "scan",
 		opt:  Options{Reason: true, ShowDown: true, Stylesheet: "file:///usr/share/nmap/nmap.xsl"},
@@ -152,6 +164,13 @@ func scenarios() []scenario {
 				Counts: map[result.State]int{result.Open: 2}, Start: at(0), End: at(4000)}),
 		},
 		stats: result.Summary{Start: t0, End: at(40), HostsUp: 1, Open: 2},
+	}, {
+		name: "tarpit",
+		opt:  Options{Lang: "en"},
+		info: result.Info{Args: []string{"portscan", "-p", "1-2000", "--max-open", "120", "127.0.0.1-3"}, Start: t0, ScanType: "connect",
+			Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "1-2000", NumPorts: 2000, Version: "0.1.0"},
+		events: tarpit(),
+		stats:  result.Summary{Start: t0, End: at(1000), HostsUp: 1, HostsDown: 2, Probes: 134, Open: 120},
 	}}
 }
 

@@ -59,8 +59,9 @@ func TestXMLRoundTrip(t *testing.T) {
 
 // listed is the run the XML of g should give: the hosts it lists and
 // their ports in a shown state, less the states folded into counts
-// (more than the collapse limit ports on a host, open excepted), and
-// the counts of every state, listed or not.
+// (more than the collapse limit ports on a host, open and the states
+// named in ShowAll excepted), and the counts of every state, listed or
+// not.
 func listed(g output.Golden) *baseline.Run {
 	byHost := map[netip.Addr][]result.Port{}
 	var order []netip.Addr
@@ -135,10 +136,7 @@ func shown(opt output.Options, all []result.Port) []result.Port {
 			list = append(list, p)
 		}
 	}
-	limit := opt.CollapseLimit()
-	return slices.DeleteFunc(list, func(p result.Port) bool {
-		return limit >= 0 && p.State != result.Open && byState[p.State] > limit
-	})
+	return slices.DeleteFunc(list, func(p result.Port) bool { return opt.Folds(p.State, byState[p.State]) })
 }
 
 func dump(r *baseline.Run) string {

@@ -33,6 +33,13 @@ type textWriter struct {
 	// anyway, in order, and the slow one when it ends: memory stays flat.
 	next    uint64 // the Seq to report next
 	waiting map[uint64]finished
+
+	// Hosts found down and not listed (no ShowDown), counted by reason;
+	// the last one, for the note on a lone target.
+	down     tally
+	lastDown result.Host
+	// Hosts flagged as tarpits, and their open ports.
+	tarpits, tarpitOpen int
 }
 
 type finished struct {
@@ -105,7 +112,7 @@ func (t *textWriter) port(r result.Port) error {
 func (t *textWriter) host(h result.Host) error {
 	b := t.hosts.take(hostKey{h.Addr, h.Hostname})
 	if h.Seq == 0 {
-		return t.report(h, b, false)
+		return t.report(h, b)
 	}
 	t.waiting[h.Seq] = finished{h, b}
 	if len(t.waiting) > maxWaiting {
@@ -118,15 +125,23 @@ func (t *textWriter) host(h result.Host) error {
 		}
 		delete(t.waiting, t.next)
 		t.next++
-		if err := t.report(f.h, f.b, false); err != nil {
+		if err := t.report(f.h, f.b); err != nil {
 			return err
 		}
 	}
 }
 
-func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
-	list := b.finish(t.opt.collapse(), h.Counts)
-	if !h.Up && !t.opt.ShowDown && (!incomplete || len(list) == 0) {
+func (t *textWriter) report(h result.Host, b *hostBuf) error {
+	list := b.finish(&t.opt, h.Counts)
+	if h.Tarpit {
+		t.tarpits++
+		t.tarpitOpen += h.Counts[result.Open]
+	}
+	if !h.Up && !t.opt.ShowDown && (!h.Incomplete || len(list) == 0) {
+		if !h.Incomplete {
+			t.down.add(h.Reason, 1)
+			t.lastDown = h
+		}
 		return nil
 	}
 	name := h.Addr.String()
@@ -136,15 +151,13 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 	t.w.WriteString("\n")
 	fmt.Fprintf(t.w, "portscan report for %s", name)
 	switch {
-	case incomplete:
+	case h.Incomplete:
 		t.w.WriteString(" [incomplete]\n")
 	case !h.Up:
-		if t.opt.Reason && h.Reason != "" {
-			fmt.Fprintf(t.w, " [host down, received %s]\n", text.Escape(h.Reason))
-		} else {
-			t.w.WriteString(" [host down]\n")
+		fmt.Fprintf(t.w, "\nHost seems down: %s.\n", downWhy(h))
+		if len(list) == 0 {
+			return t.w.Flush() // its silent ports were counted just now
 		}
-		return t.w.Flush()
 	default:
 		t.w.WriteString("\nHost is up")
 		if t.opt.Reason && h.Reason != "" {
@@ -155,8 +168,16 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 		}
 		t.w.WriteString(".\n")
 	}
+	if h.Tarpit {
+		fmt.Fprintf(t.w, "Warning: %s answered open on %d of the %s with a state: a tarpit, or a firewall redirecting every port to one listener? Its open ports say nothing of its services.\n",
+			name, h.Counts[result.Open], text.Count(portsDecided(h), "port", "ports"))
+	}
+	if h.CutShort {
+		fmt.Fprintf(t.w, "Probing stopped at %s (the cap on open ports per host); %s not scanned.\n",
+			text.Count(h.Counts[result.Open], "open port", "open ports"), text.Count(h.Unscanned, "port", "ports"))
+	}
 	if states := b.hiddenStates(); len(states) > 0 {
-		if n := b.hiddenTotal(); len(list) == 0 && !incomplete {
+		if n := b.hiddenTotal(); len(list) == 0 && !h.Incomplete {
 			if n == 1 {
 				fmt.Fprintf(t.w, "The 1 scanned port on %s is not shown.\n", name)
 			} else {
@@ -164,6 +185,7 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 			}
 		}
 		t.w.WriteString("Not shown: ")
+		var folded []string
 		for i, s := range states {
 			if i > 0 {
 				t.w.WriteString(", ")
@@ -171,6 +193,13 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 			tl := b.hidden[s]
 			fmt.Fprintf(t.w, "%s", text.Count(tl.count, s.String()+" port", s.String()+" ports"))
 			fmt.Fprint(t.w, reasonNote(tl))
+			if tl.folded {
+				folded = append(folded, s.String())
+			}
+		}
+		if len(folded) > 0 {
+			fmt.Fprintf(t.w, "; %s folded, more than %d on this host: --show %s lists them",
+				strings.Join(folded, ", "), t.opt.collapse(), strings.Join(folded, ","))
 		}
 		t.w.WriteString("\n")
 	}
@@ -178,6 +207,36 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 		t.table(list)
 	}
 	return t.w.Flush()
+}
+
+// portsDecided is how many of h's ports got a state.
+func portsDecided(h result.Host) int {
+	n := 0
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+// downWhy says why h seems down: no answer to discovery, or (-Pn) to
+// any of its ports.
+func downWhy(h result.Host) string {
+	var why string
+	switch n := portsDecided(h); {
+	case n > 0:
+		why = fmt.Sprintf("none of its %s answered", text.Count(n, "port", "ports"))
+		if h.Probes > 0 {
+			why += " " + text.Count(h.Probes, "probe", "probes")
+		}
+	case h.Probes > 0:
+		why = "no answer to " + text.Count(h.Probes, "probe", "probes")
+	default:
+		why = "no answer"
+	}
+	if h.Reason != "" {
+		why += " (" + text.Escape(h.Reason) + ")"
+	}
+	return why
 }
 
 // table prints the listed ports in aligned columns. Widths are measured
@@ -238,7 +297,7 @@ func (t *textWriter) flushWaiting() error {
 	for _, seq := range slices.Sorted(maps.Keys(t.waiting)) {
 		f := t.waiting[seq]
 		delete(t.waiting, seq)
-		if err := t.report(f.h, f.b, false); err != nil {
+		if err := t.report(f.h, f.b); err != nil {
 			return err
 		}
 	}
@@ -250,16 +309,41 @@ func (t *textWriter) end(s result.Summary) error {
 		return err
 	}
 	for _, b := range t.hosts.drain() {
-		if err := t.report(b.unfinished(), b, true); err != nil {
+		h := b.unfinished()
+		count(&s, h)
+		if err := t.report(h, b); err != nil {
 			return err
 		}
+	}
+	switch {
+	case t.down.count == 1 && s.Hosts() == 1:
+		// A lone target, as nmap notes it; a range's down hosts are only
+		// counted.
+		h := t.lastDown
+		fmt.Fprintf(t.w, "\nNote: %s seems down: %s.", h.Addr, downWhy(h))
+		if portsDecided(h) == 0 {
+			t.w.WriteString(" If it is up but drops discovery probes, scan it with --skip-discovery (-Pn).")
+		}
+		t.w.WriteString("\n")
+	case t.down.count > 0:
+		fmt.Fprintf(t.w, "\nNot shown: %s%s; --show down lists them\n", text.Count(t.down.count, "down host", "down hosts"), reasonNote(&t.down))
 	}
 	word := "done"
 	if s.Interrupted {
 		word = "interrupted"
 	}
-	fmt.Fprintf(t.w, "\nportscan %s: %s (%d up) scanned in %.2f s; %s",
-		word, text.Count(s.HostsUp+s.HostsDown, "host", "hosts"), s.HostsUp, max(s.End.Sub(s.Start).Seconds(), 0), text.Count(s.Open, "open port", "open ports"))
+	unknown := ""
+	if s.HostsUnknown > 0 {
+		unknown = fmt.Sprintf(", %d unknown", s.HostsUnknown)
+	}
+	fmt.Fprintf(t.w, "\nportscan %s: %s (%d up%s) scanned in %.2f s; %s",
+		word, text.Count(s.Hosts(), "host", "hosts"), s.HostsUp, unknown, max(s.End.Sub(s.Start).Seconds(), 0), text.Count(s.Open, "open port", "open ports"))
+	switch {
+	case t.tarpits == 1:
+		fmt.Fprintf(t.w, " (%d on 1 host that looks like a tarpit)", t.tarpitOpen)
+	case t.tarpits > 1:
+		fmt.Fprintf(t.w, " (%d on %d hosts that look like tarpits)", t.tarpitOpen, t.tarpits)
+	}
 	if s.Probes > 0 {
 		fmt.Fprintf(t.w, "; %s (%.0f/s)", text.Count(int(s.Probes), "probe", "probes"), s.ProbesPerSecond())
 	}

@@ -59,6 +59,16 @@ type Config struct {
 	// when one finishes. Zero means enough to keep Concurrency busy.
 	HostGroup int
 
+	// MaxOpen caps the open ports reported per host: once a host has
+	// shown MaxOpen open ports, it is probed no more, and its record says
+	// it was cut short (result.Host.CutShort, Unscanned). To stop there,
+	// a host has no more probes in flight than it could still answer
+	// open: MaxOpen less its open ports, which also bounds its share of
+	// Concurrency. Zero means no cap. A tarpit, which accepts every port,
+	// otherwise costs a probe and a result per port; it is flagged either
+	// way (result.Host.Tarpit).
+	MaxOpen int
+
 	// Seed makes the probe order repeatable; zero picks one at random.
 	Seed uint64
 

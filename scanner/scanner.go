@@ -24,7 +24,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -100,18 +102,19 @@ type engine struct {
 	stallLimit            time.Duration
 	stalled               error
 
-	active   int          // hosts admitted and not finished
-	ready    hostQueue    // hosts with a probe to send now
-	parked   []*hostState // hosts waiting for their UDP rate limit
-	seed     uint64       // of the probe order
-	admitted uint64       // hosts taken from the targets so far
+	active   int                   // hosts admitted and not finished
+	live     map[uint64]*hostState // the same hosts, by seq
+	ready    hostQueue             // hosts with a probe to send now
+	parked   []*hostState          // hosts waiting for their UDP rate limit
+	seed     uint64                // of the probe order
+	admitted uint64                // hosts taken from the targets so far
 	stats    result.Summary
 	retries  int
 	timing   timing // network-wide RTT, for hosts not yet measured
 }
 
 func newEngine(cfg Config, sink result.Sink) *engine {
-	e := &engine{cfg: cfg, sink: sink, now: cfg.now, label: cfg.label()}
+	e := &engine{cfg: cfg, sink: sink, now: cfg.now, label: cfg.label(), live: make(map[uint64]*hostState)}
 	for p := range cfg.Ports.Ports() {
 		if p.Proto == ports.TCP || p.Proto == ports.UDP {
 			e.portList = append(e.portList, p)
@@ -165,6 +168,14 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 	e.stats.End = e.now()
 	if err := ctx.Err(); err != nil {
 		e.stats.Interrupted = true
+		// Report the hosts in flight as they stand, so that the outputs
+		// list and count every host the run had begun.
+		for _, seq := range slices.Sorted(maps.Keys(e.live)) {
+			if e.sinkErr != nil {
+				break
+			}
+			e.finish(e.live[seq], true)
+		}
 		return e.stats, err
 	}
 	if e.sinkErr != nil {
@@ -282,10 +293,11 @@ func (e *engine) send(wake time.Duration) time.Duration {
 func (e *engine) admit(t targets.Target) {
 	e.admitted++
 	h := &hostState{
-		seq:    e.admitted,
-		target: t,
-		start:  e.now(),
-		perm:   newPermutation(len(e.portList), e.seed, t.Addr),
+		seq:     e.admitted,
+		target:  t,
+		start:   e.now(),
+		perm:    newPermutation(len(e.portList), e.seed, t.Addr),
+		maxOpen: e.cfg.MaxOpen,
 	}
 	if e.cfg.SkipDiscovery {
 		h.phase = phaseScan
@@ -296,6 +308,7 @@ func (e *engine) admit(t targets.Target) {
 		}
 	}
 	e.active++
+	e.live[h.seq] = h
 	e.ready.push(h)
 }
 
@@ -320,6 +333,17 @@ func (e *engine) timeout(h *hostState) time.Duration {
 func (e *engine) handle(o outcome) {
 	p, h := o.p, o.p.host
 	h.pending--
+	if h.cut {
+		// Probing stopped at MaxOpen. hasWork keeps no more probes in
+		// flight than could be open, so none should be; should one be,
+		// it is not reported.
+		if o.v.again {
+			e.stats.Probes--
+			h.probes--
+		}
+		e.schedule(h)
+		return
+	}
 	if o.v.again {
 		// Never sent: back off and send it again later.
 		e.stats.Probes--
@@ -388,9 +412,20 @@ func (e *engine) handle(o outcome) {
 }
 
 func (e *engine) emitPort(h *hostState, port ports.Port, o outcome) {
+	if h.cut {
+		return
+	}
 	h.counts[o.v.state]++
 	if o.v.state == result.Open {
 		e.stats.Open++
+		if e.cfg.MaxOpen > 0 && h.counts[result.Open] >= e.cfg.MaxOpen {
+			// Enough: a host that opens this many ports is probed no
+			// more (a tarpit would take a probe and a result per port).
+			h.cut = true
+			h.perm.stop()
+			h.retryQ = nil
+			h.held = nil
+		}
 	}
 	r := result.Port{
 		Host:     h.target.Addr,
@@ -437,35 +472,56 @@ func (e *engine) schedule(h *hostState) {
 	if h.pending > 0 {
 		return
 	}
+	e.finish(h, false)
+}
+
+// finish counts h in the summary and emits its record. An interrupted
+// run finishes the hosts in flight as incomplete: up if they answered,
+// else of unknown state (down only if discovery had ended).
+func (e *engine) finish(h *hostState, interrupted bool) {
 	h.finished = true
 	e.active--
-	if h.up {
+	delete(e.live, h.seq)
+	incomplete := interrupted && h.phase != phaseDown
+	switch {
+	case h.up:
 		e.stats.HostsUp++
-	} else {
+	case incomplete:
+		e.stats.HostsUnknown++
+	default:
 		e.stats.HostsDown++
 		if h.reason == "" {
 			h.reason = result.ReasonNoResponse
 		}
 	}
 	counts := make(map[result.State]int, 4)
+	decided := 0
 	for s, n := range h.counts {
 		if n > 0 {
 			counts[result.State(s)] = n
+			decided += n
 		}
 	}
-	e.emit(e.sink.Host(result.Host{
-		Addr:     h.target.Addr,
-		Hostname: h.target.Name,
-		Up:       h.up,
-		Reason:   h.reason,
-		Probes:   h.probes,
-		Silent:   h.silent,
-		Counts:   counts,
-		Start:    h.start,
-		End:      e.now(),
-		Source:   "scan",
-		Seq:      h.seq,
-	}))
+	rec := result.Host{
+		Addr:       h.target.Addr,
+		Hostname:   h.target.Name,
+		Up:         h.up,
+		Reason:     h.reason,
+		Probes:     h.probes,
+		Silent:     h.silent,
+		Counts:     counts,
+		Start:      h.start,
+		End:        e.now(),
+		Source:     "scan",
+		Seq:        h.seq,
+		Incomplete: incomplete,
+		Tarpit:     result.IsTarpit(counts),
+		CutShort:   h.cut,
+	}
+	if h.cut {
+		rec.Unscanned = len(e.portList) - decided
+	}
+	e.emit(e.sink.Host(rec))
 }
 
 // udpLimitedRetries are the extra tries a silent UDP port gets on a host

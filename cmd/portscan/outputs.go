@@ -25,7 +25,8 @@ func (j *scanJob) openOutputs(g *globals, f *scanFlags, show map[result.State]bo
 		main = file
 	}
 	xsl := f.xsl.href()
-	w, err := output.New(f.format, main, output.Options{Show: show, Color: f.out == "" && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason, Stylesheet: xsl})
+	all, down := shownInFull(f)
+	w, err := output.New(f.format, main, output.Options{Show: show, ShowAll: all, ShowDown: down, Color: f.out == "" && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason, Stylesheet: xsl})
 	if err != nil {
 		j.close()
 		return err
@@ -41,7 +42,7 @@ func (j *scanJob) openOutputs(g *globals, f *scanFlags, show map[result.State]bo
 			return err
 		}
 		j.closers = append(j.closers, file)
-		w, _ := output.New(extra.format, file, output.Options{Show: show, Lang: g.lang, Reason: f.reason, Stylesheet: xsl})
+		w, _ := output.New(extra.format, file, output.Options{Show: show, ShowAll: all, ShowDown: down, Lang: g.lang, Reason: f.reason, Stylesheet: xsl})
 		j.sinks = append(j.sinks, w)
 	}
 	return nil

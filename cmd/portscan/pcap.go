@@ -126,7 +126,8 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 		closers = append(closers, file)
 		dest = file
 	}
-	w, err := output.New(f.format, dest, output.Options{Show: show, Color: f.out == "" && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason, Stylesheet: f.xsl.href()})
+	all, _ := shownInFull(&scanFlags{show: f.show})
+	w, err := output.New(f.format, dest, output.Options{Show: show, ShowAll: all, Color: f.out == "" && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason, Stylesheet: f.xsl.href()})
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}

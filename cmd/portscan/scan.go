@@ -38,6 +38,7 @@ type scanFlags struct {
 	outXML, outNormal string
 	open, reason      bool
 	show              []string
+	maxOpen           int
 	progress          string
 	baseline          string
 	xsl               xslFlags
@@ -69,8 +70,9 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive")
 	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE` (nmap -oX)")
 	fl.StringVar(&f.outNormal, "output-normal", "", "also write text output to `FILE` (nmap -oN)")
-	fl.BoolVar(&f.open, "open", false, "show only open ports")
-	fl.StringSliceVar(&f.show, "show", nil, "also list ports in these `STATES`: closed, filtered, open|filtered (comma-separated)")
+	fl.BoolVar(&f.open, "open", false, "show only ports that may be open (open, open|filtered)")
+	fl.StringSliceVar(&f.show, "show", nil, "also list, every one, ports in these `STATES`: closed, filtered, open|filtered; and down: hosts found down (comma-separated)")
+	fl.IntVar(&f.maxOpen, "max-open", 0, "stop probing a host after `N` open ports, and say it was cut short (0: no cap)")
 	fl.BoolVar(&f.reason, "reason", false, "show why each port is in its state")
 	fl.Float64Var(&o.Rate, set("rate", scan.Rate), 0, "send at most `N` probes per second (0: no limit)")
 	fl.IntVar(&o.Concurrency, set("concurrency", scan.Concurrency), 0, "most probes in flight at once (0: from the open-file limit)")
@@ -114,6 +116,10 @@ func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.maxOpen < 0 {
+		return nil, fmt.Errorf("invalid --max-open %d: must be 0 (no cap) or more", f.maxOpen)
+	}
+	job.cfg.MaxOpen = f.maxOpen
 	show, err := showStates(f)
 	if err != nil {
 		return nil, err
@@ -325,22 +331,38 @@ func scanPorts(cat *services.Catalog, o *scan.Options, protos []ports.Protocol) 
 }
 
 // showStates turns --open and --show into the states listed port by port.
+// --open lists every state that may be open, as nmap's does: open and
+// open|filtered. "down" in --show is about hosts (shownInFull).
 func showStates(f *scanFlags) (map[result.State]bool, error) {
-	if f.open {
-		if len(f.show) > 0 {
-			return nil, errors.New("--open and --show exclude each other")
-		}
-		return map[result.State]bool{result.Open: true}, nil
-	}
 	show := output.DefaultShow()
 	for _, s := range f.show {
-		st, err := result.ParseState(strings.TrimSpace(s))
+		if s = strings.TrimSpace(s); s == "down" {
+			continue
+		}
+		st, err := result.ParseState(s)
 		if err != nil || st == result.Unknown {
-			return nil, fmt.Errorf("invalid --show state %q: want open, closed, filtered or open|filtered", s)
+			return nil, fmt.Errorf("invalid --show state %q: want open, closed, filtered, open|filtered or down", s)
+		}
+		if f.open && st != result.Open && st != result.OpenFiltered {
+			return nil, fmt.Errorf("--open and --show %s exclude each other", s)
 		}
 		show[st] = true
 	}
 	return show, nil
+}
+
+// shownInFull says what --show names: port states to list every one
+// (never folded into "Not shown"), and whether to list down hosts.
+func shownInFull(f *scanFlags) (all map[result.State]bool, down bool) {
+	all = make(map[result.State]bool)
+	for _, s := range f.show {
+		if s = strings.TrimSpace(s); s == "down" {
+			down = true
+		} else if st, err := result.ParseState(s); err == nil {
+			all[st] = true
+		}
+	}
+	return all, down
 }
 
 // runScan runs a prepared scan, writing as results arrive, then
