@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/netip"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portscan/portscan/capture"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -294,4 +296,29 @@ func TestWriterKeeps(t *testing.T) {
 	if run.Scanned == nil || run.Scanned.Len(ports.TCP) != 1024 {
 		t.Errorf("scanned %v", run.Scanned)
 	}
+}
+
+// TestReadCaptureErrors checks that a damaged capture's error keeps its
+// position, and that a cancelled read says so rather than blaming the file.
+func TestReadCaptureErrors(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "pcaps")
+	t.Run("truncated", func(t *testing.T) {
+		path := filepath.Join(dir, "truncated.pcap")
+		_, err := ReadFileContext(context.Background(), path, ReadOptions{})
+		var re *capture.ReadError
+		if !errors.As(err, &re) || re.Packet != 13 || re.Offset != 993 || !errors.Is(err, ErrInput) || !errors.Is(err, capture.ErrTruncated) {
+			t.Fatalf("error %v, want ErrInput and a *capture.ReadError at packet 13, offset 993", err)
+		}
+		if want := path + ": packet 13 at byte offset 993: truncated capture: unexpected EOF"; err.Error() != want {
+			t.Errorf("error %q, want %q", err, want)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := ReadFileContext(ctx, filepath.Join(dir, "lab-lo.pcap"), ReadOptions{})
+		if !errors.Is(err, context.Canceled) || errors.Is(err, ErrInput) {
+			t.Errorf("error %v, want context.Canceled, not ErrInput", err)
+		}
+	})
 }

@@ -4,13 +4,15 @@
 //
 // Read takes what portscan writes (jsonl, json, and nmap-format XML),
 // nmap's own XML, and packet captures (pcap, pcapng, gzipped or not),
-// which go through the capture package's analysis. The format is told
-// from the content, not the file name; XML is decoded one <host> at a
-// time into the nmapxml model that the output package writes it from.
-// A Run holds, per host, the ports the file lists; Run.Writer collects
-// the same from a live scan, keeping only what a comparison or an audit
-// needs, so that a scan of every port does not hold every closed port in
-// memory.
+// which go through the capture package's analysis (capture.Analyze):
+// ReadContext and ReadFileContext stop it when their context is
+// cancelled, and a damaged capture's error keeps the *capture.ReadError
+// that says where it broke. The format is told from the content, not the
+// file name; XML is decoded one <host> at a time into the nmapxml model
+// that the output package writes it from. A Run holds, per host, the
+// ports the file lists; Run.Writer collects the same from a live scan,
+// keeping only what a comparison or an audit needs, so that a scan of
+// every port does not hold every closed port in memory.
 //
 // The files come from elsewhere, so Read is strict about their shape and
 // careful with what it echoes: a UTF-8 byte order mark and any amount of

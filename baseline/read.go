@@ -3,6 +3,7 @@ package baseline
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,17 +30,24 @@ type ReadOptions struct {
 
 // posError is an error at a place in a result file; it prints as
 // "name:line:col: message" (or "name:line:" when the column is unknown),
-// with the byte offset after the message when it is known.
+// with the byte offset after the message when it is known. err, when
+// set, is the error of a reader below (a capture's *capture.ReadError),
+// which gives the message and can be unwrapped.
 type posError struct {
 	name      string
 	line, col int
 	msg       string
 	off       int64 // byte offset from the start of the file, if hasOff
 	hasOff    bool
+	err       error
 }
 
 func (e *posError) Error() string {
-	msg := clean(e.msg)
+	msg := e.msg
+	if e.err != nil {
+		msg = e.err.Error()
+	}
+	msg = clean(msg)
 	if e.hasOff {
 		msg += fmt.Sprintf(" (byte offset %d)", e.off)
 	}
@@ -52,7 +60,12 @@ func (e *posError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.name, e.line, e.col, msg)
 }
 
-func (e *posError) Unwrap() error { return ErrInput }
+func (e *posError) Unwrap() []error {
+	if e.err != nil {
+		return []error{ErrInput, e.err}
+	}
+	return []error{ErrInput}
+}
 
 // Errors quote what they found in a file; these bound how much, so that
 // a file can neither flood a terminal nor send it control sequences.
@@ -114,12 +127,17 @@ func clean(msg string) string {
 
 // ReadFile reads the result file at path; see Read.
 func ReadFile(path string, opt ReadOptions) (*Run, error) {
+	return ReadFileContext(context.Background(), path, opt)
+}
+
+// ReadFileContext is ReadFile with a context; see ReadContext.
+func ReadFileContext(ctx context.Context, path string, opt ReadOptions) (*Run, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return Read(path, f, opt)
+	return ReadContext(ctx, path, f, opt)
 }
 
 // maxLine bounds one jsonl line.
@@ -130,12 +148,21 @@ const maxLine = 1 << 20
 // Name and in errors, which give the line and column of the trouble and
 // wrap ErrInput. A UTF-8 byte order mark and any amount of white space
 // may come before the content; nothing but white space (and, in XML,
-// comments and processing instructions) may come after it.
+// comments and processing instructions) may come after it. A damaged
+// capture's error also wraps its *capture.ReadError, with the packet and
+// offset where it broke.
 func Read(name string, r io.Reader, opt ReadOptions) (*Run, error) {
+	return ReadContext(context.Background(), name, r, opt)
+}
+
+// ReadContext is Read with a context: the analysis of a capture, which
+// may be long, stops when ctx is cancelled and returns an error that
+// wraps ctx's.
+func ReadContext(ctx context.Context, name string, r io.Reader, opt ReadOptions) (*Run, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(8)
 	if isCapture(head) {
-		return readCapture(name, br, opt)
+		return readCapture(ctx, name, br, opt)
 	}
 	if bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")) {
 		return nil, &posError{name: name, msg: "UTF-16 byte order mark; expected UTF-8 text"}

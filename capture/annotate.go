@@ -28,17 +28,7 @@ func AppendLine(b []byte, p *Packet, d *Decoded, srv Side, label func(ports.Port
 	b = p.Time.AppendFormat(b, "15:04:05.000000")
 	b = append(b, ' ')
 	if !d.Src.IsValid() {
-		if d.Skip == SkipLinkType {
-			b = append(b, "unsupported "...)
-			b = appendLinkType(b, p.LinkType)
-		} else {
-			b = append(b, d.Skip.String()...)
-			b = append(b, " ("...)
-			b = appendLinkType(b, p.LinkType)
-			b = append(b, ')')
-		}
-		b = append(b, ", length "...)
-		return strconv.AppendInt(b, int64(p.Length), 10)
+		return appendNotIP(b, p, d)
 	}
 	if d.IPv6 {
 		b = append(b, "IP6 "...)
@@ -52,74 +42,12 @@ func AppendLine(b []byte, p *Packet, d *Decoded, srv Side, label func(ports.Port
 	b = append(b, ": "...)
 	switch d.Kind {
 	case TCP:
-		b = append(b, "Flags ["...)
-		for _, f := range [...]struct {
-			bit TCPFlags
-			c   byte
-		}{{SYN, 'S'}, {FIN, 'F'}, {RST, 'R'}, {PSH, 'P'}, {URG, 'U'}, {ECE, 'E'}, {CWR, 'W'}} {
-			if d.Flags&f.bit != 0 {
-				b = append(b, f.c)
-			}
-		}
-		if d.Flags&ACK != 0 {
-			b = append(b, '.')
-		}
-		b = append(b, "], seq "...)
-		b = strconv.AppendUint(b, uint64(d.Seq), 10)
-		if d.PayloadLen > 0 {
-			b = append(b, ':')
-			b = strconv.AppendUint(b, uint64(d.Seq)+uint64(d.PayloadLen), 10)
-		}
-		if d.Flags&ACK != 0 {
-			b = append(b, ", ack "...)
-			b = strconv.AppendUint(b, uint64(d.Ack), 10)
-		}
-		b = append(b, ", win "...)
-		b = strconv.AppendUint(b, uint64(d.Window), 10)
-		b = append(b, ", length "...)
-		return strconv.AppendInt(b, int64(d.PayloadLen), 10)
+		return appendTCP(b, d)
 	case UDP:
 		b = append(b, "UDP, length "...)
 		return strconv.AppendInt(b, int64(d.PayloadLen), 10)
 	case ICMPError:
-		if d.IPv6 {
-			b = append(b, "ICMP6 "...)
-		} else {
-			b = append(b, "ICMP "...)
-		}
-		q := &d.Quote
-		switch reason := d.ICMP().Reason(); reason {
-		case result.ReasonPortUnreach:
-			b = q.Dst.AppendTo(b)
-			b = append(b, ' ')
-			b = append(b, q.Proto.String()...)
-			b = append(b, " port "...)
-			b = appendPort(b, q.DstPort, true, q.Proto, label)
-			b = append(b, " unreachable"...)
-		case result.ReasonHostUnreach, result.ReasonAdminProhibited, result.ReasonNetProhibited,
-			result.ReasonHostProhibited, result.ReasonRejectRoute:
-			b = append(b, "host "...)
-			b = q.Dst.AppendTo(b)
-			b = append(b, " unreachable"...)
-			if reason != result.ReasonHostUnreach {
-				b = append(b, " - admin prohibited"...)
-			}
-		case result.ReasonNetUnreach, result.ReasonNoRoute, result.ReasonBeyondScope:
-			b = append(b, "net "...)
-			b = q.Dst.AppendTo(b)
-			b = append(b, " unreachable"...)
-		case result.ReasonProtoUnreach:
-			b = q.Dst.AppendTo(b)
-			b = append(b, " protocol "...)
-			b = append(b, q.Proto.String()...)
-			b = append(b, " unreachable"...)
-		default:
-			b = q.Dst.AppendTo(b)
-			b = append(b, " unreachable, code "...)
-			b = strconv.AppendUint(b, uint64(d.ICMPCode), 10)
-		}
-		b = append(b, ", length "...)
-		return strconv.AppendInt(b, int64(d.IPLen), 10)
+		return appendICMPError(b, d, label)
 	}
 	if d.Skip == SkipICMP {
 		if d.IPv6 {
@@ -132,6 +60,96 @@ func AppendLine(b []byte, p *Packet, d *Decoded, srv Side, label func(ports.Port
 		b = strconv.AppendUint(b, uint64(d.ICMPCode), 10)
 	} else {
 		b = append(b, d.Skip.String()...)
+	}
+	b = append(b, ", length "...)
+	return strconv.AppendInt(b, int64(d.IPLen), 10)
+}
+
+// appendNotIP describes a frame that carries no IP packet the decoder
+// could read: why it was skipped, and its link type.
+func appendNotIP(b []byte, p *Packet, d *Decoded) []byte {
+	if d.Skip == SkipLinkType {
+		b = append(b, "unsupported "...)
+		b = appendLinkType(b, p.LinkType)
+	} else {
+		b = append(b, d.Skip.String()...)
+		b = append(b, " ("...)
+		b = appendLinkType(b, p.LinkType)
+		b = append(b, ')')
+	}
+	b = append(b, ", length "...)
+	return strconv.AppendInt(b, int64(p.Length), 10)
+}
+
+// appendTCP writes a segment's flags, sequence numbers, window and
+// payload length, as tcpdump does.
+func appendTCP(b []byte, d *Decoded) []byte {
+	b = append(b, "Flags ["...)
+	for _, f := range [...]struct {
+		bit TCPFlags
+		c   byte
+	}{{SYN, 'S'}, {FIN, 'F'}, {RST, 'R'}, {PSH, 'P'}, {URG, 'U'}, {ECE, 'E'}, {CWR, 'W'}} {
+		if d.Flags&f.bit != 0 {
+			b = append(b, f.c)
+		}
+	}
+	if d.Flags&ACK != 0 {
+		b = append(b, '.')
+	}
+	b = append(b, "], seq "...)
+	b = strconv.AppendUint(b, uint64(d.Seq), 10)
+	if d.PayloadLen > 0 {
+		b = append(b, ':')
+		b = strconv.AppendUint(b, uint64(d.Seq)+uint64(d.PayloadLen), 10)
+	}
+	if d.Flags&ACK != 0 {
+		b = append(b, ", ack "...)
+		b = strconv.AppendUint(b, uint64(d.Ack), 10)
+	}
+	b = append(b, ", win "...)
+	b = strconv.AppendUint(b, uint64(d.Window), 10)
+	b = append(b, ", length "...)
+	return strconv.AppendInt(b, int64(d.PayloadLen), 10)
+}
+
+// appendICMPError says what an ICMP error reports unreachable, with the
+// service of the quoted port for a port unreachable.
+func appendICMPError(b []byte, d *Decoded, label func(ports.Port) *services.Entry) []byte {
+	if d.IPv6 {
+		b = append(b, "ICMP6 "...)
+	} else {
+		b = append(b, "ICMP "...)
+	}
+	q := &d.Quote
+	switch reason := d.ICMP().Reason(); reason {
+	case result.ReasonPortUnreach:
+		b = q.Dst.AppendTo(b)
+		b = append(b, ' ')
+		b = append(b, q.Proto.String()...)
+		b = append(b, " port "...)
+		b = appendPort(b, q.DstPort, true, q.Proto, label)
+		b = append(b, " unreachable"...)
+	case result.ReasonHostUnreach, result.ReasonAdminProhibited, result.ReasonNetProhibited,
+		result.ReasonHostProhibited, result.ReasonRejectRoute:
+		b = append(b, "host "...)
+		b = q.Dst.AppendTo(b)
+		b = append(b, " unreachable"...)
+		if reason != result.ReasonHostUnreach {
+			b = append(b, " - admin prohibited"...)
+		}
+	case result.ReasonNetUnreach, result.ReasonNoRoute, result.ReasonBeyondScope:
+		b = append(b, "net "...)
+		b = q.Dst.AppendTo(b)
+		b = append(b, " unreachable"...)
+	case result.ReasonProtoUnreach:
+		b = q.Dst.AppendTo(b)
+		b = append(b, " protocol "...)
+		b = append(b, q.Proto.String()...)
+		b = append(b, " unreachable"...)
+	default:
+		b = q.Dst.AppendTo(b)
+		b = append(b, " unreachable, code "...)
+		b = strconv.AppendUint(b, uint64(d.ICMPCode), 10)
 	}
 	b = append(b, ", length "...)
 	return strconv.AppendInt(b, int64(d.IPLen), 10)

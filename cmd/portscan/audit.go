@@ -116,15 +116,15 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 	readOpt := baseline.ReadOptions{Label: g.catalog.Lookup}
 	var old *baseline.Run
 	if sf.baseline != "" {
-		if old, err = baseline.ReadFile(sf.baseline, readOpt); err != nil {
-			return usageErr("--baseline: %v", err)
+		if old, err = baseline.ReadFileContext(ctx, sf.baseline, readOpt); err != nil {
+			return inputErr("--baseline", err)
 		}
 	}
 
 	var run *baseline.Run
 	if af.from != "" {
-		if run, err = baseline.ReadFile(af.from, readOpt); err != nil {
-			return usageErr("--from: %v", err)
+		if run, err = baseline.ReadFileContext(ctx, af.from, readOpt); err != nil {
+			return inputErr("--from", err)
 		}
 	} else if run, err = auditScan(ctx, g, sf, af, pol); err != nil {
 		return err

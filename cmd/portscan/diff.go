@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,7 +49,7 @@ func newDiffCmd(g *globals) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(g, format, out, opt, args[0], args[1])
+			return runDiff(cmd.Context(), g, format, out, opt, args[0], args[1])
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "report format: text or json")
@@ -56,18 +58,18 @@ func newDiffCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func runDiff(g *globals, format, out string, copt baseline.CompareOptions, oldPath, newPath string) error {
+func runDiff(ctx context.Context, g *globals, format, out string, copt baseline.CompareOptions, oldPath, newPath string) error {
 	if format != "text" && format != "json" {
 		return usageErr("invalid --format %q: want text or json", format)
 	}
 	opt := baseline.ReadOptions{Label: g.catalog.Lookup}
-	old, err := baseline.ReadFile(oldPath, opt)
+	old, err := baseline.ReadFileContext(ctx, oldPath, opt)
 	if err != nil {
-		return usageErr("%v", err)
+		return inputErr("", err)
 	}
-	cur, err := baseline.ReadFile(newPath, opt)
+	cur, err := baseline.ReadFileContext(ctx, newPath, opt)
 	if err != nil {
-		return usageErr("%v", err)
+		return inputErr("", err)
 	}
 	d := baseline.Compare(old, cur, copt)
 	if err := writeReport(g, out, func(w io.Writer, colour bool) error {
@@ -82,6 +84,19 @@ func runDiff(g *globals, format, out string, copt baseline.CompareOptions, oldPa
 		return &exitError{code: exitFail}
 	}
 	return nil
+}
+
+// inputErr is the exit error of a result file that could not be read
+// (after flag, if any): a usage error, or an interruption if the read
+// was cancelled.
+func inputErr(flag string, err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted")}
+	case flag != "":
+		return usageErr("%s: %v", flag, err)
+	}
+	return usageErr("%v", err)
 }
 
 // writeReport writes a report to stdout, or to the file out; colour is

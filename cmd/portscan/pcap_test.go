@@ -325,3 +325,35 @@ func TestPcapSummarySaysEvictions(t *testing.T) {
 		t.Errorf("summary capture = %+v, want packets and some (not all) flows evicted early", c)
 	}
 }
+
+// TestPcapInterrupted checks Ctrl-C while captures are read: pcap still
+// writes a whole (empty) report and exits 130, as do diff and audit
+// reading captures, rather than blaming the file.
+func TestPcapInterrupted(t *testing.T) {
+	chdir(t, pcapDir)
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte("groups:\n  - name: lo\n    targets: [127.0.0.2]\n    allow: [ssh]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		stdout string // must contain
+		stderr string
+	}{
+		{"pcap", []string{"pcap", "-q", "--format", "json", "lab-lo.pcap"}, `"interrupted": true`, "interrupted; results so far are written"},
+		{"diff", []string{"diff", "lab-lo.pcap", "loopback.pcap"}, "", "portscan: interrupted\n"},
+		{"audit --from", []string{"audit", "--policy", policy, "--from", "lab-lo.pcap"}, "", "portscan: interrupted\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, resolve: fakeResolve}
+			code := runWith(ctx, g, append([]string{"--color", "never"}, tt.args...))
+			if code != exitInterrupted || !strings.Contains(out.String(), tt.stdout) || !strings.Contains(errb.String(), tt.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 130, %q, %q", code, out.String(), errb.String(), tt.stdout, tt.stderr)
+			}
+		})
+	}
+}
