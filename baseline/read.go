@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -112,20 +113,16 @@ func clean(msg string) string {
 		if quoted {
 			s, _ := strconv.Unquote(q)
 			piece, size = excerpt(s), len(q)
-		} else if r, n := utf8.DecodeRuneInString(msg[i:]); r == utf8.RuneError && n == 1 {
-			piece = fmt.Sprintf(`\x%02x`, msg[i])
-		} else if !strconv.IsPrint(r) {
-			q := strconv.QuoteRune(r)
-			piece, size = q[1:len(q)-1], n
 		} else {
-			piece, size = msg[i:i+n], n
+			_, size = utf8.DecodeRuneInString(msg[i:])
+			piece = text.Escape(msg[i : i+size])
 		}
 		if !add(piece) {
 			break
 		}
 		i += size
 	}
-	return b.String()
+	return text.Escape(b.String()) // for a "##[" across pieces
 }
 
 // ReadFile reads the result file at path; see Read.
@@ -483,12 +480,26 @@ func (r *Run) addPortRecord(rec output.PortRecord) error {
 	return nil
 }
 
+// parseCounts reads a host record's counts by state name; a name this
+// version does not know counts as Unknown.
+func parseCounts(m map[string]int) map[result.State]int {
+	if m == nil {
+		return nil
+	}
+	out := make(map[result.State]int, len(m))
+	for name, n := range m {
+		s, _ := result.ParseState(name)
+		out[s] += n
+	}
+	return out
+}
+
 func (r *Run) addHostRecord(rec output.HostRecord) error {
 	a, err := parseHost(rec.Host)
 	if err != nil {
 		return err
 	}
-	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason}
+	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason, Counts: parseCounts(rec.Counts)}
 	if rec.Start != nil {
 		h.Start = *rec.Start
 	}

@@ -4,12 +4,12 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
@@ -169,21 +169,9 @@ func appendPort(b []byte, port uint16, mayLabel bool, proto ports.Protocol, labe
 	if mayLabel && label != nil {
 		if e := label(ports.Port{Number: port, Proto: proto}); e != nil {
 			b = append(b, '(')
-			b = appendClean(b, e.Name)
+			b = append(b, text.Escape(e.Name)...) // names from user catalogs reach terminals
 			b = append(b, ')')
 		}
-	}
-	return b
-}
-
-// appendClean appends s without control characters: names come from
-// user catalogs and end up on terminals.
-func appendClean(b []byte, s string) []byte {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
-			r = ' '
-		}
-		b = utf8.AppendRune(b, r)
 	}
 	return b
 }
@@ -249,7 +237,7 @@ func lookup(label services.Labeler, port uint16, proto ports.Protocol) *services
 func appendService(b []byte, e *services.Entry, p ports.Port, server netip.Addr, lang string) []byte {
 	b = append(b, "service "...)
 	if e != nil {
-		b = appendClean(b, e.Name)
+		b = append(b, text.Escape(e.Name)...) // names from user catalogs reach terminals
 	} else {
 		b = append(b, "unknown"...)
 	}
@@ -263,7 +251,7 @@ func appendService(b []byte, e *services.Entry, p ports.Port, server netip.Addr,
 	if e != nil {
 		if desc := e.Describe(lang); desc != "" {
 			b = append(b, ": "...)
-			b = appendClean(b, desc)
+			b = append(b, text.Escape(desc)...)
 		}
 	}
 	return b

@@ -11,6 +11,7 @@ import (
 	"github.com/fatih/color"
 	"github.com/rivo/uniseg"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/services"
 )
 
@@ -86,8 +87,8 @@ func writeCatalogText(w io.Writer, entries iter.Seq[*services.Entry], opt Option
 	header := []string{"PORT", "SERVICE", "ALIASES", "TABLE", "DESCRIPTION"}
 	var rows [][]string
 	for e := range entries {
-		aliases := strings.Join(e.Aliases, ",")
-		rows = append(rows, []string{e.Port.String(), e.Name, aliases, e.Table, clean(e.Describe(opt.Lang))})
+		aliases := text.Escape(strings.Join(e.Aliases, ","))
+		rows = append(rows, []string{e.Port.String(), text.Escape(e.Name), aliases, text.Escape(e.Table), text.Escape(e.Describe(opt.Lang))})
 	}
 	widths := make([]int, len(header))
 	for _, r := range append([][]string{header}, rows...) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/result"
 )
 
@@ -127,11 +128,8 @@ func (g *grepWriter) end(s result.Summary) error {
 		g.w.WriteString(" at " + timestr(s.End))
 	}
 	n := s.HostsUp + s.HostsDown
-	addrs := strconv.Itoa(n) + " IP addresses"
-	if n == 1 {
-		addrs = "1 IP address"
-	}
-	fmt.Fprintf(g.w, " -- %s (%s up) scanned in %.2f seconds\n", addrs, plural(s.HostsUp, "host"), max(s.End.Sub(s.Start).Seconds(), 0))
+	fmt.Fprintf(g.w, " -- %s (%s up) scanned in %.2f seconds\n", text.Count(n, "IP address", "IP addresses"),
+		text.Count(s.HostsUp, "host", "hosts"), max(s.End.Sub(s.Start).Seconds(), 0))
 	return g.w.Flush()
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -515,6 +516,17 @@ func TestCommentSafe(t *testing.T) {
 }
 
 func TestTextAllHidden(t *testing.T) {
+	one := scenario{
+		info: result.Info{Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 1},
+		events: []event{
+			res(local, "", 1, ports.TCP, result.Closed, result.ReasonConnRefused, 50, 1, nil),
+			hostEv(result.Host{Addr: local, Up: true, Reason: result.ReasonConnRefused}),
+		},
+		stats: result.Summary{Start: t0, End: at(100), HostsUp: 1, Probes: 1},
+	}
+	if got := string(render(t, "text", one)); !strings.Contains(got, "\nThe 1 scanned port on 127.0.0.1 is not shown.\n") {
+		t.Errorf("text output of one hidden port:\n%s", got)
+	}
 	sc := scenario{
 		opt:  Options{},
 		info: result.Info{Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 3},
@@ -567,5 +579,48 @@ func TestConcurrent(t *testing.T) {
 			}
 			checkWellFormed(t, format, buf.Bytes())
 		})
+	}
+}
+
+// TestTextEscapes writes a host name, service, description and reason
+// that carry escape sequences, line breaks, a bidi override and C1
+// controls: the text report and the catalog table show them escaped,
+// on the lines they belong to.
+func TestTextEscapes(t *testing.T) {
+	evil := &services.Entry{Port: ports.Port{Number: 80, Proto: ports.TCP}, Name: "h\x1b]0;pwned\a",
+		Aliases: []string{"a\u009b2J"}, Table: "\u202e", DescriptionEn: "d\r\n::error::x\u202e", Source: "evil.tsv"}
+	sc := scenario{
+		opt:  Options{Reason: true, Lang: "en"},
+		info: result.Info{Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 2},
+		events: []event{
+			res(local, "n\x1b[2J\u2066", 80, ports.TCP, result.Open, "syn-ack\x07", 50, 1, evil),
+			res(local, "n\x1b[2J\u2066", 81, ports.TCP, result.Closed, "reset\n::error::r", 50, 1, nil),
+			hostEv(result.Host{Addr: local, Hostname: "n\x1b[2J\u2066", Up: true, Reason: "x\x1b"}),
+		},
+		stats: result.Summary{Start: t0, End: at(100), HostsUp: 1, Probes: 2},
+	}
+	got := string(render(t, "text", sc))
+	for _, want := range []string{
+		"portscan report for n\\x1b[2J\\u2066 (127.0.0.1)\n",
+		"Not shown: 1 closed port (reset\\n::error::r)\n",
+		"80/tcp open  h\\x1b]0;pwned\\a syn-ack\\a d\\r\\n::error::x\\u202e\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("text output lacks %q:\n%s", want, got)
+		}
+	}
+	var cat bytes.Buffer
+	if err := WriteCatalog(&cat, "text", slices.Values([]*services.Entry{evil}), Options{Lang: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{got, cat.String()} {
+		if strings.ContainsFunc(out, func(r rune) bool {
+			return r < 0x20 && r != '\n' || r >= 0x7f && r < 0xa0 || r == 0x202e || r == 0x2066
+		}) {
+			t.Errorf("raw control or bidi character in\n%q", out)
+		}
+	}
+	if want := "80/tcp  h\\x1b]0;pwned\\a  a\\u009b2J  \\u202e  d\\r\\n::error::x\\u202e\n"; !strings.HasSuffix(cat.String(), want) {
+		t.Errorf("catalog table %q lacks %q", cat.String(), want)
 	}
 }

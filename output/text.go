@@ -14,6 +14,7 @@ import (
 	"github.com/fatih/color"
 	"github.com/rivo/uniseg"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/result"
 )
 
@@ -84,7 +85,7 @@ func (t *textWriter) begin(info result.Info) error {
 		if info.Ports != nil && len(info.Protocols) > 0 {
 			parts := make([]string, len(info.Protocols))
 			for i, p := range info.Protocols {
-				parts[i] = plural(info.Ports.Len(p), p.String()+" port")
+				parts[i] = text.Count(info.Ports.Len(p), p.String()+" port", p.String()+" ports")
 			}
 			fmt.Fprintf(t.w, " of %s", strings.Join(parts, " and "))
 		} else if info.NumPorts > 0 {
@@ -96,7 +97,7 @@ func (t *textWriter) begin(info result.Info) error {
 			if len(names) > 0 {
 				noun = strings.Join(names, "+") + " port"
 			}
-			fmt.Fprintf(t.w, " of %s", plural(info.NumPorts, noun))
+			fmt.Fprintf(t.w, " of %s", text.Count(info.NumPorts, noun, noun+"s"))
 		}
 	}
 	t.w.WriteString("\n")
@@ -145,7 +146,7 @@ func (t *textWriter) report(h result.Host, b *hostBuf) error {
 	}
 	name := h.Addr.String()
 	if h.Hostname != "" {
-		name = clean(h.Hostname) + " (" + name + ")"
+		name = text.Escape(h.Hostname) + " (" + name + ")"
 	}
 	t.w.WriteString("\n")
 	fmt.Fprintf(t.w, "portscan report for %s", name)
@@ -160,7 +161,7 @@ func (t *textWriter) report(h result.Host, b *hostBuf) error {
 	default:
 		t.w.WriteString("\nHost is up")
 		if t.opt.Reason && h.Reason != "" {
-			fmt.Fprintf(t.w, ", received %s", h.Reason)
+			fmt.Fprintf(t.w, ", received %s", text.Escape(h.Reason))
 		}
 		if l := b.latency(); l > 0 {
 			fmt.Fprintf(t.w, " (%ss latency)", seconds2(l))
@@ -169,15 +170,19 @@ func (t *textWriter) report(h result.Host, b *hostBuf) error {
 	}
 	if h.Tarpit {
 		fmt.Fprintf(t.w, "Warning: %s answered open on %d of the %s with a state: a tarpit, or a firewall redirecting every port to one listener? Its open ports say nothing of its services.\n",
-			name, h.Counts[result.Open], plural(portsDecided(h), "port"))
+			name, h.Counts[result.Open], text.Count(portsDecided(h), "port", "ports"))
 	}
 	if h.CutShort {
 		fmt.Fprintf(t.w, "Probing stopped at %s (the cap on open ports per host); %s not scanned.\n",
-			plural(h.Counts[result.Open], "open port"), plural(h.Unscanned, "port"))
+			text.Count(h.Counts[result.Open], "open port", "open ports"), text.Count(h.Unscanned, "port", "ports"))
 	}
 	if states := b.hiddenStates(); len(states) > 0 {
-		if len(list) == 0 && !h.Incomplete {
-			fmt.Fprintf(t.w, "All %s on %s are not shown.\n", plural(b.hiddenTotal(), "scanned port"), name)
+		if n := b.hiddenTotal(); len(list) == 0 && !h.Incomplete {
+			if n == 1 {
+				fmt.Fprintf(t.w, "The 1 scanned port on %s is not shown.\n", name)
+			} else {
+				fmt.Fprintf(t.w, "All %d scanned ports on %s are not shown.\n", n, name)
+			}
 		}
 		t.w.WriteString("Not shown: ")
 		var folded []string
@@ -186,7 +191,7 @@ func (t *textWriter) report(h result.Host, b *hostBuf) error {
 				t.w.WriteString(", ")
 			}
 			tl := b.hidden[s]
-			fmt.Fprintf(t.w, "%s", plural(tl.count, s.String()+" port"))
+			fmt.Fprintf(t.w, "%s", text.Count(tl.count, s.String()+" port", s.String()+" ports"))
 			fmt.Fprint(t.w, reasonNote(tl))
 			if tl.folded {
 				folded = append(folded, s.String())
@@ -219,17 +224,17 @@ func downWhy(h result.Host) string {
 	var why string
 	switch n := portsDecided(h); {
 	case n > 0:
-		why = fmt.Sprintf("none of its %s answered", plural(n, "port"))
+		why = fmt.Sprintf("none of its %s answered", text.Count(n, "port", "ports"))
 		if h.Probes > 0 {
-			why += " " + plural(h.Probes, "probe")
+			why += " " + text.Count(h.Probes, "probe", "probes")
 		}
 	case h.Probes > 0:
-		why = "no answer to " + plural(h.Probes, "probe")
+		why = "no answer to " + text.Count(h.Probes, "probe", "probes")
 	default:
 		why = "no answer"
 	}
 	if h.Reason != "" {
-		why += " (" + clean(h.Reason) + ")"
+		why += " (" + text.Escape(h.Reason) + ")"
 	}
 	return why
 }
@@ -251,11 +256,11 @@ func (t *textWriter) table(list []result.Port) {
 			service = e.Name
 			desc = e.Describe(t.lang)
 		}
-		row := []string{r.Port.String(), r.State.String(), clean(service)}
+		row := []string{r.Port.String(), r.State.String(), text.Escape(service)}
 		if t.opt.Reason {
-			row = append(row, clean(r.Reason))
+			row = append(row, text.Escape(r.Reason))
 		}
-		rows = append(rows, append(row, clean(desc)))
+		rows = append(rows, append(row, text.Escape(desc)))
 	}
 	widths := make([]int, len(head))
 	for _, row := range rows {
@@ -321,7 +326,7 @@ func (t *textWriter) end(s result.Summary) error {
 		}
 		t.w.WriteString("\n")
 	case t.down.count > 0:
-		fmt.Fprintf(t.w, "\nNot shown: %s%s; --show down lists them\n", plural(t.down.count, "down host"), reasonNote(&t.down))
+		fmt.Fprintf(t.w, "\nNot shown: %s%s; --show down lists them\n", text.Count(t.down.count, "down host", "down hosts"), reasonNote(&t.down))
 	}
 	word := "done"
 	if s.Interrupted {
@@ -332,7 +337,7 @@ func (t *textWriter) end(s result.Summary) error {
 		unknown = fmt.Sprintf(", %d unknown", s.HostsUnknown)
 	}
 	fmt.Fprintf(t.w, "\nportscan %s: %s (%d up%s) scanned in %.2f s; %s",
-		word, plural(s.Hosts(), "host"), s.HostsUp, unknown, max(s.End.Sub(s.Start).Seconds(), 0), plural(s.Open, "open port"))
+		word, text.Count(s.Hosts(), "host", "hosts"), s.HostsUp, unknown, max(s.End.Sub(s.Start).Seconds(), 0), text.Count(s.Open, "open port", "open ports"))
 	switch {
 	case t.tarpits == 1:
 		fmt.Fprintf(t.w, " (%d on 1 host that looks like a tarpit)", t.tarpitOpen)
@@ -340,11 +345,11 @@ func (t *textWriter) end(s result.Summary) error {
 		fmt.Fprintf(t.w, " (%d on %d hosts that look like tarpits)", t.tarpitOpen, t.tarpits)
 	}
 	if s.Probes > 0 {
-		fmt.Fprintf(t.w, "; %s (%.0f/s)", plural(int(s.Probes), "probe"), s.ProbesPerSecond())
+		fmt.Fprintf(t.w, "; %s (%.0f/s)", text.Count(int(s.Probes), "probe", "probes"), s.ProbesPerSecond())
 	}
 	if c := s.Capture; c != nil {
 		fmt.Fprintf(t.w, "\ncapture: %s (%d skipped), %s (%d evicted idle, %d evicted with the table full, %d unreported)",
-			plural(int(c.Packets), "packet"), c.Skipped, plural(int(c.Flows), "flow"), c.EvictedIdle, c.EvictedFull, c.Unreported)
+			text.Count(int(c.Packets), "packet", "packets"), c.Skipped, text.Count(int(c.Flows), "flow", "flows"), c.EvictedIdle, c.EvictedFull, c.Unreported)
 	}
 	t.w.WriteString("\n")
 	return t.w.Flush()
@@ -359,22 +364,14 @@ func reasonNote(tl *tally) string {
 			continue
 		}
 		if rc.count == tl.count {
-			return " (" + rc.reason + ")"
+			return " (" + text.Escape(rc.reason) + ")"
 		}
-		parts = append(parts, strconv.Itoa(rc.count)+" "+rc.reason)
+		parts = append(parts, strconv.Itoa(rc.count)+" "+text.Escape(rc.reason))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
-}
-
-// plural writes n and noun, with an "s" unless n is one.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // seconds2 writes d in seconds to two significant digits, without an
@@ -386,15 +383,4 @@ func seconds2(d time.Duration) string {
 		places = 1 - int(math.Floor(math.Log10(s)))
 	}
 	return strconv.FormatFloat(s, 'f', places, 64)
-}
-
-// clean keeps a table cell on one line and free of control characters,
-// which could otherwise rewrite the terminal.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
 }

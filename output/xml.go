@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/nmapxml"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -182,11 +183,11 @@ func xmlHostNote(h result.Host) string {
 	}
 	if h.Tarpit {
 		notes = append(notes, fmt.Sprintf("tarpit: answered open on %d of the %s with a state",
-			h.Counts[result.Open], plural(portsDecided(h), "port")))
+			h.Counts[result.Open], text.Count(portsDecided(h), "port", "ports")))
 	}
 	if h.CutShort {
 		notes = append(notes, fmt.Sprintf("cut short at %s, %s not scanned",
-			plural(h.Counts[result.Open], "open port"), plural(h.Unscanned, "port")))
+			text.Count(h.Counts[result.Open], "open port", "open ports"), text.Count(h.Unscanned, "port", "ports")))
 	}
 	return strings.Join(notes, "; ")
 }
@@ -240,7 +241,7 @@ func (x *xmlWriter) end(s result.Summary) error {
 			TimeStr: timestr(s.End),
 			Elapsed: strconv.FormatFloat(elapsed, 'f', 2, 64),
 			Summary: fmt.Sprintf("portscan %s at %s: %s (%d up) scanned in %.2f s",
-				word, timestr(s.End), plural(s.Hosts(), "host"), s.HostsUp, elapsed),
+				word, timestr(s.End), text.Count(s.Hosts(), "host", "hosts"), s.HostsUp, elapsed),
 			Exit: "success",
 		},
 		Hosts: nmapxml.Hosts{Up: strconv.Itoa(s.HostsUp), Down: strconv.Itoa(s.HostsDown), Total: strconv.Itoa(s.Hosts())},

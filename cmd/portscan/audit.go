@@ -143,7 +143,7 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 	}
 	rep.Version, rep.Time = version, time.Now()
 	if old != nil {
-		rep.Diff = baseline.Compare(old, run)
+		rep.Diff = baseline.Compare(old, run, baseline.CompareOptions{})
 	}
 	if err := writeAuditReports(g, sf, af, rep); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portscan/portscan/capture"
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/result"
 )
@@ -195,10 +196,10 @@ func pcapOutputs(g *globals, f *pcapFlags, show map[result.State]bool, opt *capt
 func pcapFailed(w io.Writer, e *capture.SourceError) {
 	var re *capture.ReadError
 	if errors.As(e.Err, &re) && re.Packet > 1 {
-		fmt.Fprintf(w, "portscan: %s: %s; the %s before it are reported\n", e.Name, oneLine(re.Error()), pcapPlural(re.Packet-1, "packet"))
+		fmt.Fprintf(w, "portscan: %s: %s; the %s reported\n", text.Escape(e.Name), oneLine(re.Error()), text.Count(re.Packet-1, "packet before it is", "packets before it are"))
 		return
 	}
-	fmt.Fprintf(w, "portscan: %s: %s\n", e.Name, oneLine(e.Err.Error()))
+	fmt.Fprintf(w, "portscan: %s: %s\n", text.Escape(e.Name), oneLine(e.Err.Error()))
 }
 
 // pcapExit turns what capture.Analyze returned into the exit status: 130
@@ -280,19 +281,11 @@ func pcapSummary(w io.Writer, c capture.Counters, files int, took time.Duration)
 		rate = fmt.Sprintf(", %.0f packets/s", float64(c.Packets)/s)
 	}
 	fmt.Fprintf(w, "portscan: read %s from %s in %.2f s%s; %d skipped%s\n",
-		pcapPlural(int(c.Packets), "packet"), pcapPlural(files, "file"), took.Seconds(), rate, c.SkippedTotal(), skip)
+		text.Count(int(c.Packets), "packet", "packets"), text.Count(files, "file", "files"), took.Seconds(), rate, c.SkippedTotal(), skip)
 	fmt.Fprintf(w, "portscan: %s: %d evicted idle, %d evicted early (table full), %d without evidence about a server port",
-		pcapPlural(int(c.Flows), "flow"), c.Idle, c.Full, c.Unknown)
+		text.Count(int(c.Flows), "flow", "flows"), c.Idle, c.Full, c.Unknown)
 	if c.Overflow > 0 {
 		fmt.Fprintf(w, ", %d not reported (service table full)", c.Overflow)
 	}
 	fmt.Fprintln(w)
-}
-
-// pcapPlural writes n and noun, with an "s" unless n is one.
-func pcapPlural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -140,6 +140,13 @@ func TestPcapBadInput(t *testing.T) {
 	dir := t.TempDir()
 	text := filepath.Join(dir, "notes.txt")
 	os.WriteFile(text, []byte("not a capture\n"), 0o644)
+	// The first packet of truncated.pcap whole, the second cut short.
+	whole, err := os.ReadFile("truncated.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onePacket := filepath.Join(dir, "one.pcap")
+	os.WriteFile(onePacket, whole[:24+16+60+10], 0o644)
 	tests := []struct {
 		name       string
 		args       []string
@@ -151,6 +158,8 @@ func TestPcapBadInput(t *testing.T) {
 		{"truncated: what was read is reported", []string{"pcap", "truncated.pcap"}, 1,
 			"truncated.pcap: packet 13 at byte offset 993: truncated capture: unexpected EOF; the 12 packets before it are reported",
 			"80/tcp open  http", false},
+		{"truncated after one packet", []string{"pcap", "-q", onePacket}, 1,
+			"one.pcap: packet 2 at byte offset 100: truncated capture: unexpected EOF; the 1 packet before it is reported", "", false},
 		{"a damaged file does not stop the others", []string{"pcap", "-q", "truncated.pcap", "udp-vlan.pcap"}, 1,
 			"packet 13 at byte offset 993", "53/udp open  domain", false},
 		{"not a capture", []string{"pcap", "-q", text}, 2, "not a pcap or pcapng file: unknown magic number", "", false},

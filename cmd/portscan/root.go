@@ -14,6 +14,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/scanner"
 	"github.com/portscan/portscan/services"
 )
@@ -219,7 +220,7 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 	root := newRoot(ctx, g)
 	args, err := nmapSpellings(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "portscan: %s\n", err)
+		fmt.Fprintf(stderr, "portscan: %s\n", oneLine(err.Error()))
 		return exitUsage
 	}
 	root.SetArgs(args)
@@ -343,7 +344,8 @@ func nmapOutput(a string) (string, error) {
 	return "", fmt.Errorf("%s is ambiguous: write -o%c %s (%s), or -o %s for the main output", a, letter, tail, long, rest)
 }
 
-// oneLine keeps an error message to one line.
+// oneLine keeps an error message to one line, escaped (text.Escape):
+// messages quote the files they are about.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	return text.Escape(strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " "))
 }
