@@ -4,15 +4,22 @@ import (
 	"bufio"
 	"bytes"
 	byteorder "encoding/binary"
+	"encoding/csv"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/portscan/portscan/internal/lab"
+	"github.com/portscan/portscan/output"
 )
 
 // faultBound is how long a scan in these tests may go on after the test
@@ -168,5 +175,182 @@ func TestPcapStdoutReaderGone(t *testing.T) {
 	}
 	if code := waitBounded(t, cmd, "reader of stdout gone"); code != 141 || stderr.Len() != 0 {
 		t.Errorf("exit %d, stderr %q; want 141 and nothing", code, stderr.String())
+	}
+}
+
+// TestKilledOutputWholeRecords kills scans writing jsonl and csv to -o
+// with SIGKILL at a random moment after records have appeared, and
+// checks that the file holds whole records only: each is written with
+// one write(2) of a whole line, so a kill leaves no part of one. Every
+// port is listed, so that records are being written all the time.
+func TestKilledOutputWholeRecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	for _, format := range []string{"jsonl", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			for round := range 5 {
+				path := filepath.Join(t.TempDir(), "out."+format)
+				cmd := exec.Command(binary(t), "-q", "--format", format, "--show", "closed", "-p", "1-65535", "-o", path, "127.1.0.1-8")
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				// Wait for some records, then a little more, at random.
+				for deadline := time.Now().Add(faultBound); ; time.Sleep(5 * time.Millisecond) {
+					if fi, err := os.Stat(path); err == nil && fi.Size() > 32<<10 {
+						break
+					}
+					if time.Now().After(deadline) {
+						cmd.Process.Kill()
+						cmd.Wait()
+						t.Fatalf("no records in %s after %v", path, faultBound)
+					}
+				}
+				time.Sleep(time.Duration(rand.Int64N(int64(50 * time.Millisecond))))
+				cmd.Process.Signal(syscall.SIGKILL)
+				cmd.Wait()
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.HasSuffix(data, []byte("\n")) {
+					t.Errorf("round %d: the file ends in the middle of a line: ...%q", round, data[max(0, len(data)-120):])
+				}
+				n := checkRecords(t, format, data)
+				t.Logf("round %d: %d whole records", round, n)
+			}
+		})
+	}
+}
+
+// checkRecords fails the test unless every line of data is a whole
+// jsonl object, or data is whole csv rows of output.CSVHeader's width,
+// and returns how many records there were.
+func checkRecords(t *testing.T, format string, data []byte) int {
+	t.Helper()
+	if format == "csv" {
+		rd := csv.NewReader(bytes.NewReader(data))
+		rd.FieldsPerRecord = len(output.CSVHeader)
+		rows, err := rd.ReadAll()
+		if err != nil {
+			t.Errorf("csv: %v", err)
+		}
+		return len(rows)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	for i, line := range lines {
+		if line == "" && i == len(lines)-1 {
+			break
+		}
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(line), &obj); err != nil || obj["type"] == nil {
+			t.Errorf("line %d is no whole record (%v): %q", i+1, err, line)
+		}
+	}
+	return len(lines) - 1
+}
+
+// mountSmallTmpfs mounts a 64 KiB tmpfs on a new directory, unmounted at
+// the end of the test; it skips the test when mount is not permitted
+// (fails it, with PORTSCAN_LAB_REQUIRE set).
+func mountSmallTmpfs(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "small")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("cannot mount a small tmpfs (needs root): %v: %s", err, bytes.TrimSpace(out))
+		if os.Getenv(lab.RequireEnv) != "" {
+			t.Fatalf("%s (%s is set)", msg, lab.RequireEnv)
+		}
+		t.Skip(msg)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// TestFullDisk runs scans whose outputs run out of space, at once
+// (/dev/full) or part way (a 64 KiB tmpfs): each must end with exit 1 and
+// exactly one line on stderr that names the file and says "no space left
+// on device", and the outputs that did not fail must be closed validly.
+func TestFullDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	small := mountSmallTmpfs(t)
+	dir := t.TempDir()
+	okJSON, okXML, okJSONL := filepath.Join(dir, "ok.json"), filepath.Join(dir, "ok.xml"), filepath.Join(dir, "ok.jsonl")
+	tests := []struct {
+		name   string
+		args   []string
+		full   string // the output that fills up
+		others []string
+	}{
+		{"-o /dev/full", []string{"--format", "jsonl", "-p", "1-100", "-o", "/dev/full", "127.0.0.1"}, "/dev/full", nil},
+		{"-oX /dev/full, json to -o", []string{"--format", "json", "-o", okJSON, "-p", "1-100", "--output-xml", "/dev/full", "127.0.0.1"}, "/dev/full", []string{okJSON}},
+		{"-o on a full tmpfs, -oX elsewhere", []string{"--format", "jsonl", "--show", "closed", "-p", "1-65535", "-o", filepath.Join(small, "out.jsonl"), "--output-xml", okXML, "127.0.0.1"},
+			filepath.Join(small, "out.jsonl"), []string{okXML}},
+		{"-oX on a full tmpfs, jsonl elsewhere", []string{"--format", "jsonl", "-o", okJSONL, "--output-xml", filepath.Join(small, "out.xml"), "-p", "1-20", "127.1.0.0/22"},
+			filepath.Join(small, "out.xml"), []string{okJSONL}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, p := range append([]string{filepath.Join(small, "out.jsonl"), filepath.Join(small, "out.xml")}, tt.others...) {
+				os.Remove(p)
+			}
+			cmd := exec.Command(binary(t), append([]string{"-q"}, tt.args...)...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			code := waitBounded(t, cmd, "disk full")
+			msg := stderr.String()
+			t.Logf("stderr: %s", msg)
+			if code != 1 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tt.full) || !strings.Contains(msg, "no space left on device") ||
+				strings.Contains(msg, "panic") || strings.Count(msg, "writing output") > 1 {
+				t.Errorf("exit %d, stderr %q; want 1 and one line naming %s and saying no space left on device", code, msg, tt.full)
+			}
+			for _, p := range tt.others {
+				checkClosed(t, p)
+			}
+		})
+	}
+}
+
+// checkClosed fails the test unless the output at path is a whole
+// document (json, xml) or whole lines ending with the summary (jsonl).
+func checkClosed(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch filepath.Ext(path) {
+	case ".json":
+		var doc struct{ Summary map[string]any }
+		if err := json.Unmarshal(data, &doc); err != nil || doc.Summary == nil {
+			t.Errorf("%s is not a closed JSON document (%v): ...%s", path, err, data[max(0, len(data)-200):])
+		}
+	case ".xml":
+		dec := xml.NewDecoder(bytes.NewReader(data))
+		var err error
+		for err == nil {
+			_, err = dec.Token()
+		}
+		if err != io.EOF || !strings.HasSuffix(strings.TrimSpace(string(data)), "</nmaprun>") {
+			t.Errorf("%s is not a closed XML document (%v): ...%s", path, err, data[max(0, len(data)-200):])
+		}
+	case ".jsonl":
+		checkRecords(t, "jsonl", data)
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		if last := lines[len(lines)-1]; !strings.Contains(last, `"type":"summary"`) {
+			t.Errorf("%s does not end with the summary: %q", path, last)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/result"
@@ -61,6 +62,8 @@ func (j *scanJob) openOutputs(g *globals, f *scanFlags, show map[result.State]bo
 func emit(sinks []result.Sink, info result.Info, produce func(result.Sink) (result.Summary, error)) error {
 	w := result.Tee(sinks...)
 	if err := w.Begin(info); err != nil {
+		// Close the outputs that did begin, so that they stay valid.
+		w.End(result.Summary{Start: info.Start, End: time.Now(), Interrupted: true})
 		return &exitError{code: exitFail, err: err}
 	}
 	ended := false
