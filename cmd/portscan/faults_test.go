@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	byteorder "encoding/binary"
 	"encoding/csv"
 	"encoding/json"
@@ -352,5 +353,80 @@ func checkClosed(t *testing.T, path string) {
 		if last := lines[len(lines)-1]; !strings.Contains(last, `"type":"summary"`) {
 			t.Errorf("%s does not end with the summary: %q", path, last)
 		}
+	}
+}
+
+// bombStream writes to w a gzip stream of head followed by n copies of
+// unit: each is compressed once, as a gzip member of its own that the
+// stream repeats, so that the uncompressed bytes are never held and the
+// test spends no time compressing a gigabyte.
+func bombStream(w io.Writer, head, unit []byte, n int) error {
+	member := func(b []byte) []byte {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(b)
+		zw.Close()
+		return buf.Bytes()
+	}
+	first, rest := member(head), member(unit)
+	_, err := w.Write(first)
+	for i := 0; i < n && err == nil; i++ {
+		_, err = w.Write(rest)
+	}
+	return err
+}
+
+// TestPcapGzipBomb feeds `portscan pcap -` gzip streams of about 1 GiB of
+// zeros in a pcap, through a pipe, and checks the child's peak RSS: it
+// reads through a gigabyte of zero-filled records with flat memory, and
+// refuses a single record claiming a gigabyte at once, on one line.
+func TestPcapGzipBomb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary, decompresses 1 GiB")
+	}
+	const gib = 1 << 30
+	var zeros bytes.Buffer
+	zeroPcap(&zeros, 0, 0)
+	header := zeros.Bytes() // the file header alone, snap length 65535
+	le := byteorder.LittleEndian
+	record := func(n uint32) []byte { return le.AppendUint32(le.AppendUint32(le.AppendUint64(nil, 0), n), n) }
+	hugeSnap := le.AppendUint32(bytes.Clone(header[:16]), 0xffffffff)
+	hugeSnap = le.AppendUint32(hugeSnap, 1)
+	tests := []struct {
+		name       string
+		head, unit []byte
+		n          int
+		code       int
+		stderr     string // the one line, when code is not 0
+	}{
+		{"16384 records of 64 KiB of zeros", header, append(record(65535), make([]byte, 65535)...), 16384, 0, ""},
+		{"one record of 1 GiB", append(hugeSnap, record(gib)...), make([]byte, 1<<20), gib >> 20, 1,
+			"portscan: stdin: packet 1 at byte offset 24 (uncompressed): corrupt capture: capture length 1073741824 is more than 262144"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			go func() { pw.CloseWithError(bombStream(pw, tt.head, tt.unit, tt.n)) }()
+			cmd := exec.Command(binary(t), "pcap", "-q", "--format", "jsonl", "-")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = pr, &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			code := waitBounded(t, cmd, "gzip bomb")
+			pr.Close()
+			rss := int64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10
+			t.Logf("exit %d, peak RSS %d MiB, stderr %q", code, rss>>20, stderr.String())
+			if rss > 64<<20 {
+				t.Errorf("peak RSS %d MiB; want at most 64 MiB", rss>>20)
+			}
+			if code != tt.code || tt.code == 0 && stderr.Len() != 0 ||
+				tt.code != 0 && (strings.Count(stderr.String(), "\n") != 1 || !strings.HasPrefix(stderr.String(), tt.stderr)) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tt.code, tt.stderr)
+			}
+			if !strings.Contains(stdout.String(), `"type":"summary"`) {
+				t.Errorf("no report on stdout: %q", stdout.String())
+			}
+		})
 	}
 }
