@@ -108,12 +108,13 @@ func TestStdoutReaderGone(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 141 and nothing", code, stderr.String())
 			}
 			if tt.xml {
+				checkClosed(t, xmlPath)
 				data, err := os.ReadFile(xmlPath)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if s := strings.TrimSpace(string(data)); !strings.HasSuffix(s, "</nmaprun>") || !strings.Contains(s, `errormsg="interrupted"`) {
-					t.Errorf("-oX not closed as interrupted: ...%s", s[max(0, len(s)-300):])
+					t.Errorf("-oX not closed as interrupted: ...%s", s[max(0, len(s)-600):])
 				}
 			}
 		})

@@ -369,9 +369,10 @@ func shownInFull(f *scanFlags) (all map[result.State]bool, down bool) {
 // compares it with --baseline.
 func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error {
 	defer job.close()
+	readerGone := func() bool { return false }
 	if f.out == "" {
 		var stop func()
-		ctx, stop = watchStdout(ctx, g.stdout)
+		ctx, readerGone, stop = watchStdout(ctx, g.stdout)
 		defer stop()
 	}
 	// With the output files open, and before anything is written to them.
@@ -393,7 +394,7 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 	// Stopped because the reader of stdout went away, with no output
 	// failing: no message, exit 141.
 	var ee *exitError
-	if errors.As(err, &ee) && ee.code == exitInterrupted && context.Cause(ctx) == errStdoutGone {
+	if errors.As(err, &ee) && ee.code == exitInterrupted && readerGone() {
 		return errStdoutGone
 	}
 	if err != nil {
