@@ -9,17 +9,19 @@ import (
 	"github.com/portscan/portscan/result"
 )
 
-// jsonlWriter writes one JSON object per line, each as it comes. It
-// keeps counts of each host in flight, for the host line of one whose
-// Host call never comes.
+// jsonlWriter writes one JSON object per line, each as it comes, in one
+// Write call of the whole line: a process killed between two write(2)
+// calls leaves whole lines only, however long a line is. It keeps counts
+// of each host in flight, for the host line of one whose Host call never
+// comes.
 type jsonlWriter struct {
-	w     *bufio.Writer
+	w     io.Writer
 	opt   Options
 	hosts inflight
 }
 
 func newJSONL(w io.Writer, opt Options) *jsonlWriter {
-	return &jsonlWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight)}
+	return &jsonlWriter{w: w, opt: opt, hosts: make(inflight)}
 }
 
 // marshal is json.MarshalIndent without the escaping of <, > and &,
@@ -40,9 +42,8 @@ func (j *jsonlWriter) line(v any) error {
 	if err != nil {
 		return err
 	}
-	j.w.Write(b)
-	j.w.WriteByte('\n')
-	return j.w.Flush()
+	_, err = j.w.Write(append(b, '\n'))
+	return err
 }
 
 func (j *jsonlWriter) begin(info result.Info) error {

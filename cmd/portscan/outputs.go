@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/result"
@@ -195,6 +196,8 @@ func fileKey(path string) (string, os.FileInfo) {
 func emit(sinks []result.Sink, info result.Info, produce func(result.Sink) (result.Summary, error)) error {
 	w := result.Tee(sinks...)
 	if err := w.Begin(info); err != nil {
+		// Close the outputs that did begin, so that they stay valid.
+		w.End(result.Summary{Start: info.Start, End: time.Now(), Interrupted: true})
 		return &exitError{code: exitFail, err: err}
 	}
 	ended := false

@@ -48,7 +48,7 @@ Several files are read as one capture. Evidence, per server port:
 
 Exit status: 0 success; 1 a capture was truncated or corrupt (what was read
 before the damage is still reported); 2 usage error or missing file;
-130 interrupted.`
+130 interrupted; 141 the reader of standard output went away.`
 
 // newPcapCmd is the pcap subcommand: it reads capture files and reports
 // the services their traffic shows.

@@ -25,6 +25,7 @@ const (
 	exitFail        = 1 // not found, violations, differences, scan failure
 	exitUsage       = 2 // bad flags, arguments or input files
 	exitInterrupted = 130
+	// exitPipe (141) is in stdout.go.
 )
 
 // exitError carries an exit status up to run; its message, if any, is
@@ -156,7 +157,8 @@ Exit status:
   0    success
   1    nothing found (services), violations or differences (audit, diff)
   2    usage or input error, or an open-file limit too low to scan
-  130  interrupted (results so far are written)`
+  130  interrupted (results so far are written)
+  141  the reader of standard output went away (portscan ... | head)`
 
 func newRoot(ctx context.Context, g *globals) *cobra.Command {
 	var sf scanFlags
@@ -230,6 +232,9 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 	err = root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
+	}
+	if stdoutGone(err) {
+		return exitPipe
 	}
 	code := exitUsage // cobra's own errors (unknown command, bad flag) are usage errors
 	var ee *exitError

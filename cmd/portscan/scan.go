@@ -421,6 +421,12 @@ func shownInFull(f *scanFlags) (all map[result.State]bool, down bool) {
 // compares it with --baseline.
 func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error {
 	defer job.close()
+	readerGone := func() bool { return false }
+	if f.out == "" {
+		var stop func()
+		ctx, readerGone, stop = watchStdout(ctx, g.stdout)
+		defer stop()
+	}
 	// With the output files open, and before anything is written to them.
 	if err := scanner.CheckFileLimit(job.cfg); err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -437,6 +443,12 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 		}
 		return scanner.Run(ctx, cfg, job.targets.All(ctx), result.Tee(bar, w))
 	})
+	// Stopped because the reader of stdout went away, with no output
+	// failing: no message, exit 141.
+	var ee *exitError
+	if errors.As(err, &ee) && ee.code == exitInterrupted && readerGone() {
+		return errStdoutGone
+	}
 	if err != nil {
 		return err
 	}
