@@ -134,6 +134,47 @@ func itoa16(n uint16) string {
 	return string(b)
 }
 
+// TestGreetingAmbiguous checks the greetings that name no protocol:
+// the port decides, and text that names another protocol is never
+// taken for the one usual on the port.
+func TestGreetingAmbiguous(t *testing.T) {
+	tests := []struct {
+		name string
+		port uint16
+		got  string
+		want string // "" for no match
+		more bool
+	}{
+		{"bare 220 on ftp's port", 21, "220 ready\r\n", "ftp", false},
+		{"bare 220 on smtp's port", 25, "220 ready\r\n", "smtp", false},
+		{"ESMTP on ftp's port", 21, "220 mail.example.com ESMTP\r\n", "smtp", false},
+		{"SMTP on ftp's port", 21, "220 mail.example.com Simple Mail Transfer Service Ready\r\n", "smtp", false},
+		{"mail host on ftp's port", 21, "220 mail.example.com ready\r\n", "smtp", false},
+		{"FTP on smtp's port", 25, "220 ftp.example.com FTP server ready\r\n", "ftp", false},
+		{"vsftpd on smtp's port", 25, "220 (vsFTPd 3.0.3)\r\n", "ftp", false},
+		{"ftp host name with ESMTP", 21, "220 ftp.example.com ESMTP Exim 4.96\r\n", "smtp", false},
+		{"nntp on ftp's port", 21, "200 news.example.com NNTP ready\r\n", "nntp", false},
+		{"LMTP", 24, "220 mx.example.com LMTP server ready\r\n", "lmtp", false},
+		{"empty", 21, "", "", true},
+		{"one digit", 21, "2", "", true},
+		{"a reply cut short", 21, "220 ProFTPD 1.3", "", true},
+		{"http is not a greeting", 80, "HTTP/1.1 400 Bad Request\r\n\r\n", "", false},
+		{"binary", 21, "\x00\x01\x02\x03\x04\x05\x06\x07", "", false},
+		{"120 ready soon", 21, "120 Service ready in 5 minutes.\r\n", "ftp", false},
+		{"421 without a name", 25, "421 Service not available\r\n", "", false},
+		{"imap cut short", 143, "* OK [CAP", "", true},
+		{"numeric without a server", 6667, "001 welcome\r\n", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, ok, more := Greeting(tt.port, []byte(tt.got))
+			if svc.Name != tt.want || ok != (tt.want != "") || more != tt.more {
+				t.Errorf("Greeting(%d, %q) = %+v, %v, %v; want %q, more %v", tt.port, tt.got, svc, ok, more, tt.want, tt.more)
+			}
+		})
+	}
+}
+
 // TestGreetingPrefixes cuts every greeting short at every length: a
 // matcher then says more or no, never panics, and never names another
 // service than the whole greeting does once it names one.
