@@ -187,7 +187,9 @@ func comments(rest string) string {
 			continue
 		}
 		w, r, _ := strings.Cut(rest, " ")
-		out = append(out, w)
+		if w = strings.Trim(w, ")"); w != "" {
+			out = append(out, w)
+		}
 		rest = r
 	}
 	return strings.Join(out, ", ")

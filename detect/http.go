@@ -32,12 +32,21 @@ func init() {
 	})
 }
 
-// httpProbe asks for "/" (RFC 9112 §3). Without a name, Host is sent
-// empty, as RFC 9112 §3.2 asks of a client whose target has no
-// authority; Connection: close lets the server end the answer.
+// httpProbe asks for "/" (RFC 9112 §3). HTTP/1.1 needs the target's
+// authority in Host (RFC 9112 §3.2), and a probe is given only a name;
+// without one, the request is HTTP/1.0, which has no Host (RFC 1945
+// §5.1) and which servers answer from their default site, where an
+// empty Host draws 400 Bad Request. Connection: close lets the server
+// end the answer.
 func httpProbe(host string) []byte {
+	h := probeHost(host)
+	if h == "" {
+		return []byte("GET / HTTP/1.0\r\n" +
+			"User-Agent: portscan\r\n" +
+			"Accept: */*\r\n\r\n")
+	}
 	return []byte("GET / HTTP/1.1\r\n" +
-		"Host: " + probeHost(host) + "\r\n" +
+		"Host: " + h + "\r\n" +
 		"User-Agent: portscan\r\n" +
 		"Accept: */*\r\n" +
 		"Connection: close\r\n\r\n")

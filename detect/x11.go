@@ -67,6 +67,10 @@ func matchX11(got []byte) (result.Service, bool, bool) {
 		}
 		svc.Product = cleanText(vendor, maxText)
 		svc.Version = x11Release(svc.Product, release)
+		if strings.Contains(svc.Product, "X.Org") {
+			svc.Product = "X.Org X server"
+			svc.CPE = cpe("x.org", "xorg-server", svc.Version)
+		}
 	case 2: // Authenticate: the rest is the reason, padded
 		svc.Info = joinInfo("authentication required", cleanText(got[8:min(len(got), 8+4*int(extra))], maxText))
 		svc.Confidence = 8
@@ -76,7 +80,9 @@ func matchX11(got []byte) (result.Service, bool, bool) {
 
 // x11Release spells the release number of a known vendor: the X.Org
 // server encodes its version as major*10000000 + minor*100000 +
-// patch*1000 + snapshot; other vendors' numbers are given as they are.
+// patch*1000 + snapshot, and since it numbers its releases 21.1 and on
+// it encodes them as 1.21.1 did (21.1.7 is 12101007); other vendors'
+// numbers are given as they are.
 func x11Release(vendor string, r uint32) string {
 	if r == 0 {
 		return ""
@@ -85,6 +91,9 @@ func x11Release(vendor string, r uint32) string {
 		v := []uint32{r / 10000000, r / 100000 % 100, r / 1000 % 100}
 		if s := r % 1000; s != 0 {
 			v = append(v, s)
+		}
+		if v[0] == 1 && v[1] >= 21 {
+			v = v[1:]
 		}
 		var parts []string
 		for _, x := range v {
