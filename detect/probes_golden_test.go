@@ -1,0 +1,130 @@
+package detect
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/portscan/portscan/payload"
+	"github.com/portscan/portscan/result"
+)
+
+// The golden tests of the client-first matchers: each recorded answer
+// of a real daemon (testdata/<protocol>/*.bin, made by
+// testdata/record-probes.sh) goes through its protocol's Match, each
+// recorded request (*.req.bin) through its MatchRequest, and each UDP
+// reply (testdata/udp/<port>-*.bin) through UDP; the result must be the
+// one in the .golden file beside it. go test -update rewrites them.
+
+// The -update flag is shared with the other golden tests of the package:
+// whichever file defines it first, the others look it up.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files under testdata/")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// probeDirs are the testdata directories of the client-first protocols,
+// each named as the protocol it holds answers to.
+var probeDirs = []string{
+	"amqp", "domain", "http", "https", "ldap", "memcached", "microsoft-ds",
+	"mongodb", "mqtt", "ms-wbt-server", "netbios-ssn", "postgresql", "redis",
+	"rtsp", "sip", "ssl", "x11",
+}
+
+// udpSeed is the seed internal/record sends UDP payloads with.
+const udpSeed = 1
+
+type goldenAnswer struct {
+	OK       bool            `json:"ok"`
+	More     bool            `json:"more,omitempty"`
+	Service  *result.Service `json:"service,omitempty"`
+	Captured *result.Service `json:"captured,omitempty"` // UDP without the probes
+}
+
+func TestProbeGolden(t *testing.T) {
+	n := 0
+	for _, dir := range append(probeDirs, "udp") {
+		files, _ := filepath.Glob(filepath.Join("testdata", dir, "*.bin"))
+		for _, f := range files {
+			n++
+			t.Run(dir+"/"+filepath.Base(f), func(t *testing.T) {
+				got, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ans := answerOf(t, dir, filepath.Base(f), got)
+				out, _ := json.MarshalIndent(ans, "", "\t")
+				out = append(out, '\n')
+				golden := strings.TrimSuffix(f, ".bin") + ".golden"
+				if updating() {
+					if err := os.WriteFile(golden, out, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (go test -update writes it)", err)
+				}
+				if !bytes.Equal(out, want) {
+					t.Errorf("got\n%s\nwant\n%s", out, want)
+				}
+				if !ans.OK {
+					t.Errorf("a recorded answer does not match")
+				}
+			})
+		}
+	}
+	if n == 0 {
+		t.Fatal("no recordings under testdata")
+	}
+}
+
+func answerOf(t *testing.T, dir, name string, got []byte) goldenAnswer {
+	if dir == "udp" {
+		port, _, _ := strings.Cut(name, "-")
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			t.Fatalf("%s: no port in the name", name)
+		}
+		var ans goldenAnswer
+		if s, ok := UDP(uint16(p), payload.For(uint16(p), udpSeed), got); ok {
+			ans.OK, ans.Service = true, &s
+		}
+		if s, ok := UDP(uint16(p), nil, got); ok {
+			ans.Captured = &s
+		}
+		return ans
+	}
+	proto := Lookup(dir)
+	if proto == nil {
+		t.Fatalf("no protocol %q", dir)
+	}
+	if strings.HasSuffix(name, ".req.bin") {
+		if proto.MatchRequest == nil {
+			t.Fatalf("%s has no MatchRequest", dir)
+		}
+		s, ok := proto.MatchRequest(got)
+		if !ok {
+			return goldenAnswer{}
+		}
+		return goldenAnswer{OK: true, Service: &s}
+	}
+	s, ok, more := proto.Match(got)
+	ans := goldenAnswer{OK: ok, More: more}
+	if ok {
+		ans.Service = &s
+	}
+	return ans
+}
