@@ -119,7 +119,10 @@ func matchRDPRequest(sent []byte) (result.Service, bool) {
 	if !ok || !ok2 || !ok3 || sent[0] != 3 || sent[1] != 0 || n < 11 || int(li)+5 > int(n) || code != 0xe0 {
 		return result.Service{}, false
 	}
-	tail := sent[11:min(len(sent), 5+int(li))]
+	if len(sent) < 11 {
+		return result.Service{}, false
+	}
+	tail := sent[11:max(11, min(len(sent), 5+int(li)))]
 	if len(tail) >= 8 && tail[len(tail)-8] == 0x01 && tail[len(tail)-6] == 8 {
 		return result.Service{Name: "ms-wbt-server", Confidence: 10}, true
 	}
