@@ -65,8 +65,8 @@ func matchRedis(got []byte) (result.Service, bool, bool) {
 		head := got[:min(len(got), 16)]
 		line, rest, ok := cutLine(head)
 		if !ok {
-			for _, c := range got[1:] {
-				if c < '0' || c > '9' {
+			for i, c := range got[1:] {
+				if (c < '0' || c > '9') && !(c == '\r' && i == len(got)-2) {
 					return result.Service{}, false, false
 				}
 			}
