@@ -128,3 +128,102 @@ func answerOf(t *testing.T, dir, name string, got []byte) goldenAnswer {
 	}
 	return ans
 }
+
+var zeroService result.Service
+
+// recordings returns the recorded answers (not requests) of the probe
+// protocols, by directory.
+func recordings(t *testing.T) map[string][][]byte {
+	out := map[string][][]byte{}
+	for _, dir := range probeDirs {
+		files, _ := filepath.Glob(filepath.Join("testdata", dir, "*.bin"))
+		for _, f := range files {
+			if strings.HasSuffix(f, ".req.bin") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[dir] = append(out[dir], b)
+		}
+	}
+	return out
+}
+
+// TestProbePrefixes cuts every recorded answer short at every length: a
+// prefix of a real answer is never rejected outright (it matches, or
+// asks for more), and never panics.
+func TestProbePrefixes(t *testing.T) {
+	for dir, answers := range recordings(t) {
+		p := Lookup(dir)
+		for _, a := range answers {
+			for n := 0; n < len(a) && n < 4096; n++ {
+				_, ok, more := p.Match(a[:n])
+				if !ok && !more {
+					t.Errorf("%s: a prefix of %d bytes of a recorded answer is rejected: %q", dir, n, a[:min(n, 80)])
+					break
+				}
+			}
+		}
+	}
+}
+
+// sameMatcher groups the protocols that share a matcher, or whose
+// matcher accepts another's answers by design (SMB on 139).
+var sameMatcher = map[string]string{
+	"https": "http", "ldaps": "ldap", "sips": "sip", "netbios-ssn": "microsoft-ds",
+}
+
+func matcherGroup(name string) string {
+	if g, ok := sameMatcher[name]; ok {
+		return g
+	}
+	return name
+}
+
+// TestProbeCrossTalk gives every recorded answer to every other
+// protocol's Match: none may take it.
+func TestProbeCrossTalk(t *testing.T) {
+	recs := recordings(t)
+	for _, p := range probeProtos(t) {
+		for dir, answers := range recs {
+			if matcherGroup(dir) == matcherGroup(p.Name) {
+				continue
+			}
+			for _, a := range answers {
+				if s, ok, _ := p.Match(a); ok {
+					t.Errorf("%s's Match takes an answer of %s: %+v", p.Name, dir, s)
+				}
+			}
+		}
+	}
+}
+
+// TestProbeRoundTrip reads each probe back with its protocol's
+// MatchRequest, and checks that no other protocol's MatchRequest
+// claims it.
+func TestProbeRoundTrip(t *testing.T) {
+	ps := probeProtos(t)
+	for _, p := range ps {
+		if p.Probe == nil {
+			continue
+		}
+		for _, host := range []string{"", "example.com"} {
+			sent := p.Probe(host)
+			for _, q := range ps {
+				if q.MatchRequest == nil {
+					continue
+				}
+				s, ok := q.MatchRequest(sent)
+				same := matcherGroup(q.Name) == matcherGroup(p.Name)
+				switch {
+				case same && !ok:
+					t.Errorf("%s: MatchRequest does not read its own probe (host %q)", p.Name, host)
+				case !same && ok:
+					t.Errorf("%s's MatchRequest takes %s's probe: %+v", q.Name, p.Name, s)
+				}
+			}
+		}
+	}
+}
