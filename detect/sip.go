@@ -92,6 +92,9 @@ func productVersion(svc *result.Service, s string) {
 	words := strings.Fields(s)
 	for i, w := range words[:min(len(words), 8)] {
 		w = strings.Trim(w, "()[],;")
+		if len(w) > 1 && w[0] == 'v' && w[1] >= '0' && w[1] <= '9' {
+			w = w[1:] // "v2023.01.19"
+		}
 		if i > 0 && versionish(w) {
 			svc.Product = strings.Join(words[:i], " ")
 			svc.Version = w
