@@ -144,7 +144,7 @@ func amqpTable(t octets) map[string]string {
 			}
 			size = 4 + int(n)
 			if typ == 'S' && size <= len(v) {
-				out[strings.ToLower(string(name))] = cleanText(v[4:size], maxText)
+				out[strings.ToLower(string(name))] = cleanBytes(v[4:size], maxText)
 			}
 		default:
 			return out

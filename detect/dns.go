@@ -137,7 +137,7 @@ func dnsName(msg octets, off int) (name string, n int, ok bool) {
 		if sb.Len() > 0 {
 			sb.WriteByte('.')
 		}
-		sb.WriteString(strings.ToLower(cleanText(msg[i+1:i+1+l], 63)))
+		sb.WriteString(strings.ToLower(cleanBytes(msg[i+1:i+1+l], 63)))
 		i += 1 + l
 	}
 	return "", 0, false
@@ -154,7 +154,7 @@ func txtStrings(rdata []byte) string {
 		parts = append(parts, rdata[1:1+n]...)
 		rdata = rdata[1+n:]
 	}
-	return cleanText(parts, maxText)
+	return cleanBytes(parts, maxText)
 }
 
 // matchDNSTCP reads a length-prefixed DNS response.

@@ -82,7 +82,7 @@ func parseStatus(got []byte, prefix string) (statusHead, headResult) {
 	h.proto = string(line[:len(prefix)+3])
 	h.code = int(line[len(prefix)+4]-'0')*100 + int(line[len(prefix)+5]-'0')*10 + int(line[len(prefix)+6]-'0')
 	if len(line) > len(prefix)+7 {
-		h.reason = cleanText(line[len(prefix)+8:], maxText)
+		h.reason = cleanBytes(line[len(prefix)+8:], maxText)
 	}
 	if !ok {
 		return h, headFound
@@ -102,22 +102,9 @@ func parseStatus(got []byte, prefix string) (statusHead, headResult) {
 		if !ok || len(name) == 0 || bytes.ContainsAny(name, " \t") {
 			continue // obs-fold and malformed lines are skipped
 		}
-		h.fields = append(h.fields, headField{string(name), cleanText(value, 256)})
+		h.fields = append(h.fields, headField{string(name), cleanBytes(value, 256)})
 	}
 	return h, headFound
-}
-
-// cutLine splits b at its first LF, dropping a CR before it.
-func cutLine(b []byte) (line, rest []byte, ok bool) {
-	i := bytes.IndexByte(b, '\n')
-	if i < 0 {
-		return nil, b, false
-	}
-	line = b[:i]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, b[i+1:], true
 }
 
 // parseRequestLine reads a request line "METHOD target PROTO/d.d" whose
@@ -145,7 +132,7 @@ func parseRequestLine(sent []byte, prefix string) (method, target string, ok boo
 		v[len(prefix)] < '0' || v[len(prefix)] > '9' || v[len(prefix)+1] != '.' || v[len(prefix)+2] < '0' || v[len(prefix)+2] > '9' {
 		return "", "", false
 	}
-	return string(m), cleanText(rest[:i], 256), true
+	return string(m), cleanBytes(rest[:i], 256), true
 }
 
 // productToken splits the first product of a Server or User-Agent field

@@ -119,14 +119,14 @@ func httpServer(svc *result.Service, s string) {
 	default:
 		svc.Info = comments(rest)
 	}
-	svc.Info = cleanText([]byte(svc.Info), maxText)
+	svc.Info = cleanBytes([]byte(svc.Info), maxText)
 }
 
 // htmlTitle returns the text of the first <title> element of an HTML
 // body, with the entities of XML's five named characters decoded.
 func htmlTitle(body []byte) string {
 	body = body[:min(len(body), maxBody)]
-	i := indexFold(body, "<title")
+	i := indexFold(string(body), "<title")
 	if i < 0 {
 		return ""
 	}
@@ -139,32 +139,12 @@ func htmlTitle(body []byte) string {
 		return ""
 	}
 	rest = rest[gt+1:]
-	end := indexFold(rest, "</title")
+	end := indexFold(string(rest), "</title")
 	if end < 0 {
 		end = min(len(rest), 4*maxText)
 	}
-	t := cleanText(rest[:end], maxText)
+	t := cleanBytes(rest[:end], maxText)
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#39;", "'", "&apos;", "'", "&amp;", "&").Replace(t)
-}
-
-// indexFold is bytes.Index ignoring ASCII case; needle is lower case.
-func indexFold(b []byte, needle string) int {
-	for i := 0; i+len(needle) <= len(b); i++ {
-		j := 0
-		for ; j < len(needle); j++ {
-			c := b[i+j]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != needle[j] {
-				break
-			}
-		}
-		if j == len(needle) {
-			return i
-		}
-	}
-	return -1
 }
 
 // matchHTTPRequest reads a request line of HTTP/1.x, or the HTTP/2

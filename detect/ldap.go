@@ -151,14 +151,14 @@ func ldapRootDSE(svc *result.Service, entry []byte) {
 		if !ok1 || !ok2 || tt != 0x04 || st != 0x31 {
 			continue
 		}
-		name := strings.ToLower(cleanText(typ, 64))
+		name := strings.ToLower(cleanBytes(typ, 64))
 		vw := berWalk{set}
 		for j := 0; j < 16; j++ {
 			vt, v, ok := vw.next()
 			if !ok || vt != 0x04 {
 				break
 			}
-			attrs[name] = append(attrs[name], cleanText(v, maxText))
+			attrs[name] = append(attrs[name], cleanBytes(v, maxText))
 		}
 	}
 	first := func(name string) string {
@@ -190,7 +190,7 @@ func ldapRootDSE(svc *result.Service, entry []byte) {
 		}
 	}
 	if nc := attrs["namingcontexts"]; len(nc) > 0 {
-		svc.Info = cleanText([]byte("namingContexts: "+strings.Join(nc[:min(len(nc), 4)], ", ")), maxText)
+		svc.Info = cleanBytes([]byte("namingContexts: "+strings.Join(nc[:min(len(nc), 4)], ", ")), maxText)
 	}
 }
 

@@ -29,7 +29,7 @@ func matchMemcached(got []byte) (result.Service, bool, bool) {
 	if !ok {
 		return result.Service{}, false, len(got) < 128
 	}
-	v := cleanText(line, 64)
+	v := cleanBytes(line, 64)
 	if !versionish(v) {
 		return result.Service{}, false, false
 	}

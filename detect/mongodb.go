@@ -171,14 +171,14 @@ func mongoFields(svc *result.Service, doc []byte) {
 		val := v[:size]
 		switch {
 		case name == "version" && typ == 0x02 && size > 5:
-			if s := cleanText(val[4:size-1], 64); versionish(s) {
+			if s := cleanBytes(val[4:size-1], 64); versionish(s) {
 				svc.Version = s
 			}
 		case name == "maxWireVersion" && typ == 0x10 && svc.Version == "":
 			w, _ := octets(val).le32(0)
 			svc.Info = "maxWireVersion " + strconv.Itoa(int(int32(w)))
 		case name == "codeName" && typ == 0x02 && size > 5:
-			svc.Info = joinInfo(svc.Info, cleanText(val[4:size-1], 64))
+			svc.Info = joinInfo(svc.Info, cleanBytes(val[4:size-1], 64))
 		case name == "ok" && typ == 0x01:
 			if f := math.Float64frombits(binary.LittleEndian.Uint64(val)); f != 1 && svc.Info == "" {
 				svc.Info = "command failed"

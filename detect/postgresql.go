@@ -84,9 +84,9 @@ func matchPostgres(got []byte) (result.Service, bool, bool) {
 			v := body[1 : 1+end]
 			switch body[0] {
 			case 'C':
-				code = cleanText(v, 5)
+				code = cleanBytes(v, 5)
 			case 'M':
-				msg = cleanText(v, maxText)
+				msg = cleanBytes(v, maxText)
 			}
 			body = body[2+end:]
 		}
@@ -110,7 +110,7 @@ func matchPostgres(got []byte) (result.Service, bool, bool) {
 		var ms []string
 		for _, m := range mechs[:min(len(mechs), 4)] {
 			if len(m) > 0 {
-				ms = append(ms, cleanText(m, 32))
+				ms = append(ms, cleanBytes(m, 32))
 			}
 		}
 		if len(ms) > 0 {
@@ -140,7 +140,7 @@ func pgServerVersion(b octets) string {
 			if string(name) == "server_version" {
 				v, _, _ := bytes.Cut(value, []byte{0})
 				// "15.14 (Debian 15.14-0+deb12u1)": the number first.
-				s := cleanText(v, 64)
+				s := cleanBytes(v, 64)
 				num, _, _ := bytes.Cut([]byte(s), []byte(" "))
 				return string(num)
 			}

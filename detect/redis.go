@@ -122,7 +122,7 @@ func infoField(body []byte, key string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return cleanText(line, 64), true
+	return cleanBytes(line, 64), true
 }
 
 // matchRedisRequest reads a RESP array of bulk strings, the form every

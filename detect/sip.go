@@ -86,7 +86,7 @@ func productVersion(svc *result.Service, s string) {
 	}
 	p, v, rest := productToken(s)
 	if versionish(v) {
-		svc.Product, svc.Version, svc.Info = p, v, cleanText([]byte(comments(rest)), maxText)
+		svc.Product, svc.Version, svc.Info = p, v, cleanBytes([]byte(comments(rest)), maxText)
 		return
 	}
 	words := strings.Fields(s)
@@ -98,12 +98,12 @@ func productVersion(svc *result.Service, s string) {
 		if i > 0 && versionish(w) {
 			svc.Product = strings.Join(words[:i], " ")
 			svc.Version = w
-			svc.Info = cleanText([]byte(comments(strings.Join(words[i+1:], " "))), maxText)
+			svc.Info = cleanBytes([]byte(comments(strings.Join(words[i+1:], " "))), maxText)
 			svc.Info = strings.Trim(svc.Info, "()")
 			return
 		}
 	}
-	svc.Product = cleanText([]byte(s), maxText)
+	svc.Product = cleanBytes([]byte(s), maxText)
 }
 
 // matchSIPRequest reads a request line of SIP/2.0 with a sip or sips URI.

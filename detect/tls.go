@@ -19,6 +19,7 @@ func init() {
 		Ports:        []uint16{443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5061, 8443, 8883},
 		Match:        matchTLS,
 		MatchRequest: matchClientHello,
+		Handshake:    true,
 	})
 }
 
@@ -221,7 +222,7 @@ func alpnNames(data octets) []string {
 		if n == 0 || n+1 > len(list) {
 			break
 		}
-		names = append(names, cleanText(list[1:1+n], 64))
+		names = append(names, cleanBytes(list[1:1+n], 64))
 		list = list[1+n:]
 	}
 	return names
@@ -368,7 +369,7 @@ func sniHostName(data octets) string {
 			return ""
 		}
 		if list[0] == 0 { // host_name
-			return cleanText(list[3:3+n], 255)
+			return cleanBytes(list[3:3+n], 255)
 		}
 		list = list[3+n:]
 	}

@@ -122,7 +122,7 @@ func ntpReply(b []byte) (result.Service, bool) {
 	info := fmt.Sprintf("NTP v%d", version)
 	switch {
 	case stratum == 0:
-		info += ", kiss code " + cleanText(b[12:16], 4)
+		info += ", kiss code " + cleanBytes(b[12:16], 4)
 	case stratum >= 16:
 		info += ", unsynchronized"
 	default:
@@ -200,7 +200,7 @@ func snmpReply(b []byte) (result.Service, bool) {
 		vt, val, ok2 := vw.next()
 		// sysDescr.0 is 1.3.6.1.2.1.1.1.0.
 		if ok1 && ok2 && ot == 0x06 && string(oid) == "\x2b\x06\x01\x02\x01\x01\x01\x00" && vt == 0x04 {
-			svc.Info = joinInfo(svc.Info, cleanText(val, maxText))
+			svc.Info = joinInfo(svc.Info, cleanBytes(val, maxText))
 		}
 	}
 	return svc, true
@@ -237,7 +237,7 @@ func nbnsReply(b []byte) (result.Service, bool) {
 		if !ok {
 			break
 		}
-		name := strings.TrimRight(cleanText(e[:15], 15), " ")
+		name := strings.TrimRight(cleanBytes(e[:15], 15), " ")
 		suffix, flags := e[15], uint16(e[16])<<8|uint16(e[17])
 		if suffix != 0 || name == "" {
 			continue

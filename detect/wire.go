@@ -73,41 +73,11 @@ const maxText = 128
 // cleanText makes untrusted bytes safe to print: control bytes and
 // invalid UTF-8 become spaces, runs of spaces one, the ends trimmed, the
 // whole cut to at most max bytes (on a rune boundary).
-func cleanText(b []byte, max int) string {
+func cleanBytes(b []byte, max int) string {
 	if len(b) > 4*max {
 		b = b[:4*max]
 	}
-	var sb strings.Builder
-	space := false
-	for _, r := range strings.ToValidUTF8(string(b), " ") {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' || (r >= 0x80 && r < 0xa0) {
-			r = ' '
-		}
-		if r == ' ' {
-			if space {
-				continue
-			}
-			space = true
-		} else {
-			space = false
-		}
-		if sb.Len()+len(string(r)) > max {
-			break
-		}
-		sb.WriteRune(r)
-	}
-	return strings.TrimSpace(sb.String())
-}
-
-// joinInfo joins the non-empty facts of a Service's Info.
-func joinInfo(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, "; ")
+	return cleanText(string(b), max)
 }
 
 // probeHost returns host fit to go into a request line or a header: only

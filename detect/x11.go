@@ -50,7 +50,7 @@ func matchX11(got []byte) (result.Service, bool, bool) {
 		if reason == nil {
 			reason = got[8:]
 		}
-		svc.Info = joinInfo("access denied", cleanText(reason, maxText))
+		svc.Info = joinInfo("access denied", cleanBytes(reason, maxText))
 	case 1: // Success
 		if major != 11 || minor != 0 || extra < 8 {
 			return result.Service{}, false, false
@@ -65,14 +65,14 @@ func matchX11(got []byte) (result.Service, bool, bool) {
 		if !ok {
 			return svc, true, false
 		}
-		svc.Product = cleanText(vendor, maxText)
+		svc.Product = cleanBytes(vendor, maxText)
 		svc.Version = x11Release(svc.Product, release)
 		if strings.Contains(svc.Product, "X.Org") {
 			svc.Product = "X.Org X server"
 			svc.CPE = cpe("x.org", "xorg-server", svc.Version)
 		}
 	case 2: // Authenticate: the rest is the reason, padded
-		svc.Info = joinInfo("authentication required", cleanText(got[8:min(len(got), 8+4*int(extra))], maxText))
+		svc.Info = joinInfo("authentication required", cleanBytes(got[8:min(len(got), 8+4*int(extra))], maxText))
 		svc.Confidence = 8
 	}
 	return svc, true, false
