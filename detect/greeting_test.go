@@ -3,7 +3,6 @@ package detect
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,10 +10,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/portscan/portscan/internal/golden"
 	"github.com/portscan/portscan/result"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // greetingProtocols are the registered protocols whose server speaks
 // first. Each has a directory of greetings under testdata/:
@@ -91,19 +89,7 @@ func TestGreetingGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
-			path := strings.TrimSuffix(g.path, ".bin") + ".golden"
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", g.path, path, got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(g.path, ".bin")+".golden", got)
 		})
 	}
 }

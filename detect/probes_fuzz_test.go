@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portscan/portscan/internal/golden"
 	"github.com/portscan/portscan/payload"
 )
 
@@ -123,7 +124,7 @@ func TestProbeFuzzCorpus(t *testing.T) {
 		}
 	}
 	for path, content := range want {
-		if updating() {
+		if *golden.Update {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
 			}

@@ -1,15 +1,14 @@
 package detect
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/portscan/portscan/internal/golden"
 	"github.com/portscan/portscan/payload"
 	"github.com/portscan/portscan/result"
 )
@@ -20,19 +19,6 @@ import (
 // recorded request (*.req.bin) through its MatchRequest, and each UDP
 // reply (testdata/udp/<port>-*.bin) through UDP; the result must be the
 // one in the .golden file beside it. go test -update rewrites them.
-
-// The -update flag is shared with the other golden tests of the package:
-// whichever file defines it first, the others look it up.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata/")
-	}
-}
-
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // probeDirs are the testdata directories of the client-first protocols,
 // each named as the protocol it holds answers to.
@@ -66,20 +52,7 @@ func TestProbeGolden(t *testing.T) {
 				ans := answerOf(t, dir, filepath.Base(f), got)
 				out, _ := json.MarshalIndent(ans, "", "\t")
 				out = append(out, '\n')
-				golden := strings.TrimSuffix(f, ".bin") + ".golden"
-				if updating() {
-					if err := os.WriteFile(golden, out, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (go test -update writes it)", err)
-				}
-				if !bytes.Equal(out, want) {
-					t.Errorf("got\n%s\nwant\n%s", out, want)
-				}
+				golden.Check(t, strings.TrimSuffix(f, ".bin")+".golden", out)
 				if !ans.OK {
 					t.Errorf("a recorded answer does not match")
 				}
