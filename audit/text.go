@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/fatih/color"
-
 	"github.com/portscan/portscan/internal/text"
 )
 
@@ -41,32 +39,24 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 			return err
 		}
 	}
-	verdict := p.green.Sprint("PASS")
+	verdict := p.Good("PASS")
 	if r.Failed() {
-		verdict = p.red.Sprint("FAIL")
+		verdict = p.Bad("FAIL")
 	}
 	fmt.Fprintf(bw, "\n%s: %s\n", verdict, r.Summary())
 	return bw.Flush()
 }
 
-// palette holds the colours of a text report, each off without colour.
+// palette paints a text report, and holds the marks of the checks that
+// did not pass.
 type palette struct {
-	red, yellow, green, bold, faint *color.Color
-	mark                            map[Status]string // of a check that did not pass
+	*text.Paint
+	mark map[Status]string
 }
 
 func newPalette(colour bool) *palette {
-	paint := func(attr color.Attribute) *color.Color {
-		c := color.New(attr)
-		if colour {
-			c.EnableColor()
-		} else {
-			c.DisableColor()
-		}
-		return c
-	}
-	p := &palette{red: paint(color.FgRed), yellow: paint(color.FgYellow), green: paint(color.FgGreen), bold: paint(color.Bold), faint: paint(color.Faint)}
-	p.mark = map[Status]string{Failed: p.red.Sprint("FAIL"), Warned: p.yellow.Sprint("WARN"), Skipped: p.faint.Sprint("SKIP")}
+	p := &palette{Paint: text.NewPaint(colour)}
+	p.mark = map[Status]string{Failed: p.Bad("FAIL"), Warned: p.Warn("WARN"), Skipped: p.Faint("SKIP")}
 	return p
 }
 
@@ -83,10 +73,10 @@ func (p *palette) writeGroup(bw *bufio.Writer, g GroupReport) {
 		}
 	}
 	// Names and messages are escaped, and no line starts with data.
-	fmt.Fprintf(bw, "\nGroup %s: %s, %s, %s\n", p.bold.Sprint(text.Escape(g.Name)), text.Count(g.Hosts, "host", "hosts"),
+	fmt.Fprintf(bw, "\nGroup %s: %s, %s, %s\n", p.Strong(text.Escape(g.Name)), text.Count(g.Hosts, "host", "hosts"),
 		text.Count(fails, "violation", "violations"), text.Count(warns, "warning", "warnings"))
 	if g.Hosts == 0 {
-		fmt.Fprintf(bw, "  %s\n", p.faint.Sprint("no host of the results is in this group"))
+		fmt.Fprintf(bw, "  %s\n", p.Faint("no host of the results is in this group"))
 	}
 	for i := 0; i < len(g.Checks); {
 		j := i
@@ -113,7 +103,7 @@ func (p *palette) writeHost(bw *bufio.Writer, checks []Check) {
 	}
 	host := "host " + text.Escape(checks[0].HostLabel())
 	if len(lines) == 0 {
-		fmt.Fprintf(bw, "  %s  %s\n", host, p.green.Sprint("ok"))
+		fmt.Fprintf(bw, "  %s  %s\n", host, p.Good("ok"))
 		return
 	}
 	fmt.Fprintf(bw, "  %s\n", host)

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fatih/color"
-
 	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -249,19 +247,13 @@ func (c Change) mark() string {
 // (new), - (gone) or ~ (changed), then a count. With colour, the marks
 // are green, red and yellow.
 func (d *Diff) WriteText(w io.Writer, colour bool) error {
-	paint := map[string]*color.Color{"+": color.New(color.FgGreen), "-": color.New(color.FgRed), "~": color.New(color.FgYellow)}
-	for _, c := range paint {
-		if colour {
-			c.EnableColor()
-		} else {
-			c.DisableColor()
-		}
-	}
+	p := text.NewPaint(colour)
+	paint := map[string]func(string) string{"+": p.Good, "-": p.Bad, "~": p.Warn}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Differences from %s to %s:\n", text.Escape(d.Old), text.Escape(d.New))
 	for _, c := range d.Changes {
 		m := c.mark()
-		fmt.Fprintf(&b, "  %s %s\n", paint[m].Sprint(m), text.Escape(c.Line()))
+		fmt.Fprintf(&b, "  %s %s\n", paint[m](m), text.Escape(c.Line()))
 	}
 	if d.Empty() {
 		b.WriteString("  none\n")

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fatih/color"
 	"github.com/rivo/uniseg"
 
 	"github.com/portscan/portscan/internal/text"
@@ -21,11 +20,11 @@ import (
 // textWriter prints an nmap-like report: a block per host, written when
 // the host is done, and a summary line.
 type textWriter struct {
-	w      *bufio.Writer
-	opt    Options
-	lang   string
-	hosts  inflight
-	colors map[result.State]*color.Color
+	w     *bufio.Writer
+	opt   Options
+	lang  string
+	hosts inflight
+	paint *text.Paint
 
 	// Finished hosts wait here until those taken before them are done,
 	// so that reports come in target order, as nmap prints them. Past
@@ -49,18 +48,8 @@ type finished struct {
 
 func newText(w io.Writer, opt Options) *textWriter {
 	t := &textWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight), next: 1, waiting: make(map[uint64]finished)}
-	if opt.Color {
-		t.colors = map[result.State]*color.Color{
-			result.Open:         color.New(color.FgGreen),
-			result.Closed:       color.New(color.FgRed),
-			result.Filtered:     color.New(color.FgYellow),
-			result.OpenFiltered: color.New(color.FgCyan),
-		}
-		for _, c := range t.colors {
-			// Forced on: whether w is a terminal is the caller's call.
-			c.EnableColor()
-		}
-	}
+	// Forced on or off: whether w is a terminal is the caller's call.
+	t.paint = text.NewPaint(opt.Color)
 	return t
 }
 
@@ -276,10 +265,8 @@ func (t *textWriter) table(list []result.Port) {
 				break
 			}
 			pad := strings.Repeat(" ", widths[i]-uniseg.StringWidth(cell)+1)
-			if i == 1 && n > 0 && t.colors != nil {
-				if c := t.colors[list[n-1].State]; c != nil {
-					cell = c.Sprint(cell)
-				}
+			if i == 1 && n > 0 {
+				cell = paintState(t.paint, list[n-1].State, cell)
 			}
 			line.WriteString(cell)
 			line.WriteString(pad)
@@ -383,4 +370,19 @@ func seconds2(d time.Duration) string {
 		places = 1 - int(math.Floor(math.Log10(s)))
 	}
 	return strconv.FormatFloat(s, 'f', places, 64)
+}
+
+// paintState colours s, a port's state, by what it means.
+func paintState(p *text.Paint, st result.State, s string) string {
+	switch st {
+	case result.Open:
+		return p.Good(s)
+	case result.Closed:
+		return p.Bad(s)
+	case result.Filtered:
+		return p.Warn(s)
+	case result.OpenFiltered:
+		return p.Note(s)
+	}
+	return s
 }

@@ -196,10 +196,10 @@ func pcapOutputs(g *globals, f *pcapFlags, show map[result.State]bool, opt *capt
 func pcapFailed(w io.Writer, e *capture.SourceError) {
 	var re *capture.ReadError
 	if errors.As(e.Err, &re) && re.Packet > 1 {
-		fmt.Fprintf(w, "portscan: %s: %s; the %s reported\n", text.Escape(e.Name), oneLine(re.Error()), text.Count(re.Packet-1, "packet before it is", "packets before it are"))
+		fmt.Fprintf(w, "portscan: %s: %s; the %s reported\n", text.Escape(e.Name), text.OneLine(re.Error()), text.Count(re.Packet-1, "packet before it is", "packets before it are"))
 		return
 	}
-	fmt.Fprintf(w, "portscan: %s: %s\n", text.Escape(e.Name), oneLine(e.Err.Error()))
+	fmt.Fprintf(w, "portscan: %s: %s\n", text.Escape(e.Name), text.OneLine(e.Err.Error()))
 }
 
 // pcapExit turns what capture.Analyze returned into the exit status: 130

@@ -222,7 +222,7 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 	root := newRoot(ctx, g)
 	args, err := nmapSpellings(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "portscan: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(stderr, "portscan: %s\n", text.OneLine(err.Error()))
 		return exitUsage
 	}
 	root.SetArgs(args)
@@ -242,7 +242,7 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 		code = ee.code
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(stderr, "portscan: %s\n", oneLine(msg))
+		fmt.Fprintf(stderr, "portscan: %s\n", text.OneLine(msg))
 	}
 	return code
 }
@@ -347,10 +347,4 @@ func nmapOutput(a string) (string, error) {
 		return long + tail, nil
 	}
 	return "", fmt.Errorf("%s is ambiguous: write -o%c %s (%s), or -o %s for the main output", a, letter, tail, long, rest)
-}
-
-// oneLine keeps an error message to one line, escaped (text.Escape):
-// messages quote the files they are about.
-func oneLine(s string) string {
-	return text.Escape(strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " "))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -439,7 +440,7 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 		cfg := job.cfg
 		cfg.Warn = func(err error) {
 			bar.clear()
-			fmt.Fprintf(g.stderr, "portscan: warning: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(g.stderr, "portscan: warning: %s\n", text.OneLine(err.Error()))
 		}
 		return scanner.Run(ctx, cfg, job.targets.All(ctx), result.Tee(bar, w))
 	})

@@ -86,3 +86,8 @@ func Count(n int, one, many string) string {
 	}
 	return strconv.Itoa(n) + " " + many
 }
+
+// OneLine is s on one line, escaped: every run of white space (line
+// breaks too) becomes one space. Error messages that quote files and
+// replies go through it.
+func OneLine(s string) string { return Escape(strings.Join(strings.Fields(s), " ")) }

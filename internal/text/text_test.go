@@ -96,3 +96,27 @@ func FuzzEscape(f *testing.F) {
 		}
 	})
 }
+
+func TestPaint(t *testing.T) {
+	off, on := NewPaint(false), NewPaint(true)
+	for name, f := range map[string][2]func(string) string{
+		"good": {off.Good, on.Good}, "bad": {off.Bad, on.Bad}, "warn": {off.Warn, on.Warn},
+		"note": {off.Note, on.Note}, "strong": {off.Strong, on.Strong}, "faint": {off.Faint, on.Faint},
+	} {
+		if got := f[0]("x"); got != "x" {
+			t.Errorf("%s off = %q, want the text alone", name, got)
+		}
+		if got := f[1]("x"); got == "x" || !strings.HasPrefix(got, "\x1b[") || !strings.Contains(got, "x\x1b[") {
+			t.Errorf("%s on = %q, want it coloured", name, got)
+		}
+	}
+	if got := on.Good("x"); got != "\x1b[32mx\x1b[0m" {
+		t.Errorf("good = %q, want green", got)
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	if got := OneLine("a\n  b\tc\x1b[2J "); got != `a b c\x1b[2J` {
+		t.Errorf("OneLine = %q", got)
+	}
+}
