@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/portscan/portscan/internal/text"
 )
 
 // WriteGitHubAnnotations writes a workflow command per failed or warned
@@ -33,14 +35,16 @@ func (r *Report) WriteGitHubAnnotations(w io.Writer) error {
 	return bw.Flush()
 }
 
-// ghData escapes a workflow command's message.
+// ghData escapes a workflow command's message: text.Escape, which
+// leaves no CR or LF, then GitHub's own rules.
 func ghData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(text.Escape(s))
 }
 
-// ghProperty escapes a workflow command's property value.
+// ghProperty escapes a workflow command's property value, where a colon
+// or comma would end it.
 func ghProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(text.Escape(s))
 }
 
 // WriteMarkdown writes the report as GitHub-flavoured Markdown for a job
@@ -90,10 +94,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	return bw.Flush()
 }
 
-// mdCell keeps text inside one table cell: no pipe, no line break, no
-// HTML.
+// mdCell writes text as Markdown that shows it as it is and keeps it in
+// one table cell: escaped (text.Escape), with no pipe, code span, link,
+// emphasis or HTML of its own.
 func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+	return mdEscaper.Replace(text.Escape(s))
 }
 
-func mdCode(s string) string { return strings.NewReplacer("`", "'", "\n", " ").Replace(s) }
+var mdEscaper = strings.NewReplacer(`\`, `\\`, "|", `\|`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"<", "&lt;", ">", "&gt;", "&", "&amp;")
+
+// mdCode writes text for a code span, which no backslash can escape: a
+// backquote becomes a quote.
+func mdCode(s string) string { return strings.ReplaceAll(text.Escape(s), "`", "'") }

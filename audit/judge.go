@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/baseline"
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 )
@@ -206,7 +207,7 @@ func judgeHost(g *Group, run *baseline.Run, h *baseline.Host) []Check {
 			c.Status = Warned
 		}
 		c.Findings = bad
-		c.Message = fmt.Sprintf("%s open but not allowed in group %q: %s", plural(len(bad), "port", "ports"), g.Name, listFindings(bad))
+		c.Message = fmt.Sprintf("%s open but not allowed in group %q: %s", text.Count(len(bad), "port", "ports"), g.Name, listFindings(bad))
 	}
 	out = append(out, c)
 	return out
@@ -295,13 +296,6 @@ func listFindings(fs []Finding) string {
 		parts = append(parts[:most], fmt.Sprintf("and %d more", len(parts)-most))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // MarshalJSON adds "port" and "protocol".

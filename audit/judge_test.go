@@ -149,7 +149,7 @@ func sampleReport(t *testing.T) *Report {
 	rep := judge(t, pol, run)
 	old := fakeRun("198.18.0.1 22,25:open", "198.18.0.2 443,8080:open", "198.18.0.3 22:open")
 	old.Name = "last.jsonl"
-	rep.Diff = baseline.Compare(old, run)
+	rep.Diff = baseline.Compare(old, run, baseline.CompareOptions{})
 	rep.Version = "0.1.0"
 	return rep
 }

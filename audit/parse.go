@@ -15,6 +15,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/scan"
 	"github.com/portscan/portscan/targets"
@@ -129,9 +130,9 @@ func parseLimited(name string, src []byte, opt Options, maxSize, maxDepth int) (
 			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
 				pos = Pos{Line: max(tk.Position.Line, 1), Col: max(tk.Position.Column, 1)}
 			}
-			return nil, &PolicyError{File: name, Pos: pos, Msg: "YAML: " + oneLine(ye.GetMessage())}
+			return nil, &PolicyError{File: name, Pos: pos, Msg: "YAML: " + text.OneLine(ye.GetMessage())}
 		}
-		return nil, &PolicyError{File: name, Pos: Pos{1, 1}, Msg: "YAML: " + oneLine(err.Error())}
+		return nil, &PolicyError{File: name, Pos: Pos{1, 1}, Msg: "YAML: " + text.OneLine(err.Error())}
 	}
 	p := &parse{file: name, opt: opt}
 	var docs []*ast.DocumentNode
@@ -277,8 +278,6 @@ func prevToken(tokens token.Tokens, i int) *token.Token {
 	}
 	return nil
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // mapping checks that n is a mapping whose keys are all in known, and
 // returns its entries. where names the mapping in errors.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/fatih/color"
+	"github.com/portscan/portscan/internal/text"
 )
 
 // WriteText writes the report for people, grouped by policy group: each
@@ -16,7 +16,7 @@ import (
 func (r *Report) WriteText(w io.Writer, colour bool) error {
 	p := newPalette(colour)
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "Audit of %s against %s\n", r.Source, r.Policy)
+	fmt.Fprintf(bw, "Audit of %s against %s\n", text.Escape(r.Source), text.Escape(r.Policy))
 	for _, g := range r.Groups {
 		p.writeGroup(bw, g)
 	}
@@ -26,12 +26,12 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 			if i > 0 {
 				fmt.Fprint(bw, ", ")
 			}
-			fmt.Fprint(bw, u)
+			fmt.Fprint(bw, text.Escape(u))
 		}
 		fmt.Fprintln(bw)
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(bw, "\nNote: %s\n", n)
+		fmt.Fprintf(bw, "\nNote: %s\n", text.Escape(n))
 	}
 	if r.Diff != nil {
 		fmt.Fprintln(bw)
@@ -39,32 +39,24 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 			return err
 		}
 	}
-	verdict := p.green.Sprint("PASS")
+	verdict := p.Good("PASS")
 	if r.Failed() {
-		verdict = p.red.Sprint("FAIL")
+		verdict = p.Bad("FAIL")
 	}
 	fmt.Fprintf(bw, "\n%s: %s\n", verdict, r.Summary())
 	return bw.Flush()
 }
 
-// palette holds the colours of a text report, each off without colour.
+// palette paints a text report, and holds the marks of the checks that
+// did not pass.
 type palette struct {
-	red, yellow, green, bold, faint *color.Color
-	mark                            map[Status]string // of a check that did not pass
+	*text.Paint
+	mark map[Status]string
 }
 
 func newPalette(colour bool) *palette {
-	paint := func(attr color.Attribute) *color.Color {
-		c := color.New(attr)
-		if colour {
-			c.EnableColor()
-		} else {
-			c.DisableColor()
-		}
-		return c
-	}
-	p := &palette{red: paint(color.FgRed), yellow: paint(color.FgYellow), green: paint(color.FgGreen), bold: paint(color.Bold), faint: paint(color.Faint)}
-	p.mark = map[Status]string{Failed: p.red.Sprint("FAIL"), Warned: p.yellow.Sprint("WARN"), Skipped: p.faint.Sprint("SKIP")}
+	p := &palette{Paint: text.NewPaint(colour)}
+	p.mark = map[Status]string{Failed: p.Bad("FAIL"), Warned: p.Warn("WARN"), Skipped: p.Faint("SKIP")}
 	return p
 }
 
@@ -80,10 +72,11 @@ func (p *palette) writeGroup(bw *bufio.Writer, g GroupReport) {
 			warns++
 		}
 	}
-	fmt.Fprintf(bw, "\n%s  %s, %s, %s\n", p.bold.Sprint(g.Name), plural(g.Hosts, "host", "hosts"),
-		plural(fails, "violation", "violations"), plural(warns, "warning", "warnings"))
+	// Names and messages are escaped, and no line starts with data.
+	fmt.Fprintf(bw, "\nGroup %s: %s, %s, %s\n", p.Strong(text.Escape(g.Name)), text.Count(g.Hosts, "host", "hosts"),
+		text.Count(fails, "violation", "violations"), text.Count(warns, "warning", "warnings"))
 	if g.Hosts == 0 {
-		fmt.Fprintf(bw, "  %s\n", p.faint.Sprint("no host of the results is in this group"))
+		fmt.Fprintf(bw, "  %s\n", p.Faint("no host of the results is in this group"))
 	}
 	for i := 0; i < len(g.Checks); {
 		j := i
@@ -106,11 +99,11 @@ func (p *palette) writeHost(bw *bufio.Writer, checks []Check) {
 		if c.Entry != "" {
 			rule += " " + c.Entry
 		}
-		lines = append(lines, fmt.Sprintf("    %s  %-20s %s", p.mark[c.Status], rule, c.Message))
+		lines = append(lines, fmt.Sprintf("    %s  %-20s %s", p.mark[c.Status], text.Escape(rule), text.Escape(c.Message)))
 	}
-	host := checks[0].HostLabel()
+	host := "host " + text.Escape(checks[0].HostLabel())
 	if len(lines) == 0 {
-		fmt.Fprintf(bw, "  %s  %s\n", host, p.green.Sprint("ok"))
+		fmt.Fprintf(bw, "  %s  %s\n", host, p.Good("ok"))
 		return
 	}
 	fmt.Fprintf(bw, "  %s\n", host)
@@ -126,13 +119,13 @@ func (r *Report) Summary() string {
 		total += n
 	}
 	s := fmt.Sprintf("%s, %s, %s, %s",
-		plural(r.Counts[Failed], "violation", "violations"), plural(r.Counts[Warned], "warning", "warnings"),
-		plural(r.Counts[Passed], "check passed", "checks passed"), plural(r.Counts[Skipped], "skipped", "skipped"))
+		text.Count(r.Counts[Failed], "violation", "violations"), text.Count(r.Counts[Warned], "warning", "warnings"),
+		text.Count(r.Counts[Passed], "check passed", "checks passed"), text.Count(r.Counts[Skipped], "skipped", "skipped"))
 	if total == 0 {
 		s = "no host of the results is in any group"
 	}
 	if r.Diff != nil {
-		s += fmt.Sprintf("; %s from the baseline", plural(len(r.Diff.Changes), "difference", "differences"))
+		s += fmt.Sprintf("; %s from the baseline", text.Count(len(r.Diff.Changes), "difference", "differences"))
 	}
 	return s
 }

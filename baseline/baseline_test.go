@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/netip"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portscan/portscan/capture"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -177,7 +179,10 @@ func TestCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Compare(old, new)
+	if d := Compare(old, new, CompareOptions{}); len(d.Changes) != 4 || slices.ContainsFunc(d.Changes, func(c Change) bool { return c.Kind == ServiceChanged }) {
+		t.Errorf("labels compared by default: %+v", d.Changes)
+	}
+	d := Compare(old, new, CompareOptions{Labels: true})
 	var got []string
 	for _, c := range d.Changes {
 		got = append(got, c.mark()+" "+c.Line())
@@ -195,12 +200,77 @@ func TestCompare(t *testing.T) {
 	if s := d.Summary(); s != "5 differences: 1 port opened, 1 port closed, 1 service changed, 1 host appeared, 1 host gone." {
 		t.Errorf("summary %q", s)
 	}
-	if !Compare(old, old).Empty() {
+	if !Compare(old, old, CompareOptions{Labels: true}).Empty() {
 		t.Error("a run differs from itself")
 	}
 	var js bytes.Buffer
 	if err := d.WriteJSON(&js); err != nil || !strings.Contains(js.String(), `"change": "port-opened"`) || !strings.Contains(js.String(), `"port": 8080`) {
 		t.Errorf("json %v:\n%s", err, js.String())
+	}
+}
+
+// TestCompareUnlisted checks what a port that is not open, and not
+// listed, is called: the one state the host's counts leave for the ports
+// not listed, else "not listed"; "not scanned" outside the run's ports.
+func TestCompareUnlisted(t *testing.T) {
+	a := netip.MustParseAddr("198.18.0.1")
+	tcp := func(n uint16) ports.Port { return ports.Port{Number: n, Proto: ports.TCP} }
+	old := NewRun("old")
+	old.AddHost(result.Host{Addr: a, Up: true})
+	for _, n := range []uint16{22, 80, 443, 8443} {
+		old.AddPort(result.Port{Host: a, Port: tcp(n), State: result.Open})
+	}
+	for _, c := range []struct {
+		name   string
+		counts map[result.State]int
+		want   string
+	}{
+		{"only closed ports unlisted", map[result.State]int{result.Open: 1, result.Closed: 1023}, "closed"},
+		{"only filtered ports unlisted", map[result.State]int{result.Open: 1, result.Filtered: 1023}, "filtered"},
+		{"closed and filtered unlisted", map[result.State]int{result.Open: 1, result.Closed: 1000, result.Filtered: 23}, "not listed"},
+		{"a state of nmap's own unlisted", map[result.State]int{result.Open: 1, result.Unknown: 1023}, "not listed"},
+		{"no counts", nil, "not listed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run := NewRun("scan")
+			w := run.Writer(WriterOptions{})
+			w.Begin(result.Info{ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "T:1-1024"})
+			w.Port(result.Port{Host: a, Port: tcp(22), State: result.Open})
+			w.Port(result.Port{Host: a, Port: tcp(80), State: result.Closed}) // counted, not kept
+			w.Host(result.Host{Addr: a, Up: true, Counts: c.counts})
+			w.End(result.Summary{})
+			var got []string
+			for _, ch := range Compare(old, run, CompareOptions{}).Changes {
+				got = append(got, ch.Line())
+			}
+			want := []string{"198.18.0.1 80/tcp no longer open, now " + c.want, "198.18.0.1 443/tcp no longer open, now " + c.want,
+				"198.18.0.1 8443/tcp no longer open, now not scanned"}
+			if !slices.Equal(got, want) {
+				t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// TestSummaryCounts checks that every count in the summary agrees with
+// its noun.
+func TestSummaryCounts(t *testing.T) {
+	a := netip.MustParseAddr("198.18.0.1")
+	p := func(n uint16) ports.Port { return ports.Port{Number: n, Proto: ports.TCP} }
+	d := &Diff{Changes: []Change{
+		{Kind: PortOpened, Host: a, Port: p(1)}, {Kind: PortOpened, Host: a, Port: p(2)},
+		{Kind: PortClosed, Host: a, Port: p(3)},
+		{Kind: ServiceChanged, Host: a, Port: p(4)}, {Kind: ServiceChanged, Host: a, Port: p(5)},
+		{Kind: HostAppeared, Host: a}, {Kind: HostAppeared, Host: a},
+		{Kind: HostGone, Host: a}, {Kind: HostGone, Host: a},
+	}}
+	want := "9 differences: 2 ports opened, 1 port closed, 2 services changed, 2 hosts appeared, 2 hosts gone."
+	if s := d.Summary(); s != want {
+		t.Errorf("summary %q, want %q", s, want)
+	}
+	d.Changes = d.Changes[2:3]
+	if s := d.Summary(); s != "1 difference: 1 port closed." {
+		t.Errorf("summary %q", s)
 	}
 }
 
@@ -226,4 +296,29 @@ func TestWriterKeeps(t *testing.T) {
 	if run.Scanned == nil || run.Scanned.Len(ports.TCP) != 1024 {
 		t.Errorf("scanned %v", run.Scanned)
 	}
+}
+
+// TestReadCaptureErrors checks that a damaged capture's error keeps its
+// position, and that a cancelled read says so rather than blaming the file.
+func TestReadCaptureErrors(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "pcaps")
+	t.Run("truncated", func(t *testing.T) {
+		path := filepath.Join(dir, "truncated.pcap")
+		_, err := ReadFileContext(context.Background(), path, ReadOptions{})
+		var re *capture.ReadError
+		if !errors.As(err, &re) || re.Packet != 13 || re.Offset != 993 || !errors.Is(err, ErrInput) || !errors.Is(err, capture.ErrTruncated) {
+			t.Fatalf("error %v, want ErrInput and a *capture.ReadError at packet 13, offset 993", err)
+		}
+		if want := path + ": packet 13 at byte offset 993: truncated capture: unexpected EOF"; err.Error() != want {
+			t.Errorf("error %q, want %q", err, want)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := ReadFileContext(ctx, filepath.Join(dir, "lab-lo.pcap"), ReadOptions{})
+		if !errors.Is(err, context.Canceled) || errors.Is(err, ErrInput) {
+			t.Errorf("error %v, want context.Canceled, not ErrInput", err)
+		}
+	})
 }

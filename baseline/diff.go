@@ -8,8 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fatih/color"
-
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 )
@@ -23,7 +22,7 @@ const (
 	HostGone                       // up before, down or absent now
 	PortOpened                     // open now, not before
 	PortClosed                     // open before, not now
-	ServiceChanged                 // open in both, with another label
+	ServiceChanged                 // open in both, with another label (CompareOptions.Labels)
 )
 
 var kindNames = [...]string{"", "host-appeared", "host-gone", "port-opened", "port-closed", "service-changed"}
@@ -47,8 +46,9 @@ type Change struct {
 	// Port is the port that changed; zero for host changes.
 	Port ports.Port `json:"-"`
 	// Old and New are the port's state (PortOpened, PortClosed: "closed",
-	// "filtered", "not listed", "not scanned") or service label
-	// (ServiceChanged) in each run.
+	// "filtered", "open|filtered", "not scanned", or "not listed" when the
+	// run has no record of it) or service label (ServiceChanged) in each
+	// run.
 	Old string `json:"old,omitempty"`
 	New string `json:"new,omitempty"`
 	// Ports are the open ports of a host that appeared or went away,
@@ -67,8 +67,16 @@ type Diff struct {
 // Empty reports whether the runs agree.
 func (d *Diff) Empty() bool { return len(d.Changes) == 0 }
 
+// CompareOptions tune Compare. The zero value compares states only.
+type CompareOptions struct {
+	// Labels also reports open ports whose service label changed
+	// (ServiceChanged). Runs labelled from different catalogs, such as
+	// nmap's nmap-services and portscan's, differ by design.
+	Labels bool
+}
+
 // Compare lists what changed from old to new.
-func Compare(old, new *Run) *Diff {
+func Compare(old, new *Run, opt CompareOptions) *Diff {
 	d := &Diff{Old: old.Name, New: new.Name, Changes: []Change{}}
 	seen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
@@ -82,7 +90,7 @@ func Compare(old, new *Run) *Diff {
 	}
 	sortAddrs(addrs)
 	for _, a := range addrs {
-		d.Changes = append(d.Changes, compareHost(old, new, a)...)
+		d.Changes = append(d.Changes, compareHost(old, new, a, opt)...)
 	}
 	return d
 }
@@ -91,7 +99,7 @@ func sortAddrs(a []netip.Addr) { slices.SortFunc(a, netip.Addr.Compare) }
 
 func up(h *Host) bool { return h != nil && (h.Up || len(h.OpenPorts()) > 0) }
 
-func compareHost(old, new *Run, a netip.Addr) []Change {
+func compareHost(old, new *Run, a netip.Addr, opt CompareOptions) []Change {
 	oh, nh := old.Host(a), new.Host(a)
 	name := ""
 	for _, h := range []*Host{oh, nh} {
@@ -127,7 +135,7 @@ func compareHost(old, new *Run, a netip.Addr) []Change {
 		c := Change{Host: a, Hostname: name, Port: p}
 		switch {
 		case oOpen && nOpen:
-			if op.Service == np.Service {
+			if !opt.Labels || op.Service == np.Service {
 				continue
 			}
 			c.Kind, c.Old, c.New = ServiceChanged, op.Service, np.Service
@@ -141,13 +149,18 @@ func compareHost(old, new *Run, a netip.Addr) []Change {
 	return out
 }
 
-// stateIn says what run r knows of port p on host h, when it is not open.
+// stateIn says what run r knows of port p on host h, when it is not open:
+// its state, listed or told by the host's counts, or "not scanned", or
+// "not listed" when the run has no record of it.
 func stateIn(r *Run, h *Host, p ports.Port) string {
 	if st, ok := h.Ports[p]; ok {
 		return st.State.String()
 	}
 	if !r.Covers(p) {
 		return "not scanned"
+	}
+	if s, ok := h.unlisted(); ok && r.Scanned != nil {
+		return s.String()
 	}
 	return "not listed"
 }
@@ -234,19 +247,13 @@ func (c Change) mark() string {
 // (new), - (gone) or ~ (changed), then a count. With colour, the marks
 // are green, red and yellow.
 func (d *Diff) WriteText(w io.Writer, colour bool) error {
-	paint := map[string]*color.Color{"+": color.New(color.FgGreen), "-": color.New(color.FgRed), "~": color.New(color.FgYellow)}
-	for _, c := range paint {
-		if colour {
-			c.EnableColor()
-		} else {
-			c.DisableColor()
-		}
-	}
+	p := text.NewPaint(colour)
+	paint := map[string]func(string) string{"+": p.Good, "-": p.Bad, "~": p.Warn}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Differences from %s to %s:\n", d.Old, d.New)
+	fmt.Fprintf(&b, "Differences from %s to %s:\n", text.Escape(d.Old), text.Escape(d.New))
 	for _, c := range d.Changes {
 		m := c.mark()
-		fmt.Fprintf(&b, "  %s %s\n", paint[m].Sprint(m), c.Line())
+		fmt.Fprintf(&b, "  %s %s\n", paint[m](m), text.Escape(c.Line()))
 	}
 	if d.Empty() {
 		b.WriteString("  none\n")
@@ -268,17 +275,19 @@ func (d *Diff) Summary() string {
 	var parts []string
 	for _, k := range []Kind{PortOpened, PortClosed, ServiceChanged, HostAppeared, HostGone} {
 		if n[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[k], strings.ReplaceAll(k.String(), "-", " ")))
+			parts = append(parts, text.Count(n[k], kindCounted[k][0], kindCounted[k][1]))
 		}
 	}
-	return fmt.Sprintf("%d %s: %s.", len(d.Changes), plural(len(d.Changes), "difference"), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: %s.", text.Count(len(d.Changes), "difference", "differences"), strings.Join(parts, ", "))
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return noun
-	}
-	return noun + "s"
+// kindCounted names each kind of change in the summary, for one and many.
+var kindCounted = map[Kind][2]string{
+	PortOpened:     {"port opened", "ports opened"},
+	PortClosed:     {"port closed", "ports closed"},
+	ServiceChanged: {"service changed", "services changed"},
+	HostAppeared:   {"host appeared", "hosts appeared"},
+	HostGone:       {"host gone", "hosts gone"},
 }
 
 // WriteJSON writes the diff as one JSON document.

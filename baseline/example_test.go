@@ -16,6 +16,7 @@ func ExampleCompare() {
 	new := `{"type":"scan","scanner":"portscan","ports":"1-1024","protocols":["tcp"]}
 {"type":"port","host":"198.18.0.1","port":22,"protocol":"tcp","state":"open","service":"ssh"}
 {"type":"port","host":"198.18.0.1","port":443,"protocol":"tcp","state":"open","service":"https"}
+{"type":"host","host":"198.18.0.1","up":true,"counts":{"open":2,"closed":1022}}
 `
 	a, err := baseline.Read("monday.jsonl", strings.NewReader(old), baseline.ReadOptions{})
 	if err != nil {
@@ -27,10 +28,10 @@ func ExampleCompare() {
 		fmt.Println(err)
 		return
 	}
-	baseline.Compare(a, b).WriteText(os.Stdout, false)
+	baseline.Compare(a, b, baseline.CompareOptions{}).WriteText(os.Stdout, false)
 	// Output:
 	// Differences from monday.jsonl to tuesday.jsonl:
-	//   - 198.18.0.1 80/tcp no longer open (http), now not listed
+	//   - 198.18.0.1 80/tcp no longer open (http), now closed
 	//   + 198.18.0.1 443/tcp newly open (https), was not listed
 	// 2 differences: 1 port opened, 1 port closed.
 }

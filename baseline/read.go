@@ -3,6 +3,7 @@ package baseline
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -23,22 +25,29 @@ import (
 type ReadOptions struct {
 	// Label names ports from the catalog when a capture is read; nil
 	// leaves them unnamed. Result files carry their own labels.
-	Label func(ports.Port) *services.Entry
+	Label services.Labeler
 }
 
 // posError is an error at a place in a result file; it prints as
 // "name:line:col: message" (or "name:line:" when the column is unknown),
-// with the byte offset after the message when it is known.
+// with the byte offset after the message when it is known. err, when
+// set, is the error of a reader below (a capture's *capture.ReadError),
+// which gives the message and can be unwrapped.
 type posError struct {
 	name      string
 	line, col int
 	msg       string
 	off       int64 // byte offset from the start of the file, if hasOff
 	hasOff    bool
+	err       error
 }
 
 func (e *posError) Error() string {
-	msg := clean(e.msg)
+	msg := e.msg
+	if e.err != nil {
+		msg = e.err.Error()
+	}
+	msg = clean(msg)
 	if e.hasOff {
 		msg += fmt.Sprintf(" (byte offset %d)", e.off)
 	}
@@ -51,7 +60,12 @@ func (e *posError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.name, e.line, e.col, msg)
 }
 
-func (e *posError) Unwrap() error { return ErrInput }
+func (e *posError) Unwrap() []error {
+	if e.err != nil {
+		return []error{ErrInput, e.err}
+	}
+	return []error{ErrInput}
+}
 
 // Errors quote what they found in a file; these bound how much, so that
 // a file can neither flood a terminal nor send it control sequences.
@@ -99,30 +113,31 @@ func clean(msg string) string {
 		if quoted {
 			s, _ := strconv.Unquote(q)
 			piece, size = excerpt(s), len(q)
-		} else if r, n := utf8.DecodeRuneInString(msg[i:]); r == utf8.RuneError && n == 1 {
-			piece = fmt.Sprintf(`\x%02x`, msg[i])
-		} else if !strconv.IsPrint(r) {
-			q := strconv.QuoteRune(r)
-			piece, size = q[1:len(q)-1], n
 		} else {
-			piece, size = msg[i:i+n], n
+			_, size = utf8.DecodeRuneInString(msg[i:])
+			piece = text.Escape(msg[i : i+size])
 		}
 		if !add(piece) {
 			break
 		}
 		i += size
 	}
-	return b.String()
+	return text.Escape(b.String()) // for a "##[" across pieces
 }
 
 // ReadFile reads the result file at path; see Read.
 func ReadFile(path string, opt ReadOptions) (*Run, error) {
+	return ReadFileContext(context.Background(), path, opt)
+}
+
+// ReadFileContext is ReadFile with a context; see ReadContext.
+func ReadFileContext(ctx context.Context, path string, opt ReadOptions) (*Run, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return Read(path, f, opt)
+	return ReadContext(ctx, path, f, opt)
 }
 
 // maxLine bounds one jsonl line.
@@ -133,12 +148,21 @@ const maxLine = 1 << 20
 // Name and in errors, which give the line and column of the trouble and
 // wrap ErrInput. A UTF-8 byte order mark and any amount of white space
 // may come before the content; nothing but white space (and, in XML,
-// comments and processing instructions) may come after it.
+// comments and processing instructions) may come after it. A damaged
+// capture's error also wraps its *capture.ReadError, with the packet and
+// offset where it broke.
 func Read(name string, r io.Reader, opt ReadOptions) (*Run, error) {
+	return ReadContext(context.Background(), name, r, opt)
+}
+
+// ReadContext is Read with a context: the analysis of a capture, which
+// may be long, stops when ctx is cancelled and returns an error that
+// wraps ctx's.
+func ReadContext(ctx context.Context, name string, r io.Reader, opt ReadOptions) (*Run, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(8)
 	if isCapture(head) {
-		return readCapture(name, br, opt)
+		return readCapture(ctx, name, br, opt)
 	}
 	if bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")) {
 		return nil, &posError{name: name, msg: "UTF-16 byte order mark; expected UTF-8 text"}
@@ -456,12 +480,26 @@ func (r *Run) addPortRecord(rec output.PortRecord) error {
 	return nil
 }
 
+// parseCounts reads a host record's counts by state name; a name this
+// version does not know counts as Unknown.
+func parseCounts(m map[string]int) map[result.State]int {
+	if m == nil {
+		return nil
+	}
+	out := make(map[result.State]int, len(m))
+	for name, n := range m {
+		s, _ := result.ParseState(name)
+		out[s] += n
+	}
+	return out
+}
+
 func (r *Run) addHostRecord(rec output.HostRecord) error {
 	a, err := parseHost(rec.Host)
 	if err != nil {
 		return err
 	}
-	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason}
+	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason, Counts: parseCounts(rec.Counts)}
 	if rec.Start != nil {
 		h.Start = *rec.Start
 	}

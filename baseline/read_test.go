@@ -346,6 +346,7 @@ func TestClean(t *testing.T) {
 		{"raw control", "name a\x1b[31m\x9bz", `name a\x1b[31m\x9bz`},
 		{"raw C1 and bidi", "name \u009b\u202e", `name \u009b\u202e`},
 		{"newline", "a\nb", `a\nb`},
+		{"legacy workflow command", "x ##[error]y", `x ##\x5berror]y`},
 		{"unterminated quote", `say "hi`, `say "hi`},
 		{"cut at a piece", strings.Repeat("\x00", 100), strings.Repeat(`\x00`, 50) + "..."},
 		{"utf-8 quote cut on a rune", `"` + strings.Repeat("é", 30) + `"`, `"` + strings.Repeat("é", 20) + `"...`},

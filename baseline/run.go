@@ -3,6 +3,7 @@ package baseline
 import (
 	"cmp"
 	"errors"
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
@@ -45,6 +46,10 @@ type Host struct {
 	Up     bool
 	Reason string
 	Ports  map[ports.Port]Port
+	// Counts are how many ports of each state the run found on the host,
+	// listed in Ports or not (portscan's counts, nmap's extraports); nil
+	// when the run does not say.
+	Counts map[result.State]int
 }
 
 // Port is what a run says of one port.
@@ -107,6 +112,26 @@ func (r *Run) AddHost(hs result.Host) {
 	}
 	h.Up = hs.Up || h.Up
 	h.Reason = hs.Reason
+	if hs.Counts != nil {
+		h.Counts = maps.Clone(hs.Counts)
+	}
+}
+
+// unlisted returns the state of every port the run scanned on the host
+// but did not list, when its counts leave one state for them all: nmap's
+// "1021 closed ports", or portscan's counts with only open ports listed.
+func (h *Host) unlisted() (result.State, bool) {
+	listed := map[result.State]int{}
+	for _, st := range h.Ports {
+		listed[st.State]++
+	}
+	only, n := result.Unknown, 0
+	for s, c := range h.Counts {
+		if c > listed[s] {
+			only, n = s, n+1
+		}
+	}
+	return only, n == 1 && only != result.Unknown
 }
 
 // OpenPorts returns the host's open ports, TCP first, in order.

@@ -220,7 +220,11 @@ func (r *Run) addXMLHost(x *nmapxml.Host) error {
 			}
 		}
 	}
-	r.AddHost(result.Host{Addr: a, Hostname: hostname, Up: x.Status.State == "up", Reason: x.Status.Reason})
+	host := result.Host{Addr: a, Hostname: hostname, Up: x.Status.State == "up", Reason: x.Status.Reason}
+	if x.Ports != nil {
+		host.Counts = xmlCounts(x.Ports)
+	}
+	r.AddHost(host)
 	if x.Ports == nil {
 		return nil
 	}
@@ -245,6 +249,26 @@ func (r *Run) addXMLHost(x *nmapxml.Host) error {
 		r.AddPort(res)
 	}
 	return nil
+}
+
+// xmlCounts counts a host's ports by state: its extraports and its
+// listed ports. nmap's states of its own (unfiltered, closed|filtered)
+// count as Unknown; a count that is no number makes the counts unknown.
+func xmlCounts(ps *nmapxml.Ports) map[result.State]int {
+	out := make(map[result.State]int)
+	for _, ex := range ps.Extra {
+		n, err := strconv.Atoi(ex.Count)
+		if err != nil || n < 0 {
+			return nil
+		}
+		s, _ := result.ParseState(ex.State)
+		out[s] += n
+	}
+	for _, p := range ps.Port {
+		s, _ := result.ParseState(p.State.State)
+		out[s]++
+	}
+	return out
 }
 
 // xmlMessage is an XML error without the line the position already gives.

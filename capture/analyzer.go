@@ -35,7 +35,7 @@ type Options struct {
 	// Label names a port from the catalog; nil leaves every port
 	// unlabelled. It also tells known ports when the server side of a
 	// flow must be guessed.
-	Label func(ports.Port) *services.Entry
+	Label services.Labeler
 	// IdleTimeout is DefaultIdleTimeout when zero.
 	IdleTimeout time.Duration
 	// MaxFlows is DefaultMaxFlows when zero.

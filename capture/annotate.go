@@ -4,12 +4,12 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
@@ -24,21 +24,11 @@ import (
 // its port is labelled, or every port the catalog knows when it is
 // SideUnknown. label may be nil. The line ends without a newline; b is
 // grown in place, so a reused buffer makes this allocation free.
-func AppendLine(b []byte, p *Packet, d *Decoded, srv Side, label func(ports.Port) *services.Entry) []byte {
+func AppendLine(b []byte, p *Packet, d *Decoded, srv Side, label services.Labeler) []byte {
 	b = p.Time.AppendFormat(b, "15:04:05.000000")
 	b = append(b, ' ')
 	if !d.Src.IsValid() {
-		if d.Skip == SkipLinkType {
-			b = append(b, "unsupported "...)
-			b = appendLinkType(b, p.LinkType)
-		} else {
-			b = append(b, d.Skip.String()...)
-			b = append(b, " ("...)
-			b = appendLinkType(b, p.LinkType)
-			b = append(b, ')')
-		}
-		b = append(b, ", length "...)
-		return strconv.AppendInt(b, int64(p.Length), 10)
+		return appendNotIP(b, p, d)
 	}
 	if d.IPv6 {
 		b = append(b, "IP6 "...)
@@ -52,74 +42,12 @@ func AppendLine(b []byte, p *Packet, d *Decoded, srv Side, label func(ports.Port
 	b = append(b, ": "...)
 	switch d.Kind {
 	case TCP:
-		b = append(b, "Flags ["...)
-		for _, f := range [...]struct {
-			bit TCPFlags
-			c   byte
-		}{{SYN, 'S'}, {FIN, 'F'}, {RST, 'R'}, {PSH, 'P'}, {URG, 'U'}, {ECE, 'E'}, {CWR, 'W'}} {
-			if d.Flags&f.bit != 0 {
-				b = append(b, f.c)
-			}
-		}
-		if d.Flags&ACK != 0 {
-			b = append(b, '.')
-		}
-		b = append(b, "], seq "...)
-		b = strconv.AppendUint(b, uint64(d.Seq), 10)
-		if d.PayloadLen > 0 {
-			b = append(b, ':')
-			b = strconv.AppendUint(b, uint64(d.Seq)+uint64(d.PayloadLen), 10)
-		}
-		if d.Flags&ACK != 0 {
-			b = append(b, ", ack "...)
-			b = strconv.AppendUint(b, uint64(d.Ack), 10)
-		}
-		b = append(b, ", win "...)
-		b = strconv.AppendUint(b, uint64(d.Window), 10)
-		b = append(b, ", length "...)
-		return strconv.AppendInt(b, int64(d.PayloadLen), 10)
+		return appendTCP(b, d)
 	case UDP:
 		b = append(b, "UDP, length "...)
 		return strconv.AppendInt(b, int64(d.PayloadLen), 10)
 	case ICMPError:
-		if d.IPv6 {
-			b = append(b, "ICMP6 "...)
-		} else {
-			b = append(b, "ICMP "...)
-		}
-		q := &d.Quote
-		switch reason := d.ICMP().Reason(); reason {
-		case result.ReasonPortUnreach:
-			b = q.Dst.AppendTo(b)
-			b = append(b, ' ')
-			b = append(b, q.Proto.String()...)
-			b = append(b, " port "...)
-			b = appendPort(b, q.DstPort, true, q.Proto, label)
-			b = append(b, " unreachable"...)
-		case result.ReasonHostUnreach, result.ReasonAdminProhibited, result.ReasonNetProhibited,
-			result.ReasonHostProhibited, result.ReasonRejectRoute:
-			b = append(b, "host "...)
-			b = q.Dst.AppendTo(b)
-			b = append(b, " unreachable"...)
-			if reason != result.ReasonHostUnreach {
-				b = append(b, " - admin prohibited"...)
-			}
-		case result.ReasonNetUnreach, result.ReasonNoRoute, result.ReasonBeyondScope:
-			b = append(b, "net "...)
-			b = q.Dst.AppendTo(b)
-			b = append(b, " unreachable"...)
-		case result.ReasonProtoUnreach:
-			b = q.Dst.AppendTo(b)
-			b = append(b, " protocol "...)
-			b = append(b, q.Proto.String()...)
-			b = append(b, " unreachable"...)
-		default:
-			b = q.Dst.AppendTo(b)
-			b = append(b, " unreachable, code "...)
-			b = strconv.AppendUint(b, uint64(d.ICMPCode), 10)
-		}
-		b = append(b, ", length "...)
-		return strconv.AppendInt(b, int64(d.IPLen), 10)
+		return appendICMPError(b, d, label)
 	}
 	if d.Skip == SkipICMP {
 		if d.IPv6 {
@@ -137,7 +65,97 @@ func AppendLine(b []byte, p *Packet, d *Decoded, srv Side, label func(ports.Port
 	return strconv.AppendInt(b, int64(d.IPLen), 10)
 }
 
-func appendEndpoint(b []byte, a netip.Addr, port uint16, withPort, mayLabel bool, proto ports.Protocol, label func(ports.Port) *services.Entry) []byte {
+// appendNotIP describes a frame that carries no IP packet the decoder
+// could read: why it was skipped, and its link type.
+func appendNotIP(b []byte, p *Packet, d *Decoded) []byte {
+	if d.Skip == SkipLinkType {
+		b = append(b, "unsupported "...)
+		b = appendLinkType(b, p.LinkType)
+	} else {
+		b = append(b, d.Skip.String()...)
+		b = append(b, " ("...)
+		b = appendLinkType(b, p.LinkType)
+		b = append(b, ')')
+	}
+	b = append(b, ", length "...)
+	return strconv.AppendInt(b, int64(p.Length), 10)
+}
+
+// appendTCP writes a segment's flags, sequence numbers, window and
+// payload length, as tcpdump does.
+func appendTCP(b []byte, d *Decoded) []byte {
+	b = append(b, "Flags ["...)
+	for _, f := range [...]struct {
+		bit TCPFlags
+		c   byte
+	}{{SYN, 'S'}, {FIN, 'F'}, {RST, 'R'}, {PSH, 'P'}, {URG, 'U'}, {ECE, 'E'}, {CWR, 'W'}} {
+		if d.Flags&f.bit != 0 {
+			b = append(b, f.c)
+		}
+	}
+	if d.Flags&ACK != 0 {
+		b = append(b, '.')
+	}
+	b = append(b, "], seq "...)
+	b = strconv.AppendUint(b, uint64(d.Seq), 10)
+	if d.PayloadLen > 0 {
+		b = append(b, ':')
+		b = strconv.AppendUint(b, uint64(d.Seq)+uint64(d.PayloadLen), 10)
+	}
+	if d.Flags&ACK != 0 {
+		b = append(b, ", ack "...)
+		b = strconv.AppendUint(b, uint64(d.Ack), 10)
+	}
+	b = append(b, ", win "...)
+	b = strconv.AppendUint(b, uint64(d.Window), 10)
+	b = append(b, ", length "...)
+	return strconv.AppendInt(b, int64(d.PayloadLen), 10)
+}
+
+// appendICMPError says what an ICMP error reports unreachable, with the
+// service of the quoted port for a port unreachable.
+func appendICMPError(b []byte, d *Decoded, label services.Labeler) []byte {
+	if d.IPv6 {
+		b = append(b, "ICMP6 "...)
+	} else {
+		b = append(b, "ICMP "...)
+	}
+	q := &d.Quote
+	switch reason := d.ICMP().Reason(); reason {
+	case result.ReasonPortUnreach:
+		b = q.Dst.AppendTo(b)
+		b = append(b, ' ')
+		b = append(b, q.Proto.String()...)
+		b = append(b, " port "...)
+		b = appendPort(b, q.DstPort, true, q.Proto, label)
+		b = append(b, " unreachable"...)
+	case result.ReasonHostUnreach, result.ReasonAdminProhibited, result.ReasonNetProhibited,
+		result.ReasonHostProhibited, result.ReasonRejectRoute:
+		b = append(b, "host "...)
+		b = q.Dst.AppendTo(b)
+		b = append(b, " unreachable"...)
+		if reason != result.ReasonHostUnreach {
+			b = append(b, " - admin prohibited"...)
+		}
+	case result.ReasonNetUnreach, result.ReasonNoRoute, result.ReasonBeyondScope:
+		b = append(b, "net "...)
+		b = q.Dst.AppendTo(b)
+		b = append(b, " unreachable"...)
+	case result.ReasonProtoUnreach:
+		b = q.Dst.AppendTo(b)
+		b = append(b, " protocol "...)
+		b = append(b, q.Proto.String()...)
+		b = append(b, " unreachable"...)
+	default:
+		b = q.Dst.AppendTo(b)
+		b = append(b, " unreachable, code "...)
+		b = strconv.AppendUint(b, uint64(d.ICMPCode), 10)
+	}
+	b = append(b, ", length "...)
+	return strconv.AppendInt(b, int64(d.IPLen), 10)
+}
+
+func appendEndpoint(b []byte, a netip.Addr, port uint16, withPort, mayLabel bool, proto ports.Protocol, label services.Labeler) []byte {
 	b = a.AppendTo(b)
 	if !withPort {
 		return b
@@ -146,26 +164,14 @@ func appendEndpoint(b []byte, a netip.Addr, port uint16, withPort, mayLabel bool
 	return appendPort(b, port, mayLabel, proto, label)
 }
 
-func appendPort(b []byte, port uint16, mayLabel bool, proto ports.Protocol, label func(ports.Port) *services.Entry) []byte {
+func appendPort(b []byte, port uint16, mayLabel bool, proto ports.Protocol, label services.Labeler) []byte {
 	b = strconv.AppendUint(b, uint64(port), 10)
 	if mayLabel && label != nil {
 		if e := label(ports.Port{Number: port, Proto: proto}); e != nil {
 			b = append(b, '(')
-			b = appendClean(b, e.Name)
+			b = append(b, text.Escape(e.Name)...) // names from user catalogs reach terminals
 			b = append(b, ')')
 		}
-	}
-	return b
-}
-
-// appendClean appends s without control characters: names come from
-// user catalogs and end up on terminals.
-func appendClean(b []byte, s string) []byte {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
-			r = ' '
-		}
-		b = utf8.AppendRune(b, r)
 	}
 	return b
 }
@@ -191,7 +197,7 @@ func appendLinkType(b []byte, lt layers.LinkType) []byte {
 // server port, or of each port the catalog knows when the server is not
 // known, with the description in lang ("zh" or "en"). It is empty for
 // packets that fed no flow.
-func Comment(d *Decoded, srv Side, label func(ports.Port) *services.Entry, lang string) string {
+func Comment(d *Decoded, srv Side, label services.Labeler, lang string) string {
 	var (
 		port   uint16
 		server netip.Addr
@@ -221,7 +227,7 @@ func Comment(d *Decoded, srv Side, label func(ports.Port) *services.Entry, lang 
 	return string(appendService(nil, lookup(label, port, d.Proto), p, server, lang))
 }
 
-func lookup(label func(ports.Port) *services.Entry, port uint16, proto ports.Protocol) *services.Entry {
+func lookup(label services.Labeler, port uint16, proto ports.Protocol) *services.Entry {
 	if label == nil {
 		return nil
 	}
@@ -231,7 +237,7 @@ func lookup(label func(ports.Port) *services.Entry, port uint16, proto ports.Pro
 func appendService(b []byte, e *services.Entry, p ports.Port, server netip.Addr, lang string) []byte {
 	b = append(b, "service "...)
 	if e != nil {
-		b = appendClean(b, e.Name)
+		b = append(b, text.Escape(e.Name)...) // names from user catalogs reach terminals
 	} else {
 		b = append(b, "unknown"...)
 	}
@@ -245,7 +251,7 @@ func appendService(b []byte, e *services.Entry, p ports.Port, server netip.Addr,
 	if e != nil {
 		if desc := e.Describe(lang); desc != "" {
 			b = append(b, ": "...)
-			b = appendClean(b, desc)
+			b = append(b, text.Escape(desc)...)
 		}
 	}
 	return b

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"testing"
 
@@ -24,35 +25,30 @@ func benchCapture(b *testing.B, n int) []byte {
 	return bytes.Repeat(one, n)
 }
 
-// BenchmarkPipeline measures reading, decoding and analysing, the work of
-// portscan pcap, in packets per second.
+// BenchmarkPipeline measures Analyze reading, decoding and analysing,
+// the work of portscan pcap, in packets per second.
 func BenchmarkPipeline(b *testing.B) {
+	benchAnalyze(b, AnalyzeOptions{})
+}
+
+// BenchmarkPipelineTrace adds the packet lines and the annotated copy
+// (portscan pcap --packets -w).
+func BenchmarkPipelineTrace(b *testing.B) {
+	benchAnalyze(b, AnalyzeOptions{Packets: io.Discard, Annotate: io.Discard})
+}
+
+func benchAnalyze(b *testing.B, opt AnalyzeOptions) {
 	data := benchCapture(b, 2000)
-	label := services.Default().Lookup
+	opt.Label = services.Default().Lookup
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
-	var packets int
+	var packets uint64
 	for b.Loop() {
-		r, err := NewReader(bytes.NewReader(data))
+		st, err := Analyze(context.Background(), []Source{Stream("bench", bytes.NewReader(data))}, opt, result.Funcs{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		dec := NewDecoder()
-		an := NewAnalyzer(Options{Label: label})
-		var d Decoded
-		for {
-			p, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			dec.Decode(p.LinkType, p.Data, &d)
-			an.Add(p.Time, &d)
-		}
-		an.Report(result.Funcs{})
-		packets += r.Packets()
+		packets += st.Counters.Packets
 	}
 	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
 }

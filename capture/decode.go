@@ -225,47 +225,10 @@ func (d *Decoder) Decode(lt layers.LinkType, data []byte, out *Decoded) {
 		return
 	}
 	err := p.DecodeLayers(data, &d.decoded)
-	var (
-		ip      bool
-		l4      gopacket.LayerType
-		ipStart int // capacity left at the IP header: offsets by subtraction
-		ipLen   int // IP header and payload, from the header
-	)
-	for _, t := range d.decoded {
-		switch t {
-		case layers.LayerTypeIPv4:
-			ip = true
-			out.Src = netip.AddrFrom4([4]byte(d.ip4.SrcIP))
-			out.Dst = netip.AddrFrom4([4]byte(d.ip4.DstIP))
-			ipLen = int(d.ip4.Length)
-			ipStart = cap(d.ip4.Contents)
-		case layers.LayerTypeIPv6:
-			ip = true
-			out.IPv6 = true
-			out.Src = netip.AddrFrom16([16]byte(d.ip6.SrcIP))
-			out.Dst = netip.AddrFrom16([16]byte(d.ip6.DstIP))
-			ipLen = 40 + int(d.ip6.Length)
-			ipStart = cap(d.ip6.Contents)
-		case layers.LayerTypeTCP, layers.LayerTypeUDP, layers.LayerTypeICMPv4, layers.LayerTypeICMPv6:
-			l4 = t
-		}
-	}
+	ip, l4, ipStart, ipLen := d.ipLayers(out)
 	out.IPLen = ipLen
-	switch {
-	case !ip:
-		out.Skip = SkipNotIP
-		if err != nil {
-			out.Skip = SkipMalformed
-		}
-		return
-	case l4 == 0 && err == nil:
-		out.Skip = SkipProtocol
-		if last := d.decoded[len(d.decoded)-1]; isFragment(last, d) {
-			out.Skip = SkipFragment
-		}
-		return
-	case l4 == 0 || err != nil:
-		out.Skip = SkipMalformed
+	if !ip || l4 == 0 || err != nil {
+		out.Skip = d.skipOf(ip, l4, err)
 		return
 	}
 	switch l4 {
@@ -303,6 +266,50 @@ func (d *Decoder) Decode(lt layers.LinkType, data []byte, out *Decoded) {
 		out.Kind = Skipped
 		out.Skip = SkipPortZero
 	}
+}
+
+// ipLayers reads the IP header among the layers just decoded: it sets
+// out's addresses, and returns whether there was one, the transport (or
+// ICMP) layer that followed it, if any, the capacity left at the IP
+// header, from which offsets are found by subtraction, and the IP
+// header's length of header and payload.
+func (d *Decoder) ipLayers(out *Decoded) (ip bool, l4 gopacket.LayerType, ipStart, ipLen int) {
+	for _, t := range d.decoded {
+		switch t {
+		case layers.LayerTypeIPv4:
+			ip = true
+			out.Src = netip.AddrFrom4([4]byte(d.ip4.SrcIP))
+			out.Dst = netip.AddrFrom4([4]byte(d.ip4.DstIP))
+			ipLen = int(d.ip4.Length)
+			ipStart = cap(d.ip4.Contents)
+		case layers.LayerTypeIPv6:
+			ip = true
+			out.IPv6 = true
+			out.Src = netip.AddrFrom16([16]byte(d.ip6.SrcIP))
+			out.Dst = netip.AddrFrom16([16]byte(d.ip6.DstIP))
+			ipLen = 40 + int(d.ip6.Length)
+			ipStart = cap(d.ip6.Contents)
+		case layers.LayerTypeTCP, layers.LayerTypeUDP, layers.LayerTypeICMPv4, layers.LayerTypeICMPv6:
+			l4 = t
+		}
+	}
+	return ip, l4, ipStart, ipLen
+}
+
+// skipOf says why a frame without a transport layer to read is skipped:
+// no IP, another protocol or a fragment after the IP header, or a
+// decoding error. It is off the path of the TCP and UDP packets.
+func (d *Decoder) skipOf(ip bool, l4 gopacket.LayerType, err error) Skip {
+	switch {
+	case !ip && err == nil:
+		return SkipNotIP
+	case ip && l4 == 0 && err == nil:
+		if last := d.decoded[len(d.decoded)-1]; isFragment(last, d) {
+			return SkipFragment
+		}
+		return SkipProtocol
+	}
+	return SkipMalformed
 }
 
 // decodeQuote reads the IP header and the first transport bytes that an

@@ -2,6 +2,20 @@
 // which server ports were open or closed: the offline counterpart of a
 // scan, in the same result.Port schema with Source "pcap".
 //
+// # Analysing
+//
+// [Analyze] is the entry point: it reads named sources ([File], [Stream])
+// in order as one capture through Reader, Decoder and Analyzer, and
+// emits the run to a result.Sink, Begin to End, with the capture's
+// counts in the summary. Its options add the tcpdump-like packet lines
+// ([AppendLine]) and the annotated pcapng copy ([Annotator]). A source
+// that fails does not stop the others: its [*SourceError] wraps the
+// [*ReadError] that says where it broke (or [ErrNotCapture]), and the
+// packets before it stand. Analyze honours its context between packets.
+// "portscan pcap", and the result files of "portscan diff", "audit
+// --from" and "--baseline" that are captures, all go through it; the
+// types below are its parts, for callers that drive them by hand.
+//
 // # Reading
 //
 // Reader reads pcap (microsecond or nanosecond time stamps, either byte

@@ -127,7 +127,7 @@ type Reader struct {
 	pcap      *pcapgo.Reader
 	ng        *pcapgo.NgReader
 	blocks    []ngBlock // pcapng: the blocks the next read goes through
-	bigEndian bool      // pcapng: the byte order of the section being read
+	bigEndian bool      // the byte order of the file (pcap) or of the section being read (pcapng)
 	// pcapng: walk could not follow the blocks to the last section header
 	orderUnknown bool
 	format       Format
@@ -180,6 +180,7 @@ func NewReader(r io.Reader) (rd *Reader, err error) {
 		rd.ng, err = pcapgo.NewNgReader(rd.buf, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
 		rd.format = FormatPcap
+		rd.bigEndian = magic[0] == 0xa1
 		rd.pcap, err = pcapgo.NewReader(rd.buf)
 	default:
 		return nil, rd.fail(0, 0, ErrNotCapture, fmt.Errorf("unknown magic number %x", magic))
@@ -218,6 +219,9 @@ func (r *Reader) Next() (p *Packet, err error) {
 			p, err = nil, r.failBlock(start, fmt.Errorf("reader failed: %v", x))
 		}
 	}()
+	if err := r.checkLength(start); err != nil {
+		return nil, err
+	}
 	var (
 		data []byte
 		ci   gopacket.CaptureInfo
@@ -261,6 +265,58 @@ func (r *Reader) Next() (p *Packet, err error) {
 		Data:          data,
 	}
 	return &r.pkt, nil
+}
+
+// maxCaptureLength is the most packet data a record may hold: libpcap's
+// MAXIMUM_SNAPLEN, more than any capture tool writes, and the limit
+// libpcap itself reads records up to.
+const maxCaptureLength = 262144
+
+// checkLength refuses, as corrupt, the next record (pcap) or packet block
+// (pcapng) when it claims more packet data than maxCaptureLength. pcapgo
+// takes any length up to the snap length the file declares, which may be
+// 4 GiB, and holds the whole record in memory: a small gzip file that
+// expands to a gigabyte-long record would take a gigabyte. The header is
+// peeked at before pcapgo reads it; a pcapng packet block is checked when
+// walk saw its header, which it does unless the blocks before it since
+// the last packet fill the read buffer.
+func (r *Reader) checkLength(start int64) error {
+	order := binary.ByteOrder(binary.LittleEndian)
+	if r.bigEndian {
+		order = binary.BigEndian
+	}
+	var n uint64
+	at := start
+	if r.pcap != nil {
+		h, _ := r.buf.Peek(16)
+		if len(h) < 16 {
+			return nil // pcapgo tells how the file ends
+		}
+		n = uint64(order.Uint32(h[8:]))
+	} else {
+		if len(r.blocks) == 0 {
+			return nil
+		}
+		b := r.blocks[len(r.blocks)-1]
+		if !b.packet() {
+			return nil
+		}
+		at = b.offset
+		h, _ := r.buf.Peek(int(b.offset-start) + 24)
+		h = h[min(len(h), int(b.offset-start)):]
+		switch {
+		case b.typ == 3: // simple packet block: the data fill the block
+			n = uint64(max(b.end-b.offset-16, 0))
+		case len(h) >= 24: // captured length, after interface and time stamp
+			n = uint64(order.Uint32(h[20:]))
+		default:
+			n = uint64(max(b.end-b.offset-32, 0))
+		}
+	}
+	if n <= maxCaptureLength {
+		return nil
+	}
+	return r.fail(r.n+1, at, ErrCorrupt, fmt.Errorf("capture length %d is more than %d, the most any capture tool writes", n, maxCaptureLength))
 }
 
 // cleanEnd reports whether the file ended where a record or block ends,

@@ -51,7 +51,7 @@ func (svc *service) add(f *flow, s int, v verdict) {
 }
 
 // result is the service as a result.Port.
-func (svc *service) result(label func(ports.Port) *services.Entry) result.Port {
+func (svc *service) result(label services.Labeler) result.Port {
 	p := ports.Port{Number: svc.key.port, Proto: ports.Protocol(svc.key.proto)}
 	r := result.Port{
 		Host:   svc.key.addr.addr(),

@@ -41,6 +41,11 @@ type Protocol struct {
 	// TLS says that the protocol is usually spoken inside TLS on Ports
 	// (https on 443): the prober starts TLS there first.
 	TLS bool
+	// Handshake marks a protocol whose server answers a handshake that
+	// the prober makes itself (TLS, whose ClientHello crypto/tls sends):
+	// it has no Probe, yet its server does not speak first. Match reads
+	// the server's answer to the handshake.
+	Handshake bool
 }
 
 var (
@@ -91,7 +96,7 @@ func Lookup(name string) *Protocol {
 // bytes.
 func Greeting(port uint16, got []byte) (svc result.Service, ok, more bool) {
 	for _, p := range ByPort(port) {
-		if p.Probe != nil || p.Match == nil {
+		if p.Probe != nil || p.Match == nil || p.Handshake {
 			continue
 		}
 		s, ok, m := p.Match(got)

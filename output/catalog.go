@@ -8,9 +8,9 @@ import (
 	"iter"
 	"strings"
 
-	"github.com/fatih/color"
 	"github.com/rivo/uniseg"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/services"
 )
 
@@ -86,8 +86,8 @@ func writeCatalogText(w io.Writer, entries iter.Seq[*services.Entry], opt Option
 	header := []string{"PORT", "SERVICE", "ALIASES", "TABLE", "DESCRIPTION"}
 	var rows [][]string
 	for e := range entries {
-		aliases := strings.Join(e.Aliases, ",")
-		rows = append(rows, []string{e.Port.String(), e.Name, aliases, e.Table, clean(e.Describe(opt.Lang))})
+		aliases := text.Escape(strings.Join(e.Aliases, ","))
+		rows = append(rows, []string{e.Port.String(), text.Escape(e.Name), aliases, text.Escape(e.Table), text.Escape(e.Describe(opt.Lang))})
 	}
 	widths := make([]int, len(header))
 	for _, r := range append([][]string{header}, rows...) {
@@ -95,30 +95,22 @@ func writeCatalogText(w io.Writer, entries iter.Seq[*services.Entry], opt Option
 			widths[i] = max(widths[i], uniseg.StringWidth(cell))
 		}
 	}
-	paint := func(c *color.Color, s string) string {
-		if !opt.Color || c == nil {
-			return s
-		}
-		c.EnableColor()
-		return c.Sprint(s)
-	}
-	bold := color.New(color.Bold)
-	name := color.New(color.FgGreen)
-	dim := color.New(color.Faint)
-	line := func(r []string, cs []*color.Color) {
+	p := text.NewPaint(opt.Color)
+	plain := func(s string) string { return s }
+	line := func(r []string, cs []func(string) string) {
 		var b strings.Builder
 		for i, cell := range r {
 			if i == len(r)-1 {
-				b.WriteString(paint(cs[i], cell))
+				b.WriteString(cs[i](cell))
 				break
 			}
-			b.WriteString(paint(cs[i], cell))
+			b.WriteString(cs[i](cell))
 			b.WriteString(strings.Repeat(" ", widths[i]-uniseg.StringWidth(cell)+2))
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
-	line(header, []*color.Color{bold, bold, bold, bold, bold})
+	line(header, []func(string) string{p.Strong, p.Strong, p.Strong, p.Strong, p.Strong})
 	for _, r := range rows {
-		line(r, []*color.Color{nil, name, dim, nil, nil})
+		line(r, []func(string) string{plain, p.Good, p.Faint, plain, plain})
 	}
 }

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bytes"
 	"encoding/csv"
 	"io"
 	"strconv"
@@ -19,22 +20,34 @@ var CSVHeader = []string{
 	"bytes_to_server", "bytes_from_server", "first_seen", "last_seen",
 }
 
-// csvWriter writes the header, then one row per shown port as it comes.
+// csvWriter writes the header, then one row per shown port as it comes,
+// each in one Write call of the whole row: csv.Writer's own buffer would
+// split a row longer than it across two write(2) calls, and a process
+// killed between them would leave half a row.
 type csvWriter struct {
-	w   *csv.Writer
+	w   io.Writer
+	buf bytes.Buffer
+	enc *csv.Writer // into buf
 	opt Options
 }
 
 func newCSV(w io.Writer, opt Options) *csvWriter {
-	return &csvWriter{w: csv.NewWriter(w), opt: opt}
+	c := &csvWriter{w: w, opt: opt}
+	c.enc = csv.NewWriter(&c.buf)
+	return c
 }
 
 func (c *csvWriter) row(rec []string) error {
-	if err := c.w.Write(rec); err != nil {
+	c.buf.Reset()
+	if err := c.enc.Write(rec); err != nil {
 		return err
 	}
-	c.w.Flush()
-	return c.w.Error()
+	c.enc.Flush()
+	if err := c.enc.Error(); err != nil {
+		return err
+	}
+	_, err := c.w.Write(c.buf.Bytes())
+	return err
 }
 
 func (c *csvWriter) begin(result.Info) error { return c.row(CSVHeader) }
@@ -63,10 +76,7 @@ func (c *csvWriter) port(r result.Port) error {
 
 func (c *csvWriter) host(result.Host) error { return nil }
 
-func (c *csvWriter) end(result.Summary) error {
-	c.w.Flush()
-	return c.w.Error()
-}
+func (c *csvWriter) end(result.Summary) error { return nil }
 
 func csvTime(t time.Time) string {
 	if t.IsZero() {

@@ -30,10 +30,11 @@ func TestDiscoveryOutput(t *testing.T) {
 	sc := discovery()
 	want := map[string][]string{
 		"text": {"portscan report for 127.0.0.1\nHost is up, received conn-refused (0.00011s latency).\n",
-			"portscan report for 127.0.0.2 [host down, received no-response]", "2 hosts (1 host up)", ": host discovery"},
-		"jsonl": {`"type":"host","host":"127.0.0.1","up":true,"reason":"conn-refused","latency_ms":0.11`, `"host":"127.0.0.2","up":false`},
-		"json":  {`"latency_ms": 0.11`},
-		"xml":   {`<status state="up" reason="conn-refused"`, `<times srtt="110" rttvar="55" to="100000"></times>`, `<status state="down" reason="no-response"`},
+			"portscan report for 127.0.0.2\nHost seems down: no answer to 4 probes (no-response).\n", "2 hosts (1 host up)", ": host discovery"},
+		"jsonl":    {`"type":"host","host":"127.0.0.1","up":true,"status":"up","reason":"conn-refused","latency_ms":0.11`, `"host":"127.0.0.2","up":false`},
+		"json":     {`"latency_ms": 0.11`},
+		"grepable": {"Host: 127.0.0.1 ()\tStatus: Up\n", "Host: 127.0.0.2 ()\tStatus: Down\n", "(1 host up)"},
+		"xml":      {`<status state="up" reason="conn-refused"`, `<times srtt="110" rttvar="55" to="100000"></times>`, `<status state="down" reason="no-response"`},
 	}
 	for format, wants := range want {
 		t.Run(format, func(t *testing.T) {
@@ -43,7 +44,7 @@ func TestDiscoveryOutput(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", w, out)
 				}
 			}
-			for _, bad := range []string{"open port", "<ports", "<scaninfo", "Not shown", "PORT"} {
+			for _, bad := range []string{"open port", "<ports", "<scaninfo", "Not shown", "PORT", "Ports:"} {
 				if strings.Contains(out, bad) {
 					t.Errorf("a discovery run's output has %q:\n%s", bad, out)
 				}

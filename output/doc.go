@@ -1,5 +1,5 @@
 // Package output writes the results of a scan or a capture analysis as
-// text, jsonl, json, csv or nmap-style XML.
+// text, jsonl, json, csv, nmap-style XML or nmap's grepable format.
 //
 // A Writer from New receives the run's events as they happen: Begin, then
 // Port for each result and Host when a host is done, in any interleaving
@@ -12,11 +12,18 @@
 // # What is shown
 //
 // Ports whose state is in Options.Show (by default open and
-// open|filtered) are reported one by one; the rest are counted in the
-// host summaries. Text and XML also fold any state other than open that
-// has more than Options.Collapse ports on one host (25 by default) into
-// the count, as nmap does with its ignored states. Hosts found down are
-// counted in the summary but not listed, unless Options.ShowDown is set.
+// open|filtered) or Options.ShowAll are reported one by one; the rest are
+// counted in the host summaries. Text and XML also fold any state but
+// open and those in ShowAll that has more than Options.Collapse ports on
+// one host (25 by default) into the count, as nmap does with its ignored
+// states; text's "Not shown" line then says so.
+//
+// jsonl and json list every host, down ones included ("status":"down").
+// Text and XML list hosts found down only with Options.ShowDown, as nmap
+// does without -v: text then counts them on a "Not shown" line, or notes
+// that a lone target seems down, and XML counts them in its runstats.
+// csv has no host rows. The summary counts every host listed, those a
+// Writer closes itself at End (an interrupted run) included.
 //
 // # jsonl schema
 //
@@ -60,6 +67,8 @@
 //
 //	host, hostname  as above
 //	up              bool     whether the host answered
+//	status          string   "up", "down", or "unknown" for an incomplete
+//	                         host that had not answered yet
 //	reason          string   why it is up or down
 //	latency_ms      number   mean round trip of its answered probes
 //	probes          number   probes sent
@@ -68,15 +77,23 @@
 //	start, end      time     when its first probe went and its last ended
 //	source          string   "scan" or "pcap"
 //	incomplete      bool     true when the run ended before the host was
-//	                         done (json only); omitted otherwise
+//	                         done; omitted otherwise
+//	tarpit          bool     true when the host answered open on nearly
+//	                         every port (result.IsTarpit): its open ports
+//	                         say nothing; omitted otherwise
+//	cut_short       bool     true when probing the host stopped at the cap
+//	                         on open ports per host; omitted otherwise
+//	unscanned       number   ports then left unscanned; omitted if none
 //
 // A "summary" line (SummaryRecord), last:
 //
 //	start, end      time     the run's bounds; omitted if unknown
 //	elapsed_s       number   seconds
-//	hosts           number   hosts_up + hosts_down
+//	hosts           number   hosts_up + hosts_down + hosts_unknown: every
+//	                         host listed
 //	hosts_up        number
 //	hosts_down      number
+//	hosts_unknown   number   incomplete hosts that had not answered yet
 //	open            number   open ports found
 //	probes          number   probes sent
 //	probes_per_s    number   average rate
@@ -92,7 +109,7 @@
 //
 // It is written as it goes: the head at Begin, one host object per Host
 // call, and the rest at End, which first writes any host still in flight
-// with "incomplete": true.
+// with "incomplete": true. jsonl does the same with host lines.
 //
 // # csv
 //
@@ -106,7 +123,9 @@
 // xml output follows nmap's XML format (nmap.dtd, output version 1.05)
 // so that ndiff and tools that import nmap results can read it. A
 // capture analysis has no scaninfo element, and an interrupted run ends
-// with exit="error". The elements are those of the nmapxml package, the
+// with exit="error". What the format has no element for (an incomplete
+// host, a tarpit, a host cut short) goes in the comment attribute
+// nmap.dtd allows on a <host>. The elements are those of the nmapxml package, the
 // model baseline reads the format back with; each <host> is encoded as
 // its host finishes.
 //
@@ -137,6 +156,34 @@
 //	<!-- catalog: Secure Shell (SSH) service -->
 //
 // DTD validation, ndiff and nmap.xsl ignore comments.
+//
+// # grepable
+//
+// grepable output follows the layout nmap documents for -oG, so that
+// scripts written for it work: a "# portscan VERSION scan initiated
+// DATE as: ARGS" comment (nmap's line, with portscan's name: a grep for
+// "^#" skips both), then, as each host finishes, two lines of
+// tab-separated fields,
+//
+//	Host: 127.0.0.1 (NAME)	Status: Up
+//	Host: 127.0.0.1 (NAME)	Ports: 22/open/tcp//ssh///, 80/open/tcp//http///	Ignored State: closed (309)
+//
+// and a "# portscan done at DATE -- N IP addresses (M hosts up) scanned
+// in S seconds" comment ("interrupted" for "done" when the run was cut
+// short). NAME is the name given for the host, or empty. Each port entry
+// is nmap's seven fields, each followed by "/": port, state, protocol,
+// owner (always empty), service, SunRPC info (always empty) and version
+// (service detection's product, version and info, when it ran). The
+// ports listed are those shown (Options.Show); the others are counted
+// in Ignored State, one "state (count)" per state, comma-separated
+// (nmap has one ignored state; a scan may leave out several). Hosts
+// found down get a Status: Down line when Options.ShowDown is set.
+//
+// Bytes that come from catalogs, target lists or the network cannot
+// break the layout: in a name, service or version, each control
+// character, byte that is not UTF-8, backslash and separator of its
+// field ("(" and ")" in the name, "/" and "," in a port entry) is
+// written \xHH, so the field reads back exactly.
 //
 // # text
 //

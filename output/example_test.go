@@ -51,5 +51,6 @@ func ExampleNew_jsonl() {
 	// Output:
 	// {"type":"scan","scanner":"portscan","version":"0.1.0","args":[],"scan_type":"udp","protocols":["udp"],"ports":"53","num_ports":1}
 	// {"type":"port","host":"::1","port":53,"protocol":"udp","state":"open|filtered","reason":"no-response","service":"","description":"","description_en":"","service_source":"","rtt_ms":0,"source":"scan"}
-	// {"type":"summary","elapsed_s":0,"hosts":0,"hosts_up":0,"hosts_down":0,"open":0,"probes":0,"probes_per_s":0,"interrupted":true}
+	// {"type":"host","host":"::1","up":false,"status":"unknown","reason":"","latency_ms":0,"probes":0,"silent":0,"counts":{"open|filtered":1},"source":"scan","incomplete":true}
+	// {"type":"summary","elapsed_s":0,"hosts":1,"hosts_up":0,"hosts_down":0,"hosts_unknown":1,"open":0,"probes":0,"probes_per_s":0,"interrupted":true}
 }

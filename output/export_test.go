@@ -41,6 +41,6 @@ func (g Golden) Render(t testing.TB, format string) []byte { return render(t, fo
 // Shows reports whether the options list ports of state s one by one.
 func (o *Options) Shows(s result.State) bool { return o.shows(s) }
 
-// CollapseLimit is the number of ports of one state past which text and
-// XML fold a host's ports of that state, open excepted; negative for never.
-func (o *Options) CollapseLimit() int { return o.collapse() }
+// Folds reports whether text and XML fold n listed ports of state s on
+// one host into a count.
+func (o *Options) Folds(s result.State, n int) bool { return o.folds(s, n) }

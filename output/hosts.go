@@ -27,10 +27,12 @@ func compareKeys(a, b hostKey) int {
 // stateOrder is the order states are summed up in "Not shown" lines.
 var stateOrder = []result.State{result.Open, result.Closed, result.Filtered, result.OpenFiltered, result.Unknown}
 
-// tally counts ports of one state that are not listed, by reason.
+// tally counts ports of one state that are not listed, by reason (or
+// hosts found down).
 type tally struct {
 	count   int
 	reasons map[string]int
+	folded  bool // the state had too many ports on the host to list
 }
 
 func (t *tally) add(reason string, n int) {
@@ -131,18 +133,20 @@ func (b *hostBuf) answered() bool {
 	return b.hidden[result.Open] != nil || b.hidden[result.Closed] != nil
 }
 
-// finish folds over-populous non-open states into the hidden counts, makes
-// the hidden counts agree with the engine's own (counts, when non-nil),
-// and returns the listed ports in protocol then number order.
-func (b *hostBuf) finish(collapse int, counts map[result.State]int) []result.Port {
+// finish folds the over-populous states that opt folds into the hidden
+// counts (nil folds none), makes the hidden counts agree with the
+// engine's own (counts, when non-nil), and returns the listed ports in
+// protocol then number order.
+func (b *hostBuf) finish(opt *Options, counts map[result.State]int) []result.Port {
 	byState := make(map[result.State]int)
 	for _, r := range b.listed {
 		byState[r.State]++
 	}
 	list := make([]result.Port, 0, len(b.listed))
 	for _, r := range b.listed {
-		if collapse >= 0 && r.State != result.Open && byState[r.State] > collapse {
+		if opt != nil && opt.folds(r.State, byState[r.State]) {
 			b.hide(r.State, r.Reason, 1)
+			b.hidden[r.State].folded = true
 			continue
 		}
 		list = append(list, r)
@@ -223,10 +227,11 @@ func (m inflight) drain() []*hostBuf {
 }
 
 // unfinished is the Host value written for a host whose Host call never
-// came (an interrupted run): up if a port answered, else unknown.
+// came (an interrupted run): incomplete, up if a port answered, else of
+// unknown state.
 func (b *hostBuf) unfinished() result.Host {
 	h := result.Host{Addr: b.key.addr, Hostname: b.key.name, Start: b.first, End: b.last, Source: b.source,
-		Counts: make(map[result.State]int)}
+		Counts: make(map[result.State]int), Incomplete: true}
 	for _, r := range b.listed {
 		h.Counts[r.State]++
 	}
@@ -244,4 +249,17 @@ func sourceOf(s string) string {
 		return "scan"
 	}
 	return s
+}
+
+// count adds h to the host counts of s, by its status: for the hosts a
+// writer closes itself at End, which the producer's summary lacks.
+func count(s *result.Summary, h result.Host) {
+	switch h.Status() {
+	case "up":
+		s.HostsUp++
+	case "unknown":
+		s.HostsUnknown++
+	default:
+		s.HostsDown++
+	}
 }

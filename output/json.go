@@ -5,33 +5,23 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"time"
 
 	"github.com/portscan/portscan/result"
 )
 
-// rttMean accumulates a host's round-trip times while it is in flight.
-type rttMean struct {
-	sum time.Duration
-	n   int
-}
-
-func (m *rttMean) mean() time.Duration {
-	if m == nil || m.n == 0 {
-		return 0
-	}
-	return m.sum / time.Duration(m.n)
-}
-
-// jsonlWriter writes one JSON object per line, each as it comes.
+// jsonlWriter writes one JSON object per line, each as it comes, in one
+// Write call of the whole line: a process killed between two write(2)
+// calls leaves whole lines only, however long a line is. It keeps counts
+// of each host in flight, for the host line of one whose Host call never
+// comes.
 type jsonlWriter struct {
-	w   *bufio.Writer
-	opt Options
-	rtt map[hostKey]*rttMean
+	w     io.Writer
+	opt   Options
+	hosts inflight
 }
 
 func newJSONL(w io.Writer, opt Options) *jsonlWriter {
-	return &jsonlWriter{w: bufio.NewWriter(w), opt: opt, rtt: make(map[hostKey]*rttMean)}
+	return &jsonlWriter{w: w, opt: opt, hosts: make(inflight)}
 }
 
 // marshal is json.MarshalIndent without the escaping of <, > and &,
@@ -52,9 +42,8 @@ func (j *jsonlWriter) line(v any) error {
 	if err != nil {
 		return err
 	}
-	j.w.Write(b)
-	j.w.WriteByte('\n')
-	return j.w.Flush()
+	_, err = j.w.Write(append(b, '\n'))
+	return err
 }
 
 func (j *jsonlWriter) begin(info result.Info) error {
@@ -64,16 +53,7 @@ func (j *jsonlWriter) begin(info result.Info) error {
 }
 
 func (j *jsonlWriter) port(r result.Port) error {
-	if r.RTT > 0 {
-		k := hostKey{r.Host, r.Hostname}
-		m := j.rtt[k]
-		if m == nil {
-			m = &rttMean{}
-			j.rtt[k] = m
-		}
-		m.sum += r.RTT
-		m.n++
-	}
+	j.hosts.get(hostKey{r.Host, r.Hostname}).add(r, false) // counted only
 	if !j.opt.shows(r.State) {
 		return nil
 	}
@@ -82,20 +62,24 @@ func (j *jsonlWriter) port(r result.Port) error {
 	return j.line(rec)
 }
 
+// host writes every host's line, down ones included: programs read it.
 func (j *jsonlWriter) host(h result.Host) error {
-	k := hostKey{h.Addr, h.Hostname}
-	m := j.rtt[k]
-	delete(j.rtt, k)
-	if !h.Up && !j.opt.ShowDown {
-		return nil
-	}
-	rec := hostRecord(h, m.mean())
+	b := j.hosts.take(hostKey{h.Addr, h.Hostname})
+	rec := hostRecord(h, b.latency())
 	rec.Type = "host"
 	return j.line(rec)
 }
 
 func (j *jsonlWriter) end(s result.Summary) error {
-	clear(j.rtt)
+	for _, b := range j.hosts.drain() {
+		h := b.unfinished()
+		count(&s, h)
+		rec := hostRecord(h, b.latency())
+		rec.Type = "host"
+		if err := j.line(rec); err != nil {
+			return err
+		}
+	}
 	rec := summaryRecord(s)
 	rec.Type = "summary"
 	return j.line(rec)
@@ -145,16 +129,13 @@ func (j *jsonWriter) port(r result.Port) error {
 
 func (j *jsonWriter) host(h result.Host) error {
 	b := j.hosts.take(hostKey{h.Addr, h.Hostname})
-	return j.write(h, b, false)
+	return j.write(h, b)
 }
 
-func (j *jsonWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
-	list := b.finish(-1, nil)
-	if !h.Up && !j.opt.ShowDown && (!incomplete || len(list) == 0) {
-		return nil
-	}
+// write writes every host, down ones included: programs read it.
+func (j *jsonWriter) write(h result.Host, b *hostBuf) error {
+	list := b.finish(nil, nil)
 	obj := jsonHost{HostRecord: hostRecord(h, b.latency()), Ports: make([]PortRecord, 0, len(list))}
-	obj.Incomplete = incomplete
 	for _, r := range list {
 		obj.Ports = append(obj.Ports, portRecord(r))
 	}
@@ -173,7 +154,9 @@ func (j *jsonWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 
 func (j *jsonWriter) end(s result.Summary) error {
 	for _, b := range j.hosts.drain() {
-		if err := j.write(b.unfinished(), b, true); err != nil {
+		h := b.unfinished()
+		count(&s, h)
+		if err := j.write(h, b); err != nil {
 			return err
 		}
 	}

@@ -33,6 +33,11 @@ type Options struct {
 	// others are only counted. Nil means DefaultShow.
 	Show map[result.State]bool
 
+	// ShowAll names the states whose ports are listed every one, never
+	// folded by Collapse: those the user asked for by name. A state in
+	// ShowAll is shown whatever Show says.
+	ShowAll map[result.State]bool
+
 	// Color makes text output colour port states with ANSI codes.
 	Color bool
 
@@ -44,7 +49,11 @@ type Options struct {
 	// lines.
 	Reason bool
 
-	// ShowDown lists hosts found down; otherwise they are only counted.
+	// ShowDown makes text and XML list hosts found down, a block or a
+	// <host> each; otherwise text counts them (or, for a lone target,
+	// notes that it seems down) and XML counts them in its runstats, as
+	// nmap does without -v. jsonl and json list every host whatever it
+	// says: programs read them.
 	ShowDown bool
 
 	// Stylesheet is the href of the XSL stylesheet that XML output names
@@ -54,10 +63,11 @@ type Options struct {
 	// and nmapxml.WebStylesheet is the copy on nmap.org.
 	Stylesheet string
 
-	// Collapse is how many ports of one state, other than open, text and
-	// XML output list for one host before they fold the whole state into
-	// the "Not shown" count, the way nmap treats ignored states. Zero
-	// means DefaultCollapse; a negative value lists every shown port.
+	// Collapse is how many ports of one state, other than open and those
+	// in ShowAll, text and XML output list for one host before they fold
+	// the whole state into the "Not shown" count, the way nmap treats
+	// ignored states; text says when it folded. Zero means
+	// DefaultCollapse; a negative value lists every shown port.
 	Collapse int
 }
 
@@ -74,6 +84,9 @@ func DefaultShow() map[result.State]bool {
 }
 
 func (o *Options) shows(s result.State) bool {
+	if o.ShowAll[s] {
+		return true
+	}
 	if o.Show == nil {
 		return s == result.Open || s == result.OpenFiltered
 	}
@@ -87,11 +100,29 @@ func (o *Options) collapse() int {
 	return o.Collapse
 }
 
-// Formats lists the format names New accepts.
-func Formats() []string { return []string{"text", "jsonl", "json", "csv", "xml"} }
+// folds reports whether n listed ports of state s on one host are
+// folded into the "Not shown" count.
+func (o *Options) folds(s result.State, n int) bool {
+	limit := o.collapse()
+	return limit >= 0 && s != result.Open && !o.ShowAll[s] && n > limit
+}
 
-// New returns a Writer for format ("text", "jsonl", "json", "csv" or
-// "xml") that writes to w.
+// Formats lists the format names New accepts.
+func Formats() []string { return []string{"text", "jsonl", "json", "csv", "xml", "grepable"} }
+
+// Known reports whether New accepts format, so that a caller can refuse
+// a bad one before it creates the file the Writer would write to.
+func Known(format string) bool {
+	for _, f := range Formats() {
+		if strings.EqualFold(f, format) {
+			return true
+		}
+	}
+	return false
+}
+
+// New returns a Writer for format ("text", "jsonl", "json", "csv",
+// "xml" or "grepable") that writes to w.
 func New(format string, w io.Writer, opt Options) (Writer, error) {
 	var f formatter
 	switch strings.ToLower(format) {
@@ -105,6 +136,8 @@ func New(format string, w io.Writer, opt Options) (Writer, error) {
 		f = newCSV(w, opt)
 	case "xml":
 		f = newXML(w, opt)
+	case "grepable":
+		f = newGrepable(w, opt)
 	default:
 		return nil, fmt.Errorf("%w %q: want one of %s", ErrFormat, format, strings.Join(Formats(), ", "))
 	}

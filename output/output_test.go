@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -90,6 +91,18 @@ func scenarios() []scenario {
 		ev.port.Evidence = &result.Evidence{Flows: flows, Clients: 1, PacketsIn: 10, PacketsOut: 8, BytesIn: 1200, BytesOut: 64000, FirstSeen: at(0), LastSeen: at(4000)}
 		return ev
 	}
+	tarpit := func() []event {
+		var ev []event
+		for p := uint16(1); p <= 120; p++ {
+			ev = append(ev, res(local, "", p, ports.TCP, result.Open, result.ReasonSynAck, 40, 100+int(p), nil))
+		}
+		return append(ev,
+			hostEv(result.Host{Addr: local, Up: true, Reason: result.ReasonSynAck, Probes: 130, Counts: map[result.State]int{result.Open: 120},
+				Start: at(0), End: at(300), Seq: 1, Tarpit: true, CutShort: true, Unscanned: 1880}),
+			hostEv(result.Host{Addr: local2, Reason: result.ReasonNoResponse, Probes: 2, Silent: 2, Start: at(0), End: at(1000), Seq: 2}),
+			hostEv(result.Host{Addr: netip.MustParseAddr("127.0.0.3"), Reason: result.ReasonHostUnreach, Probes: 2, Start: at(0), End: at(10), Seq: 3}),
+		)
+	}
 	return []scenario{{
 		name: "scan",
 		opt:  Options{Reason: true, ShowDown: true, Stylesheet: "file:///usr/share/nmap/nmap.xsl"},
@@ -151,10 +164,17 @@ func scenarios() []scenario {
 				Counts: map[result.State]int{result.Open: 2}, Start: at(0), End: at(4000)}),
 		},
 		stats: result.Summary{Start: t0, End: at(40), HostsUp: 1, Open: 2},
+	}, {
+		name: "tarpit",
+		opt:  Options{Lang: "en"},
+		info: result.Info{Args: []string{"portscan", "-p", "1-2000", "--max-open", "120", "127.0.0.1-3"}, Start: t0, ScanType: "connect",
+			Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "1-2000", NumPorts: 2000, Version: "0.1.0"},
+		events: tarpit(),
+		stats:  result.Summary{Start: t0, End: at(1000), HostsUp: 1, HostsDown: 2, Probes: 134, Open: 120},
 	}}
 }
 
-var goldenExt = map[string]string{"text": "txt", "jsonl": "jsonl", "json": "json", "csv": "csv", "xml": "xml"}
+var goldenExt = map[string]string{"text": "txt", "jsonl": "jsonl", "json": "json", "csv": "csv", "xml": "xml", "grepable": "gnmap"}
 
 // render replays sc into format and returns what was written.
 func render(t testing.TB, format string, sc scenario) []byte {
@@ -263,6 +283,8 @@ func checkWellFormed(t testing.TB, format string, out []byte) {
 		if depth != 0 || roots != 1 {
 			t.Fatalf("xml has %d roots, depth %d at the end", roots, depth)
 		}
+	case "grepable":
+		checkGrepable(t, out)
 	}
 }
 
@@ -300,7 +322,7 @@ func TestNew(t *testing.T) {
 		format  string
 		wantErr error
 	}{
-		{"text", nil}, {"jsonl", nil}, {"json", nil}, {"csv", nil}, {"xml", nil}, {"XML", nil},
+		{"text", nil}, {"jsonl", nil}, {"json", nil}, {"csv", nil}, {"xml", nil}, {"XML", nil}, {"grepable", nil},
 		{"yaml", ErrFormat}, {"", ErrFormat},
 	}
 	for _, tt := range tests {
@@ -494,6 +516,17 @@ func TestCommentSafe(t *testing.T) {
 }
 
 func TestTextAllHidden(t *testing.T) {
+	one := scenario{
+		info: result.Info{Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 1},
+		events: []event{
+			res(local, "", 1, ports.TCP, result.Closed, result.ReasonConnRefused, 50, 1, nil),
+			hostEv(result.Host{Addr: local, Up: true, Reason: result.ReasonConnRefused}),
+		},
+		stats: result.Summary{Start: t0, End: at(100), HostsUp: 1, Probes: 1},
+	}
+	if got := string(render(t, "text", one)); !strings.Contains(got, "\nThe 1 scanned port on 127.0.0.1 is not shown.\n") {
+		t.Errorf("text output of one hidden port:\n%s", got)
+	}
 	sc := scenario{
 		opt:  Options{},
 		info: result.Info{Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 3},
@@ -546,5 +579,48 @@ func TestConcurrent(t *testing.T) {
 			}
 			checkWellFormed(t, format, buf.Bytes())
 		})
+	}
+}
+
+// TestTextEscapes writes a host name, service, description and reason
+// that carry escape sequences, line breaks, a bidi override and C1
+// controls: the text report and the catalog table show them escaped,
+// on the lines they belong to.
+func TestTextEscapes(t *testing.T) {
+	evil := &services.Entry{Port: ports.Port{Number: 80, Proto: ports.TCP}, Name: "h\x1b]0;pwned\a",
+		Aliases: []string{"a\u009b2J"}, Table: "\u202e", DescriptionEn: "d\r\n::error::x\u202e", Source: "evil.tsv"}
+	sc := scenario{
+		opt:  Options{Reason: true, Lang: "en"},
+		info: result.Info{Start: t0, ScanType: "connect", Protocols: []ports.Protocol{ports.TCP}, NumPorts: 2},
+		events: []event{
+			res(local, "n\x1b[2J\u2066", 80, ports.TCP, result.Open, "syn-ack\x07", 50, 1, evil),
+			res(local, "n\x1b[2J\u2066", 81, ports.TCP, result.Closed, "reset\n::error::r", 50, 1, nil),
+			hostEv(result.Host{Addr: local, Hostname: "n\x1b[2J\u2066", Up: true, Reason: "x\x1b"}),
+		},
+		stats: result.Summary{Start: t0, End: at(100), HostsUp: 1, Probes: 2},
+	}
+	got := string(render(t, "text", sc))
+	for _, want := range []string{
+		"portscan report for n\\x1b[2J\\u2066 (127.0.0.1)\n",
+		"Not shown: 1 closed port (reset\\n::error::r)\n",
+		"80/tcp open  h\\x1b]0;pwned\\a syn-ack\\a d\\r\\n::error::x\\u202e\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("text output lacks %q:\n%s", want, got)
+		}
+	}
+	var cat bytes.Buffer
+	if err := WriteCatalog(&cat, "text", slices.Values([]*services.Entry{evil}), Options{Lang: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{got, cat.String()} {
+		if strings.ContainsFunc(out, func(r rune) bool {
+			return r < 0x20 && r != '\n' || r >= 0x7f && r < 0xa0 || r == 0x202e || r == 0x2066
+		}) {
+			t.Errorf("raw control or bidi character in\n%q", out)
+		}
+	}
+	if want := "80/tcp  h\\x1b]0;pwned\\a  a\\u009b2J  \\u202e  d\\r\\n::error::x\\u202e\n"; !strings.HasSuffix(cat.String(), want) {
+		t.Errorf("catalog table %q lacks %q", cat.String(), want)
 	}
 }

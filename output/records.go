@@ -49,6 +49,7 @@ type HostRecord struct {
 	Host       string         `json:"host"`
 	Hostname   string         `json:"hostname,omitempty"`
 	Up         bool           `json:"up"`
+	Status     string         `json:"status"`
 	Reason     string         `json:"reason"`
 	LatencyMs  float64        `json:"latency_ms"`
 	Probes     int            `json:"probes"`
@@ -58,22 +59,26 @@ type HostRecord struct {
 	End        *time.Time     `json:"end,omitempty"`
 	Source     string         `json:"source"`
 	Incomplete bool           `json:"incomplete,omitempty"`
+	Tarpit     bool           `json:"tarpit,omitempty"`
+	CutShort   bool           `json:"cut_short,omitempty"`
+	Unscanned  int            `json:"unscanned,omitempty"`
 }
 
 // SummaryRecord closes a run: the last jsonl line (type "summary") and
 // the json "summary" object.
 type SummaryRecord struct {
-	Type        string     `json:"type,omitempty"`
-	Start       *time.Time `json:"start,omitempty"`
-	End         *time.Time `json:"end,omitempty"`
-	ElapsedS    float64    `json:"elapsed_s"`
-	Hosts       int        `json:"hosts"`
-	HostsUp     int        `json:"hosts_up"`
-	HostsDown   int        `json:"hosts_down"`
-	Open        int        `json:"open"`
-	Probes      int64      `json:"probes"`
-	ProbesPerS  float64    `json:"probes_per_s"`
-	Interrupted bool       `json:"interrupted"`
+	Type         string     `json:"type,omitempty"`
+	Start        *time.Time `json:"start,omitempty"`
+	End          *time.Time `json:"end,omitempty"`
+	ElapsedS     float64    `json:"elapsed_s"`
+	Hosts        int        `json:"hosts"`
+	HostsUp      int        `json:"hosts_up"`
+	HostsDown    int        `json:"hosts_down"`
+	HostsUnknown int        `json:"hosts_unknown"`
+	Open         int        `json:"open"`
+	Probes       int64      `json:"probes"`
+	ProbesPerS   float64    `json:"probes_per_s"`
+	Interrupted  bool       `json:"interrupted"`
 	// Capture counts what a capture analysis read and left out (pcap
 	// only): packets, skipped, flows, evicted_idle, evicted_full,
 	// unreported.
@@ -135,6 +140,7 @@ func hostRecord(h result.Host, latency time.Duration) HostRecord {
 		Host:      h.Addr.String(),
 		Hostname:  h.Hostname,
 		Up:        h.Up,
+		Status:    h.Status(),
 		Reason:    h.Reason,
 		LatencyMs: millis(latency),
 		Probes:    h.Probes,
@@ -143,22 +149,28 @@ func hostRecord(h result.Host, latency time.Duration) HostRecord {
 		Start:     timePtr(h.Start),
 		End:       timePtr(h.End),
 		Source:    sourceOf(h.Source),
+
+		Incomplete: h.Incomplete,
+		Tarpit:     h.Tarpit,
+		CutShort:   h.CutShort,
+		Unscanned:  h.Unscanned,
 	}
 }
 
 func summaryRecord(s result.Summary) SummaryRecord {
 	return SummaryRecord{
-		Start:       timePtr(s.Start),
-		End:         timePtr(s.End),
-		ElapsedS:    round(s.End.Sub(s.Start).Seconds(), 3),
-		Hosts:       s.HostsUp + s.HostsDown,
-		HostsUp:     s.HostsUp,
-		HostsDown:   s.HostsDown,
-		Open:        s.Open,
-		Probes:      s.Probes,
-		ProbesPerS:  round(s.ProbesPerSecond(), 1),
-		Interrupted: s.Interrupted,
-		Capture:     s.Capture,
+		Start:        timePtr(s.Start),
+		End:          timePtr(s.End),
+		ElapsedS:     round(s.End.Sub(s.Start).Seconds(), 3),
+		Hosts:        s.Hosts(),
+		HostsUp:      s.HostsUp,
+		HostsDown:    s.HostsDown,
+		HostsUnknown: s.HostsUnknown,
+		Open:         s.Open,
+		Probes:       s.Probes,
+		ProbesPerS:   round(s.ProbesPerSecond(), 1),
+		Interrupted:  s.Interrupted,
+		Capture:      s.Capture,
 	}
 }
 

@@ -2,6 +2,7 @@ package output_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -26,6 +27,11 @@ func TestXMLRoundTrip(t *testing.T) {
 			want := listed(g)
 			if len(want.Hosts()) == 0 {
 				t.Fatal("the scenario lists no host: nothing to compare")
+			}
+			for _, h := range got.Hosts() {
+				if len(h.Counts) == 0 {
+					h.Counts = nil // no <ports>, or one without ports
+				}
 			}
 			if !reflect.DeepEqual(got.Hosts(), want.Hosts()) {
 				t.Errorf("hosts read back:\n%s\nwant:\n%s", dump(got), dump(want))
@@ -53,7 +59,9 @@ func TestXMLRoundTrip(t *testing.T) {
 
 // listed is the run the XML of g should give: the hosts it lists and
 // their ports in a shown state, less the states folded into counts
-// (more than the collapse limit ports on a host, open excepted).
+// (more than the collapse limit ports on a host, open and the states
+// named in ShowAll excepted), and the counts of every state, listed or
+// not.
 func listed(g output.Golden) *baseline.Run {
 	byHost := map[netip.Addr][]result.Port{}
 	var order []netip.Addr
@@ -68,7 +76,11 @@ func listed(g output.Golden) *baseline.Run {
 	for _, h := range g.Hosts {
 		done[h.Addr] = true
 		if list := shown(g.Options, byHost[h.Addr]); h.Up || g.Options.ShowDown || len(list) > 0 {
-			run.AddHost(result.Host{Addr: h.Addr, Hostname: h.Hostname, Up: h.Up, Reason: h.Reason})
+			var c map[result.State]int
+			if h.Up || len(list) > 0 { // the XML has the host's ports
+				c = counts(h.Counts, byHost[h.Addr])
+			}
+			run.AddHost(result.Host{Addr: h.Addr, Hostname: h.Hostname, Up: h.Up, Reason: h.Reason, Counts: c})
 			addPorts(run, list)
 		}
 	}
@@ -81,11 +93,31 @@ func listed(g output.Golden) *baseline.Run {
 		all := byHost[a]
 		answered := slices.ContainsFunc(all, func(p result.Port) bool { return p.State == result.Open || p.State == result.Closed })
 		if list := shown(g.Options, all); answered || g.Options.ShowDown || len(list) > 0 {
-			run.AddHost(result.Host{Addr: a, Hostname: all[0].Hostname, Up: answered})
+			var c map[result.State]int
+			if answered || len(list) > 0 {
+				c = counts(nil, all)
+			}
+			run.AddHost(result.Host{Addr: a, Hostname: all[0].Hostname, Up: answered, Counts: c})
 			addPorts(run, list)
 		}
 	}
 	return run
+}
+
+// counts are a host's ports by state as its XML counts them: those
+// reported, or the engine's counts where they are more; nil for none.
+func counts(engine map[result.State]int, all []result.Port) map[result.State]int {
+	out := map[result.State]int{}
+	for _, p := range all {
+		out[p.State]++
+	}
+	for s, n := range engine {
+		out[s] = max(out[s], n)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 func addPorts(run *baseline.Run, list []result.Port) {
@@ -104,10 +136,7 @@ func shown(opt output.Options, all []result.Port) []result.Port {
 			list = append(list, p)
 		}
 	}
-	limit := opt.CollapseLimit()
-	return slices.DeleteFunc(list, func(p result.Port) bool {
-		return limit >= 0 && p.State != result.Open && byState[p.State] > limit
-	})
+	return slices.DeleteFunc(list, func(p result.Port) bool { return opt.Folds(p.State, byState[p.State]) })
 }
 
 func dump(r *baseline.Run) string {
@@ -119,7 +148,7 @@ func dump(r *baseline.Run) string {
 		} else {
 			b.WriteString(" down ")
 		}
-		b.WriteString(h.Reason + ":")
+		b.WriteString(h.Reason + fmt.Sprint(" ", h.Counts) + ":")
 		keys := make([]ports.Port, 0, len(h.Ports))
 		for p := range h.Ports {
 			keys = append(keys, p)

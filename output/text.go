@@ -11,20 +11,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fatih/color"
 	"github.com/rivo/uniseg"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/result"
 )
 
 // textWriter prints an nmap-like report: a block per host, written when
 // the host is done, and a summary line.
 type textWriter struct {
-	w      *bufio.Writer
-	opt    Options
-	lang   string
-	hosts  inflight
-	colors map[result.State]*color.Color
+	w     *bufio.Writer
+	opt   Options
+	lang  string
+	hosts inflight
+	paint *text.Paint
 	// discovery is set for a run that only discovered hosts: no port
 	// counts in the reports or the summary.
 	discovery bool
@@ -35,6 +35,13 @@ type textWriter struct {
 	// anyway, in order, and the slow one when it ends: memory stays flat.
 	next    uint64 // the Seq to report next
 	waiting map[uint64]finished
+
+	// Hosts found down and not listed (no ShowDown), counted by reason;
+	// the last one, for the note on a lone target.
+	down     tally
+	lastDown result.Host
+	// Hosts flagged as tarpits, and their open ports.
+	tarpits, tarpitOpen int
 }
 
 type finished struct {
@@ -44,18 +51,8 @@ type finished struct {
 
 func newText(w io.Writer, opt Options) *textWriter {
 	t := &textWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight), next: 1, waiting: make(map[uint64]finished)}
-	if opt.Color {
-		t.colors = map[result.State]*color.Color{
-			result.Open:         color.New(color.FgGreen),
-			result.Closed:       color.New(color.FgRed),
-			result.Filtered:     color.New(color.FgYellow),
-			result.OpenFiltered: color.New(color.FgCyan),
-		}
-		for _, c := range t.colors {
-			// Forced on: whether w is a terminal is the caller's call.
-			c.EnableColor()
-		}
-	}
+	// Forced on or off: whether w is a terminal is the caller's call.
+	t.paint = text.NewPaint(opt.Color)
 	return t
 }
 
@@ -83,7 +80,7 @@ func (t *textWriter) begin(info result.Info) error {
 		if info.Ports != nil && len(info.Protocols) > 0 {
 			parts := make([]string, len(info.Protocols))
 			for i, p := range info.Protocols {
-				parts[i] = plural(info.Ports.Len(p), p.String()+" port")
+				parts[i] = text.Count(info.Ports.Len(p), p.String()+" port", p.String()+" ports")
 			}
 			fmt.Fprintf(t.w, " of %s", strings.Join(parts, " and "))
 		} else if info.NumPorts > 0 {
@@ -95,7 +92,7 @@ func (t *textWriter) begin(info result.Info) error {
 			if len(names) > 0 {
 				noun = strings.Join(names, "+") + " port"
 			}
-			fmt.Fprintf(t.w, " of %s", plural(info.NumPorts, noun))
+			fmt.Fprintf(t.w, " of %s", text.Count(info.NumPorts, noun, noun+"s"))
 		}
 	}
 	t.w.WriteString("\n")
@@ -110,7 +107,7 @@ func (t *textWriter) port(r result.Port) error {
 func (t *textWriter) host(h result.Host) error {
 	b := t.hosts.take(hostKey{h.Addr, h.Hostname})
 	if h.Seq == 0 {
-		return t.report(h, b, false)
+		return t.report(h, b)
 	}
 	t.waiting[h.Seq] = finished{h, b}
 	if len(t.waiting) > maxWaiting {
@@ -123,59 +120,81 @@ func (t *textWriter) host(h result.Host) error {
 		}
 		delete(t.waiting, t.next)
 		t.next++
-		if err := t.report(f.h, f.b, false); err != nil {
+		if err := t.report(f.h, f.b); err != nil {
 			return err
 		}
 	}
 }
 
-func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
-	list := b.finish(t.opt.collapse(), h.Counts)
-	if !h.Up && !t.opt.ShowDown && (!incomplete || len(list) == 0) {
+func (t *textWriter) report(h result.Host, b *hostBuf) error {
+	list := b.finish(&t.opt, h.Counts)
+	if h.Tarpit {
+		t.tarpits++
+		t.tarpitOpen += h.Counts[result.Open]
+	}
+	if !h.Up && !t.opt.ShowDown && (!h.Incomplete || len(list) == 0) {
+		if !h.Incomplete {
+			t.down.add(h.Reason, 1)
+			t.lastDown = h
+		}
 		return nil
 	}
 	name := h.Addr.String()
 	if h.Hostname != "" {
-		name = clean(h.Hostname) + " (" + name + ")"
+		name = text.Escape(h.Hostname) + " (" + name + ")"
 	}
 	t.w.WriteString("\n")
 	fmt.Fprintf(t.w, "portscan report for %s", name)
 	switch {
-	case incomplete:
+	case h.Incomplete:
 		t.w.WriteString(" [incomplete]\n")
 	case !h.Up:
-		if t.opt.Reason && h.Reason != "" {
-			fmt.Fprintf(t.w, " [host down, received %s]\n", h.Reason)
-		} else {
-			t.w.WriteString(" [host down]\n")
+		fmt.Fprintf(t.w, "\nHost seems down: %s.\n", downWhy(h))
+		if len(list) == 0 {
+			return t.w.Flush() // its silent ports were counted just now
 		}
-		return t.w.Flush()
 	default:
 		t.w.WriteString("\nHost is up")
 		if t.opt.Reason && h.Reason != "" {
-			fmt.Fprintf(t.w, ", received %s", h.Reason)
+			fmt.Fprintf(t.w, ", received %s", text.Escape(h.Reason))
 		}
-		l := b.latency()
-		if l == 0 {
-			l = h.RTT // no port answered (a discovery run): the host's own
-		}
-		if l > 0 {
+		if l := hostLatency(h, b); l > 0 {
 			fmt.Fprintf(t.w, " (%ss latency)", seconds2(l))
 		}
 		t.w.WriteString(".\n")
 	}
+	if h.Tarpit {
+		fmt.Fprintf(t.w, "Warning: %s answered open on %d of the %s with a state: a tarpit, or a firewall redirecting every port to one listener? Its open ports say nothing of its services.\n",
+			name, h.Counts[result.Open], text.Count(portsDecided(h), "port", "ports"))
+	}
+	if h.CutShort {
+		fmt.Fprintf(t.w, "Probing stopped at %s (the cap on open ports per host); %s not scanned.\n",
+			text.Count(h.Counts[result.Open], "open port", "open ports"), text.Count(h.Unscanned, "port", "ports"))
+	}
 	if states := b.hiddenStates(); len(states) > 0 {
-		if len(list) == 0 && !incomplete {
-			fmt.Fprintf(t.w, "All %s on %s are not shown.\n", plural(b.hiddenTotal(), "scanned port"), name)
+		if n := b.hiddenTotal(); len(list) == 0 && !h.Incomplete {
+			if n == 1 {
+				fmt.Fprintf(t.w, "The 1 scanned port on %s is not shown.\n", name)
+			} else {
+				fmt.Fprintf(t.w, "All %d scanned ports on %s are not shown.\n", n, name)
+			}
 		}
 		t.w.WriteString("Not shown: ")
+		var folded []string
 		for i, s := range states {
 			if i > 0 {
 				t.w.WriteString(", ")
 			}
 			tl := b.hidden[s]
-			fmt.Fprintf(t.w, "%s", plural(tl.count, s.String()+" port"))
+			fmt.Fprintf(t.w, "%s", text.Count(tl.count, s.String()+" port", s.String()+" ports"))
 			fmt.Fprint(t.w, reasonNote(tl))
+			if tl.folded {
+				folded = append(folded, s.String())
+			}
+		}
+		if len(folded) > 0 {
+			fmt.Fprintf(t.w, "; %s folded, more than %d on this host: --show %s lists them",
+				strings.Join(folded, ", "), t.opt.collapse(), strings.Join(folded, ","))
 		}
 		t.w.WriteString("\n")
 	}
@@ -183,6 +202,46 @@ func (t *textWriter) report(h result.Host, b *hostBuf, incomplete bool) error {
 		t.table(list)
 	}
 	return t.w.Flush()
+}
+
+// hostLatency is the latency a report gives h: that of its ports'
+// answers, or when none answered (a discovery run) the host's own
+// round trip time.
+func hostLatency(h result.Host, b *hostBuf) time.Duration {
+	if l := b.latency(); l > 0 {
+		return l
+	}
+	return h.RTT
+}
+
+// portsDecided is how many of h's ports got a state.
+func portsDecided(h result.Host) int {
+	n := 0
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+// downWhy says why h seems down: no answer to discovery, or (-Pn) to
+// any of its ports.
+func downWhy(h result.Host) string {
+	var why string
+	switch n := portsDecided(h); {
+	case n > 0:
+		why = fmt.Sprintf("none of its %s answered", text.Count(n, "port", "ports"))
+		if h.Probes > 0 {
+			why += " " + text.Count(h.Probes, "probe", "probes")
+		}
+	case h.Probes > 0:
+		why = "no answer to " + text.Count(h.Probes, "probe", "probes")
+	default:
+		why = "no answer"
+	}
+	if h.Reason != "" {
+		why += " (" + text.Escape(h.Reason) + ")"
+	}
+	return why
 }
 
 // table prints the listed ports in aligned columns. Widths are measured
@@ -202,11 +261,11 @@ func (t *textWriter) table(list []result.Port) {
 			service = e.Name
 			desc = e.Describe(t.lang)
 		}
-		row := []string{r.Port.String(), r.State.String(), clean(service)}
+		row := []string{r.Port.String(), r.State.String(), text.Escape(service)}
 		if t.opt.Reason {
-			row = append(row, clean(r.Reason))
+			row = append(row, text.Escape(r.Reason))
 		}
-		rows = append(rows, append(row, clean(desc)))
+		rows = append(rows, append(row, text.Escape(desc)))
 	}
 	widths := make([]int, len(head))
 	for _, row := range rows {
@@ -222,10 +281,8 @@ func (t *textWriter) table(list []result.Port) {
 				break
 			}
 			pad := strings.Repeat(" ", widths[i]-uniseg.StringWidth(cell)+1)
-			if i == 1 && n > 0 && t.colors != nil {
-				if c := t.colors[list[n-1].State]; c != nil {
-					cell = c.Sprint(cell)
-				}
+			if i == 1 && n > 0 {
+				cell = paintState(t.paint, list[n-1].State, cell)
 			}
 			line.WriteString(cell)
 			line.WriteString(pad)
@@ -243,7 +300,7 @@ func (t *textWriter) flushWaiting() error {
 	for _, seq := range slices.Sorted(maps.Keys(t.waiting)) {
 		f := t.waiting[seq]
 		delete(t.waiting, seq)
-		if err := t.report(f.h, f.b, false); err != nil {
+		if err := t.report(f.h, f.b); err != nil {
 			return err
 		}
 	}
@@ -255,27 +312,53 @@ func (t *textWriter) end(s result.Summary) error {
 		return err
 	}
 	for _, b := range t.hosts.drain() {
-		if err := t.report(b.unfinished(), b, true); err != nil {
+		h := b.unfinished()
+		count(&s, h)
+		if err := t.report(h, b); err != nil {
 			return err
 		}
+	}
+	switch {
+	case t.down.count == 1 && s.Hosts() == 1:
+		// A lone target, as nmap notes it; a range's down hosts are only
+		// counted.
+		h := t.lastDown
+		fmt.Fprintf(t.w, "\nNote: %s seems down: %s.", h.Addr, downWhy(h))
+		if portsDecided(h) == 0 {
+			t.w.WriteString(" If it is up but drops discovery probes, scan it with --skip-discovery (-Pn).")
+		}
+		t.w.WriteString("\n")
+	case t.down.count > 0:
+		fmt.Fprintf(t.w, "\nNot shown: %s%s; --show down lists them\n", text.Count(t.down.count, "down host", "down hosts"), reasonNote(&t.down))
 	}
 	word := "done"
 	if s.Interrupted {
 		word = "interrupted"
 	}
+	unknown := ""
+	if s.HostsUnknown > 0 {
+		unknown = fmt.Sprintf(", %d unknown", s.HostsUnknown)
+	}
+	hosts, secs := text.Count(s.Hosts(), "host", "hosts"), max(s.End.Sub(s.Start).Seconds(), 0)
 	if t.discovery {
-		fmt.Fprintf(t.w, "\nportscan %s: %s (%s up) scanned in %.2f s",
-			word, plural(s.HostsUp+s.HostsDown, "host"), plural(s.HostsUp, "host"), max(s.End.Sub(s.Start).Seconds(), 0))
+		fmt.Fprintf(t.w, "\nportscan %s: %s (%s up%s) scanned in %.2f s",
+			word, hosts, text.Count(s.HostsUp, "host", "hosts"), unknown, secs)
 	} else {
-		fmt.Fprintf(t.w, "\nportscan %s: %s (%d up) scanned in %.2f s; %s",
-			word, plural(s.HostsUp+s.HostsDown, "host"), s.HostsUp, max(s.End.Sub(s.Start).Seconds(), 0), plural(s.Open, "open port"))
+		fmt.Fprintf(t.w, "\nportscan %s: %s (%d up%s) scanned in %.2f s; %s",
+			word, hosts, s.HostsUp, unknown, secs, text.Count(s.Open, "open port", "open ports"))
+	}
+	switch {
+	case t.tarpits == 1:
+		fmt.Fprintf(t.w, " (%d on 1 host that looks like a tarpit)", t.tarpitOpen)
+	case t.tarpits > 1:
+		fmt.Fprintf(t.w, " (%d on %d hosts that look like tarpits)", t.tarpitOpen, t.tarpits)
 	}
 	if s.Probes > 0 {
-		fmt.Fprintf(t.w, "; %s (%.0f/s)", plural(int(s.Probes), "probe"), s.ProbesPerSecond())
+		fmt.Fprintf(t.w, "; %s (%.0f/s)", text.Count(int(s.Probes), "probe", "probes"), s.ProbesPerSecond())
 	}
 	if c := s.Capture; c != nil {
 		fmt.Fprintf(t.w, "\ncapture: %s (%d skipped), %s (%d evicted idle, %d evicted with the table full, %d unreported)",
-			plural(int(c.Packets), "packet"), c.Skipped, plural(int(c.Flows), "flow"), c.EvictedIdle, c.EvictedFull, c.Unreported)
+			text.Count(int(c.Packets), "packet", "packets"), c.Skipped, text.Count(int(c.Flows), "flow", "flows"), c.EvictedIdle, c.EvictedFull, c.Unreported)
 	}
 	t.w.WriteString("\n")
 	return t.w.Flush()
@@ -290,22 +373,14 @@ func reasonNote(tl *tally) string {
 			continue
 		}
 		if rc.count == tl.count {
-			return " (" + rc.reason + ")"
+			return " (" + text.Escape(rc.reason) + ")"
 		}
-		parts = append(parts, strconv.Itoa(rc.count)+" "+rc.reason)
+		parts = append(parts, strconv.Itoa(rc.count)+" "+text.Escape(rc.reason))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
-}
-
-// plural writes n and noun, with an "s" unless n is one.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // seconds2 writes d in seconds to two significant digits, without an
@@ -319,13 +394,17 @@ func seconds2(d time.Duration) string {
 	return strconv.FormatFloat(s, 'f', places, 64)
 }
 
-// clean keeps a table cell on one line and free of control characters,
-// which could otherwise rewrite the terminal.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
+// paintState colours s, a port's state, by what it means.
+func paintState(p *text.Paint, st result.State, s string) string {
+	switch st {
+	case result.Open:
+		return p.Good(s)
+	case result.Closed:
+		return p.Bad(s)
+	case result.Filtered:
+		return p.Warn(s)
+	case result.OpenFiltered:
+		return p.Note(s)
+	}
+	return s
 }

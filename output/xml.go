@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/nmapxml"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -135,12 +136,14 @@ func (x *xmlWriter) port(r result.Port) error {
 }
 
 func (x *xmlWriter) host(h result.Host) error {
-	return x.write(h, x.hosts.take(hostKey{h.Addr, h.Hostname}), false)
+	return x.write(h, x.hosts.take(hostKey{h.Addr, h.Hostname}))
 }
 
-func (x *xmlWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
-	list := b.finish(x.opt.collapse(), h.Counts)
-	if !h.Up && !x.opt.ShowDown && (!incomplete || len(list) == 0) {
+// write writes h's <host>; a host found down only with ShowDown, as
+// nmap writes them only with -v (the runstats count them all).
+func (x *xmlWriter) write(h result.Host, b *hostBuf) error {
+	list := b.finish(&x.opt, h.Counts)
+	if !h.Up && !x.opt.ShowDown && (!h.Incomplete || len(list) == 0) {
 		return nil
 	}
 	addr := nmapxml.Address{Addr: h.Addr.String(), AddrType: "ipv6"}
@@ -150,22 +153,14 @@ func (x *xmlWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 	e := nmapxml.Host{
 		StartTime: unixstr(h.Start),
 		EndTime:   unixstr(h.End),
-		Status:    nmapxml.Status{State: "down", Reason: h.Reason, ReasonTTL: "0"},
+		Status:    nmapxml.Status{State: h.Status(), Reason: h.Reason, ReasonTTL: "0"},
 		Addresses: []nmapxml.Address{addr},
 		Hostnames: &nmapxml.Hostnames{},
 	}
 	if h.Hostname != "" {
 		e.Hostnames.Hostname = []nmapxml.Hostname{{Name: h.Hostname, Type: "user"}}
 	}
-	switch {
-	case h.Up:
-		e.Status.State = "up"
-	case incomplete:
-		e.Status.State = "unknown"
-	}
-	if incomplete {
-		e.Comment = "incomplete: the run ended before this host was done"
-	}
+	e.Comment = xmlHostNote(h)
 	if (h.Up || len(list) > 0) && !x.discovery {
 		e.Ports = xmlPorts(b, list, x.lang)
 	}
@@ -189,6 +184,24 @@ func micros(d time.Duration) string {
 // first, so they print "Nmap portscan 0.1.0" and claim no nmap version.
 func runVersion(v string) string {
 	return strings.TrimSpace("portscan " + v)
+}
+
+// xmlHostNote is the comment attribute of h's <host>: what nmap's format
+// has no element for (nmap.dtd allows a comment on a host).
+func xmlHostNote(h result.Host) string {
+	var notes []string
+	if h.Incomplete {
+		notes = append(notes, "incomplete: the run ended before this host was done")
+	}
+	if h.Tarpit {
+		notes = append(notes, fmt.Sprintf("tarpit: answered open on %d of the %s with a state",
+			h.Counts[result.Open], text.Count(portsDecided(h), "port", "ports")))
+	}
+	if h.CutShort {
+		notes = append(notes, fmt.Sprintf("cut short at %s, %s not scanned",
+			text.Count(h.Counts[result.Open], "open port", "open ports"), text.Count(h.Unscanned, "port", "ports")))
+	}
+	return strings.Join(notes, "; ")
 }
 
 // xmlPorts lists a host's ports: the hidden ones counted by state and
@@ -223,7 +236,9 @@ func xmlPorts(b *hostBuf, list []result.Port, lang string) *nmapxml.Ports {
 
 func (x *xmlWriter) end(s result.Summary) error {
 	for _, b := range x.hosts.drain() {
-		if err := x.write(b.unfinished(), b, true); err != nil {
+		h := b.unfinished()
+		count(&s, h)
+		if err := x.write(h, b); err != nil {
 			return err
 		}
 	}
@@ -238,10 +253,10 @@ func (x *xmlWriter) end(s result.Summary) error {
 			TimeStr: timestr(s.End),
 			Elapsed: strconv.FormatFloat(elapsed, 'f', 2, 64),
 			Summary: fmt.Sprintf("portscan %s at %s: %s (%d up) scanned in %.2f s",
-				word, timestr(s.End), plural(s.HostsUp+s.HostsDown, "host"), s.HostsUp, elapsed),
+				word, timestr(s.End), text.Count(s.Hosts(), "host", "hosts"), s.HostsUp, elapsed),
 			Exit: "success",
 		},
-		Hosts: nmapxml.Hosts{Up: strconv.Itoa(s.HostsUp), Down: strconv.Itoa(s.HostsDown), Total: strconv.Itoa(s.HostsUp + s.HostsDown)},
+		Hosts: nmapxml.Hosts{Up: strconv.Itoa(s.HostsUp), Down: strconv.Itoa(s.HostsDown), Total: strconv.Itoa(s.Hosts())},
 	}
 	if s.End.IsZero() {
 		rs.Finished.Time = "0"

@@ -207,17 +207,74 @@ type Host struct {
 	// Timeout the probe timeout they gave it when it finished: nmap's
 	// srtt, rttvar and to.
 	RTT, RTTVar, Timeout time.Duration
+
+	// Incomplete says the run ended (it was interrupted) before the host
+	// was done: its ports are those decided so far, and Up says whether
+	// any answer had shown it up. An incomplete host that is not Up is of
+	// unknown state, neither up nor down.
+	Incomplete bool
+
+	// Tarpit says the host answered open on nearly every port probed
+	// (the scanner's rule: [TarpitMinOpen] open ports or more, making at
+	// least [TarpitShare] of the ports decided): a tarpit, or a firewall
+	// that redirects every port to one listener. Its open ports say
+	// nothing about the services it runs.
+	Tarpit bool
+
+	// CutShort says probing the host stopped early, when it reached the
+	// cap on open ports the run was given (scanner.Config.MaxOpen);
+	// Unscanned ports of the scan were then never reported, the answers
+	// still in flight included. Producers without such a cap (captures)
+	// leave both zero.
+	CutShort  bool
+	Unscanned int
 }
 
-// Summary sums up a whole run.
+// Tarpit thresholds: a host is flagged [Host.Tarpit] when at least
+// TarpitMinOpen of its ports are open and they make at least TarpitShare
+// of its ports with a state. A few ports short of all allows for a
+// redirecting firewall that spares some, or a listener whose queue
+// overflowed; 100 keeps small scans of busy servers from being flagged.
+const (
+	TarpitMinOpen = 100
+	TarpitShare   = 0.9
+)
+
+// IsTarpit applies the tarpit thresholds to a host's port counts.
+func IsTarpit(counts map[State]int) bool {
+	open, all := counts[Open], 0
+	for _, n := range counts {
+		all += n
+	}
+	return open >= TarpitMinOpen && float64(open) >= TarpitShare*float64(all)
+}
+
+// Status is the host's state as nmap's XML names it: "up", "down", or
+// "unknown" for an incomplete host that had not answered yet.
+func (h Host) Status() string {
+	switch {
+	case h.Up:
+		return "up"
+	case h.Incomplete:
+		return "unknown"
+	}
+	return "down"
+}
+
+// Summary sums up a whole run. Its host counts cover the hosts whose
+// Host event the producer emitted, by [Host.Status]; a Writer that closes
+// hosts itself at End (their Host event never came) adds those.
 type Summary struct {
-	Start       time.Time
-	End         time.Time
-	HostsUp     int
-	HostsDown   int
-	Probes      int64
-	Open        int
-	Interrupted bool
+	Start     time.Time
+	End       time.Time
+	HostsUp   int
+	HostsDown int
+	// HostsUnknown counts incomplete hosts that had not answered when
+	// the run ended: neither up nor down.
+	HostsUnknown int
+	Probes       int64
+	Open         int
+	Interrupted  bool
 
 	// Capture is set for capture analyses.
 	Capture *CaptureStats
@@ -233,6 +290,9 @@ type CaptureStats struct {
 	EvictedFull uint64 `json:"evicted_full"` // flows closed early because the flow table was full
 	Unreported  uint64 `json:"unreported"`   // flows left out because the service table was full
 }
+
+// Hosts is the number of hosts the run reported, up, down or unknown.
+func (s Summary) Hosts() int { return s.HostsUp + s.HostsDown + s.HostsUnknown }
 
 // ProbesPerSecond is the average probe rate of the run.
 func (s Summary) ProbesPerSecond() float64 {

@@ -106,3 +106,47 @@ func TestPortLabel(t *testing.T) {
 		})
 	}
 }
+
+func TestIsTarpit(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		counts map[State]int
+		want   bool
+	}{
+		{"every port open", map[State]int{Open: 2000}, true},
+		{"nine in ten open", map[State]int{Open: 900, Filtered: 100}, true},
+		{"just under nine in ten", map[State]int{Open: 899, Filtered: 101}, false},
+		{"too few ports to tell", map[State]int{Open: TarpitMinOpen - 1}, false},
+		{"the threshold", map[State]int{Open: TarpitMinOpen}, true},
+		{"a busy server", map[State]int{Open: 150, Closed: 65385}, false},
+		{"nothing", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := IsTarpit(tc.counts); got != tc.want {
+				t.Errorf("IsTarpit(%v) = %v, want %v", tc.counts, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHostStatus(t *testing.T) {
+	for _, tc := range []struct {
+		h    Host
+		want string
+	}{
+		{Host{Up: true}, "up"},
+		{Host{Up: true, Incomplete: true}, "up"},
+		{Host{}, "down"},
+		{Host{Incomplete: true}, "unknown"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := tc.h.Status(); got != tc.want {
+				t.Errorf("%+v: Status() = %q, want %q", tc.h, got, tc.want)
+			}
+		})
+	}
+	s := Summary{HostsUp: 2, HostsDown: 3, HostsUnknown: 4}
+	if s.Hosts() != 9 {
+		t.Errorf("Hosts() = %d, want 9", s.Hosts())
+	}
+}

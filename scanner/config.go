@@ -64,12 +64,22 @@ type Config struct {
 	// when one finishes. Zero means enough to keep Concurrency busy.
 	HostGroup int
 
+	// MaxOpen caps the open ports reported per host: once a host has
+	// shown MaxOpen open ports, it is probed no more, and its record says
+	// it was cut short (result.Host.CutShort, Unscanned). To stop there,
+	// a host has no more probes in flight than it could still answer
+	// open: MaxOpen less its open ports, which also bounds its share of
+	// Concurrency. Zero means no cap. A tarpit, which accepts every port,
+	// otherwise costs a probe and a result per port; it is flagged either
+	// way (result.Host.Tarpit).
+	MaxOpen int
+
 	// Seed makes the probe order repeatable; zero picks one at random.
 	Seed uint64
 
 	// Label names the service of a port for result.Port.Service; nil
 	// means the built-in catalog's (services.Default).
-	Label func(ports.Port) *services.Entry
+	Label services.Labeler
 
 	// Dial, when set, makes connections instead of the built-in raw
 	// socket prober, one goroutine each; tests use it to run without a
@@ -132,7 +142,7 @@ func (c *Config) progressEvery() time.Duration {
 	return time.Second
 }
 
-func (c *Config) label() func(ports.Port) *services.Entry {
+func (c *Config) label() services.Labeler {
 	if c.Label == nil {
 		return services.Default().Lookup
 	}

@@ -48,6 +48,10 @@ type hostState struct {
 	rtt      timing
 	queued   bool // in the engine's ready queue
 	finished bool
+	cut      bool // probing stopped at Config.MaxOpen open ports
+	// maxOpen is Config.MaxOpen: no more probes are in flight than could
+	// still come back open, so that probing stops at the cap.
+	maxOpen int
 
 	// UDP against ICMP rate limiting: a closed port to use as a canary,
 	// and once answers go missing, a limiter on this host's UDP probes.
@@ -70,6 +74,8 @@ type heldResult struct {
 // hasWork reports whether h has a probe to send now.
 func (h *hostState) hasWork() bool {
 	switch {
+	case h.maxOpen > 0 && h.pending >= h.maxOpen-h.counts[result.Open]:
+		return false // each probe in flight may yet be open
 	case len(h.retryQ) > 0:
 		return true
 	case h.phase == phaseDiscover:
@@ -206,6 +212,9 @@ func newPermutation(n int, seed uint64, addr netip.Addr) permutation {
 }
 
 func (p *permutation) remaining() uint64 { return p.n - p.i }
+
+// stop ends the walk: no port remains.
+func (p *permutation) stop() { p.i = p.n }
 
 func (p *permutation) next() uint64 {
 	// a, i < n <= 2^17, so a*i does not overflow.

@@ -24,7 +24,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -86,7 +88,7 @@ type engine struct {
 	pr       prober
 	now      func() time.Time
 	portList []ports.Port
-	label    func(ports.Port) *services.Entry
+	label    services.Labeler
 	limiter  *rate.Limiter
 
 	// limit is the concurrency in force; it drops when the system runs out
@@ -102,11 +104,12 @@ type engine struct {
 	stallLimit            time.Duration
 	stalled               error
 
-	active   int          // hosts admitted and not finished
-	ready    hostQueue    // hosts with a probe to send now
-	parked   []*hostState // hosts waiting for their UDP rate limit
-	seed     uint64       // of the probe order
-	admitted uint64       // hosts taken from the targets so far
+	active   int                   // hosts admitted and not finished
+	live     map[uint64]*hostState // the same hosts, by seq
+	ready    hostQueue             // hosts with a probe to send now
+	parked   []*hostState          // hosts waiting for their UDP rate limit
+	seed     uint64                // of the probe order
+	admitted uint64                // hosts taken from the targets so far
 	stats    result.Summary
 	retries  int
 	timing   timing // network-wide RTT, for hosts not yet measured
@@ -115,7 +118,7 @@ type engine struct {
 }
 
 func newEngine(cfg Config, sink result.Sink) *engine {
-	e := &engine{cfg: cfg, sink: sink, now: cfg.now, label: cfg.label()}
+	e := &engine{cfg: cfg, sink: sink, now: cfg.now, label: cfg.label(), live: make(map[uint64]*hostState)}
 	if cfg.Ports != nil {
 		for p := range cfg.Ports.Ports() {
 			if p.Proto == ports.TCP || p.Proto == ports.UDP {
@@ -177,6 +180,14 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 	e.stats.End = e.now()
 	if err := ctx.Err(); err != nil {
 		e.stats.Interrupted = true
+		// Report the hosts in flight as they stand, so that the outputs
+		// list and count every host the run had begun.
+		for _, seq := range slices.Sorted(maps.Keys(e.live)) {
+			if e.sinkErr != nil {
+				break
+			}
+			e.finish(e.live[seq], true)
+		}
 		return e.stats, err
 	}
 	if e.sinkErr != nil {
@@ -195,7 +206,7 @@ func (e *engine) progress() {
 		Elapsed:     e.now().Sub(e.stats.Start),
 		Probes:      e.stats.Probes,
 		InFlight:    e.pr.inflight(),
-		HostsDone:   e.stats.HostsUp + e.stats.HostsDown,
+		HostsDone:   e.stats.HostsUp + e.stats.HostsDown + e.stats.HostsUnknown,
 		HostsUp:     e.stats.HostsUp,
 		HostsActive: e.active,
 		Ports:       e.settled,
@@ -310,10 +321,11 @@ func (e *engine) send(wake time.Duration) time.Duration {
 func (e *engine) admit(t targets.Target) {
 	e.admitted++
 	h := &hostState{
-		seq:    e.admitted,
-		target: t,
-		start:  e.now(),
-		perm:   newPermutation(len(e.portList), e.seed, t.Addr),
+		seq:     e.admitted,
+		target:  t,
+		start:   e.now(),
+		perm:    newPermutation(len(e.portList), e.seed, t.Addr),
+		maxOpen: e.cfg.MaxOpen,
 	}
 	if e.cfg.SkipDiscovery && !e.cfg.DiscoverOnly {
 		h.phase = phaseScan
@@ -324,6 +336,7 @@ func (e *engine) admit(t targets.Target) {
 		}
 	}
 	e.active++
+	e.live[h.seq] = h
 	e.ready.push(h)
 }
 
@@ -348,6 +361,17 @@ func (e *engine) timeout(h *hostState) time.Duration {
 func (e *engine) handle(o outcome) {
 	p, h := o.p, o.p.host
 	h.pending--
+	if h.cut {
+		// Probing stopped at MaxOpen. hasWork keeps no more probes in
+		// flight than could be open, so none should be; should one be,
+		// it is not reported.
+		if o.v.again {
+			e.stats.Probes--
+			h.probes--
+		}
+		e.schedule(h)
+		return
+	}
 	if o.v.again {
 		// Never sent: back off and send it again later.
 		e.stats.Probes--
@@ -383,32 +407,7 @@ func (e *engine) handle(o outcome) {
 	}
 	alive := o.v.state == result.Open || o.v.state == result.Closed
 	if p.discover {
-		h.discoveryDone++
-		if alive && h.phase == phaseDiscover {
-			h.phase = phaseScan
-			if e.cfg.DiscoverOnly {
-				h.phase = phaseUp
-			}
-			h.reason = o.v.reason
-			h.up = true
-		}
-		if e.portIn(p.port) {
-			if h.phase == phaseScan {
-				e.emitPort(h, p.port, o)
-			} else {
-				h.held = append(h.held, heldResult{p.port, o})
-			}
-		}
-		if h.phase == phaseScan {
-			for _, r := range h.held {
-				e.emitPort(h, r.port, r.o)
-			}
-			h.held = nil
-		}
-		if h.phase == phaseDiscover && h.discoveryDone == len(h.discovery) {
-			h.phase = phaseDown
-			h.reason = o.v.reason
-		}
+		e.discovered(h, p, o, alive)
 	} else {
 		if alive && !h.up {
 			h.up, h.reason = true, o.v.reason
@@ -418,11 +417,55 @@ func (e *engine) handle(o outcome) {
 	e.schedule(h)
 }
 
+// discovered takes the answer to a discovery probe: the first live one
+// shows h up, and ends its discovery (and, with DiscoverOnly, its
+// scan); a port of the scan that discovery probed is reported once h
+// is being scanned, held until then.
+func (e *engine) discovered(h *hostState, p *probe, o outcome, alive bool) {
+	h.discoveryDone++
+	if alive && h.phase == phaseDiscover {
+		h.phase = phaseScan
+		if e.cfg.DiscoverOnly {
+			h.phase = phaseUp
+		}
+		h.reason = o.v.reason
+		h.up = true
+	}
+	if e.portIn(p.port) {
+		if h.phase == phaseScan {
+			e.emitPort(h, p.port, o)
+		} else {
+			h.held = append(h.held, heldResult{p.port, o})
+		}
+	}
+	if h.phase == phaseScan {
+		for _, r := range h.held {
+			e.emitPort(h, r.port, r.o)
+		}
+		h.held = nil
+	}
+	if h.phase == phaseDiscover && h.discoveryDone == len(h.discovery) {
+		h.phase = phaseDown
+		h.reason = o.v.reason
+	}
+}
+
 func (e *engine) emitPort(h *hostState, port ports.Port, o outcome) {
+	if h.cut {
+		return
+	}
 	e.settled++
 	h.counts[o.v.state]++
 	if o.v.state == result.Open {
 		e.stats.Open++
+		if e.cfg.MaxOpen > 0 && h.counts[result.Open] >= e.cfg.MaxOpen {
+			// Enough: a host that opens this many ports is probed no
+			// more (a tarpit would take a probe and a result per port).
+			h.cut = true
+			h.perm.stop()
+			h.retryQ = nil
+			h.held = nil
+		}
 	}
 	r := result.Port{
 		Host:     h.target.Addr,
@@ -469,8 +512,16 @@ func (e *engine) schedule(h *hostState) {
 	if h.pending > 0 {
 		return
 	}
+	e.finish(h, false)
+}
+
+// finish counts h in the summary and emits its record. An interrupted
+// run finishes the hosts in flight as incomplete: up if they answered,
+// else of unknown state (down only if discovery had ended).
+func (e *engine) finish(h *hostState, interrupted bool) {
 	h.finished = true
 	e.active--
+	delete(e.live, h.seq)
 	if h.phase == phaseDown {
 		e.settled += int64(len(e.portList))
 	}
@@ -481,36 +532,50 @@ func (e *engine) schedule(h *hostState) {
 	if h.rtt.measured() {
 		srtt, rttvar = h.rtt.srtt, h.rtt.rttvar
 	}
-	if h.up {
+	incomplete := interrupted && h.phase != phaseDown
+	switch {
+	case h.up:
 		e.stats.HostsUp++
-	} else {
+	case incomplete:
+		e.stats.HostsUnknown++
+	default:
 		e.stats.HostsDown++
 		if h.reason == "" {
 			h.reason = result.ReasonNoResponse
 		}
 	}
 	counts := make(map[result.State]int, 4)
+	decided := 0
 	for s, n := range h.counts {
 		if n > 0 {
 			counts[result.State(s)] = n
+			decided += n
 		}
 	}
-	e.emit(e.sink.Host(result.Host{
-		Addr:     h.target.Addr,
-		Hostname: h.target.Name,
-		Up:       h.up,
-		Reason:   h.reason,
-		Probes:   h.probes,
-		Silent:   h.silent,
-		RTT:      srtt,
-		RTTVar:   rttvar,
-		Timeout:  e.timeout(h),
-		Counts:   counts,
-		Start:    h.start,
-		End:      e.now(),
-		Source:   "scan",
-		Seq:      h.seq,
-	}))
+	rec := result.Host{
+		Addr:       h.target.Addr,
+		Hostname:   h.target.Name,
+		Up:         h.up,
+		Reason:     h.reason,
+		Probes:     h.probes,
+		Silent:     h.silent,
+		RTT:        srtt,
+		RTTVar:     rttvar,
+		Timeout:    e.timeout(h),
+		Counts:     counts,
+		Start:      h.start,
+		End:        e.now(),
+		Source:     "scan",
+		Seq:        h.seq,
+		Incomplete: incomplete,
+		Tarpit:     result.IsTarpit(counts),
+		CutShort:   h.cut,
+	}
+	if h.cut {
+		rec.Unscanned = len(e.portList) - decided
+		e.settled += int64(rec.Unscanned)
+	}
+	e.emit(e.sink.Host(rec))
 }
 
 // udpLimitedRetries are the extra tries a silent UDP port gets on a host

@@ -64,6 +64,11 @@ func (c *Catalog) Skipped() map[string]int { return maps.Clone(c.skipped) }
 // Len returns the number of entries (one per port and protocol).
 func (c *Catalog) Len() int { return len(c.entries) }
 
+// Labeler names the service of a port, or returns nil when it knows
+// none. A Catalog's Lookup method is one; it is how the scanner, the
+// capture analysis and the result readers take their labels.
+type Labeler func(ports.Port) *Entry
+
 // Lookup returns the entry that labels p, or nil.
 func (c *Catalog) Lookup(p ports.Port) *Entry { return c.byPort[p] }
 

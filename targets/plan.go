@@ -451,52 +451,10 @@ func (s *Set) All(ctx context.Context) iter.Seq2[Target, error] {
 				return
 			}
 		}
-		own4 := func(i int) span { return p.own4[i].span }
-		excl4 := func(i int) span { return p.excl4[i] }
-		n := 0
-		// step counts an address, yielded or skipped, and looks at ctx
-		// now and then; it returns false when iteration must stop.
-		step := func() bool {
-			n++
-			if n%ctxEvery == 0 && ctx.Err() != nil {
-				yield(Target{}, ctx.Err())
-				return false
-			}
-			return true
-		}
-		c := litCursor{l: p.lits}
-		lits := func(to int) bool {
-			for c.i < to {
-				if !step() {
-					return false
-				}
-				li, l := c.next()
-				who := litOwner(li)
-				check := p.needsCheck(who)
-				ok := p.litPieces(li, l, func(a, b uint32) bool {
-					for x := a; ; x++ {
-						if !step() {
-							return false
-						}
-						if !(check && p.patternSkips(x, who)) {
-							if !yield(Target{Addr: u128{0, uint64(x)}.addr(false, "")}, nil) {
-								return false
-							}
-						}
-						if x == b {
-							return true
-						}
-					}
-				})
-				if !ok {
-					return false
-				}
-			}
-			return true
-		}
-		j := 0
+		w := &walk{p: p, ctx: ctx, yield: yield, lit: litCursor{l: p.lits}}
+		seg := 0
 		for seq, u := range p.units {
-			if !lits(u.at) {
+			if !w.lits(u.at) {
 				return
 			}
 			who := p.unitOwner(seq)
@@ -506,47 +464,118 @@ func (s *Set) All(ctx context.Context) iter.Seq2[Target, error] {
 					return
 				}
 			case u.pat != nil:
-				ok := u.pat.all(func(a uint32) bool {
-					if !step() {
-						return false
-					}
-					x := u128{0, uint64(a)}
-					if find(len(p.excl4), excl4, x) >= 0 || p.patternSkips(a, who) {
-						return true
-					}
-					if i := find(len(p.own4), own4, x); i >= 0 && p.own4[i].before(who) {
-						return true
-					}
-					return yield(Target{Addr: x.addr(false, "")}, nil)
-				})
-				if !ok {
+				if !w.pattern(u.pat, who) {
 					return
 				}
 			}
-			check := p.needsCheck(who)
-			for ; j < len(p.segs) && p.segs[j].seq == seq; j++ {
-				sg := p.segs[j]
-				for x := sg.first; ; x = x.add1() {
-					if !step() {
-						return
-					}
-					if !(check && !sg.v6 && p.patternSkips(uint32(x.lo), who)) {
-						t := Target{Addr: x.addr(sg.v6, sg.zone)}
-						if u.name != "" && x == u.named {
-							t.Name = u.name
-						}
-						if !yield(t, nil) {
-							return
-						}
-					}
-					if x == sg.last {
-						break
-					}
-				}
+			var ok bool
+			if seg, ok = w.segs(seg, seq, u, who); !ok {
+				return
 			}
 		}
-		lits(p.lits.len())
+		w.lits(p.lits.len())
 	}
+}
+
+// walk is one iteration of All over a plan.
+type walk struct {
+	p     *plan
+	ctx   context.Context
+	yield func(Target, error) bool
+	lit   litCursor
+	n     int // addresses passed, yielded or skipped
+}
+
+// step counts an address, yielded or skipped, and looks at ctx now and
+// then; it returns false when iteration must stop.
+func (w *walk) step() bool {
+	w.n++
+	if w.n%ctxEvery == 0 && w.ctx.Err() != nil {
+		w.yield(Target{}, w.ctx.Err())
+		return false
+	}
+	return true
+}
+
+// lits yields the IPv4 literals up to the literal numbered to.
+func (w *walk) lits(to int) bool {
+	p := w.p
+	for w.lit.i < to {
+		if !w.step() {
+			return false
+		}
+		li, l := w.lit.next()
+		who := litOwner(li)
+		check := p.needsCheck(who)
+		ok := p.litPieces(li, l, func(a, b uint32) bool {
+			for x := a; ; x++ {
+				if !w.step() {
+					return false
+				}
+				if !(check && p.patternSkips(x, who)) {
+					if !w.yield(Target{Addr: u128{0, uint64(x)}.addr(false, "")}, nil) {
+						return false
+					}
+				}
+				if x == b {
+					return true
+				}
+			}
+		})
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// pattern yields the addresses of an octet pattern of spec who that no
+// exclusion, earlier pattern or earlier literal takes.
+func (w *walk) pattern(pat *pattern, who owned) bool {
+	p := w.p
+	own4 := func(i int) span { return p.own4[i].span }
+	excl4 := func(i int) span { return p.excl4[i] }
+	return pat.all(func(a uint32) bool {
+		if !w.step() {
+			return false
+		}
+		x := u128{0, uint64(a)}
+		if find(len(p.excl4), excl4, x) >= 0 || p.patternSkips(a, who) {
+			return true
+		}
+		if i := find(len(p.own4), own4, x); i >= 0 && p.own4[i].before(who) {
+			return true
+		}
+		return w.yield(Target{Addr: x.addr(false, "")}, nil)
+	})
+}
+
+// segs yields the segments of unit seq, from segment j on; it returns
+// the index of the next unit's first segment.
+func (w *walk) segs(j, seq int, u unit, who owned) (int, bool) {
+	p := w.p
+	check := p.needsCheck(who)
+	for ; j < len(p.segs) && p.segs[j].seq == seq; j++ {
+		sg := p.segs[j]
+		for x := sg.first; ; x = x.add1() {
+			if !w.step() {
+				return j, false
+			}
+			if !(check && !sg.v6 && p.patternSkips(uint32(x.lo), who)) {
+				t := Target{Addr: x.addr(sg.v6, sg.zone)}
+				if u.name != "" && x == u.named {
+					t.Name = u.name
+				}
+				if !w.yield(t, nil) {
+					return j, false
+				}
+			}
+			if x == sg.last {
+				break
+			}
+		}
+	}
+	return j, true
 }
 
 // Contains reports whether All yields a: whether a spec of the set names

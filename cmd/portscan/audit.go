@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -85,13 +86,13 @@ func newAuditCmd(g *globals) *cobra.Command {
 	// --format and -o name the report here, not the scan's results.
 	fl.Lookup("format").Usage = "report format: text or json"
 	completeWords(cmd, "format", "text", "json")
-	fl.Lookup("output").Usage = "write the report to `FILE` instead of stdout"
+	fl.Lookup("output").Usage = "write the report to `FILE` instead of stdout (- is stdout)"
 	fl.Lookup("baseline").Usage = "compare the results with the saved run in `FILE` too; differences fail the audit"
 	fl.StringVar(&af.policy, "policy", "", "the policy `FILE` (YAML) (required)")
 	fl.StringVar(&af.from, "from", "", "judge the results in `FILE` (portscan jsonl/json/XML, nmap XML, pcap) instead of scanning")
 	fl.StringVar(&af.junit, "junit", "", "also write the report as JUnit XML to `FILE`")
 	fl.StringVar(&af.sarif, "sarif", "", "also write the violations as SARIF 2.1.0 to `FILE`")
-	fl.StringVar(&af.save, "save", "", "save the scan's results as jsonl to `FILE` (may be the --baseline file)")
+	fl.StringVar(&af.save, "save", "", "save the scan's results as jsonl to `FILE` (may be the --baseline file; - for stdout)")
 	return cmd
 }
 
@@ -106,6 +107,12 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 		return usageErr("--save keeps a scan's results; with --from there is no scan")
 	}
 	sf.parsed(fl, nil)
+	if err := sf.check(); err != nil {
+		return usageErr("%v", err)
+	}
+	if err := checkPaths(auditPaths(g, sf, af)); err != nil {
+		return usageErr("%v", err)
+	}
 	family := targets.IPv4
 	if sf.opts.IPv6 {
 		family = targets.IPv6
@@ -117,15 +124,15 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 	readOpt := baseline.ReadOptions{Label: g.catalog.Lookup}
 	var old *baseline.Run
 	if sf.baseline != "" {
-		if old, err = baseline.ReadFile(sf.baseline, readOpt); err != nil {
-			return usageErr("--baseline: %v", err)
+		if old, err = baseline.ReadFileContext(ctx, sf.baseline, readOpt); err != nil {
+			return inputErr("--baseline", err)
 		}
 	}
 
 	var run *baseline.Run
 	if af.from != "" {
-		if run, err = baseline.ReadFile(af.from, readOpt); err != nil {
-			return usageErr("--from: %v", err)
+		if run, err = baseline.ReadFileContext(ctx, af.from, readOpt); err != nil {
+			return inputErr("--from", err)
 		}
 	} else if run, err = auditScan(ctx, g, sf, af, pol); err != nil {
 		return err
@@ -137,7 +144,7 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 	}
 	rep.Version, rep.Time = version, time.Now()
 	if old != nil {
-		rep.Diff = baseline.Compare(old, run)
+		rep.Diff = baseline.Compare(old, run, baseline.CompareOptions{})
 	}
 	if err := writeAuditReports(g, sf, af, rep); err != nil {
 		return err
@@ -146,6 +153,22 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 		return &exitError{code: exitFail, err: fmt.Errorf("audit failed: %s", rep.Summary())}
 	}
 	return nil
+}
+
+// auditPaths are the files an audit writes (the report, --junit,
+// --sarif, --save and the scan's nmap outputs) and reads; --save may be
+// the --baseline file, as documented, since the baseline is read first.
+func auditPaths(g *globals, sf *scanFlags, af *auditFlags) (outs, ins []pathArg) {
+	outs = []pathArg{{flag: "--output", path: cmp.Or(sf.out, "-")}, {flag: "--junit", path: af.junit}, {flag: "--sarif", path: af.sarif}, {flag: "--save", path: af.save}}
+	scanF := *sf
+	scanF.noMain = true
+	outs = append(outs, scanF.outputPaths()...)
+	ins = []pathArg{{flag: "--policy", path: af.policy}, {flag: "--from", path: af.from},
+		{flag: "--baseline", path: sf.baseline, sharedBy: func(flag string) bool { return flag == "--save" }}}
+	for _, c := range g.catalogs {
+		ins = append(ins, pathArg{flag: "--services", path: c})
+	}
+	return outs, ins
 }
 
 // auditOptions are the options of an audit's scan: the policy's scan
@@ -169,11 +192,8 @@ func auditScan(ctx context.Context, g *globals, sf *scanFlags, af *auditFlags, p
 	scanF := *sf
 	scanF.opts = auditOptions(sf, pol)
 	// The scan's own output is the --save file, in jsonl, or nothing.
-	scanF.format, scanF.out, scanF.baseline = "jsonl", af.save, ""
+	scanF.format, scanF.out, scanF.baseline, scanF.noMain = "jsonl", af.save, "", af.save == ""
 	gs := *g
-	if af.save == "" {
-		gs.stdout = io.Discard
-	}
 	job, err := buildScan(&gs, &scanF)
 	if err != nil {
 		return nil, usageErr("%v", err)

@@ -121,8 +121,8 @@ func TestDiffLab(t *testing.T) {
 	before, after := filepath.Join(dir, "before.jsonl"), filepath.Join(dir, "after.jsonl")
 	out, errs, code := runCLI(t, "diff", before, after)
 	want := "Differences from " + before + " to " + after + ":\n" +
-		"  - 198.18.0.2 9000/tcp no longer open (cslistener), now not listed\n" +
-		"  + 198.18.0.3 9001/tcp newly open, was not listed\n" +
+		"  - 198.18.0.2 9000/tcp no longer open (cslistener), now closed\n" +
+		"  + 198.18.0.3 9001/tcp newly open, was closed\n" +
 		"2 differences: 1 port opened, 1 port closed.\n"
 	if code != exitFail || out != want {
 		t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant:\n%s", code, errs, out, want)

@@ -120,7 +120,7 @@ func TestAuditFrom(t *testing.T) {
 		code         int
 		want         []string
 	}{
-		{"passes", labPolicy, 0, []string{"web  1 host, 0 violations, 0 warnings", "198.18.0.1  ok", "PASS: 0 violations"}},
+		{"passes", labPolicy, 0, []string{"Group web: 1 host, 0 violations, 0 warnings", "198.18.0.1  ok", "PASS: 0 violations"}},
 		{"extra open port", strings.Replace(labPolicy, "allow: [ssh, http]", "allow: [ssh]", 1), 1,
 			[]string{`FAIL  other                1 port open but not allowed in group "web": 80/tcp (http)`}},
 		{"missing required port", strings.Replace(labPolicy, "require: [https]", "require: [https, 8443]", 1), 1,
@@ -283,5 +283,31 @@ func TestScanBaselineLoopback(t *testing.T) {
 	if code != exitFail || !strings.Contains(errs, "+ host 127.0.0.1 appeared (open: "+p+"/tcp "+name+")") ||
 		!strings.Contains(errs, "portscan: 1 difference: 1 host appeared from the baseline") {
 		t.Errorf("exit %d, stderr:\n%s", code, errs)
+	}
+}
+
+// TestDiffNmapGolden diffs nmap's XML (baseline/testdata/nmap.xml) with
+// portscan's jsonl of the same host both ways: states by default, where
+// a port no longer listed is called what the other run's counts make it
+// (closed), and the catalogs' labels only with --labels.
+func TestDiffNmapGolden(t *testing.T) {
+	chdir(t, "testdata")
+	nmap := filepath.Join("..", "..", "..", "baseline", "testdata", "nmap.xml")
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"diff-nmap.txt", []string{"diff", nmap, "web1.jsonl"}},
+		{"diff-nmap-labels.txt", []string{"diff", "--labels", nmap, "web1.jsonl"}},
+		{"diff-nmap-reverse.txt", []string{"diff", "web1.jsonl", nmap}},
+		{"diff-nmap.json", []string{"diff", "--format", "json", nmap, "web1.jsonl"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, errs, code := runCLI(t, c.args...)
+			if code != exitFail || errs != "" {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			golden(t, c.name, out)
+		})
 	}
 }

@@ -42,7 +42,7 @@ func (j *scanJob) compareBaseline(g *globals) error {
 	if j.base == nil {
 		return nil
 	}
-	d := baseline.Compare(j.base.old, j.base.cur)
+	d := baseline.Compare(j.base.old, j.base.cur, baseline.CompareOptions{})
 	if err := d.WriteText(g.stderr, g.useColor(g.stderr)); err != nil {
 		return &exitError{code: exitFail, err: err}
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,8 +13,13 @@ import (
 )
 
 const diffLong = `diff compares two result files and lists what changed from OLD to NEW:
-ports newly open, ports no longer open, hosts that appeared or went away,
-and open ports whose service label changed.
+ports newly open, ports no longer open (and what they are now: closed,
+filtered, open|filtered, not scanned, or not listed when NEW has no
+record of them), and hosts that appeared or went away.
+
+Only states are compared: service labels come from each scanner's own
+catalog (nmap's nmap-services, portscan's), so they differ by design.
+--labels also lists open ports whose label changed.
 
 Each file may be portscan's jsonl, json or XML output, nmap's XML (-oX),
 or a packet capture (read as "portscan pcap" reads it); the format is
@@ -28,6 +35,7 @@ that cannot be read.`
 // newDiffCmd is the diff subcommand: it compares two result files.
 func newDiffCmd(g *globals) *cobra.Command {
 	var format, out string
+	var opt baseline.CompareOptions
 	cmd := &cobra.Command{
 		Use:   "diff [flags] OLD NEW",
 		Short: "Compare two result files: ports opened and closed, hosts appeared and gone",
@@ -41,29 +49,34 @@ func newDiffCmd(g *globals) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(g, format, out, args[0], args[1])
+			return runDiff(cmd.Context(), g, format, out, opt, args[0], args[1])
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "report format: text or json")
 	completeWords(cmd, "format", "text", "json")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "write the report to `FILE` instead of stdout")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the report to `FILE` instead of stdout (- is stdout)")
+	cmd.Flags().BoolVar(&opt.Labels, "labels", false, "also list open ports whose service label changed")
 	return cmd
 }
 
-func runDiff(g *globals, format, out, oldPath, newPath string) error {
+func runDiff(ctx context.Context, g *globals, format, out string, copt baseline.CompareOptions, oldPath, newPath string) error {
 	if format != "text" && format != "json" {
 		return usageErr("invalid --format %q: want text or json", format)
 	}
+	ins := []pathArg{{flag: "OLD", path: oldPath}, {flag: "NEW", path: newPath}}
+	if err := checkPaths([]pathArg{{flag: "--output", path: out}}, ins); err != nil {
+		return usageErr("%v", err)
+	}
 	opt := baseline.ReadOptions{Label: g.catalog.Lookup}
-	old, err := baseline.ReadFile(oldPath, opt)
+	old, err := baseline.ReadFileContext(ctx, oldPath, opt)
 	if err != nil {
-		return usageErr("%v", err)
+		return inputErr("", err)
 	}
-	cur, err := baseline.ReadFile(newPath, opt)
+	cur, err := baseline.ReadFileContext(ctx, newPath, opt)
 	if err != nil {
-		return usageErr("%v", err)
+		return inputErr("", err)
 	}
-	d := baseline.Compare(old, cur)
+	d := baseline.Compare(old, cur, copt)
 	if err := writeReport(g, out, func(w io.Writer, colour bool) error {
 		if format == "json" {
 			return d.WriteJSON(w)
@@ -78,10 +91,23 @@ func runDiff(g *globals, format, out, oldPath, newPath string) error {
 	return nil
 }
 
-// writeReport writes a report to stdout, or to the file out; colour is
+// inputErr is the exit error of a result file that could not be read
+// (after flag, if any): a usage error, or an interruption if the read
+// was cancelled.
+func inputErr(flag string, err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted")}
+	case flag != "":
+		return usageErr("%s: %v", flag, err)
+	}
+	return usageErr("%v", err)
+}
+
+// writeReport writes a report to stdout ("" or "-"), or to the file out; colour is
 // decided for stdout only.
 func writeReport(g *globals, out string, write func(w io.Writer, colour bool) error) error {
-	if out == "" {
+	if out == "" || out == "-" {
 		if err := write(g.stdout, g.useColor(g.stdout)); err != nil {
 			return &exitError{code: exitFail, err: fmt.Errorf("writing the report: %w", err)}
 		}

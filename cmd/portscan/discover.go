@@ -27,8 +27,11 @@ func checkDiscoverOnly(f *scanFlags) error {
 			return fmt.Errorf("-sn (--discover-only) probes no ports: drop %s", s.flag)
 		}
 	}
+	if f.given("max-open") {
+		return errors.New("-sn (--discover-only) probes no ports: drop --max-open")
+	}
 	if f.format == "csv" {
-		return errors.New("csv output lists ports, and -sn (--discover-only) finds none: use --format text, jsonl, json or xml")
+		return errors.New("csv output lists ports, and -sn (--discover-only) finds none: use --format text, jsonl, json, xml or grepable")
 	}
 	return nil
 }
@@ -41,7 +44,7 @@ func checkStderrFlags(g *globals, f *scanFlags) error {
 		return errors.New("-q and -v exclude each other")
 	case g.quiet && f.statsEvery != 0:
 		return errors.New("-q and --stats-every exclude each other")
-	case f.statsEvery < 0 || f.statsEvery == 0 && f.changed != nil && f.changed("stats-every"):
+	case f.statsEvery < 0 || f.statsEvery == 0 && f.given("stats-every"):
 		return fmt.Errorf("invalid --stats-every %v: want a duration above 0, such as 10s", f.statsEvery)
 	}
 	return nil
@@ -69,11 +72,7 @@ func icmpLimitNote(l scanner.ICMPLimit) string {
 
 // hostTimingNote is -v's line on a host that finished.
 func hostTimingNote(h result.Host) string {
-	state := "down"
-	if h.Up {
-		state = "up"
-	}
 	return fmt.Sprintf("%s %s (%s): %d probes in %.2f s; srtt %v, rttvar %v, timeout %v",
-		h.Addr, state, h.Reason, h.Probes, h.End.Sub(h.Start).Seconds(),
+		h.Addr, h.Status(), h.Reason, h.Probes, h.End.Sub(h.Start).Seconds(),
 		h.RTT.Round(time.Microsecond), h.RTTVar.Round(time.Microsecond), h.Timeout.Round(time.Microsecond))
 }

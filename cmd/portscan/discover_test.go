@@ -58,6 +58,7 @@ func TestDiscoverOnlyUsageErrors(t *testing.T) {
 		{[]string{"-sn", "-sU"}, "drop --udp"},
 		{[]string{"-sn", "-Pn"}, "drop --skip-discovery"},
 		{[]string{"-sn", "--format", "csv"}, "csv output lists ports"},
+		{[]string{"-sn", "--max-open", "5"}, "drop --max-open"},
 		{[]string{"-q", "-v"}, "-q and -v exclude each other"},
 		{[]string{"-q", "--stats-every", "1s"}, "-q and --stats-every exclude each other"},
 		{[]string{"--stats-every", "0s"}, "invalid --stats-every 0s"},

@@ -14,13 +14,17 @@ import (
 )
 
 // nmapHelp is the scan's help section on nmap's spellings: each one
-// translated (nmapAliases, nmapTiming) with the flag it stands for and
-// that flag's help, and those refused (nmapUnsupported). It is made
+// translated (nmapAliases, nmapOutputs, nmapTiming) with the flag it
+// stands for and that flag's help, and those refused (nmapUnsupported,
+// nmapOutputsRefused). It is made
 // from those tables, so a spelling added there shows here.
 func nmapHelp(fl *pflag.FlagSet) string {
 	byLong := map[string][]string{}
 	for short, long := range nmapAliases {
 		byLong[long] = append(byLong[long], short)
+	}
+	for letter, long := range nmapOutputs {
+		byLong[long] = append(byLong[long], "-o"+string(letter))
 	}
 	var b strings.Builder
 	b.WriteString("nmap spellings (translated to the flags above):\n")
@@ -54,6 +58,9 @@ func nmapHelp(fl *pflag.FlagSet) string {
 	row("-T0 to -T5", "--timing N", "nmap's timing templates; also -T4, -T 4, -T aggressive ("+strings.Join(scan.TimingNames[:], ", ")+")")
 	tw.Flush()
 	refused := slices.Sorted(maps.Keys(nmapUnsupported))
+	for _, letter := range slices.Sorted(maps.Keys(nmapOutputsRefused)) {
+		refused = append(refused, "-o"+string(letter))
+	}
 	fmt.Fprintf(&b, "Refused, with the reason: %s\n", strings.Join(refused, " "))
 	return b.String()
 }

@@ -34,7 +34,8 @@ func TestHelpListsNmapSpellings(t *testing.T) {
 	}
 	for _, want := range [][2]string{
 		{"-sT", "--tcp"}, {"-sU", "--udp"}, {"-Pn", "--skip-discovery"}, {"-iL", "--input-list"},
-		{"-oX", "--output-xml"}, {"-oN", "--output-normal"}, {"-F", "--top-ports"}, {"-p-", "--ports"},
+		{"-oX", "--output-xml"}, {"-oN", "--output-normal"}, {"-oG", "--output-grepable"}, {"-oA", "--output-all"},
+		{"-F", "--top-ports"}, {"-p-", "--ports"},
 		{"-T4", "--timing"}, {"-T aggressive", "--timing"}, {"-sn", "--discover-only"},
 	} {
 		found := false
@@ -47,7 +48,7 @@ func TestHelpListsNmapSpellings(t *testing.T) {
 			t.Errorf("section lacks a line with %s and %s:\n%s", want[0], want[1], section)
 		}
 	}
-	for _, refused := range []string{"-sS", "-sV", "-O", "-A", "-sC"} {
+	for _, refused := range []string{"-sS", "-sV", "-O", "-A", "-sC", "-oS", "-oM", "-oH"} {
 		if !slices.Contains(strings.Fields(section), refused) {
 			t.Errorf("section does not name refused %s:\n%s", refused, section)
 		}
@@ -126,7 +127,7 @@ func TestCompletion(t *testing.T) {
 		want      []string
 		directive string
 	}{
-		{[]string{"--format", ""}, []string{"text", "jsonl", "json", "csv", "xml"}, noFile},
+		{[]string{"--format", ""}, []string{"text", "jsonl", "json", "csv", "xml", "grepable"}, noFile},
 		{[]string{"--format", "j"}, []string{"jsonl", "json"}, noFile},
 		{[]string{"--lang", ""}, []string{"zh", "en"}, noFile},
 		{[]string{"--color", ""}, []string{"auto", "always", "never"}, noFile},
@@ -137,7 +138,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"services", "--format", ""}, []string{"text", "json"}, noFile},
 		{[]string{"diff", "--format", ""}, []string{"text", "json"}, noFile},
 		{[]string{"audit", "--format", ""}, []string{"text", "json"}, noFile},
-		{[]string{"pcap", "--format", ""}, []string{"text", "jsonl", "json", "csv", "xml"}, noFile},
+		{[]string{"pcap", "--format", ""}, []string{"text", "jsonl", "json", "csv", "xml", "grepable"}, noFile},
 		{[]string{"pcap", "--show", ""}, []string{"closed", "filtered", "open|filtered"}, ":6"},
 		{[]string{"services", "--lang", ""}, []string{"zh", "en"}, noFile},
 	}

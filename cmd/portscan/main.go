@@ -3,7 +3,8 @@
 //
 // Exit status: 0 success; 1 nothing found (services), violations or
 // differences (audit, diff), or a scan that failed; 2 usage or input error,
-// or an open-file limit too low to scan; 130 interrupted.
+// or an open-file limit too low to scan; 130 interrupted; 141 the reader
+// of standard output went away (portscan ... | head).
 package main
 
 import (
@@ -14,6 +15,10 @@ import (
 )
 
 func main() {
+	// A write to a pipe whose reader went away returns EPIPE rather than
+	// killing the process, which then closes its other outputs and exits
+	// quietly with the status SIGPIPE would have given (see exitPipe).
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portscan/portscan/capture"
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/output"
-	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 )
 
@@ -48,7 +48,7 @@ Several files are read as one capture. Evidence, per server port:
 
 Exit status: 0 success; 1 a capture was truncated or corrupt (what was read
 before the damage is still reported); 2 usage error or missing file;
-130 interrupted.`
+130 interrupted; 141 the reader of standard output went away.`
 
 // newPcapCmd is the pcap subcommand: it reads capture files and reports
 // the services their traffic shows.
@@ -73,13 +73,13 @@ func newPcapCmd(g *globals) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv or xml (nmap XML)")
-	fl.StringVarP(&f.out, "output", "o", "", "write the report to `FILE` instead of stdout")
+	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv, xml (nmap XML) or grepable (nmap -oG)")
+	fl.StringVarP(&f.out, "output", "o", "", "write the report to `FILE` instead of stdout (- is stdout)")
 	fl.BoolVar(&f.open, "open", false, "show only open ports")
 	fl.StringSliceVar(&f.show, "show", nil, "also list ports in these `STATES`: closed, filtered, open|filtered (comma-separated)")
 	fl.BoolVar(&f.reason, "reason", false, "show why each port is in its state")
 	fl.BoolVar(&f.packets, "packets", false, "print one tcpdump-like line per packet, with the service of each known port, before the report")
-	fl.StringVarP(&f.write, "write", "w", "", "write a copy of the capture as pcapng to `FILE`, each packet commented with its service")
+	fl.StringVarP(&f.write, "write", "w", "", "write a copy of the capture as pcapng to `FILE` (- for stdout), each packet commented with its service")
 	fl.DurationVar(&f.idle, "idle-timeout", capture.DefaultIdleTimeout, "capture time after which a silent flow is closed and counted")
 	fl.IntVar(&f.maxFlows, "max-flows", capture.DefaultMaxFlows, "most flows followed at once; the least recently active is closed early beyond it")
 	fl.IntVar(&f.maxServices, "max-services", capture.DefaultMaxServices, "most services reported; flows to others are only counted")
@@ -89,161 +89,134 @@ func newPcapCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// pcapInput is one capture to read.
-type pcapInput struct {
-	name string // as given; "-" is stdin
-	path string // "" for stdin
-}
-
-// runPcap reads the captures, then writes the report.
+// runPcap reads the captures and writes the report: flags -> options ->
+// capture.Analyze -> writers.
 func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error {
-	show, err := showStates(&scanFlags{open: f.open, show: f.show})
+	show, err := pcapCheck(f)
+	if err != nil {
+		return err
+	}
+	sources, err := pcapInputs(g, args, f)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	if f.idle <= 0 || f.maxFlows <= 0 || f.maxServices <= 0 {
-		return usageErr("--idle-timeout, --max-flows and --max-services must be positive")
+	opt := capture.AnalyzeOptions{
+		Options: capture.Options{Label: g.catalog.Lookup, IdleTimeout: f.idle, MaxFlows: f.maxFlows, MaxServices: f.maxServices},
+		Info: result.Info{
+			Args:    g.commandLine(),
+			Version: version,
+			Lang:    g.lang,
+		},
+		OnError: func(e *capture.SourceError) { pcapFailed(g.stderr, e) },
 	}
-	if f.packets && f.out == "" && !strings.EqualFold(f.format, "text") {
-		return usageErr("--packets prints on stdout; with --format %s, send the report elsewhere with -o FILE", f.format)
-	}
-	inputs, err := pcapInputs(args, f)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-
-	var closers []io.Closer
+	w, closers, err := pcapOutputs(g, f, show, &opt)
 	defer func() {
 		for _, c := range closers {
 			c.Close()
 		}
 	}()
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	st, err := capture.Analyze(ctx, sources, opt, w)
+	if !g.quiet {
+		pcapSummary(g.stderr, st.Counters, st.Sources, time.Since(started))
+	}
+	return pcapExit(st, err)
+}
+
+// pcapCheck checks the flags that need no file.
+func pcapCheck(f *pcapFlags) (map[result.State]bool, error) {
+	show, err := showStates(&scanFlags{open: f.open, show: f.show})
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	if f.idle <= 0 || f.maxFlows <= 0 || f.maxServices <= 0 {
+		return nil, usageErr("--idle-timeout, --max-flows and --max-services must be positive")
+	}
+	if !output.Known(f.format) {
+		return nil, usageErr("%v %q: want one of %s", output.ErrFormat, f.format, strings.Join(output.Formats(), ", "))
+	}
+	if f.packets && f.reportOnStdout() && !strings.EqualFold(f.format, "text") {
+		return nil, usageErr("--packets prints on stdout; with --format %s, send the report elsewhere with -o FILE", f.format)
+	}
+	if f.packets && f.write == "-" {
+		return nil, usageErr("--packets and --write both write to standard output; send one to a file")
+	}
+	if err := checkPaths([]pathArg{{flag: "--output", path: cmp.Or(f.out, "-")}, {flag: "--write", path: f.write}}, nil); err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return show, nil
+}
+
+// reportOnStdout says the report goes to standard output.
+func (f *pcapFlags) reportOnStdout() bool { return f.out == "" || f.out == "-" }
+
+// pcapOutputs creates the report writer (on stdout or -o FILE) and sets
+// the packet lines (--packets) and the annotated copy (-w FILE) in opt.
+// The closers are to be closed at the end, also on error.
+func pcapOutputs(g *globals, f *pcapFlags, show map[result.State]bool, opt *capture.AnalyzeOptions) (output.Writer, []io.Closer, error) {
+	var closers []io.Closer
 	dest := g.stdout
-	if f.out != "" {
+	if !f.reportOnStdout() {
 		file, err := os.Create(f.out)
 		if err != nil {
-			return usageErr("--output: %v", err)
+			return nil, closers, usageErr("--output: %v", err)
 		}
 		closers = append(closers, file)
 		dest = file
 	}
-	w, err := output.New(f.format, dest, output.Options{Show: show, Color: f.out == "" && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason, Stylesheet: f.xsl.href()})
+	all, _ := shownInFull(&scanFlags{show: f.show})
+	w, err := output.New(f.format, dest, output.Options{Show: show, ShowAll: all, Color: f.reportOnStdout() && g.useColor(g.stdout), Lang: g.lang, Reason: f.reason, Stylesheet: f.xsl.href()})
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return nil, closers, &exitError{code: exitUsage, err: err}
 	}
-	var ann *capture.Annotator
-	if f.write != "" {
-		annFile, err := os.Create(f.write)
+	switch f.write {
+	case "":
+	case "-":
+		opt.Annotate = g.stdout
+	default:
+		file, err := os.Create(f.write)
 		if err != nil {
-			return usageErr("--write: %v", err)
+			return nil, closers, usageErr("--write: %v", err)
 		}
-		closers = append(closers, annFile)
-		ann = capture.NewAnnotator(annFile)
+		closers = append(closers, file)
+		opt.Annotate = file
 	}
+	if f.packets {
+		opt.Packets = g.stdout
+		if f.reportOnStdout() {
+			// The text report follows the packet lines on stdout.
+			opt.OnRead = func() { fmt.Fprintln(g.stdout) }
+		}
+	}
+	return w, closers, nil
+}
 
-	started := time.Now()
-	label := g.catalog.Lookup
-	an := capture.NewAnalyzer(capture.Options{Label: label, IdleTimeout: f.idle, MaxFlows: f.maxFlows, MaxServices: f.maxServices})
-	dec := capture.NewDecoder()
-	var (
-		d          capture.Decoded
-		line       []byte
-		pw         = bufio.NewWriterSize(g.stdout, 64<<10)
-		failed     bool // a capture is damaged: exit 1
-		notCapture bool // a file is no capture at all: exit 2
-		interrupt  bool
-		werr       error
-		files      int
-	)
-	for _, in := range inputs {
-		if interrupt {
-			break
-		}
-		err := readCapture(ctx, g, in, func(p *capture.Packet) error {
-			dec.Decode(p.LinkType, p.Data, &d)
-			an.Add(p.Time, &d)
-			if !f.packets && ann == nil {
-				return nil
-			}
-			srv := an.LastServer()
-			if f.packets {
-				line = capture.AppendLine(line[:0], p, &d, srv, label)
-				line = append(line, '\n')
-				if _, err := pw.Write(line); err != nil {
-					return err
-				}
-			}
-			if ann != nil {
-				return ann.Write(p, capture.Comment(&d, srv, label, g.lang))
-			}
-			return nil
-		})
-		files++
-		var re *capture.ReadError
-		switch {
-		case errors.Is(err, context.Canceled):
-			interrupt = true
-		case errors.Is(err, capture.ErrNotCapture):
-			notCapture = true
-			fmt.Fprintf(g.stderr, "portscan: %s: %s\n", in.name, oneLine(err.Error()))
-		case errors.As(err, &re) && re.Packet > 1:
-			failed = true
-			fmt.Fprintf(g.stderr, "portscan: %s: %s; the %s before it are reported\n", in.name, oneLine(re.Error()), pcapPlural(re.Packet-1, "packet"))
-		case err != nil:
-			failed = true
-			if werr == nil {
-				werr = err
-			}
-			fmt.Fprintf(g.stderr, "portscan: %s: %s\n", in.name, oneLine(err.Error()))
-		}
+// pcapFailed says on stderr which capture failed and where.
+func pcapFailed(w io.Writer, e *capture.SourceError) {
+	var re *capture.ReadError
+	if errors.As(e.Err, &re) && re.Packet > 1 {
+		fmt.Fprintf(w, "portscan: %s: %s; the %s reported\n", text.Escape(e.Name), text.OneLine(re.Error()), text.Count(re.Packet-1, "packet before it is", "packets before it are"))
+		return
 	}
-	if err := pw.Flush(); err != nil && werr == nil {
-		werr = err
-	}
-	if f.packets && f.out == "" {
-		fmt.Fprintln(g.stdout)
-	}
-	if ann != nil {
-		if err := ann.Flush(); err != nil && werr == nil {
-			werr = fmt.Errorf("--write: %w", err)
-		}
-	}
+	fmt.Fprintf(w, "portscan: %s: %s\n", text.Escape(e.Name), text.OneLine(e.Err.Error()))
+}
 
-	info := result.Info{
-		Args:      g.commandLine(),
-		ScanType:  "pcap",
-		Protocols: []ports.Protocol{ports.TCP, ports.UDP},
-		Version:   version,
-		Lang:      g.lang,
-	}
-	// The report is dated by the capture, not by when it was read.
-	info.Start, _ = an.Span()
-	if err := w.Begin(info); err != nil && werr == nil {
-		werr = err
-	}
-	stats, err := an.Report(w)
-	if err != nil && werr == nil {
-		werr = err
-	}
-	stats.Interrupted = interrupt
-	c := an.Counters()
-	stats.Capture = &result.CaptureStats{Packets: c.Packets, Skipped: c.SkippedTotal(), Flows: c.Flows,
-		EvictedIdle: c.Idle, EvictedFull: c.Full, Unreported: c.Overflow}
-	if err := w.End(stats); err != nil && werr == nil {
-		werr = err
-	}
-	if !g.quiet {
-		pcapSummary(g.stderr, an.Counters(), files, time.Since(started))
-	}
-
+// pcapExit turns what capture.Analyze returned into the exit status: 130
+// interrupted, 1 an output failed, 2 a file that is no capture, 1 one
+// that is damaged.
+func pcapExit(st capture.Stats, err error) error {
+	var oe *capture.OutputError
 	switch {
-	case interrupt:
+	case st.Summary.Interrupted:
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted; results so far are written")}
-	case werr != nil:
-		return &exitError{code: exitFail, err: fmt.Errorf("writing output: %w", werr)}
-	case notCapture:
+	case errors.As(err, &oe):
+		return &exitError{code: exitFail, err: oe}
+	case errors.Is(err, capture.ErrNotCapture):
 		return &exitError{code: exitUsage}
-	case failed:
+	case err != nil:
 		return &exitError{code: exitFail}
 	}
 	return nil
@@ -251,17 +224,14 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 
 // pcapInputs checks the file arguments: they exist, stdin is named at
 // most once, and none is a file that -o or -w would overwrite.
-func pcapInputs(args []string, f *pcapFlags) ([]pcapInput, error) {
-	if f.write == "-" {
-		return nil, errors.New("--write needs a file name")
-	}
+func pcapInputs(g *globals, args []string, f *pcapFlags) ([]capture.Source, error) {
 	type target struct {
 		flag string
 		info os.FileInfo
 	}
 	var targets []target
 	for _, t := range []struct{ flag, path string }{{"--output", f.out}, {"--write", f.write}} {
-		if t.path == "" {
+		if t.path == "" || t.path == "-" {
 			continue
 		}
 		if fi, err := os.Stat(t.path); err == nil {
@@ -269,14 +239,14 @@ func pcapInputs(args []string, f *pcapFlags) ([]pcapInput, error) {
 		}
 	}
 	stdin := false
-	inputs := make([]pcapInput, 0, len(args))
+	sources := make([]capture.Source, 0, len(args))
 	for _, a := range args {
 		if a == "-" {
 			if stdin {
 				return nil, errors.New("- (standard input) given twice")
 			}
 			stdin = true
-			inputs = append(inputs, pcapInput{name: "stdin"})
+			sources = append(sources, capture.Stream("stdin", g.stdin))
 			continue
 		}
 		fi, err := os.Stat(a)
@@ -291,43 +261,9 @@ func pcapInputs(args []string, f *pcapFlags) ([]pcapInput, error) {
 				return nil, fmt.Errorf("%s %s would overwrite an input", t.flag, a)
 			}
 		}
-		inputs = append(inputs, pcapInput{name: a, path: a})
+		sources = append(sources, capture.File(a))
 	}
-	return inputs, nil
-}
-
-// readCapture feeds every packet of one capture to fn. It returns a
-// *capture.ReadError if the file is damaged, ctx's error if interrupted,
-// or fn's error.
-func readCapture(ctx context.Context, g *globals, in pcapInput, fn func(*capture.Packet) error) error {
-	var src io.Reader = g.stdin
-	if in.path != "" {
-		file, err := os.Open(in.path)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		src = file
-	}
-	r, err := capture.NewReader(src)
-	if err != nil {
-		return err
-	}
-	for {
-		if r.Packets()&1023 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p, err := r.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(p); err != nil {
-			return err
-		}
-	}
+	return sources, nil
 }
 
 // pcapSummary tells on stderr what was read and what was left out.
@@ -347,19 +283,11 @@ func pcapSummary(w io.Writer, c capture.Counters, files int, took time.Duration)
 		rate = fmt.Sprintf(", %.0f packets/s", float64(c.Packets)/s)
 	}
 	fmt.Fprintf(w, "portscan: read %s from %s in %.2f s%s; %d skipped%s\n",
-		pcapPlural(int(c.Packets), "packet"), pcapPlural(files, "file"), took.Seconds(), rate, c.SkippedTotal(), skip)
+		text.Count(int(c.Packets), "packet", "packets"), text.Count(files, "file", "files"), took.Seconds(), rate, c.SkippedTotal(), skip)
 	fmt.Fprintf(w, "portscan: %s: %d evicted idle, %d evicted early (table full), %d without evidence about a server port",
-		pcapPlural(int(c.Flows), "flow"), c.Idle, c.Full, c.Unknown)
+		text.Count(int(c.Flows), "flow", "flows"), c.Idle, c.Full, c.Unknown)
 	if c.Overflow > 0 {
 		fmt.Fprintf(w, ", %d not reported (service table full)", c.Overflow)
 	}
 	fmt.Fprintln(w)
-}
-
-// pcapPlural writes n and noun, with an "s" unless n is one.
-func pcapPlural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

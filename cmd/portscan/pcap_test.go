@@ -140,6 +140,13 @@ func TestPcapBadInput(t *testing.T) {
 	dir := t.TempDir()
 	text := filepath.Join(dir, "notes.txt")
 	os.WriteFile(text, []byte("not a capture\n"), 0o644)
+	// The first packet of truncated.pcap whole, the second cut short.
+	whole, err := os.ReadFile("truncated.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onePacket := filepath.Join(dir, "one.pcap")
+	os.WriteFile(onePacket, whole[:24+16+60+10], 0o644)
 	tests := []struct {
 		name       string
 		args       []string
@@ -151,6 +158,8 @@ func TestPcapBadInput(t *testing.T) {
 		{"truncated: what was read is reported", []string{"pcap", "truncated.pcap"}, 1,
 			"truncated.pcap: packet 13 at byte offset 993: truncated capture: unexpected EOF; the 12 packets before it are reported",
 			"80/tcp open  http", false},
+		{"truncated after one packet", []string{"pcap", "-q", onePacket}, 1,
+			"one.pcap: packet 2 at byte offset 100: truncated capture: unexpected EOF; the 1 packet before it is reported", "", false},
 		{"a damaged file does not stop the others", []string{"pcap", "-q", "truncated.pcap", "udp-vlan.pcap"}, 1,
 			"packet 13 at byte offset 993", "53/udp open  domain", false},
 		{"not a capture", []string{"pcap", "-q", text}, 2, "not a pcap or pcapng file: unknown magic number", "", false},
@@ -314,5 +323,37 @@ func TestPcapSummarySaysEvictions(t *testing.T) {
 	c := doc.Summary.Capture
 	if c == nil || c.Packets == 0 || c.EvictedFull == 0 || c.EvictedFull >= c.Flows {
 		t.Errorf("summary capture = %+v, want packets and some (not all) flows evicted early", c)
+	}
+}
+
+// TestPcapInterrupted checks Ctrl-C while captures are read: pcap still
+// writes a whole (empty) report and exits 130, as do diff and audit
+// reading captures, rather than blaming the file.
+func TestPcapInterrupted(t *testing.T) {
+	chdir(t, pcapDir)
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte("groups:\n  - name: lo\n    targets: [127.0.0.2]\n    allow: [ssh]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		stdout string // must contain
+		stderr string
+	}{
+		{"pcap", []string{"pcap", "-q", "--format", "json", "lab-lo.pcap"}, `"interrupted": true`, "interrupted; results so far are written"},
+		{"diff", []string{"diff", "lab-lo.pcap", "loopback.pcap"}, "", "portscan: interrupted\n"},
+		{"audit --from", []string{"audit", "--policy", policy, "--from", "lab-lo.pcap"}, "", "portscan: interrupted\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, resolve: fakeResolve}
+			code := runWith(ctx, g, append([]string{"--color", "never"}, tt.args...))
+			if code != exitInterrupted || !strings.Contains(out.String(), tt.stdout) || !strings.Contains(errb.String(), tt.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 130, %q, %q", code, out.String(), errb.String(), tt.stdout, tt.stderr)
+			}
+		})
 	}
 }

@@ -9,11 +9,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
 	"github.com/rivo/uniseg"
 	"golang.org/x/term"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/scanner"
 )
@@ -35,12 +35,12 @@ const rateWindow = 3 * time.Second
 // progressOptions say what a progress display shows and where.
 type progressOptions struct {
 	w     io.Writer
-	bar   bool       // draw the bar (a terminal, or --progress always)
-	width func() int // the terminal's width, read at each draw
-	color bool
-	total int64  // ports (hosts when discovering) to settle; -1 unknown
-	unit  string // "ports" or "hosts"
-	hosts uint64 // hosts to scan; 0 unknown
+	bar   bool        // draw the bar (a terminal, or --progress always)
+	width func() int  // the terminal's width, read at each draw
+	paint *text.Paint // the bar's fill; nil draws it plain
+	total int64       // ports (hosts when discovering) to settle; -1 unknown
+	unit  string      // "ports" or "hosts"
+	hosts uint64      // hosts to scan; 0 unknown
 	every time.Duration
 }
 
@@ -86,7 +86,7 @@ func newProgress(ctx context.Context, g *globals, f *scanFlags, job *scanJob) *p
 			return 80
 		}
 	}
-	opt.color = g.useColor(g.stderr)
+	opt.paint = text.NewPaint(g.useColor(g.stderr))
 	if hosts, err := job.targets.Count(ctx); err == nil {
 		opt.hosts = hosts
 		per := uint64(job.numPorts())
@@ -228,21 +228,21 @@ func (p *progress) barLine(s scanner.Stats, width int) string {
 				parts = append(parts, s)
 			}
 		}
-		text := strings.Join(parts, " ")
+		line := strings.Join(parts, " ")
 		if !l.bar || frac < 0 {
-			if uniseg.StringWidth(text) <= avail {
-				return text
+			if uniseg.StringWidth(line) <= avail {
+				return line
 			}
 			continue
 		}
-		room := avail - uniseg.StringWidth(text) - 3 // " [" and "]"
+		room := avail - uniseg.StringWidth(line) - 3 // " [" and "]"
 		if room < minBar {
 			continue
 		}
 		fill := int(frac * float64(room))
 		bar := strings.Repeat("=", fill) + strings.Repeat(" ", room-fill)
-		if p.opt.color {
-			bar = color.New(color.FgGreen).Sprint(bar[:fill]) + bar[fill:]
+		if p.opt.paint != nil {
+			bar = p.opt.paint.Good(bar[:fill]) + bar[fill:]
 		}
 		// The bar goes after the percentage, the rest after it.
 		head, tail := parts[0], strings.Join(parts[1:], " ")
@@ -263,9 +263,9 @@ func (p *progress) statusLine(s scanner.Stats) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "portscan: %s elapsed; ", clock(s.Elapsed))
 	if p.opt.hosts > 0 {
-		fmt.Fprintf(&b, "%d of %s done", s.HostsDone, pluralize(int64(p.opt.hosts), "host"))
+		fmt.Fprintf(&b, "%d of %s done", s.HostsDone, text.Count(int(p.opt.hosts), "host", "hosts"))
 	} else {
-		fmt.Fprintf(&b, "%s done", pluralize(int64(s.HostsDone), "host"))
+		fmt.Fprintf(&b, "%s done", text.Count(s.HostsDone, "host", "hosts"))
 	}
 	fmt.Fprintf(&b, " (%d up), %d scanning; %d probes sent", s.HostsUp, s.HostsActive, s.Probes)
 	if r, _, ok := p.rates(s); ok {
@@ -278,14 +278,6 @@ func (p *progress) statusLine(s scanner.Stats) string {
 		}
 	}
 	return b.String()
-}
-
-// pluralize writes n and noun, with an "s" unless n is one.
-func pluralize(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // clock writes d as h:mm:ss, as nmap's status lines do.

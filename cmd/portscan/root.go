@@ -14,6 +14,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/scanner"
 	"github.com/portscan/portscan/services"
 )
@@ -24,6 +25,7 @@ const (
 	exitFail        = 1 // not found, violations, differences, scan failure
 	exitUsage       = 2 // bad flags, arguments or input files
 	exitInterrupted = 130
+	// exitPipe (141) is in stdout.go.
 )
 
 // exitError carries an exit status up to run; its message, if any, is
@@ -155,7 +157,8 @@ Exit status:
   0    success
   1    nothing found (services), violations or differences (audit, diff)
   2    usage or input error, or an open-file limit too low to scan
-  130  interrupted (results so far are written)`
+  130  interrupted (results so far are written)
+  141  the reader of standard output went away (portscan ... | head)`
 
 func newRoot(ctx context.Context, g *globals) *cobra.Command {
 	var sf scanFlags
@@ -223,7 +226,7 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 	root := newRoot(ctx, g)
 	args, err := nmapSpellings(nmapTiming(args))
 	if err != nil {
-		fmt.Fprintf(stderr, "portscan: %s\n", err)
+		fmt.Fprintf(stderr, "portscan: %s\n", text.OneLine(err.Error()))
 		return exitUsage
 	}
 	root.SetArgs(args)
@@ -234,13 +237,16 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 	if err == nil {
 		return exitOK
 	}
+	if stdoutGone(err) {
+		return exitPipe
+	}
 	code := exitUsage // cobra's own errors (unknown command, bad flag) are usage errors
 	var ee *exitError
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(stderr, "portscan: %s\n", oneLine(msg))
+		fmt.Fprintf(stderr, "portscan: %s\n", text.OneLine(msg))
 	}
 	return code
 }
@@ -254,8 +260,6 @@ var nmapAliases = map[string]string{
 	"-Pn": "--skip-discovery",
 	"-PN": "--skip-discovery",
 	"-iL": "--input-list",
-	"-oX": "--output-xml",
-	"-oN": "--output-normal",
 	"-p-": "--ports=-",
 	"-F":  "--top-ports=100",
 }
@@ -270,8 +274,6 @@ var nmapUnsupported = map[string]string{
 	"-O":  "OS detection is not done",
 	"-A":  "-A (OS and version detection, scripts) is not done; ports are labelled from the service catalog",
 	"-sC": "NSE scripts are not run",
-	"-oG": "grepable output is not written; use --format csv or jsonl",
-	"-oA": "use -oX FILE and -oN FILE",
 }
 
 func init() {
@@ -290,6 +292,10 @@ func nmapSpellings(args []string) ([]string, error) {
 		if a == "--" {
 			return append(out, args[i:]...), nil
 		}
+		a, err := nmapOutput(a)
+		if err != nil {
+			return nil, err
+		}
 		if why, ok := nmapUnsupported[strings.SplitN(a, "=", 2)[0]]; ok {
 			return nil, fmt.Errorf("nmap's %s is not supported: %s", a, why)
 		}
@@ -301,7 +307,45 @@ func nmapSpellings(args []string) ([]string, error) {
 	return out, nil
 }
 
-// oneLine keeps an error message to one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+// nmapOutputs are nmap's output flags portscan writes, by their letter.
+var nmapOutputs = map[byte]string{'N': "--output-normal", 'X': "--output-xml", 'G': "--output-grepable", 'A': "--output-all"}
+
+// nmapOutputsRefused explains nmap's other output flags.
+var nmapOutputsRefused = map[byte]string{
+	'S': "nmap's -oS (script kiddie output) is not written: it is nmap's joke, text with its letters garbled; use -oN FILE",
+	'M': "nmap's -oM is not written: it is nmap's old name for grepable output; use -oG FILE",
+	'H': "nmap's -oH is not written: nmap does not write HTML either; turn -oX output into HTML with an XSL stylesheet",
+}
+
+// nmapOutput reads one argument as nmap's output flags: -oN, -oX, -oG
+// and -oA, alone or with =FILE, become portscan's long flags. Any
+// other -o followed by a letter is refused, since pflag would read it
+// as -o with the rest for its file (-oS x would write to a file named
+// S, and scan x): nmap's refused forms with their reason, the glued
+// -oXFILE as ambiguous, the rest as no output flag. So is a group of
+// short flags that ends in -o and a letter (-nqoX).
+func nmapOutput(a string) (string, error) {
+	isLetter := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	rest, ok := strings.CutPrefix(a, "-o")
+	if !ok || rest == "" || !isLetter(rest[0]) {
+		if i := strings.IndexByte(a, 'o'); len(a) > 2 && a[0] == '-' && i > 1 && i+1 < len(a) && isLetter(a[i+1]) &&
+			strings.Trim(a[1:i], "46nq") == "" {
+			return "", fmt.Errorf("%s: give -o apart: -o followed by letters reads as one of nmap's -oN, -oX, -oG, -oA", a)
+		}
+		return a, nil
+	}
+	letter, tail := rest[0], rest[1:]
+	if why, ok := nmapOutputsRefused[letter]; ok {
+		return "", errors.New(why)
+	}
+	long, ok := nmapOutputs[letter]
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%s is no output flag: nmap's are -oN, -oX, -oG and -oA FILE, and portscan's -o FILE is given apart", a)
+	case tail == "":
+		return long, nil
+	case tail[0] == '=':
+		return long + tail, nil
+	}
+	return "", fmt.Errorf("%s is ambiguous: write -o%c %s (%s), or -o %s for the main output", a, letter, tail, long, rest)
 }

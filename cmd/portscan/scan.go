@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -33,18 +35,21 @@ type scanFlags struct {
 	// settings maps each flag that gives a setting of opts to it.
 	settings map[string]scan.Field
 
-	noDNS             bool
-	format, out       string
-	outXML, outNormal string
-	open, reason      bool
-	show              []string
-	progress          string
-	statsEvery        time.Duration
-	verbose           int
-	discoverOnly      bool
-	changed           func(name string) bool // whether a flag was given; set by parsed
-	baseline          string
-	xsl               xslFlags
+	noDNS               bool
+	format, out         string
+	outXML, outNormal   string
+	outGrepable, outAll string
+	open, reason        bool
+	show                []string
+	maxOpen             int
+	progress            string
+	statsEvery          time.Duration
+	verbose             int
+	discoverOnly        bool
+	baseline            string
+	xsl                 xslFlags
+	noMain              bool           // no main output (an audit's scan without --save)
+	flags               *pflag.FlagSet // as parsed, for given
 }
 
 func addScanFlags(cmd *cobra.Command, f *scanFlags) {
@@ -70,12 +75,15 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.BoolVar(&f.discoverOnly, "discover-only", false, "only find which hosts are up, by connecting to 80/tcp and 443/tcp, and scan no port (nmap -sn)")
 	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp)")
 	fl.BoolVar(&o.UDP, set("udp", scan.UDP), false, "UDP scan (nmap -sU); with --tcp, both in one run")
-	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv or xml (nmap XML)")
-	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive")
-	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE` (nmap -oX)")
-	fl.StringVar(&f.outNormal, "output-normal", "", "also write text output to `FILE` (nmap -oN)")
-	fl.BoolVar(&f.open, "open", false, "show only open ports")
-	fl.StringSliceVar(&f.show, "show", nil, "also list ports in these `STATES`: closed, filtered, open|filtered (comma-separated)")
+	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv, xml (nmap XML) or grepable (nmap -oG)")
+	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive (- is stdout)")
+	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE`, - for stdout (nmap -oX)")
+	fl.StringVar(&f.outNormal, "output-normal", "", "also write text output to `FILE`, - for stdout (nmap -oN)")
+	fl.StringVar(&f.outGrepable, "output-grepable", "", "also write nmap's grepable format to `FILE`, - for stdout (nmap -oG)")
+	fl.StringVar(&f.outAll, "output-all", "", "also write text, nmap XML and grepable output to `BASE`.nmap, BASE.xml and BASE.gnmap (nmap -oA)")
+	fl.BoolVar(&f.open, "open", false, "show only ports that may be open (open, open|filtered)")
+	fl.StringSliceVar(&f.show, "show", nil, "also list, every one, ports in these `STATES`: closed, filtered, open|filtered; and down: hosts found down (comma-separated)")
+	fl.IntVar(&f.maxOpen, "max-open", 0, "stop probing a host after `N` open ports, and say it was cut short (0: no cap)")
 	fl.BoolVar(&f.reason, "reason", false, "show why each port is in its state")
 	fl.Float64Var(&o.Rate, set("rate", scan.Rate), 0, "send at most `N` probes per second (0: no limit)")
 	fl.IntVar(&o.Concurrency, set("concurrency", scan.Concurrency), 0, "most probes in flight at once (0: from the open-file limit)")
@@ -101,13 +109,41 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 // parsed records in the options the targets and which settings the
 // command line gave, once cobra has parsed the flags.
 func (f *scanFlags) parsed(fl *pflag.FlagSet, targets []string) {
+	f.flags = fl
 	f.opts.Targets = targets
-	f.changed = fl.Changed
 	for name, s := range f.settings {
 		if fl.Changed(name) {
 			f.opts.Given |= s
 		}
 	}
+}
+
+// given reports whether the command line gave the flag name.
+func (f *scanFlags) given(name string) bool {
+	return f.flags != nil && f.flags.Changed(name)
+}
+
+// check refuses the values of the flags that name no output format,
+// progress mode, timing template or file, before anything is read,
+// sent or created.
+func (f *scanFlags) check() error {
+	if !output.Known(f.format) {
+		return fmt.Errorf("%w %q: want one of %s", output.ErrFormat, f.format, strings.Join(output.Formats(), ", "))
+	}
+	switch f.progress {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("invalid --progress %q: want auto, always or never", f.progress)
+	}
+	for _, name := range []string{"output", "output-xml", "output-normal", "output-grepable", "output-all", "baseline", "input-list", "exclude-file"} {
+		if f.given(name) && f.flags.Lookup(name).Value.String() == "" {
+			return fmt.Errorf("--%s needs a file name", name)
+		}
+	}
+	if f.outAll == "-" {
+		return errors.New("--output-all needs a base name: - would put three outputs on standard output")
+	}
+	return nil
 }
 
 // scanJob is a checked, ready-to-run scan.
@@ -123,16 +159,26 @@ type scanJob struct {
 // buildScan checks the options and prepares the run and its outputs;
 // every error it returns is a usage error.
 func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	if err := checkStderrFlags(g, f); err != nil {
 		return nil, err
 	}
 	if err := checkDiscoverOnly(f); err != nil {
 		return nil, err
 	}
+	if err := checkPaths(f.outputPaths(), f.inputPaths(g)); err != nil {
+		return nil, err
+	}
 	job, err := planScan(g, f.opts)
 	if err != nil {
 		return nil, err
 	}
+	if f.maxOpen < 0 {
+		return nil, fmt.Errorf("invalid --max-open %d: must be 0 (no cap) or more", f.maxOpen)
+	}
+	job.cfg.MaxOpen = f.maxOpen
 	if f.discoverOnly {
 		job.discoverOnly()
 	}
@@ -227,8 +273,16 @@ func scanConfig(o scan.Options, portSet *ports.Set) (scanner.Config, error) {
 	if o.Retries < 0 {
 		return scanner.Config{}, fmt.Errorf("invalid --retries %d: must be 0 or more", o.Retries)
 	}
-	if o.Rate < 0 || o.Concurrency < 0 || o.HostGroup < 0 {
-		return scanner.Config{}, errors.New("--rate, --concurrency and --host-group must not be negative")
+	if !(o.Rate >= 0) || math.IsInf(o.Rate, 1) { // NaN too
+		return scanner.Config{}, fmt.Errorf("invalid --rate %v: want a number of probes a second, 0 or more (0: no limit)", o.Rate)
+	}
+	for _, n := range []struct {
+		flag  string
+		value int
+	}{{"--concurrency", o.Concurrency}, {"--host-group", o.HostGroup}} {
+		if n.value < 0 {
+			return scanner.Config{}, fmt.Errorf("invalid %s %d: want 0 or more (0: chosen by portscan)", n.flag, n.value)
+		}
 	}
 	if o.MinRTTTimeout <= 0 || o.MaxRTTTimeout <= 0 || o.InitialRTTTimeout <= 0 || o.MinRTTTimeout > o.MaxRTTTimeout {
 		return scanner.Config{}, fmt.Errorf("invalid RTT timeouts: need 0 < --min-rtt-timeout (%v) <= --max-rtt-timeout (%v), and --initial-rtt-timeout > 0", o.MinRTTTimeout, o.MaxRTTTimeout)
@@ -370,28 +424,50 @@ func noPortsLeft(set *ports.Set, protos []ports.Protocol) error {
 var showWords = []string{"closed", "filtered", "open|filtered"}
 
 // showStates turns --open and --show into the states listed port by port.
+// --open lists every state that may be open, as nmap's does: open and
+// open|filtered. "down" in --show is about hosts (shownInFull).
 func showStates(f *scanFlags) (map[result.State]bool, error) {
-	if f.open {
-		if len(f.show) > 0 {
-			return nil, errors.New("--open and --show exclude each other")
-		}
-		return map[result.State]bool{result.Open: true}, nil
-	}
 	show := output.DefaultShow()
 	for _, s := range f.show {
-		st, err := result.ParseState(strings.TrimSpace(s))
+		if s = strings.TrimSpace(s); s == "down" {
+			continue
+		}
+		st, err := result.ParseState(s)
 		if err != nil || st == result.Unknown {
-			return nil, fmt.Errorf("invalid --show state %q: want open, closed, filtered or open|filtered", s)
+			return nil, fmt.Errorf("invalid --show state %q: want open, closed, filtered, open|filtered or down", s)
+		}
+		if f.open && st != result.Open && st != result.OpenFiltered {
+			return nil, fmt.Errorf("--open and --show %s exclude each other", s)
 		}
 		show[st] = true
 	}
 	return show, nil
 }
 
+// shownInFull says what --show names: port states to list every one
+// (never folded into "Not shown"), and whether to list down hosts.
+func shownInFull(f *scanFlags) (all map[result.State]bool, down bool) {
+	all = make(map[result.State]bool)
+	for _, s := range f.show {
+		if s = strings.TrimSpace(s); s == "down" {
+			down = true
+		} else if st, err := result.ParseState(s); err == nil {
+			all[st] = true
+		}
+	}
+	return all, down
+}
+
 // runScan runs a prepared scan, writing as results arrive, then
 // compares it with --baseline.
 func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error {
 	defer job.close()
+	readerGone := func() bool { return false }
+	if f.out == "" {
+		var stop func()
+		ctx, readerGone, stop = watchStdout(ctx, g.stdout)
+		defer stop()
+	}
 	// With the output files open, and before anything is written to them.
 	if err := scanner.CheckFileLimit(job.cfg); err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -406,7 +482,7 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 			bar.clear()
 			fmt.Fprintf(g.stderr, "portscan: "+format+"\n", a...)
 		}
-		cfg.Warn = func(err error) { say("warning: %s", oneLine(err.Error())) }
+		cfg.Warn = func(err error) { say("warning: %s", text.OneLine(err.Error())) }
 		var sinks []result.Sink
 		if bar != nil {
 			sinks = append(sinks, bar)
@@ -423,6 +499,12 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 		}
 		return scanner.Run(ctx, cfg, job.targets.All(ctx), result.Tee(append(sinks, w)...))
 	})
+	// Stopped because the reader of stdout went away, with no output
+	// failing: no message, exit 141.
+	var ee *exitError
+	if errors.As(err, &ee) && ee.code == exitInterrupted && readerGone() {
+		return errStdoutGone
+	}
 	if err != nil {
 		return err
 	}

@@ -7,12 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/portscan/portscan/result"
 )
 
 // listenCatalogPort opens a listener on 127.0.0.1 at a high port that the
@@ -110,6 +113,8 @@ func TestScanUsageErrors(t *testing.T) {
 		{"list file", []string{"-iL", "/nonexistent/list"}, "/nonexistent/list"},
 		{"exclude", []string{"--exclude", "10.0.0.999", "127.0.0.1"}, "--exclude"},
 		{"nothing left", []string{"-p", "22", "--exclude-ports", "ssh", "127.0.0.1"}, "no ports left to scan"},
+		{"max-open", []string{"--max-open", "-1", "127.0.0.1"}, "invalid --max-open -1: must be 0 (no cap) or more"},
+		{"open and show", []string{"--open", "--show", "closed", "127.0.0.1"}, "--open and --show closed exclude each other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,11 +190,24 @@ func TestInterruptLeavesValidJSON(t *testing.T) {
 			switch format {
 			case "json":
 				var doc struct {
-					Hosts   []json.RawMessage
-					Summary struct{ Interrupted bool }
+					Hosts   []struct{ Up bool }
+					Summary struct {
+						Interrupted bool
+						Hosts       int
+						HostsUp     int `json:"hosts_up"`
+					}
 				}
 				if err := json.Unmarshal(data, &doc); err != nil || !doc.Summary.Interrupted || len(doc.Hosts) == 0 {
 					t.Errorf("json: %v, interrupted %v, %d hosts", err, doc.Summary.Interrupted, len(doc.Hosts))
+				}
+				up := 0
+				for _, h := range doc.Hosts {
+					if h.Up {
+						up++
+					}
+				}
+				if doc.Summary.Hosts != len(doc.Hosts) || doc.Summary.HostsUp != up {
+					t.Errorf("json lists %d hosts, %d up; its summary counts %d, %d up", len(doc.Hosts), up, doc.Summary.Hosts, doc.Summary.HostsUp)
 				}
 			case "xml":
 				if !strings.Contains(string(data), `errormsg="interrupted"`) || !strings.HasSuffix(strings.TrimSpace(string(data)), "</nmaprun>") {
@@ -199,6 +217,15 @@ func TestInterruptLeavesValidJSON(t *testing.T) {
 				lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 				if last := lines[len(lines)-1]; !strings.Contains(last, `"type":"summary"`) || !strings.Contains(last, `"interrupted":true`) {
 					t.Errorf("last jsonl line %q", last)
+				}
+				hosts := 0
+				for _, l := range lines {
+					if strings.Contains(l, `"type":"host"`) {
+						hosts++
+					}
+				}
+				if want := `"hosts":` + strconv.Itoa(hosts) + ","; !strings.Contains(lines[len(lines)-1], want) {
+					t.Errorf("%d host lines; summary %s", hosts, lines[len(lines)-1])
 				}
 			}
 		})
@@ -260,7 +287,6 @@ func TestNmapHabits(t *testing.T) {
 	}{
 		{[]string{"-sV", "127.0.0.1"}, 2, "nmap's -sV is not supported: version detection"},
 		{[]string{"-sS", "127.0.0.1"}, 2, "SYN scans need raw sockets"},
-		{[]string{"-oG", "-", "127.0.0.1"}, 2, "grepable output is not written"},
 		{[]string{"--script=banner", "127.0.0.1"}, 2, "NSE scripts are not run"},
 		{[]string{"-T9", "127.0.0.1"}, 2, `invalid timing template "9"`},
 		{[]string{"--timing", "6", "127.0.0.1"}, 2, `invalid timing template "6"`},
@@ -275,5 +301,70 @@ func TestNmapHabits(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, tt.code, tt.msg)
 			}
 		})
+	}
+}
+
+func TestShowStates(t *testing.T) {
+	tests := []struct {
+		name      string
+		open      bool
+		show      []string
+		want, all []result.State
+		down      bool
+		err       string
+	}{
+		{name: "default", want: []result.State{result.Open, result.OpenFiltered}},
+		// nmap's --open lists every state that may be open.
+		{name: "open", open: true, want: []result.State{result.Open, result.OpenFiltered}},
+		{name: "closed", show: []string{"closed"}, want: []result.State{result.Open, result.Closed, result.OpenFiltered}, all: []result.State{result.Closed}},
+		{name: "named open|filtered", show: []string{"open|filtered", "filtered"}, want: []result.State{result.Open, result.Filtered, result.OpenFiltered},
+			all: []result.State{result.Filtered, result.OpenFiltered}},
+		{name: "down", show: []string{"down"}, want: []result.State{result.Open, result.OpenFiltered}, down: true},
+		{name: "open and down", open: true, show: []string{"down"}, want: []result.State{result.Open, result.OpenFiltered}, down: true},
+		{name: "open and closed", open: true, show: []string{"closed"}, err: "--open and --show closed exclude each other"},
+		{name: "bad", show: []string{"sideways"}, err: `invalid --show state "sideways": want open, closed, filtered, open|filtered or down`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &scanFlags{open: tt.open, show: tt.show}
+			show, err := showStates(f)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []result.State
+			for _, s := range []result.State{result.Open, result.Closed, result.Filtered, result.OpenFiltered} {
+				if show[s] {
+					got = append(got, s)
+				}
+			}
+			all, down := shownInFull(f)
+			var gotAll []result.State
+			for _, s := range []result.State{result.Open, result.Closed, result.Filtered, result.OpenFiltered} {
+				if all[s] {
+					gotAll = append(gotAll, s)
+				}
+			}
+			if !slices.Equal(got, tt.want) || !slices.Equal(gotAll, tt.all) || down != tt.down {
+				t.Errorf("shown %v, in full %v, down %v; want %v, %v, %v", got, gotAll, down, tt.want, tt.all, tt.down)
+			}
+		})
+	}
+}
+
+// TestScanShowClosedListsAll asks for closed ports by name: every one is
+// listed, none folded into "Not shown".
+func TestScanShowClosedListsAll(t *testing.T) {
+	out, errs, code := runCLI(t, "-Pn", "-p", "1-40", "--show", "closed", "127.0.0.1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if n := strings.Count(out, "/tcp "); n < 39 || strings.Contains(out, "Not shown") {
+		t.Errorf("%d ports listed of 40:\n%s", n, out)
 	}
 }
