@@ -307,3 +307,20 @@ func TestAnalyzeOutputs(t *testing.T) {
 		})
 	}
 }
+
+// TestAnalyzeNoCapture: when no source is a capture, there is no run to
+// report, and the sink sees nothing.
+func TestAnalyzeNoCapture(t *testing.T) {
+	events := 0
+	count := func() { events++ }
+	sink := result.Funcs{OnBegin: func(result.Info) { count() }, OnPort: func(result.Port) { count() },
+		OnHost: func(result.Host) { count() }, OnEnd: func(result.Summary) { count() }}
+	sources := []Source{Stream("notes.txt", strings.NewReader("these are notes, not packets\n")), File("missing.pcap")}
+	_, err := Analyze(context.Background(), sources, AnalyzeOptions{}, sink)
+	if !errors.Is(err, ErrNotCapture) {
+		t.Fatalf("err = %v, want ErrNotCapture", err)
+	}
+	if events != 0 {
+		t.Errorf("the sink saw %d events, want none", events)
+	}
+}
