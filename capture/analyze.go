@@ -83,7 +83,12 @@ type Stats struct {
 type SourceError struct {
 	Name string
 	Err  error
+
+	noCapture bool // it failed before a capture header was read
 }
+
+// unread says the source could not be opened or is no capture.
+func (e *SourceError) unread() bool { return e.noCapture }
 
 // Error prints the source's name and what went wrong with it.
 func (e *SourceError) Error() string { return e.Name + ": " + e.Err.Error() }
@@ -117,6 +122,8 @@ const checkEvery = 4096
 // itself, since the run starts with the first packet, which is known
 // only once the sources are read.
 //
+// When no source is a capture at all (each is missing or no capture),
+// nothing is reported: sink sees no event, as there is no run to open.
 // A source that fails (missing, no capture, truncated, corrupt) does not
 // stop the others: the packets read before the failure stand, and its
 // *SourceError is handed to opt.OnError and returned. When ctx is
@@ -131,6 +138,7 @@ func Analyze(ctx context.Context, sources []Source, opt AnalyzeOptions, sink res
 		st          Stats
 		errs        []error
 		interrupted bool
+		unread      int // sources that are no capture, or could not be opened
 	)
 	for _, src := range sources {
 		if err := ctx.Err(); err != nil {
@@ -140,6 +148,9 @@ func Analyze(ctx context.Context, sources []Source, opt AnalyzeOptions, sink res
 		st.Sources++
 		err := a.read(ctx, src)
 		if se, ok := err.(*SourceError); ok {
+			if se.unread() {
+				unread++
+			}
 			errs = append(errs, se)
 			if opt.OnError != nil {
 				opt.OnError(se)
@@ -157,6 +168,9 @@ func Analyze(ctx context.Context, sources []Source, opt AnalyzeOptions, sink res
 	a.flush()
 	if opt.OnRead != nil {
 		opt.OnRead()
+	}
+	if unread == len(sources) && len(sources) > 0 {
+		return st, errors.Join(errs...)
 	}
 	st.Summary = a.report(sink, opt.Info, interrupted)
 	st.Counters = a.an.Counters()
@@ -197,12 +211,12 @@ func newAnalysis(opt *AnalyzeOptions) *analysis {
 func (a *analysis) read(ctx context.Context, src Source) error {
 	rc, err := src.Open()
 	if err != nil {
-		return &SourceError{Name: src.Name, Err: err}
+		return &SourceError{Name: src.Name, Err: err, noCapture: true}
 	}
 	defer rc.Close()
 	r, err := NewReader(rc)
 	if err != nil {
-		return &SourceError{Name: src.Name, Err: err}
+		return &SourceError{Name: src.Name, Err: err, noCapture: true}
 	}
 	for {
 		p, err := r.Next()

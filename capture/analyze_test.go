@@ -111,17 +111,18 @@ func TestAnalyzeSources(t *testing.T) {
 		failed  []string
 		packets uint64
 		open    int
+		noRun   bool // no source is a capture: no begin, no end
 	}{
 		{"two files are one capture", []Source{fixtureSource(t, "tcp-ethernet.pcap"), fixtureSource(t, "udp-vlan.pcap")},
-			nil, nil, 26, 3},
+			nil, nil, 26, 3, false},
 		{"truncated keeps its packets", []Source{fixtureSource(t, "truncated.pcap"), fixtureSource(t, "udp-vlan.pcap")},
-			[]error{ErrTruncated, io.ErrUnexpectedEOF}, []string{"truncated.pcap"}, 20, 2},
+			[]error{ErrTruncated, io.ErrUnexpectedEOF}, []string{"truncated.pcap"}, 20, 2, false},
 		{"not a capture", []Source{notCapture, fixtureSource(t, "udp-vlan.pcap")},
-			[]error{ErrNotCapture}, []string{"notes.txt"}, 8, 1},
+			[]error{ErrNotCapture}, []string{"notes.txt"}, 8, 1, false},
 		{"missing file", []Source{missing, fixtureSource(t, "udp-vlan.pcap")},
-			[]error{fs.ErrNotExist}, []string{"nothere.pcap"}, 8, 1},
-		{"open fails", []Source{opener}, []error{errDisk}, []string{"broken"}, 0, 0},
-		{"read fails", []Source{unreadable, notCapture}, []error{errDisk, ErrNotCapture}, []string{"unreadable", "notes.txt"}, 0, 0},
+			[]error{fs.ErrNotExist}, []string{"nothere.pcap"}, 8, 1, false},
+		{"open fails", []Source{opener}, []error{errDisk}, []string{"broken"}, 0, 0, true},
+		{"read fails", []Source{unreadable, notCapture}, []error{errDisk, ErrNotCapture}, []string{"unreadable", "notes.txt"}, 0, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,6 +154,12 @@ func TestAnalyzeSources(t *testing.T) {
 			}
 			if st.Counters.Packets != tt.packets || st.Summary.Open != tt.open {
 				t.Errorf("%d packets, %d open ports; want %d, %d", st.Counters.Packets, st.Summary.Open, tt.packets, tt.open)
+			}
+			if tt.noRun {
+				if slices.Contains(rec.events, "begin") || slices.Contains(rec.events, "end") {
+					t.Errorf("events %q: want only the errors", rec.events)
+				}
+				return
 			}
 			if i := slices.Index(rec.events, "begin"); i < 0 || slices.Contains(rec.events[i:], "error") || rec.events[len(rec.events)-1] != "end" {
 				t.Errorf("events %q: want the errors, then begin ... end", rec.events)
@@ -305,5 +312,22 @@ func TestAnalyzeOutputs(t *testing.T) {
 				t.Errorf("%d sources opened, want 2: the sink is written after the reading", st.Sources)
 			}
 		})
+	}
+}
+
+// TestAnalyzeNoCapture: when no source is a capture, there is no run to
+// report, and the sink sees nothing.
+func TestAnalyzeNoCapture(t *testing.T) {
+	events := 0
+	count := func() { events++ }
+	sink := result.Funcs{OnBegin: func(result.Info) { count() }, OnPort: func(result.Port) { count() },
+		OnHost: func(result.Host) { count() }, OnEnd: func(result.Summary) { count() }}
+	sources := []Source{Stream("notes.txt", strings.NewReader("these are notes, not packets\n")), File("missing.pcap")}
+	_, err := Analyze(context.Background(), sources, AnalyzeOptions{}, sink)
+	if !errors.Is(err, ErrNotCapture) {
+		t.Fatalf("err = %v, want ErrNotCapture", err)
+	}
+	if events != 0 {
+		t.Errorf("the sink saw %d events, want none", events)
 	}
 }

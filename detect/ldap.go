@@ -3,6 +3,7 @@ package detect
 import (
 	"strings"
 
+	"github.com/portscan/portscan/internal/ber"
 	"github.com/portscan/portscan/result"
 )
 
@@ -50,19 +51,19 @@ var ldapAttributes = []string{
 func ldapProbe(string) []byte {
 	var attrs []byte
 	for _, a := range ldapAttributes {
-		attrs = append(attrs, berString(0x04, a)...)
+		attrs = append(attrs, ber.String(0x04, a)...)
 	}
-	search := berTLV(ldapSearchRequest,
-		berString(0x04, ""),            // baseObject: the root DSE
-		berTLV(0x0a, []byte{0}),        // scope baseObject
-		berTLV(0x0a, []byte{0}),        // derefAliases neverDerefAliases
-		berTLV(0x02, []byte{0}),        // sizeLimit
-		berTLV(0x02, []byte{0}),        // timeLimit
-		berTLV(0x01, []byte{0}),        // typesOnly FALSE
-		berString(0x87, "objectClass"), // Filter present [7]
-		berTLV(0x30, attrs),
+	search := ber.TLV(ldapSearchRequest,
+		ber.String(0x04, ""),            // baseObject: the root DSE
+		ber.TLV(0x0a, []byte{0}),        // scope baseObject
+		ber.TLV(0x0a, []byte{0}),        // derefAliases neverDerefAliases
+		ber.TLV(0x02, []byte{0}),        // sizeLimit
+		ber.TLV(0x02, []byte{0}),        // timeLimit
+		ber.TLV(0x01, []byte{0}),        // typesOnly FALSE
+		ber.String(0x87, "objectClass"), // Filter present [7]
+		ber.TLV(0x30, attrs),
 	)
-	return berTLV(0x30, berTLV(0x02, []byte{1}), search)
+	return ber.TLV(0x30, ber.TLV(0x02, []byte{1}), search)
 }
 
 // ldapResultCodes names the resultCodes of RFC 4511 §4.1.9 that a root
@@ -75,32 +76,32 @@ var ldapResultCodes = map[int64]string{
 }
 
 func matchLDAP(got []byte) (result.Service, bool, bool) {
-	tag, hdr, n, st := berHead(got)
-	if st == berShort {
+	tag, hdr, n, st := ber.Head(got)
+	if st == ber.Short {
 		return result.Service{}, false, len(got) == 0 || got[0] == 0x30
 	}
-	if st == berBad || tag != 0x30 || n < 5 {
+	if st == ber.Bad || tag != 0x30 || n < 5 {
 		return result.Service{}, false, false
 	}
 	msg := got[hdr:min(len(got), hdr+n)]
 	// messageID INTEGER (0 to 2^31-1).
-	t, h, l, st := berHead(msg)
+	t, h, l, st := ber.Head(msg)
 	switch {
-	case st == berShort || (st == berOK && l > len(msg)-h):
+	case st == ber.Short || (st == ber.OK && l > len(msg)-h):
 		return result.Service{}, false, true
-	case st == berBad || t != 0x02 || l < 1 || l > 4:
+	case st == ber.Bad || t != 0x02 || l < 1 || l > 4:
 		return result.Service{}, false, false
 	}
-	id, _ := berIntValue(msg[h : h+l])
+	id, _ := ber.IntValue(msg[h : h+l])
 	if id < 0 {
 		return result.Service{}, false, false
 	}
 	op := msg[h+l:]
-	t, h, l, st = berHead(op)
+	t, h, l, st = ber.Head(op)
 	switch {
-	case st == berShort:
+	case st == ber.Short:
 		return result.Service{}, false, true
-	case st == berBad:
+	case st == ber.Bad:
 		return result.Service{}, false, false
 	}
 	svc := result.Service{Name: "ldap", Confidence: 10}
@@ -110,9 +111,9 @@ func matchLDAP(got []byte) (result.Service, bool, bool) {
 		ldapRootDSE(&svc, content)
 	case ldapBindResponse, ldapSearchDone, ldapExtendedResponse:
 		// LDAPResult: resultCode ENUMERATED first (§4.1.9).
-		w := berWalk{content}
-		if rt, rc, ok := w.next(); ok && rt == 0x0a {
-			if code, ok := berIntValue(rc); ok {
+		w := ber.Reader{B: content}
+		if rt, rc, ok := w.Next(); ok && rt == 0x0a {
+			if code, ok := ber.IntValue(rc); ok {
 				if name := ldapResultCodes[code]; name != "" && code != 0 {
 					svc.Info = name
 				}
@@ -130,31 +131,31 @@ func matchLDAP(got []byte) (result.Service, bool, bool) {
 // ldapRootDSE reads the attributes of a SearchResultEntry (RFC 4511
 // §4.5.2) of the root DSE into svc.
 func ldapRootDSE(svc *result.Service, entry []byte) {
-	w := berWalk{entry}
-	if t, _, ok := w.next(); !ok || t != 0x04 { // objectName
+	w := ber.Reader{B: entry}
+	if t, _, ok := w.Next(); !ok || t != 0x04 { // objectName
 		return
 	}
-	t, list, ok := w.next()
+	t, list, ok := w.Next()
 	if !ok || t != 0x30 {
 		return
 	}
 	attrs := map[string][]string{}
-	lw := berWalk{list}
+	lw := ber.Reader{B: list}
 	for i := 0; i < 64; i++ {
-		t, pa, ok := lw.next()
+		t, pa, ok := lw.Next()
 		if !ok || t != 0x30 {
 			break
 		}
-		aw := berWalk{pa}
-		tt, typ, ok1 := aw.next()
-		st, set, ok2 := aw.next()
+		aw := ber.Reader{B: pa}
+		tt, typ, ok1 := aw.Next()
+		st, set, ok2 := aw.Next()
 		if !ok1 || !ok2 || tt != 0x04 || st != 0x31 {
 			continue
 		}
 		name := strings.ToLower(cleanBytes(typ, 64))
-		vw := berWalk{set}
+		vw := ber.Reader{B: set}
 		for j := 0; j < 16; j++ {
-			vt, v, ok := vw.next()
+			vt, v, ok := vw.Next()
 			if !ok || vt != 0x04 {
 				break
 			}
@@ -212,24 +213,24 @@ func dnToDomain(dn string) string {
 // matchLDAPRequest reads an LDAPMessage carrying a bind, a search or an
 // extended request (StartTLS).
 func matchLDAPRequest(sent []byte) (result.Service, bool) {
-	tag, hdr, n, st := berHead(sent)
-	if st != berOK || tag != 0x30 || n < 5 {
+	tag, hdr, n, st := ber.Head(sent)
+	if st != ber.OK || tag != 0x30 || n < 5 {
 		return result.Service{}, false
 	}
-	w := berWalk{sent[hdr:min(len(sent), hdr+n)]}
-	t, id, ok := w.next()
+	w := ber.Reader{B: sent[hdr:min(len(sent), hdr+n)]}
+	t, id, ok := w.Next()
 	if !ok || t != 0x02 || len(id) > 4 {
 		return result.Service{}, false
 	}
-	t, op, ok := w.next()
+	t, op, ok := w.Next()
 	if !ok {
 		return result.Service{}, false
 	}
 	switch t {
 	case ldapBindRequest:
 		// version INTEGER (1..127), 3 for LDAPv3 (§4.2).
-		ow := berWalk{op}
-		if vt, v, ok := ow.next(); !ok || vt != 0x02 || len(v) != 1 || v[0] < 2 || v[0] > 3 {
+		ow := ber.Reader{B: op}
+		if vt, v, ok := ow.Next(); !ok || vt != 0x02 || len(v) != 1 || v[0] < 2 || v[0] > 3 {
 			return result.Service{}, false
 		}
 	case ldapSearchRequest, ldapExtendedRequest:

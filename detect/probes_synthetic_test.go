@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/portscan/portscan/internal/ber"
 	"github.com/portscan/portscan/payload"
 	"github.com/portscan/portscan/result"
 )
@@ -49,9 +50,9 @@ func bsonDouble(name string, v uint64) []byte {
 func ldapEntry(attrs ...[2]string) []byte {
 	var list []byte
 	for _, a := range attrs {
-		list = append(list, berTLV(0x30, berString(0x04, a[0]), berTLV(0x31, berString(0x04, a[1])))...)
+		list = append(list, ber.TLV(0x30, ber.String(0x04, a[0]), ber.TLV(0x31, ber.String(0x04, a[1])))...)
 	}
-	return berTLV(0x30, berTLV(0x02, []byte{1}), berTLV(ldapSearchEntry, berString(0x04, ""), berTLV(0x30, list)))
+	return ber.TLV(0x30, ber.TLV(0x02, []byte{1}), ber.TLV(ldapSearchEntry, ber.String(0x04, ""), ber.TLV(0x30, list)))
 }
 
 func TestProbeSynthetic(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/portscan/portscan/internal/ber"
 	"github.com/portscan/portscan/payload"
 	"github.com/portscan/portscan/result"
 )
@@ -135,30 +136,30 @@ func ntpReply(b []byte) (result.Service, bool) {
 // version, the sysDescr.0 a GetResponse carries, and the enterprise of
 // a v3 engine id (RFC 3411 §5, SnmpEngineID), which names net-snmp.
 func snmpReply(b []byte) (result.Service, bool) {
-	top := berWalk{b}
-	t, msg, ok := top.next()
+	top := ber.Reader{B: b}
+	t, msg, ok := top.Next()
 	if !ok || t != 0x30 {
 		return result.Service{}, false
 	}
-	w := berWalk{msg}
-	t, v, ok := w.next()
+	w := ber.Reader{B: msg}
+	t, v, ok := w.Next()
 	if !ok || t != 0x02 || len(v) != 1 || v[0] > 3 || v[0] == 2 {
 		return result.Service{}, false
 	}
 	svc := result.Service{Name: "snmp"}
 	if v[0] == 3 {
 		svc.Info = "SNMPv3"
-		if t, _, ok := w.next(); !ok || t != 0x30 { // HeaderData
+		if t, _, ok := w.Next(); !ok || t != 0x30 { // HeaderData
 			return result.Service{}, false
 		}
-		t, sec, ok := w.next()
+		t, sec, ok := w.Next()
 		if !ok || t != 0x04 {
 			return result.Service{}, false
 		}
-		sw := berWalk{sec}
-		if t, usm, ok := sw.next(); ok && t == 0x30 {
-			uw := berWalk{usm}
-			if t, id, ok := uw.next(); ok && t == 0x04 && len(id) >= 5 && id[0]&0x80 != 0 {
+		sw := ber.Reader{B: sec}
+		if t, usm, ok := sw.Next(); ok && t == 0x30 {
+			uw := ber.Reader{B: usm}
+			if t, id, ok := uw.Next(); ok && t == 0x04 && len(id) >= 5 && id[0]&0x80 != 0 {
 				ent := uint32(id[0]&0x7f)<<24 | uint32(id[1])<<16 | uint32(id[2])<<8 | uint32(id[3])
 				switch ent {
 				case 8072:
@@ -176,28 +177,28 @@ func snmpReply(b []byte) (result.Service, bool) {
 		return svc, true
 	}
 	svc.Info = map[byte]string{0: "SNMPv1", 1: "SNMPv2c"}[v[0]]
-	if t, _, ok := w.next(); !ok || t != 0x04 { // community
+	if t, _, ok := w.Next(); !ok || t != 0x04 { // community
 		return result.Service{}, false
 	}
-	t, pdu, ok := w.next()
+	t, pdu, ok := w.Next()
 	if !ok || t != 0xa2 {
 		return result.Service{}, false
 	}
-	pw := berWalk{pdu}
+	pw := ber.Reader{B: pdu}
 	for i := 0; i < 3; i++ { // request-id, error-status, error-index
-		if t, _, ok := pw.next(); !ok || t != 0x02 {
+		if t, _, ok := pw.Next(); !ok || t != 0x02 {
 			return result.Service{}, false
 		}
 	}
-	t, list, ok := pw.next()
+	t, list, ok := pw.Next()
 	if !ok || t != 0x30 {
 		return svc, true
 	}
-	lw := berWalk{list}
-	if t, vb, ok := lw.next(); ok && t == 0x30 {
-		vw := berWalk{vb}
-		ot, oid, ok1 := vw.next()
-		vt, val, ok2 := vw.next()
+	lw := ber.Reader{B: list}
+	if t, vb, ok := lw.Next(); ok && t == 0x30 {
+		vw := ber.Reader{B: vb}
+		ot, oid, ok1 := vw.Next()
+		vt, val, ok2 := vw.Next()
 		// sysDescr.0 is 1.3.6.1.2.1.1.1.0.
 		if ok1 && ok2 && ot == 0x06 && string(oid) == "\x2b\x06\x01\x02\x01\x01\x01\x00" && vt == 0x04 {
 			svc.Info = joinInfo(svc.Info, cleanBytes(val, maxText))

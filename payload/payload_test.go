@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portscan/portscan/internal/ber"
 	"github.com/portscan/portscan/internal/golden"
 )
 
@@ -310,65 +311,65 @@ func craftReply(t testing.TB, p Probe) []byte {
 		r = append(r, 0, 2, 0, 10, 0, 3, 0, 1, 2, 0, 0, 0, 0, 1) // server id
 		return append(r, 0, 13, 0, 2, 0, 2)                      // NoAddrsAvail
 	case "snmp-v1-get", "snmp-v2c-get":
-		rd := berReader{q}
-		msg, _ := rd.expect(tagSequence)
-		mr := berReader{msg}
-		version, _ := mr.integer()
-		mr.next()
-		pdu, _ := mr.expect(pduGetRequest)
-		id, _ := (&berReader{pdu}).integer()
-		return tlv(tagSequence,
-			berInt(tagInteger, version),
-			berStr(tagOctetString, "public"),
-			tlv(pduGetResponse,
-				berInt(tagInteger, id),
-				berInt(tagInteger, 0),
-				berInt(tagInteger, 0),
-				tlv(tagSequence, tlv(tagSequence, berOID(sysDescr0...), berStr(tagOctetString, "Linux test 6.1"))),
+		rd := ber.Reader{B: q}
+		msg, _ := rd.Expect(ber.Sequence)
+		mr := ber.Reader{B: msg}
+		version, _ := mr.Integer()
+		mr.Next()
+		pdu, _ := mr.Expect(pduGetRequest)
+		id, _ := (&ber.Reader{B: pdu}).Integer()
+		return ber.TLV(ber.Sequence,
+			ber.Int(ber.Integer, version),
+			ber.String(ber.OctetString, "public"),
+			ber.TLV(pduGetResponse,
+				ber.Int(ber.Integer, id),
+				ber.Int(ber.Integer, 0),
+				ber.Int(ber.Integer, 0),
+				ber.TLV(ber.Sequence, ber.TLV(ber.Sequence, ber.ObjectID(sysDescr0...), ber.String(ber.OctetString, "Linux test 6.1"))),
 			),
 		)
 	case "snmp-v3-discovery":
-		rd := berReader{q}
-		msg, _ := rd.expect(tagSequence)
-		mr := berReader{msg}
-		mr.integer()
-		hdr, _ := mr.expect(tagSequence)
-		msgID, _ := (&berReader{hdr}).integer()
+		rd := ber.Reader{B: q}
+		msg, _ := rd.Expect(ber.Sequence)
+		mr := ber.Reader{B: msg}
+		mr.Integer()
+		hdr, _ := mr.Expect(ber.Sequence)
+		msgID, _ := (&ber.Reader{B: hdr}).Integer()
 		engine := []byte{0x80, 0, 0x1f, 0x88, 0x80, 1, 2, 3, 4}
-		usm := tlv(tagSequence, tlv(tagOctetString, engine), berInt(tagInteger, 3), berInt(tagInteger, 1234),
-			berStr(tagOctetString, ""), berStr(tagOctetString, ""), berStr(tagOctetString, ""))
-		return tlv(tagSequence,
-			berInt(tagInteger, 3),
-			tlv(tagSequence, berInt(tagInteger, msgID), berInt(tagInteger, 65507), tlv(tagOctetString, []byte{0}), berInt(tagInteger, 3)),
-			tlv(tagOctetString, usm),
-			tlv(tagSequence, tlv(tagOctetString, engine), berStr(tagOctetString, ""),
-				tlv(pduReport, berInt(tagInteger, 0), berInt(tagInteger, 0), berInt(tagInteger, 0),
-					tlv(tagSequence, tlv(tagSequence, berOID(1, 3, 6, 1, 6, 3, 15, 1, 1, 4, 0), tlv(0x41, []byte{1}))))),
+		usm := ber.TLV(ber.Sequence, ber.TLV(ber.OctetString, engine), ber.Int(ber.Integer, 3), ber.Int(ber.Integer, 1234),
+			ber.String(ber.OctetString, ""), ber.String(ber.OctetString, ""), ber.String(ber.OctetString, ""))
+		return ber.TLV(ber.Sequence,
+			ber.Int(ber.Integer, 3),
+			ber.TLV(ber.Sequence, ber.Int(ber.Integer, msgID), ber.Int(ber.Integer, 65507), ber.TLV(ber.OctetString, []byte{0}), ber.Int(ber.Integer, 3)),
+			ber.TLV(ber.OctetString, usm),
+			ber.TLV(ber.Sequence, ber.TLV(ber.OctetString, engine), ber.String(ber.OctetString, ""),
+				ber.TLV(pduReport, ber.Int(ber.Integer, 0), ber.Int(ber.Integer, 0), ber.Int(ber.Integer, 0),
+					ber.TLV(ber.Sequence, ber.TLV(ber.Sequence, ber.ObjectID(1, 3, 6, 1, 6, 3, 15, 1, 1, 4, 0), ber.TLV(0x41, []byte{1}))))),
 		)
 	case "cldap-rootdse":
-		rd := berReader{q}
-		msg, _ := rd.expect(tagSequence)
-		id, _ := (&berReader{msg}).integer()
-		entry := tlv(tagSequence, berInt(tagInteger, id), tlv(app(4),
-			berStr(tagOctetString, ""),
-			tlv(tagSequence, tlv(tagSequence, berStr(tagOctetString, "supportedLDAPVersion"),
-				tlv(0x31, berStr(tagOctetString, "3")))),
+		rd := ber.Reader{B: q}
+		msg, _ := rd.Expect(ber.Sequence)
+		id, _ := (&ber.Reader{B: msg}).Integer()
+		entry := ber.TLV(ber.Sequence, ber.Int(ber.Integer, id), ber.TLV(ber.App(4),
+			ber.String(ber.OctetString, ""),
+			ber.TLV(ber.Sequence, ber.TLV(ber.Sequence, ber.String(ber.OctetString, "supportedLDAPVersion"),
+				ber.TLV(0x31, ber.String(ber.OctetString, "3")))),
 		))
-		done := tlv(tagSequence, berInt(tagInteger, id), tlv(app(5),
-			berInt(tagEnumerated, 0), berStr(tagOctetString, ""), berStr(tagOctetString, "")))
+		done := ber.TLV(ber.Sequence, ber.Int(ber.Integer, id), ber.TLV(ber.App(5),
+			ber.Int(ber.Enumerated, 0), ber.String(ber.OctetString, ""), ber.String(ber.OctetString, "")))
 		_ = done // a server sends both; the first datagram is the entry
 		return entry
 	case "kerberos-as-req":
 		// KRB-ERROR KDC_ERR_WRONG_REALM (68), RFC 4120 §5.9.1.
-		return tlv(app(30), tlv(tagSequence,
-			tlv(ctx(0), berInt(tagInteger, 5)),
-			tlv(ctx(1), berInt(tagInteger, 30)),
-			tlv(ctx(4), berStr(tagGeneralTime, "20260101120000Z")),
-			tlv(ctx(5), berInt(tagInteger, 0)),
-			tlv(ctx(6), berInt(tagInteger, 68)),
-			tlv(ctx(9), berStr(tagGeneralStr, "EXAMPLE.ORG")),
-			tlv(ctx(10), tlv(tagSequence, tlv(ctx(0), berInt(tagInteger, 2)),
-				tlv(ctx(1), tlv(tagSequence, berStr(tagGeneralStr, "krbtgt"), berStr(tagGeneralStr, "EXAMPLE.ORG"))))),
+		return ber.TLV(ber.App(30), ber.TLV(ber.Sequence,
+			ber.TLV(ber.Context(0), ber.Int(ber.Integer, 5)),
+			ber.TLV(ber.Context(1), ber.Int(ber.Integer, 30)),
+			ber.TLV(ber.Context(4), ber.String(ber.GeneralTime, "20260101120000Z")),
+			ber.TLV(ber.Context(5), ber.Int(ber.Integer, 0)),
+			ber.TLV(ber.Context(6), ber.Int(ber.Integer, 68)),
+			ber.TLV(ber.Context(9), ber.String(ber.GeneralStr, "EXAMPLE.ORG")),
+			ber.TLV(ber.Context(10), ber.TLV(ber.Sequence, ber.TLV(ber.Context(0), ber.Int(ber.Integer, 2)),
+				ber.TLV(ber.Context(1), ber.TLV(ber.Sequence, ber.String(ber.GeneralStr, "krbtgt"), ber.String(ber.GeneralStr, "EXAMPLE.ORG"))))),
 		))
 	case "ikev2-sa-init", "ikev1-main-mode":
 		// An INFORMATIONAL-style answer: our SPI, the responder's, a
@@ -415,19 +416,19 @@ func TestMatchDetails(t *testing.T) {
 		{"snmp v2c answer to v1 probe", pick(161, "snmp-v1-get"), func(g []byte) []byte { g[4] = 1; return g }, false, "snmp reply with another version"},
 		{"snmp GetRequest is not a response", pick(161, "snmp-v2c-get"), func(g []byte) []byte { g[bytes.IndexByte(g, pduGetResponse)] = pduGetRequest; return g }, false, "snmp message is not a GetResponse"},
 		{"kerberos as-rep", pick(88, "kerberos-as-req"), func([]byte) []byte {
-			return tlv(app(11), tlv(tagSequence, tlv(ctx(0), berInt(tagInteger, 5)), tlv(ctx(1), berInt(tagInteger, 11))))
+			return ber.TLV(ber.App(11), ber.TLV(ber.Sequence, ber.TLV(ber.Context(0), ber.Int(ber.Integer, 5)), ber.TLV(ber.Context(1), ber.Int(ber.Integer, 11))))
 		}, true, "kerberos-as-rep"},
 		{"kerberos tag and msg-type disagree", pick(88, "kerberos-as-req"), func([]byte) []byte {
-			return tlv(app(11), tlv(tagSequence, tlv(ctx(0), berInt(tagInteger, 5)), tlv(ctx(1), berInt(tagInteger, 30))))
+			return ber.TLV(ber.App(11), ber.TLV(ber.Sequence, ber.TLV(ber.Context(0), ber.Int(ber.Integer, 5)), ber.TLV(ber.Context(1), ber.Int(ber.Integer, 30))))
 		}, false, "kerberos reply with a msg-type that contradicts its tag"},
 		{"kerberos v4", pick(88, "kerberos-as-req"), func([]byte) []byte {
-			return tlv(app(30), tlv(tagSequence, tlv(ctx(0), berInt(tagInteger, 4)), tlv(ctx(1), berInt(tagInteger, 30))))
+			return ber.TLV(ber.App(30), ber.TLV(ber.Sequence, ber.TLV(ber.Context(0), ber.Int(ber.Integer, 4)), ber.TLV(ber.Context(1), ber.Int(ber.Integer, 30))))
 		}, false, "kerberos reply with another protocol version"},
 		{"ldap rfc 1798 user field", pick(389, "cldap-rootdse"), func(g []byte) []byte {
-			rd := berReader{g}
-			msg, _ := rd.expect(tagSequence)
-			id, _ := (&berReader{msg}).integer()
-			return tlv(tagSequence, berInt(tagInteger, id), berStr(tagOctetString, ""), tlv(app(5)))
+			rd := ber.Reader{B: g}
+			msg, _ := rd.Expect(ber.Sequence)
+			id, _ := (&ber.Reader{B: msg}).Integer()
+			return ber.TLV(ber.Sequence, ber.Int(ber.Integer, id), ber.String(ber.OctetString, ""), ber.TLV(ber.App(5)))
 		}, true, "ldap-response messageid match"},
 		{"tftp data block 2", pick(69, "tftp-rrq"), func([]byte) []byte { return []byte{0, 3, 0, 2, 'x'} }, false, "tftp data is not block 1"},
 		{"tftp data block 1", pick(69, "tftp-rrq"), func([]byte) []byte { return []byte{0, 3, 0, 1, 'x'} }, true, "tftp-response"},
@@ -445,20 +446,20 @@ func TestMatchDetails(t *testing.T) {
 		{"ikev1 without responder cookie", pick(500, "ikev1-main-mode"), func(g []byte) []byte { clear(g[8:16]); g[18] = 2; return g }, false, "ikev1 message without a responder cookie"},
 		{"ikev1 informational without responder cookie", pick(500, "ikev1-main-mode"), func(g []byte) []byte { clear(g[8:16]); return g }, true, "isakmp-response spi match"},
 		{"ldap search request", pick(389, "cldap-rootdse"), func(g []byte) []byte {
-			rd := berReader{g}
-			msg, _ := rd.expect(tagSequence)
-			id, _ := (&berReader{msg}).integer()
-			return tlv(tagSequence, berInt(tagInteger, id), tlv(app(3)))
+			rd := ber.Reader{B: g}
+			msg, _ := rd.Expect(ber.Sequence)
+			id, _ := (&ber.Reader{B: msg}).Integer()
+			return ber.TLV(ber.Sequence, ber.Int(ber.Integer, id), ber.TLV(ber.App(3)))
 		}, false, "ldap message is not a search result"},
 		{"snmpv3 encrypted scoped pdu", pick(161, "snmp-v3-discovery"), func(g []byte) []byte {
-			rd := berReader{g}
-			msg, _ := rd.expect(tagSequence)
-			mr := berReader{msg}
-			mr.integer()
-			_, hdr, _ := mr.next()
-			id, _ := (&berReader{hdr}).integer()
-			return tlv(tagSequence, berInt(tagInteger, 3), tlv(tagSequence, berInt(tagInteger, id)),
-				berStr(tagOctetString, ""), berStr(tagOctetString, "ciphertext"))
+			rd := ber.Reader{B: g}
+			msg, _ := rd.Expect(ber.Sequence)
+			mr := ber.Reader{B: msg}
+			mr.Integer()
+			_, hdr, _ := mr.Next()
+			id, _ := (&ber.Reader{B: hdr}).Integer()
+			return ber.TLV(ber.Sequence, ber.Int(ber.Integer, 3), ber.TLV(ber.Sequence, ber.Int(ber.Integer, id)),
+				ber.String(ber.OctetString, ""), ber.String(ber.OctetString, "ciphertext"))
 		}, true, "snmp-response msgid match"},
 		{"snmpv3 GetRequest", pick(161, "snmp-v3-discovery"), func(g []byte) []byte {
 			i := bytes.LastIndexByte(g, pduReport)
@@ -493,29 +494,29 @@ func TestBER(t *testing.T) {
 	}
 	for _, tt := range ints {
 		t.Run(fmt.Sprint(tt.v), func(t *testing.T) {
-			b := berInt(tagInteger, tt.v)
+			b := ber.Int(ber.Integer, tt.v)
 			if got := hex.EncodeToString(b); got != tt.want {
-				t.Errorf("berInt(%d) = %s, want %s", tt.v, got, tt.want)
+				t.Errorf("ber.Int(%d) = %s, want %s", tt.v, got, tt.want)
 			}
-			if got, ok := (&berReader{b}).integer(); !ok || got != tt.v {
+			if got, ok := (&ber.Reader{B: b}).Integer(); !ok || got != tt.v {
 				t.Errorf("integer() = %d, %v", got, ok)
 			}
 		})
 	}
-	long := tlv(tagOctetString, make([]byte, 300))
+	long := ber.TLV(ber.OctetString, make([]byte, 300))
 	if got := hex.EncodeToString(long[:4]); got != "0482012c" {
 		t.Errorf("300-byte length encoded as %s", got)
 	}
-	if _, c, ok := (&berReader{long}).next(); !ok || len(c) != 300 {
+	if _, c, ok := (&ber.Reader{B: long}).Next(); !ok || len(c) != 300 {
 		t.Errorf("long form read back as %d bytes, %v", len(c), ok)
 	}
-	if got := hex.EncodeToString(berOID(1, 3, 6, 1, 4, 1, 311, 21)); got != "06082b06010401823715" {
+	if got := hex.EncodeToString(ber.ObjectID(1, 3, 6, 1, 4, 1, 311, 21)); got != "06082b06010401823715" {
 		t.Errorf("berOID = %s", got)
 	}
 	for _, bad := range []string{"", "30", "3005", "308400000001", "3080", "1f0100", "02090000000000000000000000"} {
 		b, _ := hex.DecodeString(bad)
-		rd := berReader{b}
-		if _, ok := rd.integer(); ok {
+		rd := ber.Reader{B: b}
+		if _, ok := rd.Integer(); ok {
 			t.Errorf("%s read as an integer", bad)
 		}
 	}

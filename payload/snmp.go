@@ -1,5 +1,7 @@
 package payload
 
+import "github.com/portscan/portscan/internal/ber"
+
 // The OID of sysDescr.0 (RFC 1213 §6.2 / RFC 3418 §2), which every agent
 // serves and every MIB view includes.
 var sysDescr0 = []uint32{1, 3, 6, 1, 2, 1, 1, 1, 0}
@@ -28,14 +30,14 @@ func snmpV2cProbe(r *stream) Probe {
 // variable-bindings { { sysDescr.0, NULL } } } }.
 func snmpCommunityProbe(r *stream, version int64, name, rfc string) Probe {
 	reqID := r.pos31()
-	b := tlv(tagSequence,
-		berInt(tagInteger, version),
-		berStr(tagOctetString, "public"),
-		tlv(pduGetRequest,
-			berInt(tagInteger, reqID),
-			berInt(tagInteger, 0),
-			berInt(tagInteger, 0),
-			tlv(tagSequence, tlv(tagSequence, berOID(sysDescr0...), tlv(tagNull))),
+	b := ber.TLV(ber.Sequence,
+		ber.Int(ber.Integer, version),
+		ber.String(ber.OctetString, "public"),
+		ber.TLV(pduGetRequest,
+			ber.Int(ber.Integer, reqID),
+			ber.Int(ber.Integer, 0),
+			ber.Int(ber.Integer, 0),
+			ber.TLV(ber.Sequence, ber.TLV(ber.Sequence, ber.ObjectID(sysDescr0...), ber.TLV(ber.Null))),
 		),
 	)
 	return Probe{
@@ -51,19 +53,19 @@ func snmpCommunityProbe(r *stream, version int64, name, rfc string) Probe {
 // snmpMessage opens an SNMP message (RFC 3416 §3, RFC 3412 §6) and checks
 // its version, returning a reader at the field after the version, or why
 // the reply is not such a message.
-func snmpMessage(reply []byte, version int64) (berReader, string) {
-	top := berReader{reply}
-	msg, ok := top.expect(tagSequence)
+func snmpMessage(reply []byte, version int64) (ber.Reader, string) {
+	top := ber.Reader{B: reply}
+	msg, ok := top.Expect(ber.Sequence)
 	if !ok {
-		return berReader{}, "not an snmp message"
+		return ber.Reader{}, "not an snmp message"
 	}
-	rd := berReader{msg}
-	v, ok := rd.integer()
+	rd := ber.Reader{B: msg}
+	v, ok := rd.Integer()
 	if !ok {
-		return berReader{}, "not an snmp message"
+		return ber.Reader{}, "not an snmp message"
 	}
 	if v != version {
-		return berReader{}, "snmp reply with another version"
+		return ber.Reader{}, "snmp reply with another version"
 	}
 	return rd, ""
 }
@@ -76,15 +78,15 @@ func matchSNMPCommunity(reply []byte, version, reqID int64) (bool, string) {
 	if why != "" {
 		return false, why
 	}
-	if _, ok := rd.expect(tagOctetString); !ok {
+	if _, ok := rd.Expect(ber.OctetString); !ok {
 		return false, "snmp reply without a community"
 	}
-	pdu, ok := rd.expect(pduGetResponse)
+	pdu, ok := rd.Expect(pduGetResponse)
 	if !ok {
 		return false, "snmp message is not a GetResponse"
 	}
-	pr := berReader{pdu}
-	id, ok := pr.integer()
+	pr := ber.Reader{B: pdu}
+	id, ok := pr.Integer()
 	if !ok {
 		return false, "snmp GetResponse without a request-id"
 	}
@@ -102,31 +104,31 @@ func matchSNMPCommunity(reply []byte, version, reqID int64) (bool, string) {
 func snmpV3Probe(r *stream) Probe {
 	msgID := r.pos31()
 	reqID := r.pos31()
-	usm := tlv(tagSequence, // UsmSecurityParameters, RFC 3414 §2.4
-		berStr(tagOctetString, ""), // msgAuthoritativeEngineID
-		berInt(tagInteger, 0),      // msgAuthoritativeEngineBoots
-		berInt(tagInteger, 0),      // msgAuthoritativeEngineTime
-		berStr(tagOctetString, ""), // msgUserName
-		berStr(tagOctetString, ""), // msgAuthenticationParameters
-		berStr(tagOctetString, ""), // msgPrivacyParameters
+	usm := ber.TLV(ber.Sequence, // UsmSecurityParameters, RFC 3414 §2.4
+		ber.String(ber.OctetString, ""), // msgAuthoritativeEngineID
+		ber.Int(ber.Integer, 0),         // msgAuthoritativeEngineBoots
+		ber.Int(ber.Integer, 0),         // msgAuthoritativeEngineTime
+		ber.String(ber.OctetString, ""), // msgUserName
+		ber.String(ber.OctetString, ""), // msgAuthenticationParameters
+		ber.String(ber.OctetString, ""), // msgPrivacyParameters
 	)
-	b := tlv(tagSequence, // SNMPv3Message, RFC 3412 §6
-		berInt(tagInteger, 3),
-		tlv(tagSequence, // HeaderData
-			berInt(tagInteger, msgID),
-			berInt(tagInteger, 65507),         // msgMaxSize
-			tlv(tagOctetString, []byte{0x04}), // msgFlags: reportable
-			berInt(tagInteger, 3),             // msgSecurityModel: USM
+	b := ber.TLV(ber.Sequence, // SNMPv3Message, RFC 3412 §6
+		ber.Int(ber.Integer, 3),
+		ber.TLV(ber.Sequence, // HeaderData
+			ber.Int(ber.Integer, msgID),
+			ber.Int(ber.Integer, 65507),            // msgMaxSize
+			ber.TLV(ber.OctetString, []byte{0x04}), // msgFlags: reportable
+			ber.Int(ber.Integer, 3),                // msgSecurityModel: USM
 		),
-		tlv(tagOctetString, usm),
-		tlv(tagSequence, // ScopedPDU
-			berStr(tagOctetString, ""), // contextEngineID
-			berStr(tagOctetString, ""), // contextName
-			tlv(pduGetRequest,
-				berInt(tagInteger, reqID),
-				berInt(tagInteger, 0),
-				berInt(tagInteger, 0),
-				tlv(tagSequence),
+		ber.TLV(ber.OctetString, usm),
+		ber.TLV(ber.Sequence, // ScopedPDU
+			ber.String(ber.OctetString, ""), // contextEngineID
+			ber.String(ber.OctetString, ""), // contextName
+			ber.TLV(pduGetRequest,
+				ber.Int(ber.Integer, reqID),
+				ber.Int(ber.Integer, 0),
+				ber.Int(ber.Integer, 0),
+				ber.TLV(ber.Sequence),
 			),
 		),
 	)
@@ -139,34 +141,34 @@ func snmpV3Probe(r *stream) Probe {
 			if why != "" {
 				return false, why
 			}
-			hdr, ok := rd.expect(tagSequence)
+			hdr, ok := rd.Expect(ber.Sequence)
 			if !ok {
 				return false, "snmpv3 reply without a header"
 			}
-			hr := berReader{hdr}
-			id, ok := hr.integer()
+			hr := ber.Reader{B: hdr}
+			id, ok := hr.Integer()
 			if !ok {
 				return false, "snmpv3 reply without a msgID"
 			}
 			if id != msgID {
 				return false, "snmp msgID mismatch"
 			}
-			if _, ok := rd.expect(tagOctetString); !ok {
+			if _, ok := rd.Expect(ber.OctetString); !ok {
 				return false, "snmpv3 reply without security parameters"
 			}
 			// The ScopedPDU is plain, or encrypted (an OCTET STRING) when
 			// the agent uses privacy; only a plain one can be checked.
-			tag, scoped, ok := rd.next()
-			if ok && tag == tagOctetString {
+			tag, scoped, ok := rd.Next()
+			if ok && tag == ber.OctetString {
 				return true, "snmp-response msgid match"
 			}
-			if !ok || tag != tagSequence {
+			if !ok || tag != ber.Sequence {
 				return false, "snmpv3 reply without a scoped pdu"
 			}
-			sr := berReader{scoped}
-			sr.next() // contextEngineID
-			sr.next() // contextName
-			if tag, _, ok := sr.next(); !ok || (tag != pduReport && tag != pduGetResponse) {
+			sr := ber.Reader{B: scoped}
+			sr.Next() // contextEngineID
+			sr.Next() // contextName
+			if tag, _, ok := sr.Next(); !ok || (tag != pduReport && tag != pduGetResponse) {
 				return false, "snmpv3 message is neither a Report nor a Response"
 			}
 			return true, "snmp-response msgid match"

@@ -120,7 +120,7 @@ func runPcap(ctx context.Context, g *globals, f *pcapFlags, args []string) error
 	}
 	started := time.Now()
 	st, err := capture.Analyze(ctx, sources, opt, w)
-	if !g.quiet {
+	if !g.quiet && (st.Counters.Packets > 0 || !errors.Is(err, capture.ErrNotCapture)) {
 		pcapSummary(g.stderr, st.Counters, st.Sources, time.Since(started))
 	}
 	return pcapExit(st, err)
