@@ -265,12 +265,10 @@ func ParseSpec(spec string, opts SpecOptions) (*Set, error) {
 	if strings.TrimSpace(spec) == "" {
 		return nil, &SpecError{Token: spec, Err: ErrSpec, Reason: "empty port specification"}
 	}
-	deflt := opts.Protocols
-	if len(deflt) == 0 {
-		deflt = []Protocol{TCP}
+	st := specState{ctx: opts.Protocols}
+	if len(st.ctx) == 0 {
+		st.ctx = []Protocol{TCP}
 	}
-	ctx := deflt // protocols of unsuffixed entries; changed by prefixes
-	prefixed := false
 	off := 0
 	for _, elem := range strings.Split(spec, ",") {
 		start := off
@@ -278,72 +276,108 @@ func ParseSpec(spec string, opts SpecOptions) (*Set, error) {
 		trimmed := strings.TrimLeft(elem, " \t")
 		start += len(elem) - len(trimmed)
 		elem = strings.TrimRight(trimmed, " \t")
-		fail := func(err error, reason string) (*Set, error) {
-			return nil, &SpecError{Token: elem, Offset: start, Err: err, Reason: reason}
-		}
-		if elem == "" {
-			return fail(ErrSpec, "empty entry")
-		}
-		body := elem
-		if len(body) >= 2 && body[1] == ':' {
-			switch body[0] {
-			case 'T', 't':
-				ctx = []Protocol{TCP}
-			case 'U', 'u':
-				ctx = []Protocol{UDP}
-			default:
-				return fail(ErrSpec, "unknown protocol prefix "+strconv.Quote(body[:2])+"; want T: or U:")
-			}
-			prefixed = true
-			body = strings.TrimLeft(body[2:], " \t")
-			if body == "" {
-				return fail(ErrSpec, "no port after "+elem)
-			}
-		}
-		protos := ctx
-		if i := strings.LastIndexByte(body, '/'); i >= 0 {
-			if p, err := ParseProtocol(body[i+1:]); err == nil {
-				if prefixed && (len(ctx) != 1 || ctx[0] != p) {
-					return fail(ErrSpec, "protocol suffix conflicts with the prefix before it")
-				}
-				protos = []Protocol{p}
-				body = body[:i]
-			} else if isNumeric(body[:i]) {
-				return fail(ErrSpec, "unknown protocol "+strconv.Quote(body[i+1:])+"; want tcp, udp or ddp")
-			}
-			// Otherwise the slash belongs to a service name ("914c/g").
-		}
-		if isNumeric(body) {
-			lo, hi, reason := parseRange(body)
-			if reason != "" {
-				return fail(ErrSpec, reason)
-			}
-			for _, p := range protos {
-				s.AddRange(p, lo, hi)
-			}
-			continue
-		}
-		var found []Port
-		if opts.Lookup != nil {
-			found = opts.Lookup(body)
-		}
-		if len(found) == 0 {
-			return nil, &SpecError{Token: body, Offset: start + strings.Index(elem, body), Err: ErrUnknownService}
-		}
-		added := false
-		for _, p := range found {
-			for _, q := range protos {
-				if p.Proto == q && p.Number != 0 {
-					s.Add(p)
-					added = true
-				}
-			}
-		}
-		if !added {
-			return fail(ErrSpec, "service has no port on "+protoList(protos))
+		if err := st.entry(s, elem, start, opts); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// specState is what a port specification's entries carry to the next:
+// the protocols of unsuffixed entries, which prefixes change.
+type specState struct {
+	ctx      []Protocol
+	prefixed bool // a T: or U: prefix was seen
+}
+
+// entry adds the ports of one entry, elem, found at byte offset start.
+func (st *specState) entry(s *Set, elem string, start int, opts SpecOptions) error {
+	fail := func(reason string) error {
+		return &SpecError{Token: elem, Offset: start, Err: ErrSpec, Reason: reason}
+	}
+	if elem == "" {
+		return fail("empty entry")
+	}
+	body, reason := st.prefix(elem)
+	if reason != "" {
+		return fail(reason)
+	}
+	protos, body, reason := st.suffix(body)
+	if reason != "" {
+		return fail(reason)
+	}
+	if isNumeric(body) {
+		lo, hi, reason := parseRange(body)
+		if reason != "" {
+			return fail(reason)
+		}
+		for _, p := range protos {
+			s.AddRange(p, lo, hi)
+		}
+		return nil
+	}
+	var found []Port
+	if opts.Lookup != nil {
+		found = opts.Lookup(body)
+	}
+	if len(found) == 0 {
+		return &SpecError{Token: body, Offset: start + strings.Index(elem, body), Err: ErrUnknownService}
+	}
+	added := false
+	for _, p := range found {
+		for _, q := range protos {
+			if p.Proto == q && p.Number != 0 {
+				s.Add(p)
+				added = true
+			}
+		}
+	}
+	if !added {
+		return fail("service has no port on " + protoList(protos))
+	}
+	return nil
+}
+
+// prefix reads a T: or U: prefix, which sets the protocol of this entry
+// and of those after it, and returns the rest of the entry.
+func (st *specState) prefix(elem string) (body, reason string) {
+	if len(elem) < 2 || elem[1] != ':' {
+		return elem, ""
+	}
+	switch elem[0] {
+	case 'T', 't':
+		st.ctx = []Protocol{TCP}
+	case 'U', 'u':
+		st.ctx = []Protocol{UDP}
+	default:
+		return "", "unknown protocol prefix " + strconv.Quote(elem[:2]) + "; want T: or U:"
+	}
+	st.prefixed = true
+	body = strings.TrimLeft(elem[2:], " \t")
+	if body == "" {
+		return "", "no port after " + elem
+	}
+	return body, ""
+}
+
+// suffix reads a /tcp, /udp or /ddp suffix, which sets the protocol of
+// this entry only, and returns the entry's protocols and what precedes
+// the suffix.
+func (st *specState) suffix(body string) (protos []Protocol, rest, reason string) {
+	i := strings.LastIndexByte(body, '/')
+	if i < 0 {
+		return st.ctx, body, ""
+	}
+	p, err := ParseProtocol(body[i+1:])
+	switch {
+	case err == nil && st.prefixed && (len(st.ctx) != 1 || st.ctx[0] != p):
+		return nil, "", "protocol suffix conflicts with the prefix before it"
+	case err == nil:
+		return []Protocol{p}, body[:i], ""
+	case isNumeric(body[:i]):
+		return nil, "", "unknown protocol " + strconv.Quote(body[i+1:]) + "; want tcp, udp or ddp"
+	}
+	return st.ctx, body, "" // the slash belongs to a service name ("914c/g")
 }
 
 // isNumeric reports whether s is made only of digits and dashes, the
