@@ -53,9 +53,13 @@ type ParseError struct {
 	Msg    string // what is wrong
 }
 
-// Error returns "file:line:column: msg".
+// Error returns "file:line:column: msg", or less of the place when the
+// fault is the whole line or the whole file.
 func (e *ParseError) Error() string {
-	if e.Column > 0 {
+	switch {
+	case e.Line == 0:
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	case e.Column > 0:
 		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
 	}
 	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
