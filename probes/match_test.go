@@ -195,3 +195,25 @@ func TestPossible(t *testing.T) {
 		t.Errorf("probes possible for widget: %q", got)
 	}
 }
+
+// A loaded File serves many goroutines at once, as the prober uses it.
+func TestConcurrentMatch(t *testing.T) {
+	f := loadFixture(t, Options{})
+	null := probeNamed(t, f, "NULL")
+	done := make(chan bool)
+	for i := range 8 {
+		go func() {
+			ok := true
+			for range 50 {
+				s, m, _ := f.Match(null, []byte("TOY 1."+string(rune('0'+i))+" ready\r\n"))
+				ok = ok && m && s.Version == "1."+string(rune('0'+i))
+			}
+			done <- ok
+		}()
+	}
+	for range 8 {
+		if !<-done {
+			t.Error("a concurrent match went wrong")
+		}
+	}
+}
