@@ -2,6 +2,7 @@ package probes
 
 import (
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -69,12 +70,13 @@ var installedReplies = []struct {
 	name, probe string
 	reply       string
 	service     string
-	product     string
+	product     string // a word of the reply that the product must hold
+	version     string // likewise, for the version; "" for none
 }{
-	{"ssh greeting", "NULL", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", "ssh", "OpenSSH"},
+	{"ssh greeting", "NULL", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", "ssh", "OpenSSH", "9.2p1"},
 	{"http response", "GetRequest", "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n" +
-		"Content-Type: text/html\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", "http", "nginx"},
-	{"smtp greeting", "NULL", "220 mail.example.org ESMTP Postfix (Debian/GNU)\r\n", "smtp", "Postfix smtpd"},
+		"Content-Type: text/html\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", "http", "nginx", "1.22.1"},
+	{"smtp greeting", "NULL", "220 mail.example.org ESMTP Postfix (Debian/GNU)\r\n", "smtp", "Postfix", ""},
 }
 
 func TestInstalledMatch(t *testing.T) {
@@ -93,8 +95,8 @@ func TestInstalledMatch(t *testing.T) {
 			if svc.Name != tc.service || svc.Method != result.MethodServiceProbe {
 				t.Errorf("got name %q method %q; want %q, %q", svc.Name, svc.Method, tc.service, result.MethodServiceProbe)
 			}
-			if svc.Product != tc.product {
-				t.Errorf("product %q, want %q", svc.Product, tc.product)
+			if !strings.Contains(svc.Product, tc.product) || !strings.HasPrefix(svc.Version, tc.version) {
+				t.Errorf("product %q version %q; want %s and %s in them", svc.Product, svc.Version, tc.product, tc.version)
 			}
 		})
 	}

@@ -68,7 +68,8 @@ func pattern(line string, d int) (string, int, *posError) {
 
 // versionInfo reads the fields after a pattern: p/ v/ i/ h/ o/ d/ with
 // any delimiter, and cpe:/.../ with an optional a flag, each at most
-// once but cpe: as often as wanted.
+// once but cpe: as often as wanted. The a flag is accepted and means
+// nothing here.
 func (p *parser) versionInfo(m *Match, line string, i int) error {
 	fields := map[byte]*string{'p': &m.Product, 'v': &m.Version, 'i': &m.Info,
 		'h': &m.Hostname, 'o': &m.OS, 'd': &m.Device}
