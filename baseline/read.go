@@ -472,7 +472,8 @@ func (r *Run) addPortRecord(rec output.PortRecord) error {
 	if rec.Protocol != ports.TCP && rec.Protocol != ports.UDP {
 		return fmt.Errorf("protocol %v: want tcp or udp", rec.Protocol)
 	}
-	res := result.Port{Host: a, Hostname: rec.Hostname, Port: ports.Port{Number: rec.Port, Proto: rec.Protocol}, State: rec.State, Reason: rec.Reason}
+	res := result.Port{Host: a, Hostname: rec.Hostname, Port: ports.Port{Number: rec.Port, Proto: rec.Protocol}, State: rec.State, Reason: rec.Reason,
+		Detected: rec.Detected.Service()}
 	if rec.Service != "" {
 		res.Service = &services.Entry{Name: rec.Service, Port: res.Port}
 	}

@@ -57,6 +57,8 @@ type Port struct {
 	State   result.State
 	Reason  string
 	Service string // the catalog's name for the port; "" if none
+	// Detected is what service detection found there, if it ran.
+	Detected *result.Service
 }
 
 // NewRun returns an empty run named name.
@@ -97,7 +99,7 @@ func (r *Run) AddPort(res result.Port) {
 	if res.State == result.Open || res.State == result.Closed {
 		h.Up = true // it answered
 	}
-	p := Port{State: res.State, Reason: res.Reason}
+	p := Port{State: res.State, Reason: res.Reason, Detected: res.Detected}
 	if res.Service != nil {
 		p.Service = res.Service.Name
 	}

@@ -246,9 +246,22 @@ func (r *Run) addXMLHost(x *nmapxml.Host) error {
 		if xp.Service != nil && xp.Service.Name != "" {
 			res.Service = &services.Entry{Name: xp.Service.Name, Port: res.Port}
 		}
+		res.Detected = xmlDetected(xp.Service)
 		r.AddPort(res)
 	}
 	return nil
+}
+
+// xmlDetected reads what version detection found from a <service> whose
+// method is "probed" (nmap -sV, or portscan -sV); a table lookup found
+// nothing.
+func xmlDetected(s *nmapxml.Service) *result.Service {
+	if s == nil || s.Method != "probed" {
+		return nil
+	}
+	conf, _ := strconv.Atoi(s.Conf)
+	return &result.Service{Name: s.Name, Tunnel: s.Tunnel, Product: s.Product, Version: s.Version, Info: s.ExtraInfo,
+		CPE: s.CPE, Method: result.MethodProbe, Confidence: conf}
 }
 
 // xmlCounts counts a host's ports by state: its extraports and its

@@ -2,6 +2,7 @@ package output
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/portscan/portscan/ports"
@@ -40,6 +41,83 @@ type PortRecord struct {
 	Time          *time.Time       `json:"time,omitempty"`
 	Source        string           `json:"source"`
 	Evidence      *result.Evidence `json:"evidence,omitempty"`
+	// Detected is what service detection found (-sV, or a capture's
+	// content); Label compares it with the catalog's service:
+	// "confirmed", "differs" or "unknown".
+	Detected *DetectedRecord `json:"detected,omitempty"`
+	Label    string          `json:"label,omitempty"`
+}
+
+// DetectedRecord is a port's "detected" object, in nmap's vocabulary.
+// Every string came from the network: it is valid UTF-8, and Banner is
+// escaped and truncated.
+type DetectedRecord struct {
+	Name       string     `json:"name"`
+	Tunnel     string     `json:"tunnel"`
+	Product    string     `json:"product,omitempty"`
+	Version    string     `json:"version,omitempty"`
+	Info       string     `json:"info,omitempty"`
+	CPE        []string   `json:"cpe,omitempty"`
+	Method     string     `json:"method"`
+	Confidence int        `json:"confidence"`
+	Banner     string     `json:"banner,omitempty"`
+	TLS        *TLSRecord `json:"tls,omitempty"`
+}
+
+// TLSRecord is a detected service's "tls" object: its TLS handshake.
+type TLSRecord struct {
+	Version     string     `json:"version"`
+	Cipher      string     `json:"cipher,omitempty"`
+	ALPN        string     `json:"alpn,omitempty"`
+	SNI         string     `json:"sni,omitempty"`
+	Subject     string     `json:"subject,omitempty"`
+	SANs        []string   `json:"sans,omitempty"`
+	Issuer      string     `json:"issuer,omitempty"`
+	NotBefore   *time.Time `json:"not_before,omitempty"`
+	NotAfter    *time.Time `json:"not_after,omitempty"`
+	SelfSigned  bool       `json:"self_signed"`
+	ChainLength int        `json:"chain_length,omitempty"`
+}
+
+func detectedRecord(s *result.Service) *DetectedRecord {
+	if s == nil {
+		return nil
+	}
+	u := func(v string) string { return strings.ToValidUTF8(v, "\uFFFD") }
+	d := &DetectedRecord{Name: u(s.Name), Tunnel: s.Tunnel, Product: u(s.Product), Version: u(s.Version), Info: u(s.Info),
+		Method: s.Method, Confidence: s.Confidence, Banner: u(s.Banner)}
+	for _, c := range s.CPE {
+		d.CPE = append(d.CPE, u(c))
+	}
+	if t := s.TLS; t != nil {
+		d.TLS = &TLSRecord{Version: t.Version, Cipher: t.Cipher, ALPN: u(t.ALPN), SNI: u(t.SNI), Subject: u(t.Subject), Issuer: u(t.Issuer),
+			NotBefore: timePtr(t.NotBefore), NotAfter: timePtr(t.NotAfter), SelfSigned: t.SelfSigned, ChainLength: t.ChainLength}
+		for _, n := range t.SANs {
+			d.TLS.SANs = append(d.TLS.SANs, u(n))
+		}
+	}
+	return d
+}
+
+// Service turns the record back into the result model's service; nil
+// for a nil record.
+func (d *DetectedRecord) Service() *result.Service {
+	if d == nil {
+		return nil
+	}
+	s := &result.Service{Name: d.Name, Tunnel: d.Tunnel, Product: d.Product, Version: d.Version, Info: d.Info,
+		CPE: d.CPE, Method: d.Method, Confidence: d.Confidence, Banner: d.Banner}
+	if t := d.TLS; t != nil {
+		s.TLS = &result.TLS{Version: t.Version, Cipher: t.Cipher, ALPN: t.ALPN, SNI: t.SNI, Subject: t.Subject, SANs: t.SANs,
+			Issuer: t.Issuer, SelfSigned: t.SelfSigned, ChainLength: t.ChainLength}
+		if t.NotBefore != nil {
+			s.TLS.NotBefore = *t.NotBefore
+		}
+		if t.NotAfter != nil {
+			s.TLS.NotAfter = *t.NotAfter
+		}
+	}
+	return s
 }
 
 // HostRecord is one host's summary: a jsonl line of type "host", an
@@ -118,6 +196,8 @@ func portRecord(r result.Port) PortRecord {
 		Time:     timePtr(r.Time),
 		Source:   sourceOf(r.Source),
 		Evidence: r.Evidence,
+		Detected: detectedRecord(r.Detected),
+		Label:    r.Label(),
 	}
 	if e := r.Service; e != nil {
 		p.Service = e.Name

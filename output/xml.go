@@ -225,8 +225,13 @@ func xmlPorts(b *hostBuf, list []result.Port, lang string) *nmapxml.Ports {
 			PortID:   strconv.Itoa(int(r.Port.Number)),
 			State:    nmapxml.State{State: r.State.String(), Reason: r.Reason, ReasonTTL: "0"},
 		}
+		if d := r.Detected; d != nil && d.Name != "" {
+			p.Service = xmlService(d)
+		}
 		if r.Service != nil {
-			p.Service = &nmapxml.Service{Name: r.Service.Name, Method: "table", Conf: "3"}
+			if p.Service == nil {
+				p.Service = &nmapxml.Service{Name: r.Service.Name, Method: "table", Conf: "3"}
+			}
 			p.Comment = describeComment(r.Service, lang)
 		}
 		ps.Port = append(ps.Port, p)
@@ -345,4 +350,16 @@ func commentSafe(s string) string {
 		out += " "
 	}
 	return out
+}
+
+// xmlService is what service detection found, as nmap's -sV writes it:
+// method "probed" and the match's confidence.
+func xmlService(d *result.Service) *nmapxml.Service {
+	u := func(v string) string { return strings.ToValidUTF8(v, "\uFFFD") }
+	s := &nmapxml.Service{Name: u(d.Name), Method: "probed", Conf: strconv.Itoa(d.Confidence), Product: u(d.Product),
+		Version: u(d.Version), ExtraInfo: u(d.Info), Tunnel: d.Tunnel}
+	for _, c := range d.CPE {
+		s.CPE = append(s.CPE, u(c))
+	}
+	return s
 }
