@@ -109,6 +109,21 @@ func (s *Set) plan(ctx context.Context) (*plan, error) {
 	}
 	in = append(in, p.litsMet(in)...)
 
+	excl := merge(s.exclusions(p))
+	all := sweep(in)
+	p.all, p.excl = all, excl
+	p.own4 = all[:countV4(len(all), func(i int) span { return all[i].span })]
+	p.excl4 = excl[:countV4(len(excl), func(i int) span { return excl[i] })]
+	p.segs = slices.DeleteFunc(subtract(all, excl), func(o owned) bool { return o.seq < 0 })
+	slices.SortStableFunc(p.segs, func(a, b owned) int { return cmp.Compare(a.seq, b.seq) })
+	s.cached = p
+	return p, nil
+}
+
+// exclusions returns the spans the set's exclusions take; large
+// patterns go to p.exclPats, and names that do not resolve to
+// p.warnings.
+func (s *Set) exclusions(p *plan) []span {
 	var ex []span
 	for _, sp := range s.excluded {
 		switch sp.kind {
@@ -138,15 +153,7 @@ func (s *Set) plan(ctx context.Context) (*plan, error) {
 			}
 		}
 	}
-	excl := merge(ex)
-	all := sweep(in)
-	p.all, p.excl = all, excl
-	p.own4 = all[:countV4(len(all), func(i int) span { return all[i].span })]
-	p.excl4 = excl[:countV4(len(excl), func(i int) span { return excl[i] })]
-	p.segs = slices.DeleteFunc(subtract(all, excl), func(o owned) bool { return o.seq < 0 })
-	slices.SortStableFunc(p.segs, func(a, b owned) int { return cmp.Compare(a.seq, b.seq) })
-	s.cached = p
-	return p, nil
+	return ex
 }
 
 // litsMet returns the parts of the literals that meet the IPv4 spans of
