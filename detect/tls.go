@@ -319,19 +319,7 @@ func matchClientHello(sent []byte) (result.Service, bool) {
 		case extServerName:
 			info.SNI = sniHostName(data)
 		case extSupportedVersions:
-			// A list of versions, one byte long (RFC 8446 §4.2.1);
-			// GREASE values (RFC 8701) are not versions.
-			if len(data) < 1 || int(data[0])+1 > len(data) {
-				return
-			}
-			var best uint16
-			for i, end := 1, 1+int(data[0]); i+2 <= end; i += 2 {
-				sv, _ := data.be16(i)
-				if sv>>8 == 3 && sv&0xff <= 4 && sv > best {
-					best = sv
-				}
-			}
-			if best != 0 {
+			if best := offeredVersion(data); best != 0 {
 				info.Version = tlsVersionName(best)
 			}
 		case extALPN:
@@ -351,6 +339,23 @@ func matchClientHello(sent []byte) (result.Service, bool) {
 		}
 	}
 	return svc, true
+}
+
+// offeredVersion is the highest version of a ClientHello's
+// supported_versions, a list one byte long (RFC 8446 §4.2.1); GREASE
+// values (RFC 8701) are no versions. Zero when there is none.
+func offeredVersion(data octets) uint16 {
+	if len(data) < 1 || int(data[0])+1 > len(data) {
+		return 0
+	}
+	var best uint16
+	for i, end := 1, 1+int(data[0]); i+2 <= end; i += 2 {
+		sv, _ := data.be16(i)
+		if sv>>8 == 3 && sv&0xff <= 4 && sv > best {
+			best = sv
+		}
+	}
+	return best
 }
 
 // sniHostName reads the host_name of a ServerNameList (RFC 6066 §3).
