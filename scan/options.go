@@ -53,6 +53,10 @@ type Options struct {
 	Seed              uint64
 	Timing            int // nmap's timing template, 0 to 5, if given; -1 is none
 
+	// Detect runs service detection on the open ports (nmap -sV): an
+	// audit whose policy has service rules turns it on when not given.
+	Detect bool
+
 	// Given are the settings given explicitly.
 	Given Field
 }
@@ -83,6 +87,7 @@ const (
 	MaxRTTTimeout
 	Seed
 	Timing
+	Detect
 
 	fieldEnd // the first bit past the settings
 )
@@ -138,6 +143,8 @@ func (o *Options) Setting(f Field) any {
 		return &o.Seed
 	case Timing:
 		return &o.Timing
+	case Detect:
+		return &o.Detect
 	}
 	panic(fmt.Sprintf("scan: Setting(%#x) is not one setting", uint32(f)))
 }
