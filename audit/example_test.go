@@ -20,7 +20,7 @@ func ExampleParse() {
 	_, err := audit.Parse("policy.yaml", []byte(policy), audit.Options{Lookup: services.Default().Ports})
 	fmt.Println(err)
 	// Output:
-	// policy.yaml:4:5: unknown key "allwo" in group "web"; expected one of name, description, targets, exclude, allow, require, deny, other
+	// policy.yaml:4:5: unknown key "allwo" in group "web"; expected one of name, description, targets, exclude, allow, require, deny, other, services, deny_services, tls
 }
 
 func ExampleJudge() {

@@ -24,7 +24,7 @@ import (
 // The keys a policy may use, in the order error messages list them.
 var (
 	topKeys   = []string{"version", "scan", "groups"}
-	groupKeys = []string{"name", "description", "targets", "exclude", "allow", "require", "deny", "other"}
+	groupKeys = []string{"name", "description", "targets", "exclude", "allow", "require", "deny", "other", "services", "deny_services", "tls"}
 )
 
 // settingKind says how a scan setting's value is checked.
@@ -59,6 +59,7 @@ var scanKeys = []scanKey{
 	{"min-rtt-timeout", duration, scan.MinRTTTimeout},
 	{"max-rtt-timeout", duration, scan.MaxRTTTimeout},
 	{"skip-discovery", boolean, scan.SkipDiscovery},
+	{"detect", boolean, scan.Detect},
 }
 
 func scanKeyNames() []string {
@@ -393,7 +394,7 @@ func (p *parse) policy(body ast.Node) (*Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	pol := &Policy{File: p.file}
+	pol := &Policy{File: p.file, now: p.opt.Now}
 	var groups *ast.MappingValueNode
 	for _, mv := range entries {
 		key, _ := scalar(mv.Key)
@@ -584,6 +585,12 @@ func (p *parse) group(n ast.Node) (*Group, error) {
 			err = p.groupRules(g, key, what, mv.Value, &denied)
 		case "other":
 			err = p.groupOther(g, what, mv.Value)
+		case "services":
+			err = p.groupServices(g, what, mv.Value)
+		case "deny_services":
+			err = p.groupDenyServices(g, what, mv.Value)
+		case "tls":
+			err = p.groupTLS(g, where, mv.Value)
 		}
 		if err != nil {
 			return nil, err
@@ -593,6 +600,9 @@ func (p *parse) group(n ast.Node) (*Group, error) {
 		return nil, &PolicyError{File: p.file, Pos: g.Pos, Msg: fmt.Sprintf("group %q has no targets; expected targets: [addresses, ranges, prefixes or host names]", g.Name)}
 	}
 	if err := p.groupConflicts(g, denied); err != nil {
+		return nil, err
+	}
+	if err := p.detectionConflicts(g); err != nil {
 		return nil, err
 	}
 	return g, nil

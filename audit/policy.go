@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/scan"
@@ -69,17 +70,26 @@ func (e *PolicyError) Unwrap() []error {
 type Kind uint8
 
 // The kinds of rule. Allow rules produce no check of their own: they
-// only exempt ports from the group's Other rule.
+// only exempt ports from the group's Other rule. The kinds from Service
+// on judge what service detection found (Group.Detection).
 const (
-	Allow   Kind = iota + 1 // may be open
-	Require                 // must be open
-	Deny                    // must never be open
-	Other                   // any open port no other rule names
+	Allow         Kind = iota + 1 // may be open
+	Require                       // must be open
+	Deny                          // must never be open
+	Other                         // any open port no other rule names
+	Service                       // a services entry: the port, when open, speaks one of Names
+	DenyService                   // a deny_services entry: no open port speaks Names[0]
+	TLSVersion                    // tls min_version: no handshake below Version
+	TLSExpiry                     // tls expires_within: no certificate expiring within Within
+	TLSSelfSigned                 // tls self_signed: deny or warn: no self-signed certificate
 )
 
-var kindNames = [...]string{"", "allow", "require", "deny", "other"}
+var kindNames = [...]string{"", "allow", "require", "deny", "other", "service", "deny-service", "tls-version", "tls-expiry", "tls-self-signed"}
 
-// String returns the key that writes the rule in a policy ("require").
+// String returns the rule's name in reports: for allow, require, deny
+// and other the key that writes it in a policy ("require"); "service",
+// "deny-service", "tls-version", "tls-expiry" and "tls-self-signed" for
+// the rules on detected services.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -108,12 +118,29 @@ func (a Action) String() string {
 	return "deny"
 }
 
-// Rule is one entry of a group's allow, require or deny list.
+// Rule is one entry of a group's allow, require or deny list, or one
+// of its rules on detected services.
 type Rule struct {
-	Kind  Kind
-	Text  string // the entry as written: "https", "8000-8100", "53/udp"
+	Kind Kind
+	// Text is the entry as written: "https", "8000-8100", "53/udp"; for
+	// a services entry its port and names ("443/tcp https"), for
+	// deny_services the name, for tls the value ("1.2", "30d", "deny").
+	Text  string
 	Pos   Pos
-	Ports *ports.Set
+	Ports *ports.Set // the ports named; nil for deny-service and tls rules
+
+	// Names are the service names a Service rule accepts, or the one a
+	// DenyService rule denies, as written (see [MatchService]).
+	Names []string
+	// Version is a TLSVersion rule's lowest version, as crypto/tls
+	// numbers them (tls.VersionTLS12).
+	Version uint16
+	// Within is a TLSExpiry rule's window: a certificate that expires
+	// sooner fails.
+	Within time.Duration
+	// Action is what a TLSSelfSigned rule makes of a self-signed
+	// certificate: a violation (Fail) or a warning.
+	Action Action
 }
 
 // Entry is a target written in a group, with its place.
@@ -129,7 +156,10 @@ type Group struct {
 	Targets []Entry
 	Exclude []Entry
 	Rules   []Rule // allow, require and deny entries in file order
-	Other   Action
+	// Detection are the group's rules on detected services: services
+	// and deny_services entries and tls settings, in file order.
+	Detection []Rule
+	Other     Action
 	// OtherPos is where "other" is set, or the group's place if it is
 	// not.
 	OtherPos Pos
@@ -160,6 +190,8 @@ type Policy struct {
 	// Settings are the scan block's settings as written, in file order.
 	Settings []Setting
 	Groups   []*Group
+
+	now func() time.Time
 }
 
 // Options tune Parse.
@@ -173,6 +205,9 @@ type Options struct {
 	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
 	// Family is the address family of host names among the targets.
 	Family targets.Family
+	// Now is the time certificates' expiry is judged from (tls
+	// expires_within); nil means time.Now.
+	Now func() time.Time
 }
 
 // Load reads and parses the policy file at path. It reads no more than
@@ -192,7 +227,7 @@ func Load(path string, opt Options) (*Policy, error) {
 }
 
 // Ports returns the ports a scan must probe for the policy to be judged:
-// those of every require and deny rule.
+// those of every require, deny and services rule.
 func (p *Policy) Ports() *ports.Set {
 	s := new(ports.Set)
 	for _, g := range p.Groups {
@@ -201,8 +236,25 @@ func (p *Policy) Ports() *ports.Set {
 				s.Union(r.Ports)
 			}
 		}
+		for _, r := range g.Detection {
+			if r.Ports != nil {
+				s.Union(r.Ports)
+			}
+		}
 	}
 	return s
+}
+
+// Detects reports whether any group has rules on detected services
+// (services, deny_services, tls): a scan for the policy must run
+// service detection.
+func (p *Policy) Detects() bool {
+	for _, g := range p.Groups {
+		if len(g.Detection) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Targets returns every group's targets, for a scan: exclusions are left

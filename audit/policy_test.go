@@ -104,11 +104,11 @@ groups:
 func TestParseErrors(t *testing.T) {
 	for _, c := range []struct{ name, src, want string }{
 		{"unknown group key", "groups:\n  - name: web\n    targets: [198.18.0.1]\n    allwo: [ssh]\n",
-			`policy.yaml:4:5: unknown key "allwo" in group "web"; expected one of name, description, targets, exclude, allow, require, deny, other`},
+			`policy.yaml:4:5: unknown key "allwo" in group "web"; expected one of name, description, targets, exclude, allow, require, deny, other, services, deny_services, tls`},
 		{"unknown top key", "group:\n  - name: web\n",
 			`policy.yaml:1:1: unknown key "group" at the top level; expected one of version, scan, groups`},
 		{"unknown scan key", "scan:\n  timeout: 1s\ngroups: []\n",
-			`policy.yaml:2:3: unknown key "timeout" in scan; expected one of ports, exclude-ports, udp, rate, retries, concurrency, host-group, initial-rtt-timeout, min-rtt-timeout, max-rtt-timeout, skip-discovery`},
+			`policy.yaml:2:3: unknown key "timeout" in scan; expected one of ports, exclude-ports, udp, rate, retries, concurrency, host-group, initial-rtt-timeout, min-rtt-timeout, max-rtt-timeout, skip-discovery, detect`},
 		{"syntax", "groups:\n  - name: [web\n    targets: x\n",
 			`policy.yaml:3:`},
 		{"tab", "groups:\n\t- name: web\n", `policy.yaml:2:1: YAML: `},

@@ -62,7 +62,7 @@ func TestAuditUsageErrors(t *testing.T) {
 	}{
 		{"no policy", []string{"audit"}, "portscan: audit: --policy FILE is required\n"},
 		{"bad policy", []string{"audit", "--policy", bad},
-			"portscan: " + bad + `:4:5: unknown key "allwo" in group "web"; expected one of name, description, targets, exclude, allow, require, deny, other` + "\n"},
+			"portscan: " + bad + `:4:5: unknown key "allwo" in group "web"; expected one of name, description, targets, exclude, allow, require, deny, other, services, deny_services, tls` + "\n"},
 		{"missing policy", []string{"audit", "--policy", filepath.Join(dir, "none.yaml")}, "no such file"},
 		{"argument", []string{"audit", "--policy", good, "127.0.0.1"}, "audit takes no arguments"},
 		{"format", []string{"audit", "--policy", good, "--from", results, "--format", "xml"}, `invalid --format "xml": want text or json`},
