@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,12 @@ type Finding struct {
 	Port    ports.Port `json:"-"`
 	State   string     `json:"state"`             // "open", "closed", "not listed", "not scanned", "host down"
 	Service string     `json:"service,omitempty"` // the port's label in the results
+	// Detected is what service detection found, for the rules on
+	// detected services: "ssl/http (nginx 1.24.0)"; "" if nothing.
+	Detected string `json:"detected,omitempty"`
+	// Detail says what broke the rule or left it unverified: "TLS 1.0",
+	// "detection did not run".
+	Detail string `json:"detail,omitempty"`
 }
 
 // Check is one rule applied to one host.
@@ -132,8 +139,22 @@ func (r *Report) Checks() []*Check {
 // open|filtered, which may be open, turns a deny or require check into a
 // warning rather than a pass or a failure. A host found down fails its
 // require checks. Rules on a protocol the run did not probe are skipped.
+//
+// The rules on detected services make a check each too. A services
+// entry fails when an open port of it speaks another service than it
+// names (see MatchService); a deny_services entry when an open port
+// speaks the service; a tls rule when a TLS handshake on an open port
+// breaks it: a version below min_version, a certificate that expires
+// within expires_within of Options.Now (or has expired), a self-signed
+// certificate (a warning with self_signed: warn). An open port that
+// detection did not run on, or where it identified nothing (services
+// only), makes the check a warning, "not verified", not a pass.
 func Judge(ctx context.Context, p *Policy, run *baseline.Run) (*Report, error) {
 	rep := &Report{Policy: p.File, Source: run.Name, Counts: map[Status]int{}}
+	now := time.Now()
+	if p.now != nil {
+		now = p.now()
+	}
 	hosts := run.Hosts()
 	covered := make([]bool, len(hosts))
 	for _, g := range p.Groups {
@@ -149,6 +170,7 @@ func Judge(ctx context.Context, p *Policy, run *baseline.Run) (*Report, error) {
 			covered[i] = true
 			gr.Hosts++
 			gr.Checks = append(gr.Checks, judgeHost(g, run, h)...)
+			gr.Checks = append(gr.Checks, judgeDetection(g, run, h, now)...)
 		}
 		for _, c := range gr.Checks {
 			rep.Counts[c.Status]++
@@ -163,13 +185,16 @@ func Judge(ctx context.Context, p *Policy, run *baseline.Run) (*Report, error) {
 	if !run.CoversProtocol(ports.UDP) && usesUDP(p) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("UDP rules were not checked: %s has no UDP results (scan with udp: true, or audit a capture)", run.Name))
 	}
+	if p.Detects() && !detectionRan(run) {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("service rules were not verified: %s has no service detection results (scan with detect: true or -sV)", run.Name))
+	}
 	return rep, nil
 }
 
 func usesUDP(p *Policy) bool {
 	for _, g := range p.Groups {
-		for _, r := range g.Rules {
-			if r.Kind != Allow && r.Ports.Len(ports.UDP) > 0 {
+		for _, r := range slices.Concat(g.Rules, g.Detection) {
+			if r.Kind != Allow && r.Ports != nil && r.Ports.Len(ports.UDP) > 0 {
 				return true
 			}
 		}
@@ -305,5 +330,7 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 		Protocol ports.Protocol `json:"protocol"`
 		State    string         `json:"state"`
 		Service  string         `json:"service,omitempty"`
-	}{f.Port.Number, f.Port.Proto, f.State, f.Service})
+		Detected string         `json:"detected,omitempty"`
+		Detail   string         `json:"detail,omitempty"`
+	}{f.Port.Number, f.Port.Proto, f.State, f.Service, f.Detected, f.Detail})
 }
