@@ -18,14 +18,16 @@ type Kind uint8
 
 // The kinds of change between two runs.
 const (
-	HostAppeared   Kind = iota + 1 // up now, down or absent before
-	HostGone                       // up before, down or absent now
-	PortOpened                     // open now, not before
-	PortClosed                     // open before, not now
-	ServiceChanged                 // open in both, with another label (CompareOptions.Labels)
+	HostAppeared    Kind = iota + 1 // up now, down or absent before
+	HostGone                        // up before, down or absent now
+	PortOpened                      // open now, not before
+	PortClosed                      // open before, not now
+	ServiceChanged                  // open in both, with another label (CompareOptions.Labels)
+	DetectedChanged                 // open in both, detection named another service
+	VersionChanged                  // open in both, detection named the same service, another product or version
 )
 
-var kindNames = [...]string{"", "host-appeared", "host-gone", "port-opened", "port-closed", "service-changed"}
+var kindNames = [...]string{"", "host-appeared", "host-gone", "port-opened", "port-closed", "service-changed", "detected-changed", "version-changed"}
 
 // String returns the kind as JSON writes it ("port-opened").
 func (k Kind) String() string {
@@ -47,13 +49,42 @@ type Change struct {
 	Port ports.Port `json:"-"`
 	// Old and New are the port's state (PortOpened, PortClosed: "closed",
 	// "filtered", "open|filtered", "not scanned", or "not listed" when the
-	// run has no record of it) or service label (ServiceChanged) in each
-	// run.
+	// run has no record of it), service label (ServiceChanged), detected
+	// service ("ssl/http", DetectedChanged) or product and version
+	// ("nginx 1.24.0", VersionChanged) in each run.
 	Old string `json:"old,omitempty"`
 	New string `json:"new,omitempty"`
+	// OldDetected and NewDetected are what detection found in each run,
+	// for DetectedChanged and VersionChanged.
+	OldDetected *Detection `json:"old_detected,omitempty"`
+	NewDetected *Detection `json:"new_detected,omitempty"`
 	// Ports are the open ports of a host that appeared or went away,
 	// labelled, as "22/tcp ssh".
 	Ports []string `json:"ports,omitempty"`
+}
+
+// Detection is what a Change shows of a detected service.
+type Detection struct {
+	Name    string `json:"name"`
+	Tunnel  string `json:"tunnel,omitempty"`
+	Product string `json:"product,omitempty"`
+	Version string `json:"version,omitempty"`
+}
+
+func detection(s *result.Service) *Detection {
+	return &Detection{Name: s.Name, Tunnel: s.Tunnel, Product: s.Product, Version: s.Version}
+}
+
+// label is the service as nmap prints it ("ssl/http"), or "service"
+// when d is nil.
+func (d *Detection) label() string {
+	switch {
+	case d == nil:
+		return "service"
+	case d.Tunnel == "ssl":
+		return "ssl/" + d.Name
+	}
+	return d.Name
 }
 
 // Diff is what changed from one run to the next, host by host in address
@@ -67,7 +98,8 @@ type Diff struct {
 // Empty reports whether the runs agree.
 func (d *Diff) Empty() bool { return len(d.Changes) == 0 }
 
-// CompareOptions tune Compare. The zero value compares states only.
+// CompareOptions tune Compare. The zero value compares states, and
+// what service detection found on ports open in both runs.
 type CompareOptions struct {
 	// Labels also reports open ports whose service label changed
 	// (ServiceChanged). Runs labelled from different catalogs, such as
@@ -135,10 +167,9 @@ func compareHost(old, new *Run, a netip.Addr, opt CompareOptions) []Change {
 		c := Change{Host: a, Hostname: name, Port: p}
 		switch {
 		case oOpen && nOpen:
-			if !opt.Labels || op.Service == np.Service {
+			if !compareOpen(&c, op, np, opt) {
 				continue
 			}
-			c.Kind, c.Old, c.New = ServiceChanged, op.Service, np.Service
 		case nOpen:
 			c.Kind, c.Old, c.New = PortOpened, stateIn(old, oh, p), np.Service
 		default:
@@ -147,6 +178,47 @@ func compareHost(old, new *Run, a netip.Addr, opt CompareOptions) []Change {
 		out = append(out, c)
 	}
 	return out
+}
+
+// compareOpen compares a port open in both runs, and says whether it
+// changed: the service detection named, then its product and version,
+// then (with opt.Labels) the catalog's label. Detection is compared only
+// when it named a service in both runs: a run without detection, or
+// where it identified nothing (a timeout, a slow server), shows no
+// change. Info, CPEs and TLS details are not compared: certificates are
+// renewed as a matter of course.
+func compareOpen(c *Change, op, np Port, opt CompareOptions) bool {
+	od, nd := op.Detected, np.Detected
+	if od != nil && nd != nil && od.Name != "" && nd.Name != "" {
+		switch {
+		case od.Name != nd.Name || od.Tunnel != nd.Tunnel:
+			c.Kind, c.Old, c.New = DetectedChanged, detectedName(od), detectedName(nd)
+		case od.Product != nd.Product || od.Version != nd.Version:
+			c.Kind, c.Old, c.New = VersionChanged, productVersion(od), productVersion(nd)
+		}
+		if c.Kind != 0 {
+			c.OldDetected, c.NewDetected = detection(od), detection(nd)
+			return true
+		}
+	}
+	if !opt.Labels || op.Service == np.Service {
+		return false
+	}
+	c.Kind, c.Old, c.New = ServiceChanged, op.Service, np.Service
+	return true
+}
+
+// detectedName is a detected service as nmap prints it: "ssl/http".
+func detectedName(s *result.Service) string {
+	if s.Tunnel == "ssl" {
+		return "ssl/" + s.Name
+	}
+	return s.Name
+}
+
+// productVersion is "nginx 1.24.0", or "" when detection named neither.
+func productVersion(s *result.Service) string {
+	return strings.TrimSpace(s.Product + " " + s.Version)
 }
 
 // stateIn says what run r knows of port p on host h, when it is not open:
@@ -221,6 +293,16 @@ func (c Change) Line() string {
 		return s + ", now " + c.New
 	case ServiceChanged:
 		return fmt.Sprintf("%s %s service %s -> %s", host, c.Port, svc(c.Old), svc(c.New))
+	case DetectedChanged:
+		return fmt.Sprintf("%s %s detected service %s -> %s", host, c.Port, c.Old, c.New)
+	case VersionChanged:
+		pv := func(s string) string {
+			if s == "" {
+				return "no version"
+			}
+			return s
+		}
+		return fmt.Sprintf("%s %s %s version %s -> %s", host, c.Port, c.NewDetected.label(), pv(c.Old), pv(c.New))
 	}
 	return host + " " + c.Kind.String()
 }
@@ -273,7 +355,7 @@ func (d *Diff) Summary() string {
 		return "No differences."
 	}
 	var parts []string
-	for _, k := range []Kind{PortOpened, PortClosed, ServiceChanged, HostAppeared, HostGone} {
+	for _, k := range []Kind{PortOpened, PortClosed, ServiceChanged, DetectedChanged, VersionChanged, HostAppeared, HostGone} {
 		if n[k] > 0 {
 			parts = append(parts, text.Count(n[k], kindCounted[k][0], kindCounted[k][1]))
 		}
@@ -283,11 +365,13 @@ func (d *Diff) Summary() string {
 
 // kindCounted names each kind of change in the summary, for one and many.
 var kindCounted = map[Kind][2]string{
-	PortOpened:     {"port opened", "ports opened"},
-	PortClosed:     {"port closed", "ports closed"},
-	ServiceChanged: {"service changed", "services changed"},
-	HostAppeared:   {"host appeared", "hosts appeared"},
-	HostGone:       {"host gone", "hosts gone"},
+	PortOpened:      {"port opened", "ports opened"},
+	PortClosed:      {"port closed", "ports closed"},
+	ServiceChanged:  {"service changed", "services changed"},
+	DetectedChanged: {"detected service changed", "detected services changed"},
+	VersionChanged:  {"version changed", "versions changed"},
+	HostAppeared:    {"host appeared", "hosts appeared"},
+	HostGone:        {"host gone", "hosts gone"},
 }
 
 // WriteJSON writes the diff as one JSON document.

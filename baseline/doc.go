@@ -1,6 +1,7 @@
 // Package baseline reads the results of earlier runs back and compares
 // two of them: ports newly open or no longer open, hosts that appeared or
-// went away, and optionally services whose label changed.
+// went away, services that detection found changed, and optionally
+// services whose label changed.
 //
 // Read takes what portscan writes (jsonl, json, and nmap-format XML),
 // nmap's own XML, and packet captures (pcap, pcapng, gzipped or not),
@@ -38,4 +39,14 @@
 // compared unless CompareOptions.Labels is set: then a service changed
 // when a port open in both runs carries another label. Each scanner
 // labels from its own catalog, so nmap's and portscan's differ by design.
+//
+// What service detection found is compared by default, on ports open in
+// both runs and named by detection in both: another service (a
+// DetectedChanged change, "ssl/http" is not "http"), or the same service
+// with another product or version (VersionChanged). These are real
+// changes of what listens, unlike labels. A run without detection on the
+// port, or where detection identified nothing, shows no change, so that
+// a run without -sV, or a slow server that timed out, is not reported;
+// nor are info, CPEs and TLS certificates, which are renewed as a matter
+// of course. A port has at most one change: detection's before its label.
 package baseline

@@ -17,9 +17,12 @@ ports newly open, ports no longer open (and what they are now: closed,
 filtered, open|filtered, not scanned, or not listed when NEW has no
 record of them), and hosts that appeared or went away.
 
-Only states are compared: service labels come from each scanner's own
-catalog (nmap's nmap-services, portscan's), so they differ by design.
---labels also lists open ports whose label changed.
+States are compared, and what service detection (-sV) found on ports
+open in both runs: another service, or another product or version, when
+both runs detected one there (a run without detection is no change).
+Service labels come from each scanner's own catalog (nmap's
+nmap-services, portscan's), so they differ by design: --labels also
+lists open ports whose label changed.
 
 Each file may be portscan's jsonl, json or XML output, nmap's XML (-oX),
 or a packet capture (read as "portscan pcap" reads it); the format is
