@@ -10,6 +10,9 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/portscan/portscan/baseline"
+	"github.com/portscan/portscan/result"
 )
 
 // Small limits for FuzzParse, so that fuzzed inputs cross them often.
@@ -27,6 +30,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(webPolicy))
 	f.Add([]byte("groups:\n  - name: a\n    targets: 10.0.0.0/30\n    require: [U:53, 22-25]\n    other: warn\nscan:\n  udp: true\n  rate: 10\n"))
 	f.Add([]byte("groups:\n  - {name: x, targets: [\"::1\"], deny: \"1-65535\"}\n"))
+	f.Add([]byte(servicesPolicy))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		opt := Options{Lookup: catalog.Ports, Resolve: func(context.Context, string) ([]netip.Addr, error) {
 			return nil, errors.New("no DNS in tests")
@@ -34,8 +38,10 @@ func FuzzParse(f *testing.F) {
 		p, err := Parse("f.yaml", src, opt)
 		checkErr(t, p, err)
 		if err == nil {
-			if _, err := Judge(context.Background(), p, fakeRun("10.0.0.1 22:open")); err != nil {
-				t.Fatal(err)
+			for _, run := range []*baseline.Run{fakeRun("10.0.0.1 22:open"), fuzzDetectedRun()} {
+				if _, err := Judge(context.Background(), p, run); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 
@@ -67,6 +73,17 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzDetectedRun is a run with detection on every open port, for the
+// rules on detected services to judge.
+func fuzzDetectedRun() *baseline.Run {
+	run := fakeRun("10.0.0.1 22,443,8080:open", "198.18.0.1 22,443:open")
+	detected(run, "10.0.0.1 22", openSSH)
+	detected(run, "10.0.0.1 443", tlsWith(func(t *result.TLS) { t.Version, t.SelfSigned = "TLS 1.0", true }))
+	detected(run, "10.0.0.1 8080", nothing)
+	detected(run, "198.18.0.1 22,443", bareTLS)
+	return run
 }
 
 func checkErr(t *testing.T, p *Policy, err error) {

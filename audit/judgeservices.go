@@ -152,7 +152,7 @@ func judgeTLS(c *Check, r Rule, h *baseline.Host, now time.Time) {
 			unverified = append(unverified, detectedFinding(h, p, detail))
 		}
 	}
-	what := map[Kind]string{TLSVersion: "TLS below " + tlsVersionText(r.Version), TLSExpiry: "certificate expiring within " + r.Text,
+	what := map[Kind]string{TLSVersion: "TLS below " + r.Text, TLSExpiry: "certificate expiring within " + r.Text,
 		TLSSelfSigned: "self-signed certificate"}[r.Kind]
 	switch {
 	case len(bad) > 0:
@@ -194,7 +194,7 @@ func tlsVerdict(r Rule, t *result.TLS, now time.Time) (string, int) {
 		}
 	case TLSSelfSigned:
 		if t.SelfSigned {
-			return "self-signed certificate, subject " + t.Subject, tlsBad
+			return "subject " + t.Subject, tlsBad
 		}
 	}
 	return "", tlsOK

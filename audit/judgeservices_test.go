@@ -1,7 +1,10 @@
 package audit
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -139,12 +142,12 @@ func TestJudgeTLS(t *testing.T) {
 		{"good", policy, one(nginx), nil},
 		{"no TLS", policy, one(plainHTTP), nil},
 		{"old version", policy, one(tlsWith(func(t *result.TLS) { t.Version = "TLS 1.0" })),
-			[]string{`198.18.0.1 tls-version 1.2: fail TLS below TLS 1.2: 443/tcp ssl/http (nginx 1.24.0): TLS 1.0`}},
+			[]string{`198.18.0.1 tls-version 1.2: fail TLS below 1.2: 443/tcp ssl/http (nginx 1.24.0): TLS 1.0`}},
 		{"SSL 3.0", policy, one(tlsWith(func(t *result.TLS) { t.Version = "SSL 3.0" })),
-			[]string{`198.18.0.1 tls-version 1.2: fail TLS below TLS 1.2: 443/tcp ssl/http (nginx 1.24.0): SSL 3.0`}},
+			[]string{`198.18.0.1 tls-version 1.2: fail TLS below 1.2: 443/tcp ssl/http (nginx 1.24.0): SSL 3.0`}},
 		{"future version", policy, one(tlsWith(func(t *result.TLS) { t.Version = "0x0305" })), nil},
 		{"unknown version", policy, one(tlsWith(func(t *result.TLS) { t.Version = "QUIC?" })),
-			[]string{`198.18.0.1 tls-version 1.2: warn not verified (TLS below TLS 1.2): 443/tcp ssl/http (nginx 1.24.0): TLS version "QUIC?" unknown`}},
+			[]string{`198.18.0.1 tls-version 1.2: warn not verified (TLS below 1.2): 443/tcp ssl/http (nginx 1.24.0): TLS version "QUIC?" unknown`}},
 		{"expiring", policy, one(tlsWith(func(t *result.TLS) { t.NotAfter = auditTime.Add(9*24*time.Hour + time.Hour) })),
 			[]string{`198.18.0.1 tls-expiry 30d: fail certificate expiring within 30d: 443/tcp ssl/http (nginx 1.24.0): certificate expires 2026-11-29T13:00:00Z, in 9 days`}},
 		{"expiring today", policy, one(tlsWith(func(t *result.TLS) { t.NotAfter = auditTime.Add(time.Hour) })),
@@ -154,11 +157,11 @@ func TestJudgeTLS(t *testing.T) {
 		{"no expiry", policy, one(tlsWith(func(t *result.TLS) { t.NotAfter = time.Time{} })),
 			[]string{`198.18.0.1 tls-expiry 30d: warn not verified (certificate expiring within 30d): 443/tcp ssl/http (nginx 1.24.0): no certificate expiry seen`}},
 		{"self-signed", policy, one(tlsWith(func(t *result.TLS) { t.SelfSigned, t.Issuer = true, t.Subject })),
-			[]string{`198.18.0.1 tls-self-signed deny: fail self-signed certificate: 443/tcp ssl/http (nginx 1.24.0): self-signed certificate, subject CN=web1.lab`}},
+			[]string{`198.18.0.1 tls-self-signed deny: fail self-signed certificate: 443/tcp ssl/http (nginx 1.24.0): subject CN=web1.lab`}},
 		{"self-signed warn", svcHead + "    tls: {self_signed: warn}\n", one(tlsWith(func(t *result.TLS) { t.SelfSigned = true })),
-			[]string{`198.18.0.1 tls-self-signed warn: warn self-signed certificate: 443/tcp ssl/http (nginx 1.24.0): self-signed certificate, subject CN=web1.lab`}},
+			[]string{`198.18.0.1 tls-self-signed warn: warn self-signed certificate: 443/tcp ssl/http (nginx 1.24.0): subject CN=web1.lab`}},
 		{"not run", policy, fakeRun("198.18.0.1 443:open"), []string{
-			`198.18.0.1 tls-version 1.2: warn not verified (TLS below TLS 1.2): 443/tcp: detection did not run`,
+			`198.18.0.1 tls-version 1.2: warn not verified (TLS below 1.2): 443/tcp: detection did not run`,
 			`198.18.0.1 tls-expiry 30d: warn not verified (certificate expiring within 30d): 443/tcp: detection did not run`,
 			`198.18.0.1 tls-self-signed deny: warn not verified (self-signed certificate): 443/tcp: detection did not run`,
 		}},
@@ -191,5 +194,120 @@ func TestJudgeDetectionNote(t *testing.T) {
 	}
 	if rep := judgeAt(t, webPolicy, fakeRun("198.18.0.1 443:open")); len(rep.Notes) != 0 {
 		t.Errorf("notes without service rules: %q", rep.Notes)
+	}
+}
+
+// servicesPolicy has each rule on detected services, on the lines the
+// reports point at.
+const servicesPolicy = `groups:
+  - name: web
+    targets: [198.18.0.1-2]
+    allow: [ssh, http, https, 2323]
+    services:
+      443/tcp: https
+      ssh: ssh
+    deny_services: [telnet]
+    tls: {min_version: "1.2", expires_within: 30d, self_signed: warn}
+`
+
+// hostile is what a server may put in its banner to break a report.
+const hostile = "\x1b]0;pwned\a\x1b[2J\n::error::pwned"
+
+// sampleServicesReport fails or warns each rule on detected services,
+// with a hostile product name, and has a detected change from the
+// baseline.
+func sampleServicesReport(t *testing.T) *Report {
+	run := fakeRun("198.18.0.1 22,443,2323:open", "198.18.0.2 22,443:open")
+	detected(run, "198.18.0.1 22", openSSH)
+	detected(run, "198.18.0.1 443", tlsWith(func(t *result.TLS) {
+		t.Version, t.NotAfter, t.SelfSigned = "TLS 1.0", auditTime.AddDate(0, 0, 12), true
+	}))
+	detected(run, "198.18.0.1 2323", &result.Service{Name: "telnet", Product: hostile})
+	detected(run, "198.18.0.2 443", openSSH)
+	rep := judgeAt(t, servicesPolicy, run)
+	old := fakeRun("198.18.0.1 22,443,2323:open", "198.18.0.2 22,443:open")
+	detected(old, "198.18.0.1 22", &result.Service{Name: "ssh", Product: "OpenSSH", Version: "9.1p1"})
+	detected(old, "198.18.0.2 443", nginx)
+	old.Name = "last.jsonl"
+	rep.Diff = baseline.Compare(old, run, baseline.CompareOptions{})
+	rep.Version = "0.1.0"
+	return rep
+}
+
+func TestServicesWriters(t *testing.T) {
+	rep := sampleServicesReport(t)
+	for _, c := range []struct {
+		name  string
+		write func(*bytes.Buffer) error
+	}{
+		{"services-report.txt", func(b *bytes.Buffer) error { return rep.WriteText(b, false) }},
+		{"services-report.json", func(b *bytes.Buffer) error { return rep.WriteJSON(b) }},
+		{"services-junit.xml", func(b *bytes.Buffer) error { return rep.WriteJUnit(b) }},
+		{"services-report.sarif", func(b *bytes.Buffer) error { return rep.WriteSARIF(b) }},
+		{"services-annotations.txt", func(b *bytes.Buffer) error { return rep.WriteGitHubAnnotations(b) }},
+		{"services-summary.md", func(b *bytes.Buffer) error { return rep.WriteMarkdown(b) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := c.write(&b); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, c.name, b.Bytes())
+			switch {
+			case strings.HasSuffix(c.name, ".xml"):
+				validateJUnit(t, b.Bytes())
+			case strings.HasSuffix(c.name, ".sarif"):
+				validateSARIF(t, b.Bytes())
+			case strings.HasSuffix(c.name, ".txt"), strings.HasSuffix(c.name, ".md"):
+				// Text for people and for GitHub: nothing hostile gets
+				// through, and no line starts a workflow command but ours.
+				for _, line := range strings.Split(b.String(), "\n") {
+					if strings.ContainsAny(line, "\x1b\a") || strings.HasPrefix(line, "::error::") {
+						t.Errorf("unescaped line %q", line)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestServicesSARIFRules checks each rule on detected services has its
+// SARIF rule, and results point at the rule's line.
+func TestServicesSARIFRules(t *testing.T) {
+	var b bytes.Buffer
+	if err := sampleServicesReport(t).WriteSARIF(&b); err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				Level     string `json:"level"`
+				Locations []struct {
+					PhysicalLocation struct {
+						Region *struct{ StartLine int } `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, r := range log.Runs[0].Results {
+		line := 0
+		if reg := r.Locations[0].PhysicalLocation.Region; reg != nil {
+			line = reg.StartLine
+		}
+		got[fmt.Sprintf("%s/%s@%d", r.RuleID, r.Level, line)]++
+	}
+	want := map[string]int{
+		"service-mismatch/error@6": 1, "service-mismatch/warning@7": 1, "service-denied/error@8": 1, "service-denied/warning@8": 1,
+		"tls-version/error@9": 1, "tls-version/warning@9": 1, "tls-expiry/error@9": 1, "tls-expiry/warning@9": 1,
+		"tls-self-signed/warning@9": 2, "changed-since-baseline/error@0": 2,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("results %v, want %v", got, want)
 	}
 }

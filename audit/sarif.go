@@ -25,7 +25,19 @@ var sarifRules = []struct {
 	{Other, "unexpected-port-open", "UnexpectedPortOpen", "An open port is not allowed by the policy.",
 		"No allow, require or deny rule of the host's group names this open port: allow it in the policy, or close it."},
 	{0, "changed-since-baseline", "ChangedSinceBaseline", "The open ports differ from the baseline run.",
-		"Compared with the saved baseline run, a port opened or closed, a host appeared or went away, or a service label changed."},
+		"Compared with the saved baseline run, a port opened or closed, a host appeared or went away, a service label changed, or service detection found another service or version."},
+	// After the baseline rule, so that the rules that came first keep
+	// their indexes.
+	{Service, "service-mismatch", "ServiceMismatch", "An open port does not speak the service the policy names for it.",
+		"A services entry of the host's group names the service this port must speak, and service detection found another there: the wrong program listens, or it was moved."},
+	{DenyService, "service-denied", "ServiceDenied", "A service the policy denies was detected.",
+		"A deny_services entry of the host's group names this service, and service detection found it on an open port: stop it, or block the port."},
+	{TLSVersion, "tls-version", "TLSVersion", "A TLS service negotiated a version below the policy's minimum.",
+		"The tls min_version of the host's group is higher than the version the TLS handshake negotiated, which is the highest the server offers: upgrade or reconfigure it."},
+	{TLSExpiry, "tls-expiry", "TLSExpiry", "A TLS certificate expires soon, or has expired.",
+		"The certificate this port presented expires within the tls expires_within window of the host's group, or has already expired: renew it."},
+	{TLSSelfSigned, "tls-self-signed", "TLSSelfSigned", "A TLS service presents a self-signed certificate.",
+		"The tls self_signed setting of the host's group is deny or warn, and this port presented a certificate signed by its own key: use one a trusted authority issued."},
 }
 
 type (
