@@ -27,8 +27,24 @@
 //
 // Ports are numbers, ranges, or service names from the catalog, TCP unless
 // written "53/udp" or "U:53". The other scan settings are concurrency,
-// host-group, initial-rtt-timeout, min-rtt-timeout, skip-discovery and
-// exclude-ports. Parse rejects a policy that cannot be used before
+// host-group, initial-rtt-timeout, min-rtt-timeout, skip-discovery,
+// exclude-ports and detect (service detection).
+//
+// A group may also judge what service detection found on its hosts'
+// open ports:
+//
+//	services:                 # the port, when open, must speak one of them
+//	  443/tcp: https
+//	  8443: [https, ssl/http-alt]
+//	deny_services: [telnet]   # on no open port
+//	tls:                      # every open port with a TLS handshake
+//	  min_version: "1.2"      # 1.0 to 1.3
+//	  expires_within: 30d     # or 720h, 1d12h
+//	  self_signed: deny       # or warn, or allow (the default)
+//
+// Names are nmap's; see [MatchService] for how they meet what detection
+// found. [Policy.Detects] says whether a policy has such rules, so that
+// a scan for it runs detection. Parse rejects a policy that cannot be used before
 // anything is scanned, with the file, line and column and what was
 // expected: YAML syntax, unknown keys, values of the wrong type, unknown
 // service names, bad targets, a port both allowed (or required) and

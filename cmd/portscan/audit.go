@@ -40,10 +40,19 @@ warn):
       deny: [mysql, 23]
       other: deny        # or warn
 
+A group may also have rules on what service detection finds: services
+(a port, when open, must speak the service: {443/tcp: https}),
+deny_services (services no port may speak: [telnet]) and tls
+(min_version: "1.2", expires_within: 30d, self_signed: deny, warn or
+allow). An open port detection did not run on makes such a rule a
+warning, "not verified".
+
 A "scan:" section may set ports, udp, rate, retries, concurrency,
-host-group, the RTT timeouts and skip-discovery; the flags of the same
-names override it. The scan covers the policy's targets, and always the
-ports its require and deny rules name. A policy with a mistake is
+host-group, the RTT timeouts, skip-discovery and detect; the flags of
+the same names override it. The scan covers the policy's targets, and
+always the ports its require, deny and services rules name; it runs
+service detection when the policy has rules on detected services,
+unless detect is given. A policy with a mistake is
 refused, with its file, line and column, before anything is sent.
 
 With --from FILE, audit judges results already made instead of scanning:
@@ -143,6 +152,9 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 		return &exitError{code: exitFail, err: err}
 	}
 	rep.Version, rep.Time = version, time.Now()
+	if af.from == "" && autoDetect(sf, pol) {
+		rep.Notes = append([]string{"detection on: the policy has service rules"}, rep.Notes...)
+	}
 	if old != nil {
 		rep.Diff = baseline.Compare(old, run, baseline.CompareOptions{})
 	}
@@ -184,7 +196,17 @@ func auditOptions(sf *scanFlags, pol *audit.Policy) scan.Options {
 	}
 	o.Targets = pol.Targets()
 	o.Always = pol.Ports()
+	if autoDetect(sf, pol) {
+		o.Detect = true
+	}
 	return o
+}
+
+// autoDetect says whether the audit's scan turns service detection on
+// by itself: the policy has rules on detected services, and neither its
+// scan block nor a flag says whether to detect.
+func autoDetect(sf *scanFlags, pol *audit.Policy) bool {
+	return pol.Detects() && !pol.Scan.Given.Has(scan.Detect) && !sf.opts.Given.Has(scan.Detect)
 }
 
 // auditScan scans the policy's targets, and collects the results.
