@@ -8,6 +8,7 @@ import (
 
 	"github.com/portscan/portscan/audit"
 	"github.com/portscan/portscan/baseline"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -60,4 +61,18 @@ func ExampleJudge() {
 	// ::error file=policy.yaml,line=6,col=12,title=portscan audit%3A web deny mysql::198.18.0.1: denied port "mysql" open: 3306/tcp (mysql)
 	// ::error file=policy.yaml,line=5,col=15,title=portscan audit%3A web require https::198.18.0.2: required port "https" not open: 443/tcp not open
 	// true
+}
+
+// MatchService tells HTTP in the clear from HTTP inside TLS, as a
+// services or deny_services rule does.
+func ExampleMatchService() {
+	https := &result.Service{Name: "http", Tunnel: "ssl", Product: "nginx"}
+	for _, name := range []string{"http", "https", "ssl/http", "HTTPS"} {
+		fmt.Println(name, audit.MatchService(name, https))
+	}
+	// Output:
+	// http false
+	// https true
+	// ssl/http true
+	// HTTPS true
 }
