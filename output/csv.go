@@ -5,19 +5,27 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/result"
 )
 
 // CSVHeader is the first row of csv output; the columns are those of
-// PortRecord, with the evidence object spread over the last eight.
+// PortRecord, with the evidence object spread over eight, then the
+// detected object over the last 21 (its CPE names and SANs joined with
+// spaces), empty where detection did not run.
 var CSVHeader = []string{
 	"host", "hostname", "port", "protocol", "state", "reason",
 	"service", "description", "description_en", "service_source",
 	"rtt_ms", "time", "source",
 	"flows", "clients", "packets_to_server", "packets_from_server",
 	"bytes_to_server", "bytes_from_server", "first_seen", "last_seen",
+	"detected_name", "detected_tunnel", "product", "version", "info", "cpe",
+	"method", "confidence", "banner", "label",
+	"tls_version", "tls_cipher", "tls_alpn", "tls_subject", "tls_sans", "tls_issuer",
+	"tls_not_before", "tls_not_after", "tls_self_signed", "tls_chain_length", "tls_sni",
 }
 
 // csvWriter writes the header, then one row per shown port as it comes,
@@ -71,7 +79,36 @@ func (c *csvWriter) port(r result.Port) error {
 	} else {
 		rec = append(rec, "", "", "", "", "", "", "", "")
 	}
-	return c.row(rec)
+	return c.row(append(rec, csvDetected(p.Detected, p.Label)...))
+}
+
+// csvDetected spreads a detected object over its 21 columns, each
+// escaped as text is: a spreadsheet shows no control bytes either.
+func csvDetected(d *DetectedRecord, label string) []string {
+	if d == nil {
+		return make([]string, 21)
+	}
+	rec := []string{
+		d.Name, d.Tunnel, d.Product, d.Version, d.Info, strings.Join(d.CPE, " "),
+		d.Method, strconv.Itoa(d.Confidence), d.Banner, label,
+	}
+	if t := d.TLS; t != nil {
+		var before, after time.Time
+		if t.NotBefore != nil {
+			before = *t.NotBefore
+		}
+		if t.NotAfter != nil {
+			after = *t.NotAfter
+		}
+		rec = append(rec, t.Version, t.Cipher, t.ALPN, t.Subject, strings.Join(t.SANs, " "), t.Issuer,
+			csvTime(before), csvTime(after), strconv.FormatBool(t.SelfSigned), strconv.Itoa(t.ChainLength), t.SNI)
+	} else {
+		rec = append(rec, make([]string, 11)...)
+	}
+	for i := range rec {
+		rec[i] = text.Escape(rec[i])
+	}
+	return rec
 }
 
 func (c *csvWriter) host(result.Host) error { return nil }

@@ -62,6 +62,38 @@
 //	evidence        object   pcap only: flows, clients, packets_to_server,
 //	                         packets_from_server, bytes_to_server,
 //	                         bytes_from_server, first_seen, last_seen
+//	detected        object   what service detection found (-sV, or a
+//	                         capture's content), when it ran on the port
+//	                         (DetectedRecord); omitted otherwise
+//	label           string   how detected compares with the catalog's
+//	                         service: "confirmed", "differs" or "unknown"
+//	                         (nothing matched); omitted without detected
+//
+// A "detected" object (DetectedRecord):
+//
+//	name            string   the service, in nmap's names ("ssh", "http",
+//	                         "ssl" for TLS around an unknown protocol);
+//	                         "" when nothing matched
+//	tunnel          string   "ssl" when it spoke inside TLS, else ""
+//	product         string   "OpenSSH", "nginx"; omitted if unknown
+//	version         string   "9.2p1"; omitted if unknown
+//	info            string   other facts: "protocol 2.0", "Debian ...";
+//	                         omitted if none
+//	cpe             [string] CPE 2.2 names; omitted if none
+//	method          string   "probe" (a live port), "capture", or
+//	                         "nmap-service-probes"
+//	confidence      number   0 to 10, as nmap's conf
+//	banner          string   the first bytes the service sent (at most
+//	                         256), escaped as text output escapes them;
+//	                         omitted if it sent nothing
+//	tls             object   the TLS handshake, if one was made: version,
+//	                         cipher, alpn, sni (the name sent; omitted
+//	                         when the target was an address), subject,
+//	                         sans, issuer, not_before, not_after,
+//	                         self_signed, chain_length
+//
+// Every string of it is valid UTF-8: bytes that are not are written
+// U+FFFD, and encoding/json escapes control characters.
 //
 // A "host" line (HostRecord), once a host is done:
 //
@@ -114,9 +146,13 @@
 // # csv
 //
 // csv output is a header row (CSVHeader) and one row per reported port,
-// with the "port" fields in the order above and the evidence fields
-// spread over eight columns, empty for scans. It is UTF-8 without a byte
-// order mark.
+// with the "port" fields in the order above, the evidence fields
+// spread over eight columns, empty for scans, and the detected object
+// over 21 (detected_name, detected_tunnel, product, version, info, cpe,
+// method, confidence, banner, label, then tls_ and each TLS field),
+// empty where detection did not run; lists are joined with spaces, and
+// every detected field is escaped as text output escapes it. It is
+// UTF-8 without a byte order mark.
 //
 // # xml
 //
@@ -157,6 +193,18 @@
 //
 // DTD validation, ndiff and nmap.xsl ignore comments.
 //
+// When service detection named the service, <service> says what it
+// found, as nmap's -sV writes it: method "probed", its confidence, and
+// product, version, extrainfo, tunnel and <cpe> where known:
+//
+//	<service name="http" method="probed" conf="10" product="nginx" version="1.22.1" tunnel="ssl">
+//	  <cpe>cpe:/a:igor_sysoev:nginx:1.22.1</cpe>
+//	</service>
+//
+// A port detection could not name keeps the catalog's <service>. The
+// TLS details and the banner have no place in the format outside
+// nmap's script output; jsonl, json and csv carry them.
+//
 // # grepable
 //
 // grepable output follows the layout nmap documents for -oG, so that
@@ -188,6 +236,11 @@
 // # text
 //
 // text output is meant for people and may change: a block per host like
-// nmap's, with a PORT STATE SERVICE [REASON] DESCRIPTION table aligned in
-// terminal cells, and a closing summary line.
+// nmap's, with a PORT STATE SERVICE [REASON] [VERSION] DESCRIPTION table
+// aligned in terminal cells, and a closing summary line. VERSION is
+// there when service detection ran on the host: product, version and
+// (info), as nmap prints it. A service detection named other than the
+// catalog's label replaces it in SERVICE, marked "*" (and coloured), with
+// a legend line after the table; so does a warning for each TLS
+// certificate that has expired or expires within 30 days of the probe.
 package output

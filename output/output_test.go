@@ -103,6 +103,13 @@ func scenarios() []scenario {
 			hostEv(result.Host{Addr: netip.MustParseAddr("127.0.0.3"), Reason: result.ReasonHostUnreach, Probes: 2, Start: at(0), End: at(10), Seq: 3}),
 		)
 	}
+	detected := func(ev event, d result.Service) event {
+		ev.port.Detected = &d
+		return ev
+	}
+	cert := &result.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ALPN: "h2", SNI: "localhost",
+		Subject: "CN=localhost", SANs: []string{"localhost", "127.0.0.1"}, Issuer: "CN=localhost",
+		NotBefore: t0.AddDate(0, -11, 0), NotAfter: t0.AddDate(0, 0, 10), SelfSigned: true, ChainLength: 1}
 	return []scenario{{
 		name: "scan",
 		opt:  Options{Reason: true, ShowDown: true, Stylesheet: "file:///usr/share/nmap/nmap.xsl"},
@@ -171,6 +178,33 @@ func scenarios() []scenario {
 			Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "1-2000", NumPorts: 2000, Version: "0.1.0"},
 		events: tarpit(),
 		stats:  result.Summary{Start: t0, End: at(1000), HostsUp: 1, HostsDown: 2, Probes: 134, Open: 120},
+	}, {
+		name: "detect",
+		opt:  Options{Lang: "en"},
+		info: result.Info{Args: []string{"portscan", "-sV", "-sT", "-sU", "-p", "22,53,443,3306,8080,9999", "localhost"}, Start: t0,
+			ScanType: "connect+udp", Protocols: []ports.Protocol{ports.TCP, ports.UDP}, PortsSpec: "22,53,443,3306,8080,9999", NumPorts: 6, Version: "0.1.0"},
+		events: []event{
+			detected(res(local, "localhost", 22, ports.TCP, result.Open, result.ReasonSynAck, 120, 10, ssh), result.Service{
+				Name: "ssh", Product: "OpenSSH", Version: "9.2p1", Info: "Debian 2+deb12u3; protocol 2.0",
+				CPE: []string{"cpe:/a:openbsd:openssh:9.2p1"}, Method: result.MethodProbe, Confidence: 10,
+				Banner: `SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n`}),
+			detected(res(local, "localhost", 443, ports.TCP, result.Open, result.ReasonSynAck, 90, 11, https), result.Service{
+				Name: "http", Tunnel: "ssl", Product: "nginx", Version: "1.22.1", CPE: []string{"cpe:/a:igor_sysoev:nginx:1.22.1"},
+				Method: result.MethodProbe, Confidence: 10, Banner: `HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n`, TLS: cert}),
+			detected(res(local, "localhost", 8080, ports.TCP, result.Open, result.ReasonSynAck, 100, 12, custom), result.Service{
+				Name: "http", Product: "SimpleHTTPServer", Info: "Python 3.11.2", Method: result.MethodProbe, Confidence: 10}),
+			// What no matcher knew, with the bytes of a hostile server
+			// left raw: every format must make them safe itself.
+			detected(res(local, "localhost", 9999, ports.TCP, result.Open, result.ReasonSynAck, 100, 13, nil), result.Service{
+				Method: result.MethodProbe, Banner: "\x1b]0;owned\a\xff<x>&\"", Info: "bad \xfe utf-8"}),
+			res(local, "localhost", 3306, ports.TCP, result.Closed, result.ReasonConnRefused, 80, 14, mysql),
+			detected(res(local, "localhost", 53, ports.UDP, result.Open, "dns-response id match", 300, 15, domain), result.Service{
+				Name: "domain", Product: "ISC BIND", Version: "9.18.24", CPE: []string{"cpe:/a:isc:bind:9.18.24"},
+				Method: result.MethodProbe, Confidence: 10}),
+			hostEv(result.Host{Addr: local, Hostname: "localhost", Up: true, Reason: result.ReasonSynAck, Probes: 12,
+				Counts: map[result.State]int{result.Open: 5, result.Closed: 1}, Start: at(0), End: at(1500)}),
+		},
+		stats: result.Summary{Start: t0, End: at(2500), HostsUp: 1, Probes: 12, Open: 5},
 	}}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/services"
 )
 
 // TestXMLRoundTrip writes every golden scenario as XML and reads it back
@@ -120,8 +121,19 @@ func counts(engine map[result.State]int, all []result.Port) map[result.State]int
 	return out
 }
 
+// addPorts adds the ports as the XML lists them: a service detection
+// named is the <service> name, as nmap's -sV writes it, with what the
+// element carries of the detection.
 func addPorts(run *baseline.Run, list []result.Port) {
 	for _, p := range list {
+		if d := p.Detected; d != nil && d.Name != "" {
+			p.Service = &services.Entry{Name: d.Name, Port: p.Port}
+			// What <service> carries of it.
+			p.Detected = &result.Service{Name: d.Name, Tunnel: d.Tunnel, Product: d.Product, Version: d.Version,
+				Info: d.Info, CPE: d.CPE, Method: result.MethodProbe, Confidence: d.Confidence}
+		} else {
+			p.Detected = nil
+		}
 		run.AddPort(p)
 	}
 }

@@ -246,28 +246,12 @@ func downWhy(h result.Host) string {
 
 // table prints the listed ports in aligned columns. Widths are measured
 // in terminal cells, so wide (CJK) text lines up, and colour codes are
-// added after padding so they take no room.
+// added after padding so they take no room. When detection ran on the
+// host, a VERSION column says what it read, and a service it named
+// other than the catalog's label is marked.
 func (t *textWriter) table(list []result.Port) {
-	head := []string{"PORT", "STATE", "SERVICE"}
-	if t.opt.Reason {
-		head = append(head, "REASON")
-	}
-	head = append(head, "DESCRIPTION")
-	rows := make([][]string, 0, len(list)+1)
-	rows = append(rows, head)
-	for _, r := range list {
-		service, desc := "unknown", ""
-		if e := r.Service; e != nil {
-			service = e.Name
-			desc = e.Describe(t.lang)
-		}
-		row := []string{r.Port.String(), r.State.String(), text.Escape(service)}
-		if t.opt.Reason {
-			row = append(row, text.Escape(r.Reason))
-		}
-		rows = append(rows, append(row, text.Escape(desc)))
-	}
-	widths := make([]int, len(head))
+	rows, marked := t.rows(list)
+	widths := make([]int, len(rows[0]))
 	for _, row := range rows {
 		for i, cell := range row {
 			widths[i] = max(widths[i], uniseg.StringWidth(cell))
@@ -281,8 +265,11 @@ func (t *textWriter) table(list []result.Port) {
 				break
 			}
 			pad := strings.Repeat(" ", widths[i]-uniseg.StringWidth(cell)+1)
-			if i == 1 && n > 0 {
+			switch {
+			case i == 1 && n > 0:
 				cell = paintState(t.paint, list[n-1].State, cell)
+			case i == 2 && n > 0 && marked[n-1]:
+				cell = t.paint.Note(cell)
 			}
 			line.WriteString(cell)
 			line.WriteString(pad)
@@ -290,6 +277,107 @@ func (t *textWriter) table(list []result.Port) {
 		t.w.WriteString(strings.TrimRight(line.String(), " "))
 		t.w.WriteString("\n")
 	}
+	if slices.Contains(marked, true) {
+		t.w.WriteString(differsMark + " detection names another service than the catalog's label\n")
+	}
+	for _, r := range list {
+		if note := expiryNote(r); note != "" {
+			t.w.WriteString(t.paint.Warn(note) + "\n")
+		}
+	}
+}
+
+// differsMark follows a detected service name that differs from the
+// catalog's label.
+const differsMark = "*"
+
+// rows are the table's header and a row per port, and which ports'
+// service cells are marked.
+func (t *textWriter) rows(list []result.Port) (rows [][]string, marked []bool) {
+	detected := slices.ContainsFunc(list, func(r result.Port) bool { return r.Detected != nil })
+	head := []string{"PORT", "STATE", "SERVICE"}
+	if t.opt.Reason {
+		head = append(head, "REASON")
+	}
+	if detected {
+		head = append(head, "VERSION")
+	}
+	head = append(head, "DESCRIPTION")
+	rows = make([][]string, 0, len(list)+1)
+	rows = append(rows, head)
+	marked = make([]bool, len(list))
+	for n, r := range list {
+		service, desc := "unknown", ""
+		if e := r.Service; e != nil {
+			service = e.Name
+			desc = e.Describe(t.lang)
+		}
+		service = text.Escape(service)
+		if d := r.Detected; d != nil && r.Label() == result.LabelDiffers {
+			service, marked[n] = text.Escape(detectedName(d))+differsMark, true
+		}
+		row := []string{r.Port.String(), r.State.String(), service}
+		if t.opt.Reason {
+			row = append(row, text.Escape(r.Reason))
+		}
+		if detected {
+			row = append(row, text.Escape(versionText(r.Detected)))
+		}
+		rows = append(rows, append(row, text.Escape(desc)))
+	}
+	return rows, marked
+}
+
+// detectedName is a detected service as nmap names it: "ssl/http"
+// inside TLS.
+func detectedName(d *result.Service) string {
+	if d.Tunnel != "" {
+		return d.Tunnel + "/" + d.Name
+	}
+	return d.Name
+}
+
+// versionText is nmap's VERSION column: product, version, and the
+// extra information in parentheses.
+func versionText(d *result.Service) string {
+	if d == nil {
+		return ""
+	}
+	var parts []string
+	for _, p := range []string{d.Product, d.Version} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	if d.Info != "" {
+		parts = append(parts, "("+d.Info+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+// expiryWarning is how close to its end a certificate is noted.
+const expiryWarning = 30 * 24 * time.Hour
+
+// expiryNote warns of a port's TLS certificate that has expired or
+// expires within expiryWarning of when the port was probed.
+func expiryNote(r result.Port) string {
+	if r.Detected == nil || r.Detected.TLS == nil || r.Detected.TLS.NotAfter.IsZero() {
+		return ""
+	}
+	now := r.Time
+	if now.IsZero() {
+		now = time.Now()
+	}
+	end := r.Detected.TLS.NotAfter
+	left := end.Sub(now)
+	switch {
+	case left < 0:
+		return fmt.Sprintf("Warning: %s: the TLS certificate expired on %s.", r.Port, end.UTC().Format(time.DateOnly))
+	case left < expiryWarning:
+		days := int(math.Ceil(left.Hours() / 24))
+		return fmt.Sprintf("Warning: %s: the TLS certificate expires on %s, in %s.", r.Port, end.UTC().Format(time.DateOnly), text.Count(days, "day", "days"))
+	}
+	return ""
 }
 
 // maxWaiting bounds the finished hosts held back for target order.
