@@ -103,13 +103,6 @@ func scenarios() []scenario {
 			hostEv(result.Host{Addr: netip.MustParseAddr("127.0.0.3"), Reason: result.ReasonHostUnreach, Probes: 2, Start: at(0), End: at(10), Seq: 3}),
 		)
 	}
-	detected := func(ev event, d result.Service) event {
-		ev.port.Detected = &d
-		return ev
-	}
-	cert := &result.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ALPN: "h2", SNI: "localhost",
-		Subject: "CN=localhost", SANs: []string{"localhost", "127.0.0.1"}, Issuer: "CN=localhost",
-		NotBefore: t0.AddDate(0, -11, 0), NotAfter: t0.AddDate(0, 0, 10), SelfSigned: true, ChainLength: 1}
 	return []scenario{{
 		name: "scan",
 		opt:  Options{Reason: true, ShowDown: true, Stylesheet: "file:///usr/share/nmap/nmap.xsl"},
@@ -178,7 +171,22 @@ func scenarios() []scenario {
 			Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "1-2000", NumPorts: 2000, Version: "0.1.0"},
 		events: tarpit(),
 		stats:  result.Summary{Start: t0, End: at(1000), HostsUp: 1, HostsDown: 2, Probes: 134, Open: 120},
-	}, {
+	}, detectScenario()}
+}
+
+// detectScenario is a run with service detection: names the catalog's
+// label confirms and one it does not, TLS with a certificate near its
+// end, a port nothing matched whose raw bytes every format must make
+// safe, and a UDP reply.
+func detectScenario() scenario {
+	detected := func(ev event, d result.Service) event {
+		ev.port.Detected = &d
+		return ev
+	}
+	cert := &result.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ALPN: "h2", SNI: "localhost",
+		Subject: "CN=localhost", SANs: []string{"localhost", "127.0.0.1"}, Issuer: "CN=localhost",
+		NotBefore: t0.AddDate(0, -11, 0), NotAfter: t0.AddDate(0, 0, 10), SelfSigned: true, ChainLength: 1}
+	return scenario{
 		name: "detect",
 		opt:  Options{Lang: "en"},
 		info: result.Info{Args: []string{"portscan", "-sV", "-sT", "-sU", "-p", "22,53,443,3306,8080,9999", "localhost"}, Start: t0,
@@ -205,7 +213,7 @@ func scenarios() []scenario {
 				Counts: map[result.State]int{result.Open: 5, result.Closed: 1}, Start: at(0), End: at(1500)}),
 		},
 		stats: result.Summary{Start: t0, End: at(2500), HostsUp: 1, Probes: 12, Open: 5},
-	}}
+	}
 }
 
 var goldenExt = map[string]string{"text": "txt", "jsonl": "jsonl", "json": "json", "csv": "csv", "xml": "xml", "grepable": "gnmap"}
