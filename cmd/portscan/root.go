@@ -262,6 +262,7 @@ var nmapAliases = map[string]string{
 	"-iL": "--input-list",
 	"-p-": "--ports=-",
 	"-F":  "--top-ports=100",
+	"-sV": "--detect",
 }
 
 // nmapUnsupported explains the nmap options portscan does not take, so
@@ -270,9 +271,8 @@ var nmapAliases = map[string]string{
 var nmapUnsupported = map[string]string{
 	"-sS": "SYN scans need raw sockets and root; portscan makes connect scans (-sT) and UDP scans (-sU)",
 	"-sA": "raw TCP scans (-sA, -sF, -sN, -sX, -sW, -sM) need raw sockets; portscan makes connect scans (-sT)",
-	"-sV": "version detection is not done; open ports are labelled from the service catalog",
 	"-O":  "OS detection is not done",
-	"-A":  "-A (OS and version detection, scripts) is not done; ports are labelled from the service catalog",
+	"-A":  "-A (OS detection, scripts) is not done; for version detection give -sV (--detect)",
 	"-sC": "NSE scripts are not run",
 }
 

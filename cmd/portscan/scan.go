@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"os"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/portscan/portscan/detect"
 	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
@@ -48,6 +50,7 @@ type scanFlags struct {
 	discoverOnly        bool
 	baseline            string
 	xsl                 xslFlags
+	detectTimeout       time.Duration  // with --detect (opts.Detect), each port's budget
 	noMain              bool           // no main output (an audit's scan without --save)
 	flags               *pflag.FlagSet // as parsed, for given
 }
@@ -99,6 +102,8 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.CountVarP(&f.verbose, "verbose", "v", "tell more on stderr: each host's timing as it finishes, hosts that slow UDP down by rate-limiting ICMP (-vv: hosts found down too)")
 	o.Timing = -1
 	fl.Var(timingValue{&o.Timing}, set("timing", scan.Timing), "nmap's timing template, `0-5` or paranoid, sneaky, polite, normal, aggressive, insane (-T0 to -T5, -T4, -T 4, -T aggressive); flags given explicitly win")
+	fl.BoolVar(&o.Detect, set("detect", scan.Detect), false, "name the service on each open port by talking to it: greeting, probes, TLS (nmap -sV)")
+	fl.DurationVar(&f.detectTimeout, "detect-timeout", detect.DefaultTimeout, "with --detect, the most time one port's detection takes")
 	addXSLFlags(cmd, &f.xsl)
 	completeWords(cmd, "format", output.Formats()...)
 	completeWords(cmd, "show", showWords...)
@@ -139,6 +144,9 @@ func (f *scanFlags) check() error {
 		if f.given(name) && f.flags.Lookup(name).Value.String() == "" {
 			return fmt.Errorf("--%s needs a file name", name)
 		}
+	}
+	if f.detectTimeout <= 0 {
+		return fmt.Errorf("invalid --detect-timeout %v: must be more than 0", f.detectTimeout)
 	}
 	if f.outAll == "-" {
 		return errors.New("--output-all needs a base name: - would put three outputs on standard output")
@@ -497,7 +505,7 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 				}
 			}})
 		}
-		return scanner.Run(ctx, cfg, job.targets.All(ctx), result.Tee(append(sinks, w)...))
+		return runDetect(ctx, f, cfg, job.targets.All(ctx), result.Tee(append(sinks, w)...))
 	})
 	// Stopped because the reader of stdout went away, with no output
 	// failing: no message, exit 141.
@@ -510,3 +518,25 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 	}
 	return job.compareBaseline(g)
 }
+
+// runDetect runs the scan, through live service detection with
+// --detect: the scan's results reach w once their ports are detected,
+// and the run ends when the last detection has.
+func runDetect(ctx context.Context, f *scanFlags, cfg scanner.Config, tgts iter.Seq2[targets.Target, error], w result.Sink) (result.Summary, error) {
+	if !f.opts.Detect {
+		return scanner.Run(ctx, cfg, tgts, w)
+	}
+	ds := detect.NewSink(ctx, detect.Config{Timeout: f.detectTimeout}, openEnded{w})
+	stats, err := scanner.Run(ctx, cfg, tgts, ds)
+	if derr := ds.End(stats); derr != nil && err == nil {
+		err = fmt.Errorf("%w: %w", scanner.ErrSink, derr)
+	}
+	stats.End = time.Now()
+	return stats, err
+}
+
+// openEnded passes every event but End on: the writers end later, when
+// the run's summary is known.
+type openEnded struct{ result.Sink }
+
+func (openEnded) End(result.Summary) error { return nil }

@@ -285,7 +285,8 @@ func TestNmapHabits(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"-sV", "127.0.0.1"}, 2, "nmap's -sV is not supported: version detection"},
+		{[]string{"-O", "127.0.0.1"}, 2, "nmap's -O is not supported: OS detection"},
+		{[]string{"--detect-timeout", "0", "127.0.0.1"}, 2, "invalid --detect-timeout 0s"},
 		{[]string{"-sS", "127.0.0.1"}, 2, "SYN scans need raw sockets"},
 		{[]string{"--script=banner", "127.0.0.1"}, 2, "NSE scripts are not run"},
 		{[]string{"-T9", "127.0.0.1"}, 2, `invalid timing template "9"`},
