@@ -55,6 +55,7 @@ start() {
 	local name=$1 port=$2 product=$3
 	shift 3
 	ip netns exec "$NS" setsid "$@" </dev/null >"$DIR/$name-$port.log" 2>&1 &
+	disown
 	EXPECT+=("$port $name $product")
 }
 
