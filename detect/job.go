@@ -17,8 +17,10 @@ import (
 //     then send the probes of the protocols usual on the port;
 //  2. TLS: a handshake, then the same conversation inside the tunnel
 //     (first instead, on ports usual for a protocol over TLS);
-//  3. the generic probes (an HTTP GET, a blank line);
-//  4. the probes of every other protocol.
+//  3. the probes of the user's nmap-service-probes file, if one was
+//     given (Config.ServiceProbes);
+//  4. the generic probes (an HTTP GET, a blank line);
+//  5. the probes of every other protocol.
 //
 // Every probe after the first goes on a connection of its own, so that
 // no server answers a request muddled by the one before.
@@ -70,6 +72,7 @@ func (j *job) run(ctx context.Context) result.Service {
 		stages = []func(context.Context) bool{j.tlsStage, talk}
 	}
 	stages = append(stages,
+		func(ctx context.Context) bool { return j.serviceProbes(ctx, clear) },
 		func(ctx context.Context) bool { return j.generic(ctx, clear) },
 		func(ctx context.Context) bool { return j.others(ctx, clear) })
 	for _, stage := range stages {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/probes"
 	"github.com/portscan/portscan/result"
 )
 
@@ -78,6 +79,15 @@ type Config struct {
 	// answered its usual protocols' probes, in order; nil means
 	// DefaultGeneric.
 	Generic []Generic
+
+	// ServiceProbes is a user's nmap-service-probes file (probes.Load);
+	// when set, its probes for the port run after portscan's own
+	// matchers found nothing sure, and a match of its lines names the
+	// service with Method result.MethodServiceProbe. Intensity is the
+	// highest rarity of its probes tried on a port they do not name
+	// (nmap's --version-intensity, 0 to 9), used as given.
+	ServiceProbes *probes.File
+	Intensity     int
 }
 
 // Generic is a probe sent to any port: a request many protocols answer,
@@ -172,7 +182,8 @@ func (c *Config) answerWait(rtt time.Duration) time.Duration {
 // that answered the scan are sent their payloads again and the answer
 // read by [UDP]. It returns nil for a port it does not probe (not
 // open, or of another protocol) and when ctx ends first; otherwise a
-// Service with Method MethodProbe, whose Name is "" when nothing
+// Service with Method MethodProbe (MethodServiceProbe when a line of
+// Config.ServiceProbes named it), whose Name is "" when nothing
 // matched.
 func (c *Config) Detect(ctx context.Context, p result.Port) *result.Service {
 	if p.State != result.Open || !p.Host.IsValid() {
@@ -192,7 +203,9 @@ func (c *Config) Detect(ctx context.Context, p result.Port) *result.Service {
 	if svc.Name == "" && context.Cause(ctx) == context.Canceled {
 		return nil // interrupted, not unknown
 	}
-	svc.Method = result.MethodProbe
+	if svc.Method == "" { // the file's matches say so themselves
+		svc.Method = result.MethodProbe
+	}
 	return &svc
 }
 

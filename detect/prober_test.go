@@ -108,8 +108,8 @@ func detectOne(t *testing.T, cfg Config, p result.Port) *result.Service {
 	if svc == nil {
 		t.Fatalf("Detect(%v) = nil", p.Port)
 	}
-	if svc.Method != result.MethodProbe {
-		t.Errorf("Method = %q, want %q", svc.Method, result.MethodProbe)
+	if want := result.MethodProbe; svc.Method != want && (cfg.ServiceProbes == nil || svc.Method != result.MethodServiceProbe) {
+		t.Errorf("Method = %q, want %q", svc.Method, want)
 	}
 	if !utf8.ValidString(svc.Banner) || strings.ContainsAny(svc.Banner, "\r\n\x00\x1b") {
 		t.Errorf("Banner %q is not sanitised", svc.Banner)

@@ -19,6 +19,7 @@ import (
 	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/probes"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/scan"
 	"github.com/portscan/portscan/scanner"
@@ -51,6 +52,9 @@ type scanFlags struct {
 	baseline            string
 	xsl                 xslFlags
 	detectTimeout       time.Duration  // with --detect (opts.Detect), each port's budget
+	serviceProbes       string         // --service-probes: a user's nmap-service-probes file
+	intensity           int            // --version-intensity
+	probeFile           *probes.File   // serviceProbes, loaded
 	noMain              bool           // no main output (an audit's scan without --save)
 	flags               *pflag.FlagSet // as parsed, for given
 }
@@ -104,6 +108,8 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.Var(timingValue{&o.Timing}, set("timing", scan.Timing), "nmap's timing template, `0-5` or paranoid, sneaky, polite, normal, aggressive, insane (-T0 to -T5, -T4, -T 4, -T aggressive); flags given explicitly win")
 	fl.BoolVar(&o.Detect, set("detect", scan.Detect), false, "name the service on each open port by talking to it: greeting, probes, TLS (nmap -sV)")
 	fl.DurationVar(&f.detectTimeout, "detect-timeout", detect.DefaultTimeout, "with --detect, the most time one port's detection takes")
+	fl.StringVar(&f.serviceProbes, "service-probes", "", "with --detect, also use the probes and match lines of an nmap-service-probes `FILE` you have (e.g. /usr/share/nmap/nmap-service-probes)")
+	fl.IntVar(&f.intensity, "version-intensity", probes.DefaultIntensity, "with --service-probes, the rarest probes (`0-9`) tried on ports they do not name, as nmap's --version-intensity")
 	addXSLFlags(cmd, &f.xsl)
 	completeWords(cmd, "format", output.Formats()...)
 	completeWords(cmd, "show", showWords...)
@@ -148,6 +154,12 @@ func (f *scanFlags) check() error {
 	if f.detectTimeout <= 0 {
 		return fmt.Errorf("invalid --detect-timeout %v: must be more than 0", f.detectTimeout)
 	}
+	if f.intensity < 0 || f.intensity > 9 {
+		return fmt.Errorf("invalid --version-intensity %d: want 0 to 9", f.intensity)
+	}
+	if (f.given("service-probes") || f.given("version-intensity")) && !f.opts.Detect {
+		return errors.New("--service-probes and --version-intensity need --detect (-sV)")
+	}
 	if f.outAll == "-" {
 		return errors.New("--output-all needs a base name: - would put three outputs on standard output")
 	}
@@ -178,6 +190,13 @@ func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
 	}
 	if err := checkPaths(f.outputPaths(), f.inputPaths(g)); err != nil {
 		return nil, err
+	}
+	if f.serviceProbes != "" {
+		pf, err := probes.Load(f.serviceProbes, probes.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("--service-probes: %w", err)
+		}
+		f.probeFile = pf
 	}
 	job, err := planScan(g, f.opts)
 	if err != nil {
@@ -526,7 +545,7 @@ func runDetect(ctx context.Context, f *scanFlags, cfg scanner.Config, tgts iter.
 	if !f.opts.Detect {
 		return scanner.Run(ctx, cfg, tgts, w)
 	}
-	ds := detect.NewSink(ctx, detect.Config{Timeout: f.detectTimeout}, openEnded{w})
+	ds := detect.NewSink(ctx, detect.Config{Timeout: f.detectTimeout, ServiceProbes: f.probeFile, Intensity: f.intensity}, openEnded{w})
 	stats, err := scanner.Run(ctx, cfg, tgts, ds)
 	if derr := ds.End(stats); derr != nil && err == nil {
 		err = fmt.Errorf("%w: %w", scanner.ErrSink, derr)

@@ -115,6 +115,10 @@ func TestScanUsageErrors(t *testing.T) {
 		{"nothing left", []string{"-p", "22", "--exclude-ports", "ssh", "127.0.0.1"}, "no ports left to scan"},
 		{"max-open", []string{"--max-open", "-1", "127.0.0.1"}, "invalid --max-open -1: must be 0 (no cap) or more"},
 		{"open and show", []string{"--open", "--show", "closed", "127.0.0.1"}, "--open and --show closed exclude each other"},
+		{"service probes without -sV", []string{"--service-probes", "testdata/broken.nsp", "127.0.0.1"}, "need --detect (-sV)"},
+		{"service probes file", []string{"-sV", "--service-probes", "testdata/broken.nsp", "127.0.0.1"}, "--service-probes: testdata/broken.nsp:2:"},
+		{"missing service probes", []string{"-sV", "--service-probes", "/nonexistent.nsp", "127.0.0.1"}, "--service-probes: open /nonexistent.nsp"},
+		{"version intensity", []string{"-sV", "--version-intensity", "10", "127.0.0.1"}, "invalid --version-intensity 10: want 0 to 9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
