@@ -1,0 +1,172 @@
+package detect_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/portscan/portscan/detect"
+	"github.com/portscan/portscan/internal/lab"
+	"github.com/portscan/portscan/result"
+)
+
+// TestLabDaemons names every service of the detection lab, real Debian
+// daemons in a namespace, with the registry's matchers: a greeting
+// first, then each probe of ByPort in turn, inside TLS where the
+// service speaks TLS. Name, product and version must be those the lab
+// expects; the version is what the daemon's own program reports.
+func TestLabDaemons(t *testing.T) {
+	ns, services := lab.StartDetectionLab(t)
+	// Every daemon listens on the namespace's loopback only.
+	out := ns.MustRun("ss", "-Hltun")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		local := f[4]
+		if !strings.HasPrefix(local, "127.0.0.1:") && !strings.HasPrefix(local, "[::1]:") {
+			t.Errorf("a socket listens beyond loopback: %s", line)
+		}
+	}
+	for _, s := range services {
+		t.Run(s.String(), func(t *testing.T) {
+			t.Parallel()
+			got, err := identify(ns, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %s %q %q %q", s.Addr, fullName(got), got.Product, got.Version, got.Info)
+			if fullName(got) != s.FullName() {
+				t.Errorf("name %q, want %q", fullName(got), s.FullName())
+			}
+			if s.Product != "" && got.Product != s.Product {
+				t.Errorf("product %q, want %q", got.Product, s.Product)
+			}
+			if s.Version != "" && got.Version != s.Version {
+				t.Errorf("version %q, want %q (what the daemon's program reports)", got.Version, s.Version)
+			}
+		})
+	}
+}
+
+func fullName(s result.Service) string {
+	if s.Tunnel != "" {
+		return s.Tunnel + "/" + s.Name
+	}
+	return s.Name
+}
+
+// How long to wait: for a greeting (a server that speaks first does so
+// at once) and for an answer to a probe.
+const (
+	greetWait  = time.Second
+	answerWait = 750 * time.Millisecond
+)
+
+// identify names the service at s: the greeting it sends unasked, or
+// else its answer to the first probe of ByPort whose Match takes it.
+func identify(ns *lab.Namespace, s lab.DetectService) (result.Service, error) {
+	port := s.Addr.Port()
+	got, err := exchange(ns, s, nil, greetWait, func(b []byte) (bool, bool) {
+		_, ok, more := detect.Greeting(port, b)
+		return ok, more
+	})
+	if err != nil {
+		return result.Service{}, err
+	}
+	if svc, ok, _ := detect.Greeting(port, got); ok {
+		return tunnel(svc, s), nil
+	}
+	if len(got) > 0 {
+		return result.Service{}, errors.New("a greeting no matcher names: " + quote(got))
+	}
+	var tried []string
+	for _, p := range detect.ByPort(port) {
+		if p.Probe == nil || p.Match == nil {
+			continue
+		}
+		got, err := exchange(ns, s, p.Probe(""), answerWait, func(b []byte) (bool, bool) {
+			_, ok, more := p.Match(b)
+			return ok, more
+		})
+		if err != nil {
+			return result.Service{}, err
+		}
+		if svc, ok, _ := p.Match(got); ok {
+			return tunnel(svc, s), nil
+		}
+		tried = append(tried, p.Name+": "+quote(got))
+	}
+	return result.Service{}, errors.New("no probe's answer matched:\n" + strings.Join(tried, "\n"))
+}
+
+func tunnel(svc result.Service, s lab.DetectService) result.Service {
+	if s.TLS {
+		svc.Tunnel = "ssl"
+	}
+	return svc
+}
+
+func quote(b []byte) string {
+	if len(b) > 80 {
+		b = b[:80]
+	}
+	return strings.TrimSpace(strings.ToValidUTF8(string(b), "?"))
+}
+
+// exchange connects to s from inside the namespace (handshaking TLS
+// first when s speaks it), sends probe, if any, and reads until done
+// says the bytes are decided (ok, or no more could tell), the server
+// closes, or wait passes. A silent server is no error.
+func exchange(ns *lab.Namespace, s lab.DetectService, probe []byte, wait time.Duration,
+	done func([]byte) (ok, more bool)) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := ns.DialContext(ctx, "tcp", s.Addr.String())
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if s.TLS {
+		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, err
+		}
+		c = tc
+	}
+	if err := c.SetDeadline(time.Now().Add(wait)); err != nil {
+		return nil, err
+	}
+	if len(probe) > 0 {
+		if _, err := c.Write(probe); err != nil {
+			return nil, err
+		}
+	}
+	var got []byte
+	buf := make([]byte, 4096)
+	for len(got) < 1<<20 {
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if n > 0 {
+			if ok, more := done(got); ok || !more {
+				return got, nil
+			}
+		}
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, io.EOF) || isReset(err) {
+				return got, nil
+			}
+			return got, err
+		}
+	}
+	return got, nil
+}
+
+func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
