@@ -22,7 +22,9 @@ import (
 // service speaks TLS. Name, product and version must be those the lab
 // expects; the version is what the daemon's own program reports.
 func TestLabDaemons(t *testing.T) {
+	start := time.Now()
 	ns, services := lab.StartDetectionLab(t)
+	t.Logf("%d services up in %v", len(services), time.Since(start).Round(time.Millisecond))
 	// Every daemon listens on the namespace's loopback only.
 	out := ns.MustRun("ss", "-Hltun")
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
