@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +98,45 @@ func TestStartDaemonStops(t *testing.T) {
 	}
 	if slices.Contains(pids, 0) {
 		t.Errorf("a daemon without a pid: %v", pids)
+	}
+}
+
+// TestStartDaemonsIPv6 starts every kind of daemon on ::1 (the
+// detection lab has them on 127.0.0.1) and checks that each listens
+// there and nowhere else.
+func TestStartDaemonsIPv6(t *testing.T) {
+	ns := lab.NewNamespace(t, "daemons6")
+	ns.ExpectEmptyAtCleanup()
+	at := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(netip.IPv6Loopback(), port) }
+	ds := []lab.Daemon{
+		{Kind: lab.SSHD, Addr: at(22)},
+		{Kind: lab.Nginx, Addr: at(443), TLS: true},
+		{Kind: lab.VSFTPD, Addr: at(21)},
+		{Kind: lab.Redis, Addr: at(6379)},
+		{Kind: lab.Memcached, Addr: at(11211)},
+		{Kind: lab.Mosquitto, Addr: at(1883)},
+		{Kind: lab.PostgreSQL, Addr: at(5432)},
+		{Kind: lab.MariaDB, Addr: at(3306)},
+		{Kind: lab.Rsync, Addr: at(873)},
+		{Kind: lab.Stunnel, Addr: at(8443), Backend: at(6379)},
+		{Kind: lab.Dnsmasq, Addr: at(53)},
+		{Kind: lab.Exim, Addr: at(25)},
+		{Kind: lab.DovecotIMAP, Addr: at(143)},
+		{Kind: lab.DovecotPOP3, Addr: at(110)},
+	}
+	lab.StartDaemons(t, ns, ds...)
+	listening := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(ns.MustRun("ss", "-Hltun")), "\n") {
+		if f := strings.Fields(line); len(f) >= 5 {
+			listening[f[4]] = true
+			if !strings.HasPrefix(f[4], "[::1]:") {
+				t.Errorf("listening beyond ::1: %s", line)
+			}
+		}
+	}
+	for _, d := range ds {
+		if !listening[d.Addr.String()] {
+			t.Errorf("%v: not listening", d)
+		}
 	}
 }
