@@ -20,8 +20,8 @@ import (
 
 // TestLabDaemons names every service of the detection lab, real Debian
 // daemons in a namespace, with the registry's matchers: a greeting
-// first, then each probe of ByPort in turn, inside TLS where the
-// service speaks TLS. Name, product and version must be those the lab
+// first, else the first probe of ByPort whose Match takes its answer,
+// inside TLS where the service speaks TLS. Name, product and version must be those the lab
 // expects; the version is what the daemon's own program reports.
 func TestLabDaemons(t *testing.T) {
 	start := time.Now()
