@@ -60,7 +60,7 @@ var daemonSpecs = map[DaemonKind]*daemonSpec{
 		versionArgs: []string{"--version"}, versionRE: regexp.MustCompile(`Ver (\d[^-\s]*)`)},
 	Rsync: {pkg: "rsync", prog: "rsync", short: "rs", setup: setupRsync,
 		versionArgs: []string{"--version"}, versionRE: regexp.MustCompile(`version (\S+)`)},
-	Stunnel: {pkg: "stunnel4", prog: "stunnel4", short: "stn", setup: setupStunnel,
+	Stunnel: {pkg: "stunnel4", prog: "stunnel", short: "stn", setup: setupStunnel,
 		versionArgs: []string{"-version"}, versionRE: regexp.MustCompile(`stunnel (\S+) on`)},
 	Dnsmasq: {pkg: "dnsmasq-base", prog: "dnsmasq", short: "dns", setup: setupDnsmasq,
 		versionArgs: []string{"--version"}, versionRE: regexp.MustCompile(`Dnsmasq version (\S+)`)},
