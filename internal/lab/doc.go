@@ -1,7 +1,7 @@
 // Package lab builds the hosts and ports that tests and benchmarks of the
-// scanner probe: listeners on loopback, and network namespaces with
-// nftables rules that make ports closed, filtered or rejected and hosts
-// dead or unreachable.
+// scanner probe: listeners on loopback, network namespaces with nftables
+// rules that make ports closed, filtered or rejected and hosts dead or
+// unreachable, and real daemons inside them.
 //
 // Nothing here sends a packet anywhere but to 127.0.0.0/8, ::1, or
 // addresses inside namespaces the test itself created. Addresses such as
@@ -42,6 +42,25 @@
 // lifted (SetICMPRateLimit puts them back); bench/lab.sh builds the same ones
 // by hand through labd, from the same presets (see Presets), so that both
 // build identical labs.
+//
+// # Real daemons
+//
+// StartDaemon and StartDaemons (root only) run real servers from
+// Debian's packages inside a namespace: OpenSSH, nginx (HTTP, or HTTPS
+// with a certificate WriteSelfSigned makes), vsftpd, Redis, memcached,
+// Mosquitto, PostgreSQL, MariaDB, the rsync daemon, stunnel (TLS around
+// another service), dnsmasq, Exim and Dovecot (IMAP, POP3). Each gets a
+// configuration and data directory of its own under t.TempDir(), listens
+// on the one address it is given, runs in the foreground in a process
+// group of its own, killed at cleanup, and is waited for until a connect
+// from inside the namespace succeeds. A daemon whose program is missing
+// skips the test (fails it under PORTSCAN_LAB_REQUIRE); .ci/run installs
+// them all with a policy-rc.d that keeps them from starting as services.
+//
+// StartDetectionLab starts them all at once, on their usual ports and a
+// few unusual ones, and says what service detection must find on each
+// port (DetectService): the lab that package detect's matchers, and the
+// -sV prober, are tested on.
 //
 // # What the kernel answers
 //

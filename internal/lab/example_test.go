@@ -75,3 +75,35 @@ func ExampleListenFullBacklog() {
 		}
 	}
 }
+
+// A test of service detection starts the detection lab and probes each
+// service from inside its namespace; a test of the whole -sV command
+// runs itself inside with Reexec, handing the services over as data.
+func ExampleStartDetectionLab() {
+	_ = func(t *testing.T) {
+		if lab.InChild() {
+			var services []lab.DetectService
+			lab.ChildData(t, &services)
+			for _, s := range services {
+				_ = s.Addr       // scan it: every goroutine is inside
+				_ = s.FullName() // what -sV must name: "ssh", "ssl/http"
+			}
+			return
+		}
+		ns, services := lab.StartDetectionLab(t) // skips unless root
+		ns.Reexec(t, services)
+	}
+}
+
+// A test starts the daemons it needs, each on the address it is given.
+func ExampleStartDaemons() {
+	_ = func(t *testing.T) {
+		ns := lab.NewNamespace(t, "mail")
+		for _, d := range lab.StartDaemons(t, ns,
+			lab.Daemon{Kind: lab.Exim, Addr: netip.MustParseAddrPort("127.0.0.1:2525")},
+			lab.Daemon{Kind: lab.Nginx, Addr: netip.MustParseAddrPort("[::1]:8443"), TLS: true},
+		) {
+			t.Logf("%v: version %s, files in %s", d, d.Version, d.Dir)
+		}
+	}
+}
