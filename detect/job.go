@@ -209,7 +209,23 @@ func (j *job) ask(ctx context.Context, l layer, conn net.Conn, req []byte, p *Pr
 		return ok, more
 	})
 	j.saw(got)
+	if j.have && (p == nil || p.Name != j.best.Name) {
+		j.confirm(ctx, l)
+	}
 	return j.decided
+}
+
+// confirm sends, once, the own probe of the protocol that an answer to
+// another request named (redis's errors to an HTTP GET): its answer
+// tells more, a version, and more surely.
+func (j *job) confirm(ctx context.Context, l layer) {
+	q := Lookup(j.best.Name)
+	if q == nil || q.Probe == nil || q.Match == nil || j.best.Version != "" {
+		return
+	}
+	if req := q.Probe(j.name); !j.sent[l.tls][string(req)] {
+		j.ask(ctx, l, nil, req, q)
+	}
 }
 
 // matchAnswer reads an answer to p's probe (p nil: a generic probe):

@@ -50,15 +50,23 @@ func matchRedis(got []byte) (result.Service, bool, bool) {
 				return svc, true, false
 			}
 		}
-		// A server with INFO renamed away answers with Redis's own
-		// wording of an unknown command.
-		line, _, ok := cutLine(got[:min(len(got), 512)])
-		if !ok {
-			return result.Service{}, false, len(got) < 512
-		}
-		if bytes.HasPrefix(line, []byte("-ERR unknown command ")) && bytes.Contains(line, []byte("with args beginning with")) {
-			svc.Confidence = 7
-			return svc, true, false
+		// A server with INFO renamed away, or sent another protocol's
+		// request (each of its lines a command), answers with Redis's
+		// own wording of an unknown command, on one of its first lines.
+		rest := got[:min(len(got), 1024)]
+		for range 8 {
+			line, r, ok := cutLine(rest)
+			if !ok {
+				return result.Service{}, false, len(got) < 1024 && bytes.HasPrefix(line, []byte("-"))
+			}
+			if bytes.HasPrefix(line, []byte("-ERR unknown command ")) && bytes.Contains(line, []byte("with args beginning with")) {
+				svc.Confidence = 7
+				return svc, true, false
+			}
+			if !bytes.HasPrefix(r, []byte("-ERR ")) {
+				break
+			}
+			rest = r
 		}
 		return result.Service{}, false, false
 	case '$':
