@@ -42,6 +42,9 @@ type Options struct {
 	MaxFlows int
 	// MaxServices is DefaultMaxServices when zero.
 	MaxServices int
+	// NoDetect turns service detection off: the first bytes of flows
+	// are not kept, and results carry no Detected.
+	NoDetect bool
 }
 
 func (o *Options) idle() int64 {
@@ -112,6 +115,7 @@ type Analyzer struct {
 	start    int64 // earliest
 	last     int32 // flow of the last packet, -1 if none
 	lastSide int   // side of the last packet in that flow
+	pool     pool  // buffers for the first bytes of flows
 }
 
 // NewAnalyzer returns an empty Analyzer.
@@ -201,6 +205,9 @@ func (a *Analyzer) addTransport(now int64, d *Decoded) {
 	if d.Kind == UDP {
 		f.bits |= sawOther << side
 		a.answerGroup(now, f, side, opened, d)
+		if len(d.Payload) > 0 && !a.opt.NoDetect {
+			a.feedUDP(f, side, d.Payload)
+		}
 		return
 	}
 	switch {
@@ -208,14 +215,18 @@ func (a *Analyzer) addTransport(now int64, d *Decoded) {
 		f.bits |= sawRST << side
 	case d.Flags&(SYN|ACK) == SYN:
 		f.bits |= sawSYN << side
-		f.synSeq = d.Seq
+		f.synSeq, f.isn[side] = d.Seq, d.Seq
 	case d.Flags&(SYN|ACK) == SYN|ACK:
 		f.bits |= sawSYNACK << side
+		f.isn[side] = d.Seq
 	default:
 		f.bits |= sawOther << side
 	}
 	if d.Flags&FIN != 0 {
 		f.bits |= sawFIN << side
+	}
+	if len(d.Payload) > 0 && d.Flags&RST == 0 && !a.opt.NoDetect {
+		a.feedTCP(f, side, d)
 	}
 }
 
@@ -424,6 +435,14 @@ func (a *Analyzer) guess(f *flow) int {
 	return 1 - int(f.firstSide)
 }
 
+// weakGuess says that the ports alone could not tell the server of a
+// flow whose handshake was not captured: neither or both are catalogued,
+// and both are below 1024 or neither is. Its content may then.
+func (a *Analyzer) weakGuess(f *flow) bool {
+	p0, p1 := f.key.port[0], f.key.port[1]
+	return a.known(p0, f.key.proto) == a.known(p1, f.key.proto) && (p0 < 1024) == (p1 < 1024)
+}
+
 // verdict is what one flow says about its server port.
 type verdict struct {
 	state  result.State
@@ -521,11 +540,14 @@ func (a *Analyzer) finish(i int32) {
 	if a.last == i {
 		a.last = -1
 	}
-	s, _ := a.serverSide(f)
+	s, guessed := a.serverSide(f)
 	if s < 0 {
 		a.counters.Unknown++
+		a.dropData(f, -1)
 		return
 	}
+	s = a.decide(f, s, guessed && a.weakGuess(f))
+	det := a.dropData(f, s)
 	v := f.judge(s)
 	addr := f.key.addr[s]
 	port := f.key.port[s]
@@ -549,7 +571,7 @@ func (a *Analyzer) finish(i int32) {
 		svc = &service{key: k, first: f.first, last: f.last}
 		a.services[k] = svc
 	}
-	svc.add(f, s, v)
+	svc.add(f, s, v, det)
 }
 
 // Report finishes every flow and emits to sink a Port for each service
