@@ -53,7 +53,7 @@ func describe(p result.Port) string {
 // each port's detection with testdata/detect/NAME.txt.
 func TestDetectionGolden(t *testing.T) {
 	for _, name := range []string{"tcp-ethernet.pcap", "udp-vlan.pcap", "ipv6-sll.pcap", "sll2.pcapng", "multi.pcapng",
-		"loopback.pcap", "raw.pcap.gz", "lab-lo.pcap", "dhcp.pcap", "tshark-lo.pcapng"} {
+		"loopback.pcap", "raw.pcap.gz", "lab-lo.pcap", "dhcp.pcap", "tshark-lo.pcapng", "detect.pcap"} {
 		t.Run(name, func(t *testing.T) {
 			var rec recorder
 			opt := AnalyzeOptions{Options: Options{Label: services.Default().Lookup}}
