@@ -222,6 +222,14 @@ func (d *Decoder) parserFor(lt layers.LinkType, data []byte) *gopacket.DecodingL
 // Decode summarises one frame of link type lt into out. It never fails:
 // what it cannot use is marked Skipped with the reason.
 func (d *Decoder) Decode(lt layers.LinkType, data []byte, out *Decoded) {
+	if fast(lt, data, out) {
+		return
+	}
+	d.decode(lt, data, out)
+}
+
+// decode is Decode with the layer parser, for every frame.
+func (d *Decoder) decode(lt layers.LinkType, data []byte, out *Decoded) {
 	*out = Decoded{}
 	p := d.parserFor(lt, data)
 	if p == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
@@ -69,14 +70,35 @@ func FuzzReader(f *testing.F) {
 	})
 }
 
+// sameAsParser checks that the fast path, where it decoded the frame,
+// decoded it as the layer parser does.
+func sameAsParser(t *testing.T, dec *Decoder, lt layers.LinkType, frame []byte, got *Decoded) {
+	t.Helper()
+	var f Decoded
+	if !fast(lt, frame, &f) {
+		return
+	}
+	var want Decoded
+	dec.decode(lt, frame, &want)
+	if !bytes.Equal(got.Payload, want.Payload) {
+		t.Fatalf("payload %q, the parser's %q", got.Payload, want.Payload)
+	}
+	g, w := *got, want
+	g.Payload, w.Payload = nil, nil
+	if !reflect.DeepEqual(g, w) {
+		t.Fatalf("fast path %+v\nthe parser %+v", g, w)
+	}
+}
+
 // FuzzDecode feeds arbitrary frames of each link type to the decoder and
-// the analyzer.
+// the analyzer, and checks that the decoder's fast path, where it takes a
+// frame, decodes it as the layer parser does.
 func FuzzDecode(f *testing.F) {
 	for _, lt := range []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2,
 		layers.LinkTypeNull, layers.LinkTypeRaw} {
 		f.Add(uint16(lt), []byte{})
 	}
-	for _, name := range []string{"tcp-ethernet.pcap", "udp-vlan.pcap", "ipv6-sll.pcap", "multi.pcapng", "loopback.pcap", "dhcp.pcap"} {
+	for _, name := range []string{"tcp-ethernet.pcap", "udp-vlan.pcap", "ipv6-sll.pcap", "multi.pcapng", "loopback.pcap", "dhcp.pcap", "detect.pcap"} {
 		b, err := readFixtureBytes(name)
 		if err != nil {
 			f.Fatal(err)
@@ -99,6 +121,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, lt uint16, frame []byte) {
 		var d Decoded
 		dec.Decode(layers.LinkType(lt), frame, &d)
+		sameAsParser(t, dec, layers.LinkType(lt), frame, &d)
 		if (d.Kind == Skipped) == (d.Skip == NotSkipped) {
 			t.Fatalf("kind %v with skip %v", d.Kind, d.Skip)
 		}
