@@ -116,6 +116,35 @@ type Analyzer struct {
 	last     int32 // flow of the last packet, -1 if none
 	lastSide int   // side of the last packet in that flow
 	pool     pool  // buffers for the first bytes of flows
+	recent   recent
+}
+
+// recent is the flow of the last TCP or UDP packet, by its endpoints as
+// that packet had them: consecutive packets are often of one flow, which
+// it finds without computing a key and looking it up.
+type recent struct {
+	src, dst netip.Addr
+	sport    uint16
+	dport    uint16
+	proto    ports.Protocol
+	i        int32 // its slot; -1 when none
+	side     int
+	valid    bool
+}
+
+// find returns the slot and side of a packet's flow if it is the recent
+// one, in either direction.
+func (r *recent) find(src, dst netip.Addr, sport, dport uint16, proto ports.Protocol) (int32, int, bool) {
+	if !r.valid || proto != r.proto {
+		return 0, 0, false
+	}
+	if sport == r.sport && dport == r.dport && src == r.src && dst == r.dst {
+		return r.i, r.side, true
+	}
+	if sport == r.dport && dport == r.sport && src == r.dst && dst == r.src {
+		return r.i, 1 - r.side, true
+	}
+	return 0, 0, false
 }
 
 // NewAnalyzer returns an empty Analyzer.
@@ -166,6 +195,13 @@ func (a *Analyzer) Add(ts time.Time, d *Decoded) {
 
 // flowFor finds or opens the flow of a packet from src to dst.
 func (a *Analyzer) flowFor(now int64, src, dst netip.Addr, sport, dport uint16, proto ports.Protocol) (*flow, int) {
+	if i, side, ok := a.recent.find(src, dst, sport, dport, proto); ok {
+		a.flows.touch(i)
+		a.last, a.lastSide = i, side
+		f := &a.flows.flows[i]
+		f.last = now
+		return f, side
+	}
 	k, side := newFlowKey(src, dst, sport, dport, uint8(proto))
 	i, ok := a.flows.lookup(k)
 	if !ok {
@@ -182,6 +218,7 @@ func (a *Analyzer) flowFor(now int64, src, dst netip.Addr, sport, dport uint16, 
 		a.flows.touch(i)
 	}
 	a.last, a.lastSide = i, side
+	a.recent = recent{src: src, dst: dst, sport: sport, dport: dport, proto: proto, i: i, side: side, valid: true}
 	f := &a.flows.flows[i]
 	f.last = now
 	return f, side
@@ -537,6 +574,9 @@ func serverAddr(a netip.Addr) bool {
 func (a *Analyzer) finish(i int32) {
 	f := &a.flows.flows[i]
 	defer a.flows.remove(i)
+	if a.recent.i == i {
+		a.recent.valid = false
+	}
 	if a.last == i {
 		a.last = -1
 	}

@@ -9,28 +9,41 @@ import (
 	"github.com/portscan/portscan/ports"
 )
 
-// fast decodes the frames most captures are made of, Ethernet or raw IP
-// carrying IPv4 without options or fragments, or IPv6 without extension
+// fast decodes the frames most captures are made of, Ethernet, Linux
+// cooked or raw IP carrying IPv4 without options or fragments, or IPv6 without extension
 // headers, then TCP or UDP, by reading the headers in place: several
 // times faster than the layer parser. It reports whether it did; every
 // other frame, and every one it finds anything odd in, goes to the
 // parser, which decodes it the same (FuzzDecode checks that both agree).
 func fast(lt layers.LinkType, data []byte, out *Decoded) bool {
-	var ip []byte
-	v6 := false
+	var (
+		ip   []byte
+		v6   bool
+		link bool // a link header came first, whose EtherType is typ
+		typ  uint16
+	)
 	switch lt {
 	case layers.LinkTypeEthernet:
 		if len(data) < 14 {
 			return false
 		}
-		switch layers.EthernetType(binary.BigEndian.Uint16(data[12:14])) {
-		case layers.EthernetTypeIPv4:
-		case layers.EthernetTypeIPv6:
-			v6 = true
-		default:
+		link, typ, ip = true, binary.BigEndian.Uint16(data[12:14]), data[14:]
+	case layers.LinkTypeLinuxSLL:
+		if len(data) < 16 || binary.BigEndian.Uint16(data[4:6]) > 8 {
 			return false
 		}
-		ip = data[14:]
+		link, typ, ip = true, binary.BigEndian.Uint16(data[14:16]), data[16:]
+	case layers.LinkTypeLinuxSLL2:
+		// Not Frame Relay, radiotap or GRE, whose protocol field is no
+		// EtherType.
+		if len(data) < 20 || data[11] > 8 {
+			return false
+		}
+		switch layers.ARPHardwareType(binary.BigEndian.Uint16(data[8:10])) {
+		case layers.ARPHardwareTypeFRAD, layers.ARPHardwareTypeDot11Radiotap, layers.ARPHardwareTypeIPGRE:
+			return false
+		}
+		link, typ, ip = true, binary.BigEndian.Uint16(data[0:2]), data[20:]
 	case layers.LinkTypeRaw, 12, 14:
 		v6 = len(data) > 0 && data[0]>>4 == 6
 		ip = data
@@ -40,6 +53,15 @@ func fast(lt layers.LinkType, data []byte, out *Decoded) bool {
 		v6, ip = true, data
 	default:
 		return false
+	}
+	if link {
+		switch layers.EthernetType(typ) {
+		case layers.EthernetTypeIPv4:
+		case layers.EthernetTypeIPv6:
+			v6 = true
+		default:
+			return false
+		}
 	}
 	var (
 		l4         []byte
