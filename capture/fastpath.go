@@ -10,58 +10,16 @@ import (
 )
 
 // fast decodes the frames most captures are made of, Ethernet, Linux
-// cooked or raw IP carrying IPv4 without options or fragments, or IPv6 without extension
-// headers, then TCP or UDP, by reading the headers in place: several
+// cooked or raw IP carrying IPv4 without options or fragments, or IPv6
+// without extension headers, then TCP or UDP, by reading the headers in
+// place: several
 // times faster than the layer parser. It reports whether it did; every
 // other frame, and every one it finds anything odd in, goes to the
 // parser, which decodes it the same (FuzzDecode checks that both agree).
 func fast(lt layers.LinkType, data []byte, out *Decoded) bool {
-	var (
-		ip   []byte
-		v6   bool
-		link bool // a link header came first, whose EtherType is typ
-		typ  uint16
-	)
-	switch lt {
-	case layers.LinkTypeEthernet:
-		if len(data) < 14 {
-			return false
-		}
-		link, typ, ip = true, binary.BigEndian.Uint16(data[12:14]), data[14:]
-	case layers.LinkTypeLinuxSLL:
-		if len(data) < 16 || binary.BigEndian.Uint16(data[4:6]) > 8 {
-			return false
-		}
-		link, typ, ip = true, binary.BigEndian.Uint16(data[14:16]), data[16:]
-	case layers.LinkTypeLinuxSLL2:
-		// Not Frame Relay, radiotap or GRE, whose protocol field is no
-		// EtherType.
-		if len(data) < 20 || data[11] > 8 {
-			return false
-		}
-		switch layers.ARPHardwareType(binary.BigEndian.Uint16(data[8:10])) {
-		case layers.ARPHardwareTypeFRAD, layers.ARPHardwareTypeDot11Radiotap, layers.ARPHardwareTypeIPGRE:
-			return false
-		}
-		link, typ, ip = true, binary.BigEndian.Uint16(data[0:2]), data[20:]
-	case layers.LinkTypeRaw, 12, 14:
-		v6 = len(data) > 0 && data[0]>>4 == 6
-		ip = data
-	case layers.LinkTypeIPv4:
-		ip = data
-	case layers.LinkTypeIPv6:
-		v6, ip = true, data
-	default:
+	ip, v6, ok := linkIP(lt, data)
+	if !ok {
 		return false
-	}
-	if link {
-		switch layers.EthernetType(typ) {
-		case layers.EthernetTypeIPv4:
-		case layers.EthernetTypeIPv6:
-			v6 = true
-		default:
-			return false
-		}
 	}
 	var (
 		l4         []byte
@@ -146,4 +104,55 @@ func fastUDP(b []byte, out *Decoded) bool {
 	out.PayloadLen = max(n-8, 0)
 	out.Payload = b[8:min(len(b), 8+out.PayloadLen)]
 	return true
+}
+
+// linkIP returns the IP packet a frame of link type lt carries, and
+// whether it is IPv6, for the link headers the fast path reads.
+func linkIP(lt layers.LinkType, data []byte) (ip []byte, v6, ok bool) {
+	var (
+		link bool // a link header came first, whose EtherType is typ
+		typ  uint16
+	)
+	switch lt {
+	case layers.LinkTypeEthernet:
+		if len(data) < 14 {
+			return nil, false, false
+		}
+		link, typ, ip = true, binary.BigEndian.Uint16(data[12:14]), data[14:]
+	case layers.LinkTypeLinuxSLL:
+		if len(data) < 16 || binary.BigEndian.Uint16(data[4:6]) > 8 {
+			return nil, false, false
+		}
+		link, typ, ip = true, binary.BigEndian.Uint16(data[14:16]), data[16:]
+	case layers.LinkTypeLinuxSLL2:
+		// Not Frame Relay, radiotap or GRE, whose protocol field is no
+		// EtherType.
+		if len(data) < 20 || data[11] > 8 {
+			return nil, false, false
+		}
+		switch layers.ARPHardwareType(binary.BigEndian.Uint16(data[8:10])) {
+		case layers.ARPHardwareTypeFRAD, layers.ARPHardwareTypeDot11Radiotap, layers.ARPHardwareTypeIPGRE:
+			return nil, false, false
+		}
+		link, typ, ip = true, binary.BigEndian.Uint16(data[0:2]), data[20:]
+	case layers.LinkTypeRaw, 12, 14:
+		v6 = len(data) > 0 && data[0]>>4 == 6
+		ip = data
+	case layers.LinkTypeIPv4:
+		ip = data
+	case layers.LinkTypeIPv6:
+		v6, ip = true, data
+	default:
+		return nil, false, false
+	}
+	if link {
+		switch layers.EthernetType(typ) {
+		case layers.EthernetTypeIPv4:
+		case layers.EthernetTypeIPv6:
+			v6 = true
+		default:
+			return nil, false, false
+		}
+	}
+	return ip, v6, true
 }
