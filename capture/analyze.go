@@ -111,9 +111,9 @@ func (e *OutputError) Error() string { return "writing output: " + e.Err.Error()
 func (e *OutputError) Unwrap() error { return e.Err }
 
 // checkEvery is how many packets Analyze reads between two looks at its
-// context: often enough for Ctrl-C to feel instant, rarely enough to cost
-// nothing.
-const checkEvery = 4096
+// context, one batch: often enough for Ctrl-C to feel instant, rarely
+// enough to cost nothing.
+const checkEvery = batchPackets
 
 // Analyze reads the sources in order, as one capture, and reports what
 // their traffic shows to sink: Begin, then a Port per service and a Host
@@ -184,8 +184,7 @@ func Analyze(ctx context.Context, sources []Source, opt AnalyzeOptions, sink res
 type analysis struct {
 	opt   *AnalyzeOptions
 	an    *Analyzer
-	dec   *Decoder
-	d     Decoded
+	pipe  *pipe
 	trace bool // packet lines or an annotated copy are written
 	lines *bufio.Writer
 	line  []byte
@@ -194,7 +193,7 @@ type analysis struct {
 }
 
 func newAnalysis(opt *AnalyzeOptions) *analysis {
-	a := &analysis{opt: opt, an: NewAnalyzer(opt.Options), dec: NewDecoder()}
+	a := &analysis{opt: opt, an: NewAnalyzer(opt.Options), pipe: newPipe()}
 	if opt.Packets != nil {
 		a.lines = bufio.NewWriterSize(opt.Packets, 64<<10)
 	}
@@ -205,7 +204,8 @@ func newAnalysis(opt *AnalyzeOptions) *analysis {
 	return a
 }
 
-// read feeds every packet of src to the analyzer. It returns a
+// read feeds every packet of src to the analyzer: a goroutine reads and
+// decodes them, in batches, while this one analyses. It returns a
 // *SourceError if src cannot be read to its end, ctx's error if it is
 // cancelled, or errOutput if an output failed (a.out says why).
 func (a *analysis) read(ctx context.Context, src Source) error {
@@ -218,20 +218,29 @@ func (a *analysis) read(ctx context.Context, src Source) error {
 	if err != nil {
 		return &SourceError{Name: src.Name, Err: err, noCapture: true}
 	}
+	a.pipe.start(r)
+	defer a.pipe.halt()
 	for {
-		p, err := r.Next()
-		if err == io.EOF {
-			return nil
+		b := <-a.pipe.full
+		written := true
+		for i := range b.pkts {
+			p, d := &b.pkts[i], &b.decs[i]
+			a.an.Add(p.Time, d)
+			if a.trace && !a.write(p, d) {
+				written = false
+				break
+			}
 		}
-		if err != nil {
-			return &SourceError{Name: src.Name, Err: err}
-		}
-		a.dec.Decode(p.LinkType, p.Data, &a.d)
-		a.an.Add(p.Time, &a.d)
-		if a.trace && !a.write(p) {
+		err := b.err
+		a.pipe.free <- b
+		switch {
+		case !written:
 			return errOutput
-		}
-		if r.Packets()%checkEvery == 0 && ctx.Err() != nil {
+		case err == io.EOF:
+			return nil
+		case err != nil:
+			return &SourceError{Name: src.Name, Err: err}
+		case ctx.Err() != nil:
 			return ctx.Err()
 		}
 	}
@@ -243,18 +252,18 @@ var errOutput = errors.New("output failed")
 
 // write writes the packet line and the annotated copy of p, the packet
 // just added; it reports whether they were written.
-func (a *analysis) write(p *Packet) bool {
+func (a *analysis) write(p *Packet, d *Decoded) bool {
 	srv := a.an.LastServer()
 	label := a.opt.Label
 	if a.lines != nil {
-		a.line = AppendLine(a.line[:0], p, &a.d, srv, label)
+		a.line = AppendLine(a.line[:0], p, d, srv, label)
 		a.line = append(a.line, '\n')
 		if _, err := a.lines.Write(a.line); err != nil {
 			return a.fail(err)
 		}
 	}
 	if a.ann != nil {
-		if err := a.ann.Write(p, Comment(&a.d, srv, label, a.opt.Info.Lang)); err != nil {
+		if err := a.ann.Write(p, Comment(d, srv, label, a.opt.Info.Lang)); err != nil {
 			return a.fail(err)
 		}
 	}

@@ -42,6 +42,9 @@ type Options struct {
 	MaxFlows int
 	// MaxServices is DefaultMaxServices when zero.
 	MaxServices int
+	// NoDetect turns service detection off: the first bytes of flows
+	// are not kept, and results carry no Detected.
+	NoDetect bool
 }
 
 func (o *Options) idle() int64 {
@@ -112,6 +115,36 @@ type Analyzer struct {
 	start    int64 // earliest
 	last     int32 // flow of the last packet, -1 if none
 	lastSide int   // side of the last packet in that flow
+	pool     pool  // buffers for the first bytes of flows
+	recent   recent
+}
+
+// recent is the flow of the last TCP or UDP packet, by its endpoints as
+// that packet had them: consecutive packets are often of one flow, which
+// it finds without computing a key and looking it up.
+type recent struct {
+	src, dst netip.Addr
+	sport    uint16
+	dport    uint16
+	proto    ports.Protocol
+	i        int32 // its slot; -1 when none
+	side     int
+	valid    bool
+}
+
+// find returns the slot and side of a packet's flow if it is the recent
+// one, in either direction.
+func (r *recent) find(src, dst netip.Addr, sport, dport uint16, proto ports.Protocol) (int32, int, bool) {
+	if !r.valid || proto != r.proto {
+		return 0, 0, false
+	}
+	if sport == r.sport && dport == r.dport && src == r.src && dst == r.dst {
+		return r.i, r.side, true
+	}
+	if sport == r.dport && dport == r.sport && src == r.dst && dst == r.src {
+		return r.i, 1 - r.side, true
+	}
+	return 0, 0, false
 }
 
 // NewAnalyzer returns an empty Analyzer.
@@ -162,6 +195,13 @@ func (a *Analyzer) Add(ts time.Time, d *Decoded) {
 
 // flowFor finds or opens the flow of a packet from src to dst.
 func (a *Analyzer) flowFor(now int64, src, dst netip.Addr, sport, dport uint16, proto ports.Protocol) (*flow, int) {
+	if i, side, ok := a.recent.find(src, dst, sport, dport, proto); ok {
+		a.flows.touch(i)
+		a.last, a.lastSide = i, side
+		f := &a.flows.flows[i]
+		f.last = now
+		return f, side
+	}
 	k, side := newFlowKey(src, dst, sport, dport, uint8(proto))
 	i, ok := a.flows.lookup(k)
 	if !ok {
@@ -178,6 +218,7 @@ func (a *Analyzer) flowFor(now int64, src, dst netip.Addr, sport, dport uint16, 
 		a.flows.touch(i)
 	}
 	a.last, a.lastSide = i, side
+	a.recent = recent{src: src, dst: dst, sport: sport, dport: dport, proto: proto, i: i, side: side, valid: true}
 	f := &a.flows.flows[i]
 	f.last = now
 	return f, side
@@ -201,6 +242,9 @@ func (a *Analyzer) addTransport(now int64, d *Decoded) {
 	if d.Kind == UDP {
 		f.bits |= sawOther << side
 		a.answerGroup(now, f, side, opened, d)
+		if len(d.Payload) > 0 && !a.opt.NoDetect {
+			a.feedUDP(f, side, d.Payload)
+		}
 		return
 	}
 	switch {
@@ -208,14 +252,18 @@ func (a *Analyzer) addTransport(now int64, d *Decoded) {
 		f.bits |= sawRST << side
 	case d.Flags&(SYN|ACK) == SYN:
 		f.bits |= sawSYN << side
-		f.synSeq = d.Seq
+		f.synSeq, f.isn[side] = d.Seq, d.Seq
 	case d.Flags&(SYN|ACK) == SYN|ACK:
 		f.bits |= sawSYNACK << side
+		f.isn[side] = d.Seq
 	default:
 		f.bits |= sawOther << side
 	}
 	if d.Flags&FIN != 0 {
 		f.bits |= sawFIN << side
+	}
+	if len(d.Payload) > 0 && d.Flags&RST == 0 && !a.opt.NoDetect {
+		a.feedTCP(f, side, d)
 	}
 }
 
@@ -424,6 +472,14 @@ func (a *Analyzer) guess(f *flow) int {
 	return 1 - int(f.firstSide)
 }
 
+// weakGuess says that the ports alone could not tell the server of a
+// flow whose handshake was not captured: neither or both are catalogued,
+// and both are below 1024 or neither is. Its content may then.
+func (a *Analyzer) weakGuess(f *flow) bool {
+	p0, p1 := f.key.port[0], f.key.port[1]
+	return a.known(p0, f.key.proto) == a.known(p1, f.key.proto) && (p0 < 1024) == (p1 < 1024)
+}
+
 // verdict is what one flow says about its server port.
 type verdict struct {
 	state  result.State
@@ -518,14 +574,20 @@ func serverAddr(a netip.Addr) bool {
 func (a *Analyzer) finish(i int32) {
 	f := &a.flows.flows[i]
 	defer a.flows.remove(i)
+	if a.recent.i == i {
+		a.recent.valid = false
+	}
 	if a.last == i {
 		a.last = -1
 	}
-	s, _ := a.serverSide(f)
+	s, guessed := a.serverSide(f)
 	if s < 0 {
 		a.counters.Unknown++
+		a.dropData(f, -1)
 		return
 	}
+	s = a.decide(f, s, guessed && a.weakGuess(f))
+	det := a.dropData(f, s)
 	v := f.judge(s)
 	addr := f.key.addr[s]
 	port := f.key.port[s]
@@ -549,7 +611,7 @@ func (a *Analyzer) finish(i int32) {
 		svc = &service{key: k, first: f.first, last: f.last}
 		a.services[k] = svc
 	}
-	svc.add(f, s, v)
+	svc.add(f, s, v, det)
 }
 
 // Report finishes every flow and emits to sink a Port for each service

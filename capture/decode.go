@@ -73,7 +73,8 @@ type Quote struct {
 }
 
 // Decoded is the summary of one packet that the analysis needs. A Decoder
-// fills it in place; nothing in it points into the packet's bytes.
+// fills it in place; only Payload points into the packet's bytes, and is
+// valid as long as they are.
 type Decoded struct {
 	Kind Kind
 	Skip Skip
@@ -88,6 +89,9 @@ type Decoded struct {
 	Seq, Ack         uint32
 	Window           uint16
 	PayloadLen       int // transport payload bytes on the wire
+	// Payload is the transport payload as captured: at most PayloadLen
+	// bytes, fewer when the snap length cut the packet.
+	Payload []byte
 
 	ICMPType, ICMPCode uint8
 	Quote              Quote
@@ -218,6 +222,14 @@ func (d *Decoder) parserFor(lt layers.LinkType, data []byte) *gopacket.DecodingL
 // Decode summarises one frame of link type lt into out. It never fails:
 // what it cannot use is marked Skipped with the reason.
 func (d *Decoder) Decode(lt layers.LinkType, data []byte, out *Decoded) {
+	if fast(lt, data, out) {
+		return
+	}
+	d.decode(lt, data, out)
+}
+
+// decode is Decode with the layer parser, for every frame.
+func (d *Decoder) decode(lt layers.LinkType, data []byte, out *Decoded) {
 	*out = Decoded{}
 	p := d.parserFor(lt, data)
 	if p == nil {
@@ -240,11 +252,13 @@ func (d *Decoder) Decode(lt layers.LinkType, data []byte, out *Decoded) {
 		out.Seq, out.Ack, out.Window = d.tcp.Seq, d.tcp.Ack, d.tcp.Window
 		// From the IP length, not the capture, which a snap length cuts.
 		out.PayloadLen = max(ipLen-(ipStart-cap(d.tcp.Contents))-len(d.tcp.Contents), 0)
+		out.Payload = d.tcp.Payload[:min(len(d.tcp.Payload), out.PayloadLen)]
 	case layers.LayerTypeUDP:
 		out.Kind = UDP
 		out.Proto = ports.UDP
 		out.SrcPort, out.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
 		out.PayloadLen = max(int(d.udp.Length)-8, 0)
+		out.Payload = d.udp.Payload[:min(len(d.udp.Payload), out.PayloadLen)]
 	case layers.LayerTypeICMPv4:
 		out.ICMPType, out.ICMPCode = d.icmp4.TypeCode.Type(), d.icmp4.TypeCode.Code()
 		if out.ICMPType != layers.ICMPv4TypeDestinationUnreachable {

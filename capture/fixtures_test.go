@@ -499,6 +499,9 @@ func fixtures(t *testing.T) map[string][]byte {
 		add(206, e(udpDgram(t, srv6, cl6, dhcp6(t, layers.DHCPv6MsgTypeReply))))
 		out["dhcp.pcap"] = writePcapgo(t, false, layers.LinkTypeEthernet, fs)
 	}
+
+	// Protocol bytes for service detection.
+	out["detect.pcap"] = detectFixture(t)
 	return out
 }
 

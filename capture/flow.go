@@ -72,6 +72,8 @@ type flow struct {
 	bytes      [2]uint64 // IP bytes from each side
 	prev, next int32
 	synSeq     uint32
+	isn        [2]uint32 // each side's SYN or SYN-ACK sequence number, where seen
+	data       *flowData // the first bytes, for detection; nil when none came
 	bits       uint16
 	firstSide  int8        // the side that sent the first packet
 	icmpSide   int8        // the side an ICMP error said was unreachable; -1 if none

@@ -29,10 +29,13 @@ type service struct {
 	bytesOut    uint64
 	first, last int64
 	clients     clientCounter
+	det         *result.Service // the most confident detection
+	detWhen     int64           // when the flow that gave it began
 }
 
-// add files flow f, whose server is side s and verdict v.
-func (svc *service) add(f *flow, s int, v verdict) {
+// add files flow f, whose server is side s, verdict v and detection det
+// (nil when detection did not run).
+func (svc *service) add(f *flow, s int, v verdict, det *result.Service) {
 	c := 1 - s
 	svc.flows++
 	svc.pktsIn += f.pkts[c]
@@ -48,6 +51,19 @@ func (svc *service) add(f *flow, s int, v verdict) {
 	if r, br := v.rank(), svc.best.rank(); r > br || r == br && v.when < svc.best.when {
 		svc.best = v
 	}
+	if det != nil && (svc.det == nil || detRank(det) > detRank(svc.det) ||
+		detRank(det) == detRank(svc.det) && f.first < svc.detWhen) {
+		svc.det, svc.detWhen = det, f.first
+	}
+}
+
+// detRank orders detections: a named service by its confidence, above
+// bytes that named none.
+func detRank(d *result.Service) int {
+	if d.Name == "" {
+		return -1
+	}
+	return d.Confidence
 }
 
 // result is the service as a result.Port.
@@ -74,6 +90,9 @@ func (svc *service) result(label services.Labeler) result.Port {
 	}
 	if label != nil {
 		r.Service = label(p)
+	}
+	if r.State == result.Open {
+		r.Detected = svc.det
 	}
 	return r
 }

@@ -46,7 +46,7 @@ func pcapGolden(t *testing.T, name, got string) {
 func TestPcapGolden(t *testing.T) {
 	chdir(t, pcapDir)
 	fixtures := []string{"tcp-ethernet.pcap", "tcp-ethernet.pcap.gz", "udp-vlan.pcap", "ipv6-sll.pcap", "sll2.pcapng",
-		"multi.pcapng", "loopback.pcap", "raw.pcap.gz", "lab-lo.pcap", "tshark-lo.pcapng", "dhcp.pcap"}
+		"multi.pcapng", "loopback.pcap", "raw.pcap.gz", "lab-lo.pcap", "tshark-lo.pcapng", "dhcp.pcap", "detect.pcap"}
 	type variant struct {
 		suffix string
 		args   []string
