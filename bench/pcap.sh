@@ -96,7 +96,7 @@ measure() {
 }
 
 # over A B: A/B as "1.4x", or "-" when either is missing.
-over() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0) print "-"; else printf "%.2fx", a / b }'; }
+over() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0) print "-"; else printf "%.3gx", a / b }'; }
 
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 

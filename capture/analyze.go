@@ -185,6 +185,8 @@ type analysis struct {
 	opt   *AnalyzeOptions
 	an    *Analyzer
 	pipe  *pipe
+	dec   *Decoder
+	d     Decoded
 	trace bool // packet lines or an annotated copy are written
 	lines *bufio.Writer
 	line  []byte
@@ -193,7 +195,7 @@ type analysis struct {
 }
 
 func newAnalysis(opt *AnalyzeOptions) *analysis {
-	a := &analysis{opt: opt, an: NewAnalyzer(opt.Options), pipe: newPipe()}
+	a := &analysis{opt: opt, an: NewAnalyzer(opt.Options), pipe: newPipe(), dec: NewDecoder()}
 	if opt.Packets != nil {
 		a.lines = bufio.NewWriterSize(opt.Packets, 64<<10)
 	}
@@ -204,8 +206,8 @@ func newAnalysis(opt *AnalyzeOptions) *analysis {
 	return a
 }
 
-// read feeds every packet of src to the analyzer: a goroutine reads and
-// decodes them, in batches, while this one analyses. It returns a
+// read feeds every packet of src to the analyzer: a goroutine reads
+// them, in batches, while this one decodes and analyses. It returns a
 // *SourceError if src cannot be read to its end, ctx's error if it is
 // cancelled, or errOutput if an output failed (a.out says why).
 func (a *analysis) read(ctx context.Context, src Source) error {
@@ -224,9 +226,10 @@ func (a *analysis) read(ctx context.Context, src Source) error {
 		b := <-a.pipe.full
 		written := true
 		for i := range b.pkts {
-			p, d := &b.pkts[i], &b.decs[i]
-			a.an.Add(p.Time, d)
-			if a.trace && !a.write(p, d) {
+			p := &b.pkts[i]
+			a.dec.Decode(p.LinkType, p.Data, &a.d)
+			a.an.Add(p.Time, &a.d)
+			if a.trace && !a.write(p, &a.d) {
 				written = false
 				break
 			}

@@ -1,20 +1,21 @@
 package capture
 
-// Analyze reads and decodes in one goroutine and analyses in another,
-// handing packets over in batches, so that two cores share the work; the
-// batches are recycled, so that the hand-over allocates nothing.
+// Analyze reads in one goroutine and decodes and analyses in another,
+// handing packets over in batches, so that two cores share the work
+// (reading costs about what the rest does); the batches are recycled, so
+// that the hand-over allocates nothing, and large, so that the two
+// goroutines seldom wait for each other.
 const (
-	batchPackets = 512
-	batchBytes   = 256 << 10
+	batchPackets = 4096
+	batchBytes   = 512 << 10
 	batchesOut   = 4 // batches in flight between the two goroutines
 )
 
-// batch is a run of packets read and decoded, their bytes copied into
-// buf, since a Reader's packet data lasts only until its next packet.
+// batch is a run of packets read, their bytes copied into buf, since a
+// Reader's packet data lasts only until its next packet.
 // err ends a source: io.EOF, or why it could not be read on.
 type batch struct {
 	pkts []Packet
-	decs []Decoded
 	buf  []byte
 	err  error
 }
@@ -31,8 +32,7 @@ type pipe struct {
 func newPipe() *pipe {
 	p := &pipe{free: make(chan *batch, batchesOut), full: make(chan *batch, batchesOut)}
 	for range batchesOut {
-		p.free <- &batch{pkts: make([]Packet, 0, batchPackets), decs: make([]Decoded, batchPackets),
-			buf: make([]byte, 0, batchBytes)}
+		p.free <- &batch{pkts: make([]Packet, 0, batchPackets), buf: make([]byte, 0, batchBytes)}
 	}
 	return p
 }
@@ -42,7 +42,6 @@ func (p *pipe) start(r *Reader) {
 	p.stop, p.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(p.done)
-		dec := NewDecoder()
 		for {
 			var b *batch
 			select {
@@ -50,7 +49,7 @@ func (p *pipe) start(r *Reader) {
 			case <-p.stop:
 				return
 			}
-			fill(r, dec, b)
+			fill(r, b)
 			select {
 			case p.full <- b:
 			case <-p.stop:
@@ -75,10 +74,10 @@ func (p *pipe) halt() {
 	}
 }
 
-// fill reads and decodes packets into b until it holds batchPackets or
+// fill reads packets into b until it holds batchPackets or
 // batchBytes, or the source ends. A packet that does not fit moves buf:
 // the packets before it keep the bytes they point to.
-func fill(r *Reader, dec *Decoder, b *batch) {
+func fill(r *Reader, b *batch) {
 	b.pkts, b.buf, b.err = b.pkts[:0], b.buf[:0], nil
 	for len(b.pkts) < batchPackets && len(b.buf) < batchBytes {
 		p, err := r.Next()
@@ -90,7 +89,6 @@ func fill(r *Reader, dec *Decoder, b *batch) {
 		start := len(b.buf)
 		b.buf = append(b.buf, p.Data...)
 		pkt.Data = b.buf[start:len(b.buf):len(b.buf)]
-		dec.Decode(pkt.LinkType, pkt.Data, &b.decs[len(b.pkts)])
 		b.pkts = append(b.pkts, pkt)
 	}
 }
