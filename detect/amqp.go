@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/portscan/portscan/result"
@@ -61,14 +62,11 @@ func matchAMQP(got []byte) (result.Service, bool, bool) {
 	}
 	// A method frame (type 1) on channel 0 whose payload starts with
 	// class 10 (connection) method 10 (start), major 0 minor 9.
-	want := []byte{1, 0, 0}
-	for i, w := range want {
-		if i >= len(got) {
-			return result.Service{}, false, true
-		}
-		if got[i] != w {
-			return result.Service{}, false, false
-		}
+	if isPrefixOf(got, "\x01\x00\x00") {
+		return result.Service{}, false, true
+	}
+	if !bytes.HasPrefix(got, []byte("\x01\x00\x00")) {
+		return result.Service{}, false, false
 	}
 	b := octets(got)
 	size, ok := b.be32(3)

@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"bytes"
+
 	"github.com/portscan/portscan/result"
 )
 
@@ -56,14 +58,11 @@ var rdpFailures = map[uint32]string{
 
 func matchRDP(got []byte) (result.Service, bool, bool) {
 	// TPKT version 3, reserved 0, then the length.
-	want := []byte{0x03, 0x00}
-	for i, w := range want {
-		if i >= len(got) {
-			return result.Service{}, false, true
-		}
-		if got[i] != w {
-			return result.Service{}, false, false
-		}
+	if isPrefixOf(got, "\x03\x00") {
+		return result.Service{}, false, true
+	}
+	if !bytes.HasPrefix(got, []byte("\x03\x00")) {
+		return result.Service{}, false, false
 	}
 	b := octets(got)
 	n, ok := b.be16(2)
