@@ -1,10 +1,9 @@
 package capture
 
 import (
-	"bytes"
 	"crypto/x509"
 
-	"github.com/portscan/portscan/internal/text"
+	"github.com/portscan/portscan/detect"
 	"github.com/portscan/portscan/result"
 )
 
@@ -83,16 +82,5 @@ func certificateList(b []byte, info *result.TLS) {
 	if err != nil {
 		return
 	}
-	info.Subject = text.Escape(cert.Subject.String())
-	info.Issuer = text.Escape(cert.Issuer.String())
-	info.NotBefore, info.NotAfter = cert.NotBefore.UTC(), cert.NotAfter.UTC()
-	for _, n := range cert.DNSNames {
-		info.SANs = append(info.SANs, text.Escape(n))
-	}
-	for _, ip := range cert.IPAddresses {
-		info.SANs = append(info.SANs, ip.String())
-	}
-	info.SANs = info.SANs[:min(len(info.SANs), maxSANs)]
-	info.SelfSigned = bytes.Equal(cert.RawIssuer, cert.RawSubject) &&
-		cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature) == nil
+	detect.Certificate(info, cert)
 }

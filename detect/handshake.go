@@ -134,22 +134,30 @@ func tlsInfo(st tls.ConnectionState, sni string) *result.TLS {
 	if len(st.PeerCertificates) == 0 {
 		return t
 	}
-	leaf := st.PeerCertificates[0]
-	t.Subject = cleanText(leaf.Subject.String(), maxText)
-	t.Issuer = cleanText(leaf.Issuer.String(), maxText)
-	t.NotBefore, t.NotAfter = leaf.NotBefore, leaf.NotAfter
-	t.SelfSigned = selfSigned(leaf)
-	for _, n := range leaf.DNSNames {
+	Certificate(t, st.PeerCertificates[0])
+	return t
+}
+
+// Certificate fills t with what the leaf certificate c says: subject,
+// issuer, validity (in UTC), its DNS names and IP addresses (at most
+// 32), and whether it is self-signed; strings are cleaned for printing.
+// The live prober and the capture analysis both read certificates so.
+func Certificate(t *result.TLS, c *x509.Certificate) {
+	t.Subject = cleanText(c.Subject.String(), maxText)
+	t.Issuer = cleanText(c.Issuer.String(), maxText)
+	t.NotBefore, t.NotAfter = c.NotBefore.UTC(), c.NotAfter.UTC()
+	t.SelfSigned = selfSigned(c)
+	t.SANs = nil
+	for _, n := range c.DNSNames {
 		if len(t.SANs) < 32 {
 			t.SANs = append(t.SANs, cleanText(n, 255))
 		}
 	}
-	for _, ip := range leaf.IPAddresses {
+	for _, ip := range c.IPAddresses {
 		if len(t.SANs) < 32 {
 			t.SANs = append(t.SANs, ip.String())
 		}
 	}
-	return t
 }
 
 // selfSigned says whether a certificate names itself its issuer and
