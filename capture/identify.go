@@ -1,9 +1,6 @@
 package capture
 
 import (
-	"slices"
-	"sync"
-
 	"github.com/portscan/portscan/detect"
 	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/result"
@@ -12,10 +9,6 @@ import (
 // bannerBytes is how many of a server's first bytes a detection's Banner
 // shows, before escaping.
 const bannerBytes = 64
-
-// protocols are detect's protocols, read once: they all register from
-// init, before any capture is read.
-var protocols = sync.OnceValue(detect.Protocols)
 
 // view is what detection reads of a TCP flow, one side taken as the
 // server: the first bytes each side sent.
@@ -39,7 +32,7 @@ type view struct {
 // port first. A request alone names the service when the server's bytes
 // name none. more says that more bytes could tell more.
 func identify(v view) (svc result.Service, ok, more bool) {
-	rp, req := request(v.cli)
+	rp, req := detect.Request(v.cli)
 	if len(v.srv) == 0 {
 		return req, rp != nil, !v.final
 	}
@@ -57,7 +50,7 @@ func identify(v view) (svc result.Service, ok, more bool) {
 		}
 		more = more || m
 	}
-	for p := range byPort(v.port) {
+	for p := range detect.ByPort(v.port) {
 		if p == rp || p.Match == nil || p.TLS || p.Probe == nil && !p.Handshake {
 			continue
 		}
@@ -68,23 +61,6 @@ func identify(v view) (svc result.Service, ok, more bool) {
 		more = more || m
 	}
 	return req, rp != nil, more && !v.final
-}
-
-// request returns the protocol whose MatchRequest takes a client's first
-// bytes, and what it says; nil if none does.
-func request(cli []byte) (*detect.Protocol, result.Service) {
-	if len(cli) == 0 {
-		return nil, result.Service{}
-	}
-	for _, p := range protocols() {
-		if p.MatchRequest == nil {
-			continue
-		}
-		if s, ok := p.MatchRequest(cli); ok {
-			return p, s
-		}
-	}
-	return nil, result.Service{}
 }
 
 // answered adds to a server's answer what the client's request told: the
@@ -108,21 +84,6 @@ func certPending(s *result.Service, v view) bool {
 	}
 	more := readCertificate(v.srv, s.TLS)
 	return more && !v.final
-}
-
-// byPort yields the protocols, those usual on port first, each group in
-// name order, as detect.ByPort orders them, without a copy.
-func byPort(port uint16) func(yield func(*detect.Protocol) bool) {
-	return func(yield func(*detect.Protocol) bool) {
-		ps := protocols()
-		for _, usual := range []bool{true, false} {
-			for _, p := range ps {
-				if slices.Contains(p.Ports, port) == usual && !yield(p) {
-					return
-				}
-			}
-		}
-	}
 }
 
 // detected is svc as a capture reports it, with the server's first

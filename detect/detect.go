@@ -10,6 +10,7 @@
 package detect
 
 import (
+	"iter"
 	"slices"
 	"sync"
 
@@ -95,7 +96,7 @@ func Lookup(name string) *Protocol {
 // 21 and SMTP on 25). more says that some protocol could tell with more
 // bytes.
 func Greeting(port uint16, got []byte) (svc result.Service, ok, more bool) {
-	for _, p := range ByPort(port) {
+	for p := range ByPort(port) {
 		if p.Probe != nil || p.Match == nil || p.Handshake {
 			continue
 		}
@@ -108,33 +109,42 @@ func Greeting(port uint16, got []byte) (svc result.Service, ok, more bool) {
 	return result.Service{}, false, more
 }
 
-// ByPort returns the registered protocols, those usual on port first,
-// each group in name order.
-func ByPort(port uint16) []*Protocol {
-	ps := Protocols()
-	slices.SortStableFunc(ps, func(a, b *Protocol) int {
-		ua, ub := slices.Contains(a.Ports, port), slices.Contains(b.Ports, port)
-		switch {
-		case ua && !ub:
-			return -1
-		case ub && !ua:
-			return 1
+// ByPort yields the registered protocols, those usual on port first,
+// each group in name order. It copies nothing, for the capture
+// analysis, which asks for every flow: the protocols all register from
+// init, before anything is detected.
+func ByPort(port uint16) iter.Seq[*Protocol] {
+	return func(yield func(*Protocol) bool) {
+		mu.RLock()
+		ps := protocols
+		mu.RUnlock()
+		for _, usual := range []bool{true, false} {
+			for _, p := range ps {
+				if slices.Contains(p.Ports, port) == usual && !yield(p) {
+					return
+				}
+			}
 		}
-		return 0
-	})
-	return ps
+	}
 }
 
 // Request names the service from a client's first bytes, trying every
-// protocol with a MatchRequest.
-func Request(sent []byte) (result.Service, bool) {
-	for _, p := range Protocols() {
+// protocol with a MatchRequest; it returns the protocol that took them,
+// nil if none did.
+func Request(sent []byte) (*Protocol, result.Service) {
+	if len(sent) == 0 {
+		return nil, result.Service{}
+	}
+	mu.RLock()
+	ps := protocols
+	mu.RUnlock()
+	for _, p := range ps {
 		if p.MatchRequest == nil {
 			continue
 		}
 		if s, ok := p.MatchRequest(sent); ok {
-			return s, true
+			return p, s
 		}
 	}
-	return result.Service{}, false
+	return nil, result.Service{}
 }

@@ -248,7 +248,7 @@ func matchAnswer(port uint16, got []byte, p *Protocol) (svc result.Service, ok, 
 	if try(func(b []byte) (result.Service, bool, bool) { return Greeting(port, b) }) {
 		return svc, true, false
 	}
-	for _, q := range ByPort(port) {
+	for q := range ByPort(port) {
 		if q != p && q.Probe != nil && q.Match != nil && try(q.Match) {
 			return svc, true, false
 		}

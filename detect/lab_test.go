@@ -113,7 +113,7 @@ func identify(ns *lab.Namespace, s lab.DetectService) (result.Service, error) {
 	// match in ByPort's order names the service, as if they had been
 	// sent one after the other.
 	var probes []*detect.Protocol
-	for _, p := range detect.ByPort(port) {
+	for p := range detect.ByPort(port) {
 		if p.Probe != nil && p.Match != nil {
 			probes = append(probes, p)
 		}
