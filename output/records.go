@@ -79,21 +79,24 @@ type TLSRecord struct {
 	ChainLength int        `json:"chain_length,omitempty"`
 }
 
+// validUTF8 is s with each invalid byte sequence replaced by U+FFFD:
+// what detection read off the network goes into JSON and XML so.
+func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
 func detectedRecord(s *result.Service) *DetectedRecord {
 	if s == nil {
 		return nil
 	}
-	u := func(v string) string { return strings.ToValidUTF8(v, "\uFFFD") }
-	d := &DetectedRecord{Name: u(s.Name), Tunnel: s.Tunnel, Product: u(s.Product), Version: u(s.Version), Info: u(s.Info),
-		Method: s.Method, Confidence: s.Confidence, Banner: u(s.Banner)}
+	d := &DetectedRecord{Name: validUTF8(s.Name), Tunnel: s.Tunnel, Product: validUTF8(s.Product), Version: validUTF8(s.Version), Info: validUTF8(s.Info),
+		Method: s.Method, Confidence: s.Confidence, Banner: validUTF8(s.Banner)}
 	for _, c := range s.CPE {
-		d.CPE = append(d.CPE, u(c))
+		d.CPE = append(d.CPE, validUTF8(c))
 	}
 	if t := s.TLS; t != nil {
-		d.TLS = &TLSRecord{Version: t.Version, Cipher: t.Cipher, ALPN: u(t.ALPN), SNI: u(t.SNI), Subject: u(t.Subject), Issuer: u(t.Issuer),
+		d.TLS = &TLSRecord{Version: t.Version, Cipher: t.Cipher, ALPN: validUTF8(t.ALPN), SNI: validUTF8(t.SNI), Subject: validUTF8(t.Subject), Issuer: validUTF8(t.Issuer),
 			NotBefore: timePtr(t.NotBefore), NotAfter: timePtr(t.NotAfter), SelfSigned: t.SelfSigned, ChainLength: t.ChainLength}
 		for _, n := range t.SANs {
-			d.TLS.SANs = append(d.TLS.SANs, u(n))
+			d.TLS.SANs = append(d.TLS.SANs, validUTF8(n))
 		}
 	}
 	return d

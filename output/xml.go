@@ -355,11 +355,10 @@ func commentSafe(s string) string {
 // xmlService is what service detection found, as nmap's -sV writes it:
 // method "probed" and the match's confidence.
 func xmlService(d *result.Service) *nmapxml.Service {
-	u := func(v string) string { return strings.ToValidUTF8(v, "\uFFFD") }
-	s := &nmapxml.Service{Name: u(d.Name), Method: "probed", Conf: strconv.Itoa(d.Confidence), Product: u(d.Product),
-		Version: u(d.Version), ExtraInfo: u(d.Info), Tunnel: d.Tunnel}
+	s := &nmapxml.Service{Name: validUTF8(d.Name), Method: "probed", Conf: strconv.Itoa(d.Confidence), Product: validUTF8(d.Product),
+		Version: validUTF8(d.Version), ExtraInfo: validUTF8(d.Info), Tunnel: d.Tunnel}
 	for _, c := range d.CPE {
-		s.CPE = append(s.CPE, u(c))
+		s.CPE = append(s.CPE, validUTF8(c))
 	}
 	return s
 }
