@@ -42,6 +42,14 @@
 //	protocols    [string]  "tcp", "udp"
 //	ports        string    the port specification
 //	num_ports    number    ports per protocol
+//	seed         number    the seed of the probe order and the shards;
+//	                       omitted if none was given
+//	fingerprint  string    names the scan's definition (targets,
+//	                       exclusions, ports, protocols, seed): the same
+//	                       in every shard and resumed run of one scan;
+//	                       omitted for captures
+//	shard        object    {"index": K, "count": N}, K from 0, in a
+//	                       sharded scan only
 //
 // A "port" line (PortRecord), one per reported port:
 //
@@ -68,6 +76,8 @@
 //	label           string   how detected compares with the catalog's
 //	                         service: "confirmed", "differs" or "unknown"
 //	                         (nothing matched); omitted without detected
+//	shard           number   the shard index (from 0) of the run that
+//	                         probed it, in a sharded scan only
 //
 // A "detected" object (DetectedRecord):
 //
@@ -116,6 +126,9 @@
 //	cut_short       bool     true when probing the host stopped at the cap
 //	                         on open ports per host; omitted otherwise
 //	unscanned       number   ports then left unscanned; omitted if none
+//	index           number   the host's place in the targets, from 1, the
+//	                         same in every shard; omitted when unknown
+//	shard           number   as for ports
 //
 // A "summary" line (SummaryRecord), last:
 //

@@ -18,6 +18,7 @@ type jsonlWriter struct {
 	w     io.Writer
 	opt   Options
 	hosts inflight
+	shard *int // of the run, on every port and host line
 }
 
 func newJSONL(w io.Writer, opt Options) *jsonlWriter {
@@ -49,6 +50,7 @@ func (j *jsonlWriter) line(v any) error {
 func (j *jsonlWriter) begin(info result.Info) error {
 	rec := scanRecord(info)
 	rec.Type = "scan"
+	j.shard = shardIndex(info)
 	return j.line(rec)
 }
 
@@ -59,6 +61,7 @@ func (j *jsonlWriter) port(r result.Port) error {
 	}
 	rec := portRecord(r)
 	rec.Type = "port"
+	rec.Shard = j.shard
 	return j.line(rec)
 }
 
@@ -67,6 +70,7 @@ func (j *jsonlWriter) host(h result.Host) error {
 	b := j.hosts.take(hostKey{h.Addr, h.Hostname})
 	rec := hostRecord(h, b.latency())
 	rec.Type = "host"
+	rec.Shard = j.shard
 	return j.line(rec)
 }
 
@@ -76,6 +80,7 @@ func (j *jsonlWriter) end(s result.Summary) error {
 		count(&s, h)
 		rec := hostRecord(h, b.latency())
 		rec.Type = "host"
+		rec.Shard = j.shard
 		if err := j.line(rec); err != nil {
 			return err
 		}
@@ -91,6 +96,7 @@ type jsonWriter struct {
 	opt    Options
 	hosts  inflight
 	nhosts int
+	shard  *int // of the run, on every host and port object
 }
 
 func newJSON(w io.Writer, opt Options) *jsonWriter {
@@ -114,6 +120,7 @@ func (j *jsonWriter) value(v any) error {
 }
 
 func (j *jsonWriter) begin(info result.Info) error {
+	j.shard = shardIndex(info)
 	j.w.WriteString("{\n  \"scan\": ")
 	if err := j.value(scanRecord(info)); err != nil {
 		return err
@@ -136,8 +143,11 @@ func (j *jsonWriter) host(h result.Host) error {
 func (j *jsonWriter) write(h result.Host, b *hostBuf) error {
 	list := b.finish(nil, nil)
 	obj := jsonHost{HostRecord: hostRecord(h, b.latency()), Ports: make([]PortRecord, 0, len(list))}
+	obj.Shard = j.shard
 	for _, r := range list {
-		obj.Ports = append(obj.Ports, portRecord(r))
+		rec := portRecord(r)
+		rec.Shard = j.shard
+		obj.Ports = append(obj.Ports, rec)
 	}
 	if j.nhosts > 0 {
 		j.w.WriteByte(',')

@@ -21,6 +21,34 @@ type ScanRecord struct {
 	Protocols []ports.Protocol `json:"protocols"`
 	Ports     string           `json:"ports"`
 	NumPorts  int              `json:"num_ports"`
+	// Seed, Fingerprint and Shard tie the output to its scan's
+	// definition (see result.Info); Shard is set only for a share of a
+	// sharded scan.
+	Seed        uint64       `json:"seed,omitempty"`
+	Fingerprint string       `json:"fingerprint,omitempty"`
+	Shard       *ShardRecord `json:"shard,omitempty"`
+}
+
+// ShardRecord is the "shard" object of a scan record: Index counts from
+// 0 (--shard-index), Count is the number of shards.
+type ShardRecord struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+func shardRecord(s result.Shard) *ShardRecord {
+	if !s.Sharded() {
+		return nil
+	}
+	return &ShardRecord{Index: s.Index, Count: s.Count}
+}
+
+// Result returns the shard of the record; the zero Shard for nil.
+func (r *ShardRecord) Result() result.Shard {
+	if r == nil {
+		return result.Shard{}
+	}
+	return result.Shard{Index: r.Index, Count: r.Count}
 }
 
 // PortRecord is one port result: a jsonl line of type "port", an element
@@ -46,6 +74,9 @@ type PortRecord struct {
 	// "confirmed", "differs" or "unknown".
 	Detected *DetectedRecord `json:"detected,omitempty"`
 	Label    string          `json:"label,omitempty"`
+	// Shard is the --shard-index of the run that probed the port, in a
+	// sharded scan.
+	Shard *int `json:"shard,omitempty"`
 }
 
 // DetectedRecord is a port's "detected" object, in nmap's vocabulary.
@@ -143,6 +174,11 @@ type HostRecord struct {
 	Tarpit     bool           `json:"tarpit,omitempty"`
 	CutShort   bool           `json:"cut_short,omitempty"`
 	Unscanned  int            `json:"unscanned,omitempty"`
+	// Index is the host's place in the scan's targets, from 1 (see
+	// result.Host.Index); Shard the --shard-index of the run that
+	// reported it, in a sharded scan.
+	Index uint64 `json:"index,omitempty"`
+	Shard *int   `json:"shard,omitempty"`
 }
 
 // SummaryRecord closes a run: the last jsonl line (type "summary") and
@@ -184,6 +220,10 @@ func scanRecord(info result.Info) ScanRecord {
 		Protocols: protos,
 		Ports:     info.PortsSpec,
 		NumPorts:  info.NumPorts,
+
+		Seed:        info.Seed,
+		Fingerprint: info.Fingerprint,
+		Shard:       shardRecord(info.Shard),
 	}
 }
 
@@ -237,7 +277,18 @@ func hostRecord(h result.Host, latency time.Duration) HostRecord {
 		Tarpit:     h.Tarpit,
 		CutShort:   h.CutShort,
 		Unscanned:  h.Unscanned,
+		Index:      h.Index,
 	}
+}
+
+// shardIndex is the "shard" of the host and port records of a run with
+// info: its index, in a sharded scan only.
+func shardIndex(info result.Info) *int {
+	if !info.Shard.Sharded() {
+		return nil
+	}
+	i := info.Shard.Index
+	return &i
 }
 
 func summaryRecord(s result.Summary) SummaryRecord {

@@ -69,6 +69,9 @@ func (x *xmlWriter) begin(info result.Info) error {
 	head = append(head,
 		xml.Comment(commentSafe(fmt.Sprintf(" portscan %s run started %s as: %s ", info.Version, timestr(info.Start), args))),
 		xml.CharData("\n"))
+	if c := scanComment(info); c != "" {
+		head = append(head, xml.Comment(c), xml.CharData("\n"))
+	}
 	for _, tok := range head {
 		if err := x.enc.EncodeToken(tok); err != nil {
 			return err
@@ -362,3 +365,23 @@ func xmlService(d *result.Service) *nmapxml.Service {
 	}
 	return s
 }
+
+// scanComment is the comment that ties an XML file to its scan's
+// definition, which nmap's DTD has no attribute for: the fingerprint,
+// the seed and the shard, as ScanCommentPrefix and key=value pairs; ""
+// when the run has no fingerprint.
+func scanComment(info result.Info) string {
+	if info.Fingerprint == "" {
+		return ""
+	}
+	c := fmt.Sprintf(" %s fingerprint=%s seed=%d", ScanCommentPrefix, info.Fingerprint, info.Seed)
+	if info.Shard.Sharded() {
+		c += " shard=" + info.Shard.String()
+	}
+	return commentSafe(c + " ")
+}
+
+// ScanCommentPrefix starts the comment of XML output that carries the
+// scan's fingerprint, seed and shard (written "shard=I/N", counting
+// from 1), for readers that merge or compare files.
+const ScanCommentPrefix = "portscan-scan"

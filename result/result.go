@@ -12,6 +12,7 @@ package result
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -201,6 +202,11 @@ type Host struct {
 	// taken from the targets; hosts finish in another order. Zero when
 	// there is no such order (captures).
 	Seq uint64
+	// Index is the host's place in the scan's targets, from 1: the
+	// same in every shard of a scan and in a resumed run, so that parts
+	// of one scan merge in target order. Zero when unknown (captures,
+	// nmap's XML).
+	Index uint64
 
 	// RTT and RTTVar are the host's smoothed round trip time and its
 	// variation, from the probes it answered (zero when none did), and
@@ -320,4 +326,36 @@ type Info struct {
 	Ports   *ports.Set
 	Version string // portscan's version
 	Lang    string // "zh" or "en": the language of descriptions in text output
+
+	// Shard is the share of the scan this run probes (zero: all of it).
+	Shard Shard
+	// Seed is the seed of the probe order and of the shards; zero when
+	// the run was not given one.
+	Seed uint64
+	// Fingerprint names the scan's definition (targets, exclusions,
+	// ports, protocols, seed), the same for every shard and resumed run
+	// of one scan, so that parts of different scans are never merged.
+	// Empty for captures.
+	Fingerprint string
+}
+
+// Shard is one share of a scan split across runs: the run probes the
+// elements (host, port and protocol) of the scan's seeded permutation
+// whose position is Index modulo Count. Index counts from 0, as
+// --shard-index and a Kubernetes Job's completion index do; the zero
+// Shard is the whole scan.
+type Shard struct {
+	Index, Count int
+}
+
+// Sharded reports whether s is a share of more than one.
+func (s Shard) Sharded() bool { return s.Count > 1 }
+
+// String writes s as --shard takes it, counting from 1: "2/4" for
+// Index 1 of 4; "" for the whole scan.
+func (s Shard) String() string {
+	if !s.Sharded() {
+		return ""
+	}
+	return strconv.Itoa(s.Index+1) + "/" + strconv.Itoa(s.Count)
 }
