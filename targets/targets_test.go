@@ -505,6 +505,39 @@ func TestAgainstReference(t *testing.T) {
 		if n, _ := s.Count(context.Background()); large <= 1 && n != uint64(len(want)) {
 			t.Fatalf("targets %q excluding %q: Count = %d, want %d", ins, outs, n, len(want))
 		}
+		if n, err := s.ExactCount(context.Background()); err != nil || n != uint64(len(want)) {
+			t.Fatalf("targets %q excluding %q: ExactCount = %d, %v; want %d", ins, outs, n, err, len(want))
+		}
+	}
+}
+
+// TestExactCount checks ExactCount where Count is not exact: large
+// octet patterns that overlap each other and a literal, or an
+// excluded pattern.
+func TestExactCount(t *testing.T) {
+	defer func(old uint64) { maxRuns = old }(maxRuns)
+	maxRuns = 1
+	for _, tc := range []struct{ name, in, out string }{
+		{"pattern, literal, pattern", "10.0.0,2.1,3 10.0.0.1 10.0.0-2.1,3", ""},
+		{"three patterns", "10.0.0,2.1,3 10.0.0-2.1,3 10.0.0-3.1-3", ""},
+		{"pattern less a pattern", "10.0.0.0/30 10.0.0-2.1,3", "10.0.0-1.1-2 10.0.0.0/31"},
+		{"unresolved name", "nowhere.test 10.0.0,2.1,3 10.0.0-2.1,3", "10.0.0-1.1-2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSet(Options{Resolve: (&fakeDNS{}).resolve})
+			if err := s.Add(tc.in); err != nil {
+				t.Fatal(err)
+			}
+			if tc.out != "" {
+				if err := s.Exclude(tc.out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := slices.DeleteFunc(collect(t, s), func(g string) bool { return strings.HasPrefix(g, "error: ") })
+			if n, err := s.ExactCount(context.Background()); err != nil || n != uint64(len(got)) {
+				t.Errorf("ExactCount = %d, %v; All yields %d: %v", n, err, len(got), got)
+			}
+		})
 	}
 }
 
