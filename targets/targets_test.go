@@ -691,3 +691,32 @@ func BenchmarkManySingles(b *testing.B) {
 		}
 	}
 }
+
+// TestSeen checks that Options.Seen is told of every spec read, in
+// order, repeats and exclusions included, from arguments and lists.
+func TestSeen(t *testing.T) {
+	var got []string
+	s := NewSet(Options{Seen: func(sp Spec, excluded bool) {
+		if excluded {
+			got = append(got, "-"+sp.String())
+		} else {
+			got = append(got, sp.String())
+		}
+	}})
+	if err := s.Add("10.0.0.1,10.0.0.2 a.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddFile("list", strings.NewReader("# comment\n10.0.0.1 10.0.0-3.1 # again\n\nb.test/30\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Exclude("10.0.0.2 c.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExcludeFile("skip", strings.NewReader("10.0.0.3/32\n")); err != nil {
+		t.Fatal(err)
+	}
+	want := "10.0.0.1 10.0.0.2 a.test 10.0.0.1 10.0.0-3.1 b.test/30 -10.0.0.2 -c.test -10.0.0.3/32"
+	if strings.Join(got, " ") != want {
+		t.Errorf("Seen told\n%s\nwant\n%s", strings.Join(got, " "), want)
+	}
+}
