@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -75,7 +76,20 @@ type Config struct {
 	MaxOpen int
 
 	// Seed makes the probe order repeatable; zero picks one at random.
+	// It also keys the permutation of the shards: a sharded run needs
+	// one, the same in every shard.
 	Seed uint64
+
+	// Shard is the share of the scan this run probes (package shard):
+	// of each host only the ports the shard owns are probed, and a host
+	// that owns none is neither probed nor reported. Discovery, retries
+	// and timing work as in a whole scan, for the hosts admitted. The
+	// zero Shard, or one of 1, is the whole scan.
+	Shard result.Shard
+	// Hosts is the number of targets the run is given
+	// (targets.Set.ExactCount), which the permutation of the shards
+	// spans: required when sharded, ignored otherwise.
+	Hosts uint64
 
 	// Label names the service of a port for result.Port.Service; nil
 	// means the built-in catalog's (services.Default).
@@ -116,7 +130,10 @@ type Stats struct {
 	HostsActive int           // hosts being scanned
 	// Ports are the ports settled: reported, or left unprobed on a host
 	// found down (every port of it). A run that only discovers settles
-	// none.
+	// none. In a shard they are the ports it owns, so that they add up
+	// to its share; a host found down on a port list of more than
+	// exactDown ports counts its expected share until the run ends,
+	// when the count is made exact.
 	Ports int64
 }
 

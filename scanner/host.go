@@ -27,6 +27,7 @@ const (
 type hostState struct {
 	target targets.Target
 	seq    uint64 // admission order, from 1
+	index  uint64 // place in the targets, from 1 (result.Host.Index)
 	start  time.Time
 	phase  phase
 	up     bool
@@ -102,13 +103,14 @@ func (h *hostState) nextProbe(e *engine) *probe {
 	case h.phase == phaseDiscover && h.nextDisc < len(h.discovery):
 		p = &probe{port: h.discovery[h.nextDisc], discover: true}
 		h.nextDisc++
-		if e.portIn(p.port) {
+		if e.scans(h, p.port) {
 			h.skip = append(h.skip, p.port) // its result will stand for the scan too
 		}
 	case h.phase == phaseScan:
 		for h.perm.remaining() > 0 {
-			port := e.portList[h.perm.next()]
-			if !slices.Contains(h.skip, port) {
+			i := h.perm.next()
+			port := e.portList[i]
+			if e.owns(h, int(i)) && !slices.Contains(h.skip, port) {
 				p = &probe{port: port}
 				if port.Proto == ports.UDP {
 					p.payloads = payload.For(port.Number, splitmix(e.seed^uint64(port.Number)<<32^addrBits(h.target.Addr)))

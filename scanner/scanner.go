@@ -20,6 +20,7 @@
 package scanner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,7 @@ import (
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
+	"github.com/portscan/portscan/shard"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -61,6 +63,9 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 		return result.Summary{}, err
 	}
 	e := newEngine(cfg, sink)
+	if err := e.planShard(); err != nil {
+		return result.Summary{}, err
+	}
 	if n := plan.probes(); n > 0 {
 		e.maxLimit = min(e.maxLimit, n)
 		e.limit = e.maxLimit
@@ -109,7 +114,10 @@ type engine struct {
 	ready    hostQueue             // hosts with a probe to send now
 	parked   []*hostState          // hosts waiting for their UDP rate limit
 	seed     uint64                // of the probe order
-	admitted uint64                // hosts taken from the targets so far
+	admitted uint64                // hosts admitted so far
+	taken    uint64                // targets taken from the iterator, admitted or not
+	shard    *shard.Plan           // the share of a sharded run; nil for the whole scan
+	discIdx  map[ports.Port]int    // in a shard, the discovery ports' places in portList
 	stats    result.Summary
 	retries  int
 	timing   timing // network-wide RTT, for hosts not yet measured
@@ -172,6 +180,10 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 			e.stats.End = e.now()
 			return e.stats, e.stalled
 		}
+		if e.shard != nil && e.taken > e.cfg.Hosts {
+			e.stats.End = e.now()
+			return e.stats, fmt.Errorf("%w: more targets than the %d of Config.Hosts", ErrShardHosts, e.cfg.Hosts)
+		}
 		if err := e.pr.err(); err != nil {
 			e.stats.End = e.now()
 			return e.stats, fmt.Errorf("prober: %w", err)
@@ -193,6 +205,16 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 	if e.sinkErr != nil {
 		e.stats.Interrupted = true
 		return e.stats, fmt.Errorf("%w: %w", ErrSink, e.sinkErr)
+	}
+	if e.shard != nil {
+		if e.taken != e.cfg.Hosts {
+			return e.stats, fmt.Errorf("%w: %d targets, Config.Hosts says %d", ErrShardHosts, e.taken, e.cfg.Hosts)
+		}
+		if len(e.portList) > exactDown {
+			// Hosts found down counted their expected share (downPorts);
+			// every owned port is settled now.
+			e.settled = int64(e.shard.Len())
+		}
 	}
 	return e.stats, nil
 }
@@ -317,11 +339,17 @@ func (e *engine) send(wake time.Duration) time.Duration {
 	return wake
 }
 
-// admit starts scanning t.
+// admit starts scanning t, the next target; in a shard, only if the
+// shard owns one of its ports.
 func (e *engine) admit(t targets.Target) {
+	e.taken++
+	if e.shard != nil && !e.shard.Any(e.taken) {
+		return
+	}
 	e.admitted++
 	h := &hostState{
 		seq:     e.admitted,
+		index:   e.taken,
 		target:  t,
 		start:   e.now(),
 		perm:    newPermutation(len(e.portList), e.seed, t.Addr),
@@ -398,7 +426,7 @@ func (e *engine) handle(o outcome) {
 	}
 	// Retry a silent port, unless it was only asked whether the host is
 	// up and another port has answered that already.
-	moot := p.discover && h.phase != phaseDiscover && !e.portIn(p.port)
+	moot := p.discover && h.phase != phaseDiscover && !e.scans(h, p.port)
 	if silent && p.try < e.retries && !moot && p.port.Proto != ports.UDP {
 		p.try++
 		h.requeue(p)
@@ -431,7 +459,7 @@ func (e *engine) discovered(h *hostState, p *probe, o outcome, alive bool) {
 		h.reason = o.v.reason
 		h.up = true
 	}
-	if e.portIn(p.port) {
+	if e.scans(h, p.port) {
 		if h.phase == phaseScan {
 			e.emitPort(h, p.port, o)
 		} else {
@@ -492,6 +520,86 @@ func (e *engine) emit(err error) {
 
 func (e *engine) portIn(p ports.Port) bool { return e.cfg.Ports != nil && e.cfg.Ports.Contains(p) }
 
+// scans reports whether the run scans port on h: it is in the port
+// list and, in a shard, owned.
+func (e *engine) scans(h *hostState, port ports.Port) bool {
+	if !e.portIn(port) {
+		return false
+	}
+	if e.shard == nil {
+		return true
+	}
+	i, ok := e.discIdx[port]
+	if !ok {
+		i, _ = slices.BinarySearchFunc(e.portList, port, comparePorts)
+		e.discIdx[port] = i
+	}
+	return e.shard.Owns(h.index, i)
+}
+
+// owns reports whether the run probes port i of the port list on h.
+func (e *engine) owns(h *hostState, i int) bool {
+	return e.shard == nil || e.shard.Owns(h.index, i)
+}
+
+// comparePorts orders ports as ports.Set.Ports yields them, and so
+// e.portList: by protocol, then number.
+func comparePorts(a, b ports.Port) int {
+	return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Number, b.Number))
+}
+
+// ErrShardHosts is returned by Run when a sharded run's targets are not
+// the Config.Hosts it was told of: its share would not be the one the
+// other shards leave it.
+var ErrShardHosts = errors.New("the targets do not match Config.Hosts")
+
+// planShard makes the plan of a sharded run, whose elements are each
+// target's ports (one element a host when only discovering).
+func (e *engine) planShard() error {
+	if !e.cfg.Shard.Sharded() {
+		return nil
+	}
+	switch {
+	case e.cfg.Hosts == 0:
+		return errors.New("a sharded run needs Config.Hosts, the number of targets")
+	case e.cfg.Seed == 0:
+		return errors.New("a sharded run needs Config.Seed: every shard must use the same permutation")
+	}
+	per := max(1, len(e.portList))
+	p, err := shard.New(e.cfg.Seed, e.cfg.Shard, e.cfg.Hosts, per)
+	if err != nil {
+		return err
+	}
+	e.shard, e.discIdx = p, map[ports.Port]int{}
+	return nil
+}
+
+// exactDown is the longest port list whose owned ports a shard counts
+// on each host found down, for Stats: a test a port. Past it a host
+// counts its expected share, Len/Hosts, and the total is made exact as
+// the run ends.
+const exactDown = 4096
+
+// downPorts is what h, found down, settles.
+func (e *engine) downPorts(h *hostState) int64 {
+	switch {
+	case e.shard == nil:
+		return int64(len(e.portList))
+	case len(e.portList) <= exactDown:
+		return int64(e.shard.Count(h.index))
+	}
+	return int64(e.shard.Len() / e.cfg.Hosts)
+}
+
+// hostPorts is how many ports h has to scan: those it owns, in a
+// shard.
+func (e *engine) hostPorts(h *hostState) int {
+	if e.shard == nil {
+		return len(e.portList)
+	}
+	return e.shard.Count(h.index)
+}
+
 // schedule puts h back in the ready queue if it has probes to send, or
 // finishes it if it has none left and none in flight.
 func (e *engine) schedule(h *hostState) {
@@ -522,8 +630,8 @@ func (e *engine) finish(h *hostState, interrupted bool) {
 	h.finished = true
 	e.active--
 	delete(e.live, h.seq)
-	if h.phase == phaseDown {
-		e.settled += int64(len(e.portList))
+	if h.phase == phaseDown && len(e.portList) > 0 {
+		e.settled += e.downPorts(h)
 	}
 	if h.udpLimit != nil {
 		e.tellICMPLimit(h, false, true)
@@ -567,12 +675,13 @@ func (e *engine) finish(h *hostState, interrupted bool) {
 		End:        e.now(),
 		Source:     "scan",
 		Seq:        h.seq,
+		Index:      h.index,
 		Incomplete: incomplete,
 		Tarpit:     result.IsTarpit(counts),
 		CutShort:   h.cut,
 	}
 	if h.cut {
-		rec.Unscanned = len(e.portList) - decided
+		rec.Unscanned = e.hostPorts(h) - decided
 		e.settled += int64(rec.Unscanned)
 	}
 	e.emit(e.sink.Host(rec))
