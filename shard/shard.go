@@ -22,6 +22,7 @@ package shard
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -161,6 +162,9 @@ func New(seed uint64, s result.Shard, hosts uint64, perHost int) (*Plan, error) 
 		return nil, fmt.Errorf("shard: %d elements a host: want 1 or more", perHost)
 	}
 	per := uint64(perHost)
+	if hosts == math.MaxUint64 { // a count saturated: 2^64 or more
+		return nil, fmt.Errorf("%w: 2^64 hosts or more", ErrTooMany)
+	}
 	if hosts > maxElements/per {
 		return nil, fmt.Errorf("%w: %d hosts × %d ports is more than 2^62 probes", ErrTooMany, hosts, per)
 	}

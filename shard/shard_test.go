@@ -286,7 +286,7 @@ func TestNew(t *testing.T) {
 		{"whole scan", result.Shard{}, 10, 10, ""},
 		{"largest", result.Shard{Index: 0, Count: 2}, 1 << 46, 65536, ""},
 		{"too many", result.Shard{Index: 0, Count: 2}, 1 << 47, 65536, "too many probes to shard: 140737488355328 hosts × 65536 ports is more than 2^62 probes"},
-		{"saturated count", result.Shard{Index: 0, Count: 2}, ^uint64(0), 1, "too many probes to shard"},
+		{"saturated count", result.Shard{Index: 0, Count: 2}, ^uint64(0), 1, "too many probes to shard: 2^64 hosts or more"},
 		{"no ports", result.Shard{Index: 0, Count: 2}, 10, 0, "0 elements a host"},
 		{"no such shard", result.Shard{Index: 2, Count: 2}, 10, 1, "index 2"},
 	} {
