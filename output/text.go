@@ -95,6 +95,9 @@ func (t *textWriter) begin(info result.Info) error {
 			fmt.Fprintf(t.w, " of %s", text.Count(info.NumPorts, noun, noun+"s"))
 		}
 	}
+	if info.Shard.Sharded() {
+		fmt.Fprintf(t.w, ", shard %s", info.Shard)
+	}
 	t.w.WriteString("\n")
 	return t.w.Flush()
 }
