@@ -187,7 +187,7 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 				return cmd.Help()
 			}
 			sf.parsed(cmd.Flags(), args)
-			job, err := buildScan(g, &sf)
+			job, err := buildScan(cmd.Context(), g, &sf)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}

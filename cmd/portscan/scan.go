@@ -24,6 +24,7 @@ import (
 	"github.com/portscan/portscan/scan"
 	"github.com/portscan/portscan/scanner"
 	"github.com/portscan/portscan/services"
+	"github.com/portscan/portscan/shard"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -99,7 +100,10 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.DurationVar(&o.InitialRTTTimeout, set("initial-rtt-timeout", scan.InitialRTTTimeout), scanner.DefaultInitialRTTTimeout, "probe timeout before a host's round trip time is known")
 	fl.DurationVar(&o.MinRTTTimeout, set("min-rtt-timeout", scan.MinRTTTimeout), scanner.DefaultMinRTTTimeout, "shortest probe timeout")
 	fl.DurationVar(&o.MaxRTTTimeout, set("max-rtt-timeout", scan.MaxRTTTimeout), scanner.DefaultMaxRTTTimeout, "longest probe timeout")
-	fl.Uint64Var(&o.Seed, set("seed", scan.Seed), 0, "seed of the probe order, for a repeatable run (0: random)")
+	fl.Uint64Var(&o.Seed, set("seed", scan.Seed), 0, "seed of the probe order, for a repeatable run, and of the shards' permutation (0: random)")
+	fl.Var(shardValue{&o.Shard}, set("shard", scan.Shard), "scan only share `I/N` of the scan, I from 1 to N (as masscan writes it); every shard needs the same --seed")
+	fl.Var(countValue{&o.Shards}, set("shards", scan.Shards), "split the scan into `N` shards, of which this run scans --shard-index; every shard needs the same --seed")
+	fl.Var(indexValue{&o.ShardIndex}, set("shard-index", scan.ShardIndex), "with --shards N, the shard this run scans, `K` from 0 to N-1 (a Kubernetes Indexed Job's $(JOB_COMPLETION_INDEX))")
 	fl.StringVar(&f.baseline, "baseline", "", "compare with the saved run in `FILE` (any format diff reads) and exit 1 if open ports differ")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	fl.DurationVar(&f.statsEvery, "stats-every", 0, "print a status line to stderr every `DURATION` (elapsed, hosts done, probes sent, rate, time left), bar or not")
@@ -174,11 +178,15 @@ type scanJob struct {
 	sinks   []result.Sink // the outputs, then the records of --baseline or an audit
 	closers []io.Closer
 	base    *baselineCheck // --baseline
+	def     scan.Definition
+	fp      *scan.Fingerprint // fed the specs as they are read
+	share   uint64            // in a shard, the ports (hosts with -sn) it owns
 }
 
 // buildScan checks the options and prepares the run and its outputs;
-// every error it returns is a usage error.
-func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
+// every error it returns is a usage error. A sharded scan counts its
+// targets, resolving their names, under ctx.
+func buildScan(ctx context.Context, g *globals, f *scanFlags) (*scanJob, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
@@ -209,6 +217,9 @@ func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
 	if f.discoverOnly {
 		job.discoverOnly()
 	}
+	if err := job.planShard(ctx); err != nil {
+		return nil, err
+	}
 	show, err := showStates(f)
 	if err != nil {
 		return nil, err
@@ -226,7 +237,12 @@ func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
 // planScan turns a scan's options into what the engine runs: the
 // target set, the port set, the scanner.Config and the result.Info.
 func planScan(g *globals, o scan.Options) (*scanJob, error) {
-	set, err := scanTargets(g, &o)
+	sh, err := o.ShardOf()
+	if err != nil {
+		return nil, err
+	}
+	fp := scan.NewFingerprint()
+	set, err := scanTargets(g, &o, fp)
 	if err != nil {
 		return nil, err
 	}
@@ -250,17 +266,53 @@ func planScan(g *globals, o scan.Options) (*scanJob, error) {
 		NumPorts:  portSet.Len(protos[0]),
 		Version:   version,
 		Lang:      g.lang,
+		Shard:     sh,
+		Seed:      o.Seed,
 	}
-	return &scanJob{cfg: cfg, targets: set, info: info}, nil
+	cfg.Shard = sh
+	def := scan.Definition{IPv6: o.IPv6, AllAddresses: o.AllAddresses, Protocols: protos, Ports: portSet, Seed: o.Seed}
+	return &scanJob{cfg: cfg, targets: set, info: info, def: def, fp: fp}, nil
+}
+
+// planShard names the scan's definition in its Info (the fingerprint),
+// and for a share of a sharded scan counts the targets, which the
+// shards' permutation spans, and the share's size.
+func (j *scanJob) planShard(ctx context.Context) error {
+	j.def.DiscoverOnly = j.cfg.DiscoverOnly
+	j.info.Fingerprint = j.fp.Sum(j.def)
+	if !j.cfg.Shard.Sharded() {
+		return nil
+	}
+	hosts, err := j.targets.ExactCount(ctx)
+	if err != nil {
+		return err
+	}
+	per := j.numPorts()
+	if j.cfg.DiscoverOnly {
+		per = 1
+	}
+	plan, err := shard.New(j.cfg.Seed, j.cfg.Shard, hosts, per)
+	if err != nil {
+		return err
+	}
+	j.cfg.Hosts, j.share = hosts, plan.Len()
+	return nil
 }
 
 // scanTargets reads the targets: arguments, --input-list, less
 // --exclude and --exclude-file.
-func scanTargets(g *globals, o *scan.Options) (*targets.Set, error) {
+func scanTargets(g *globals, o *scan.Options, fp *scan.Fingerprint) (*targets.Set, error) {
 	if o.IPv4 && o.IPv6 {
 		return nil, errors.New("-4 and -6 exclude each other")
 	}
 	opts := targets.Options{AllAddresses: o.AllAddresses, Family: targets.IPv4, Resolve: g.resolve}
+	opts.Seen = func(sp targets.Spec, excluded bool) {
+		if excluded {
+			fp.Exclude(sp.String())
+		} else {
+			fp.Target(sp.String())
+		}
+	}
 	if o.IPv6 {
 		opts.Family = targets.IPv6
 	}
