@@ -9,6 +9,10 @@
 // given explicitly outranks one given with less weight ([Options.Override]
 // lays one set of options over another), and nmap's timing templates
 // ([Options.ApplyTiming]) set only what was not given.
+//
+// A [Fingerprint] names what a scan's options define, the probes that
+// make it, so that the shards and resumed runs of one scan are told
+// apart from other scans.
 package scan
 
 import (

@@ -131,9 +131,10 @@ type Stats struct {
 	// Ports are the ports settled: reported, or left unprobed on a host
 	// found down (every port of it). A run that only discovers settles
 	// none. In a shard they are the ports it owns, so that they add up
-	// to its share; a host found down on a port list of more than
-	// exactDown ports counts its expected share until the run ends,
-	// when the count is made exact.
+	// to its share; a host found down on a list of more than 4096
+	// ports (where counting them would cost more than the host did)
+	// counts its expected share until the run ends, when the count is
+	// made exact.
 	Ports int64
 }
 

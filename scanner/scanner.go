@@ -17,6 +17,12 @@
 // Above it a scan always makes progress: when the system refuses a socket
 // the concurrency drops, down to one probe in flight, and the refused
 // probe waits for one to end.
+//
+// A run may scan one share of a scan split across runs ([Config.Shard],
+// package shard): it probes only the ports of each host that its share
+// owns, and reports only the hosts that own some. Every host record
+// carries the host's place in the targets ([result.Host.Index]), the
+// same in every shard.
 package scanner
 
 import (
