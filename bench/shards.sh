@@ -12,7 +12,8 @@
 # after the other (--shards N --shard-index K, the same --seed), each
 # timed by hyperfine; it checks that the shards found together exactly
 # the open ports of the whole scan, and prints each shard's median wall
-# time, its ratio to the whole scan's, and the ideal ratio 1/N. A
+# time, its ratio to the whole scan's, the ideal ratio 1/N, and its
+# CPU time (user and system) against the whole scan's. A
 # scan whose time goes to waiting for silent hosts (discovery of an
 # empty subnet) gains nothing: every shard waits for every host. Needs
 # hyperfine (apt-get install hyperfine).
@@ -65,10 +66,11 @@ import json, sys
 results = json.load(open(sys.argv[1]))["results"]
 n = int(sys.argv[2])
 whole = results[0]["median"]
-print(f"== median wall time of {len(results[0]['times'])} runs (327,675 probes whole)")
-print(f"   whole     {whole:.3f} s")
+cpu = lambda r: r["user"] + r["system"]
+print(f"== median wall time of {len(results[0]['times'])} runs (327,675 probes whole), and mean CPU time (user + system)")
+print(f"   whole     {whole:.3f} s  CPU {cpu(results[0]):.2f} s")
 for r in results[1:]:
-    print(f"   {r['command']:<9} {r['median']:.3f} s  {r['median'] / whole:.2f} of the whole scan (ideal {1 / n:.2f})")
+    print(f"   {r['command']:<9} {r['median']:.3f} s  {r['median'] / whole:.2f} of the whole scan (ideal {1 / n:.2f})  CPU {cpu(r):.2f} s, {cpu(r) / cpu(results[0]):.2f}")
 total = sum(r["median"] for r in results[1:])
 print(f"   the {n} shards one after the other: {total:.3f} s, {total / whole:.2f} of the whole scan")
 EOF
