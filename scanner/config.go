@@ -115,6 +115,17 @@ type Config struct {
 	// quickly.
 	ICMPLimit func(ICMPLimit)
 
+	// Resume, when set, makes the run go on from earlier runs of the
+	// same scan: same targets, ports and Seed (see [Resume]).
+	Resume *Resume
+
+	// Watch, when set, is told of each host as it is admitted (its
+	// Index, Seq, address, name and start), and again when it is found
+	// up (Up and Reason set), from the run's loop: what a checkpoint of
+	// the run needs to know of the hosts in flight, which their Port and
+	// Host events do not say yet. It must return quickly.
+	Watch func(result.Host)
+
 	// Warn is told of a target that cannot be scanned (a host name that
 	// does not resolve); the run goes on. Nil drops the warning.
 	Warn func(error)

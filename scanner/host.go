@@ -38,6 +38,8 @@ type hostState struct {
 	discoveryDone int          // discovery probes finished
 	skip          []ports.Port // ports already settled by discovery
 	held          []heldResult // discovery results shown once the host is up
+	// settled reports the ports an earlier run settled (Config.Resume).
+	settled func(ports.Port) bool
 
 	perm    permutation // order of the port list for this host
 	retryQ  []*probe    // probes to send again
@@ -110,7 +112,7 @@ func (h *hostState) nextProbe(e *engine) *probe {
 		for h.perm.remaining() > 0 {
 			i := h.perm.next()
 			port := e.portList[i]
-			if e.owns(h, int(i)) && !slices.Contains(h.skip, port) {
+			if e.owns(h, int(i)) && !slices.Contains(h.skip, port) && (h.settled == nil || !h.settled(port)) {
 				p = &probe{port: port}
 				if port.Proto == ports.UDP {
 					p.payloads = payload.For(port.Number, splitmix(e.seed^uint64(port.Number)<<32^addrBits(h.target.Addr)))

@@ -128,17 +128,12 @@ type engine struct {
 	timing   timing // network-wide RTT, for hosts not yet measured
 	settled  int64  // ports settled, for Stats
 	nextTick time.Time
+	began    time.Time // of this run; stats.Start may be an earlier run's
 }
 
 func newEngine(cfg Config, sink result.Sink) *engine {
 	e := &engine{cfg: cfg, sink: sink, now: cfg.now, label: cfg.label(), live: make(map[uint64]*hostState)}
-	if cfg.Ports != nil {
-		for p := range cfg.Ports.Ports() {
-			if p.Proto == ports.TCP || p.Proto == ports.UDP {
-				e.portList = append(e.portList, p)
-			}
-		}
-	}
+	e.portList = PortList(cfg.Ports)
 	e.maxLimit = cfg.concurrency()
 	e.limit = e.maxLimit
 	e.stallLimit = defaultStallLimit
@@ -155,7 +150,15 @@ func newEngine(cfg Config, sink result.Sink) *engine {
 
 func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error]) (result.Summary, error) {
 	e.stats.Start = e.now()
-	e.nextTick = e.stats.Start.Add(e.cfg.progressEvery())
+	e.began = e.stats.Start
+	if r := e.cfg.Resume; r != nil {
+		e.stats = r.Summary
+		e.stats.End, e.stats.Interrupted, e.stats.Capture = time.Time{}, false, nil
+		if e.stats.Start.IsZero() {
+			e.stats.Start = e.now()
+		}
+	}
+	e.nextTick = e.now().Add(e.cfg.progressEvery())
 	defer e.progress()
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	defer stopFeed()
@@ -230,7 +233,7 @@ func (e *engine) progress() {
 		return
 	}
 	e.cfg.Progress(Stats{
-		Elapsed:     e.now().Sub(e.stats.Start),
+		Elapsed:     e.now().Sub(e.began),
 		Probes:      e.stats.Probes,
 		InFlight:    e.pr.inflight(),
 		HostsDone:   e.stats.HostsUp + e.stats.HostsDown + e.stats.HostsUnknown,
@@ -345,11 +348,24 @@ func (e *engine) send(wake time.Duration) time.Duration {
 }
 
 // admit starts scanning t, the next target; in a shard, only if the
-// shard owns one of its ports.
+// shard owns one of its ports. With Config.Resume, it skips t or goes
+// on with it.
 func (e *engine) admit(t targets.Target) {
 	e.taken++
 	if e.shard != nil && !e.shard.Any(e.taken) {
 		return
+	}
+	var part *PartialHost
+	if r := e.cfg.Resume; r != nil {
+		if r.Done != nil && r.Done(e.taken) {
+			e.settled += int64(e.takenPorts())
+			return
+		}
+		if r.Partial != nil && !e.cfg.DiscoverOnly {
+			if part = r.Partial(e.taken); part != nil && part.Addr != t.Addr {
+				part = nil
+			}
+		}
 	}
 	e.admitted++
 	h := &hostState{
@@ -368,6 +384,10 @@ func (e *engine) admit(t targets.Target) {
 			h.discovery = append(h.discovery, ports.Port{Number: n, Proto: ports.TCP})
 		}
 	}
+	if part != nil {
+		e.restore(h, part)
+	}
+	e.watch(h)
 	e.active++
 	e.live[h.seq] = h
 	e.ready.push(h)
@@ -444,6 +464,7 @@ func (e *engine) handle(o outcome) {
 	} else {
 		if alive && !h.up {
 			h.up, h.reason = true, o.v.reason
+			e.watch(h)
 		}
 		e.emitPort(h, p.port, o)
 	}
@@ -463,6 +484,7 @@ func (e *engine) discovered(h *hostState, p *probe, o outcome, alive bool) {
 		}
 		h.reason = o.v.reason
 		h.up = true
+		e.watch(h)
 	}
 	if e.scans(h, p.port) {
 		if h.phase == phaseScan {
