@@ -256,4 +256,20 @@
 // catalog's label replaces it in SERVICE, marked "*" (and coloured), with
 // a legend line after the table; so does a warning for each TLS
 // certificate that has expired or expires within 30 days of the probe.
+//
+// # Going on in another run
+//
+// A scan stopped and resumed (portscan --resume) goes on writing the
+// files it began. At a checkpoint, between two events, each file ends
+// where its Writer stopped writing, and [Snapshot] takes the little the
+// Writer holds besides: a json document's host count, a text report's
+// down-host counts and the reports it holds back for target order.
+// The next run truncates the file there and makes a Writer with
+// [Continue], which writes no head again and closes the document at
+// its End: jsonl and csv append lines, json goes on with its "hosts"
+// array, xml inside <nmaprun>, text with the next host's report.
+// [Restore] gives it the ports already written or buffered of the hosts
+// that were in flight, so that each gets one whole record. Given the
+// same events, a document stopped and continued is byte for byte the
+// one written in one go.
 package output
