@@ -114,6 +114,10 @@ type TLSRecord struct {
 // what detection read off the network goes into JSON and XML so.
 func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
+// DetectedRecordOf returns the record of what detection found; nil for
+// nil. Its strings are made valid UTF-8.
+func DetectedRecordOf(s *result.Service) *DetectedRecord { return detectedRecord(s) }
+
 func detectedRecord(s *result.Service) *DetectedRecord {
 	if s == nil {
 		return nil
