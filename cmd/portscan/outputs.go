@@ -11,6 +11,7 @@ import (
 
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/resume"
 	"github.com/portscan/portscan/scanner"
 )
 
@@ -56,6 +57,9 @@ func (f *scanFlags) outputPaths() []pathArg {
 	for _, o := range f.outputs() {
 		out = append(out, pathArg{flag: o.flag, path: o.path})
 	}
+	if f.resume != "" {
+		out = append(out, pathArg{flag: "--resume", path: f.resume})
+	}
 	return out
 }
 
@@ -78,23 +82,35 @@ func (j *scanJob) openOutputs(g *globals, f *scanFlags, show map[result.State]bo
 	reason, down := f.reason || f.discoverOnly, down || f.discoverOnly
 	for _, o := range f.outputs() {
 		dest, colour := g.stdout, false
+		opt := output.Options{Show: show, ShowAll: all, ShowDown: down, Lang: g.lang, Reason: reason, Stylesheet: xsl}
+		var file *os.File
 		if o.path == "-" {
 			colour = o.flag == "--output" && g.useColor(g.stdout)
+		} else if j.resume != nil && j.resume.from != nil {
+			if err := j.continueOutput(o, opt); err != nil {
+				j.close()
+				return err
+			}
+			continue
 		} else {
-			file, err := os.Create(o.path)
-			if err != nil {
+			var err error
+			if file, err = os.Create(o.path); err != nil {
 				j.close()
 				return fmt.Errorf("%s: %w", o.flag, err)
 			}
 			j.closers = append(j.closers, file)
 			dest = file
 		}
-		w, err := output.New(o.format, dest, output.Options{Show: show, ShowAll: all, ShowDown: down, Color: colour, Lang: g.lang, Reason: reason, Stylesheet: xsl})
+		opt.Color = colour
+		w, err := output.New(o.format, dest, opt)
 		if err != nil {
 			j.close()
 			return err
 		}
 		j.sinks = append(j.sinks, w)
+		if file != nil {
+			j.files = append(j.files, resume.Output{Flag: o.flag, Path: o.path, Format: o.format, File: file, Writer: w})
+		}
 	}
 	return nil
 }

@@ -184,10 +184,19 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && sf.opts.InputList == "" {
+				if sf.resume != "" {
+					return usageErr("--resume %s: no targets: give the scan's arguments to start it, or --resume FILE alone to go on with a saved one", sf.resume)
+				}
 				return cmd.Help()
 			}
 			sf.parsed(cmd.Flags(), args)
 			job, err := buildScan(cmd.Context(), g, &sf)
+			if ee := (*exitError)(nil); errors.As(err, &ee) && ee.code == exitOK {
+				if !g.quiet { // a --resume state of a scan that finished
+					fmt.Fprintf(g.stderr, "portscan: %s\n", text.OneLine(ee.Error()))
+				}
+				return nil
+			}
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
@@ -195,6 +204,7 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 		},
 	}
 	addScanFlags(root, &sf)
+	addResumeFlags(root, &sf)
 	root.SetContext(ctx)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.color, "color", "auto", "colour output: auto, always or never (NO_COLOR is honoured)")
@@ -222,6 +232,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // runWith is run with the globals made by the caller.
 func runWith(ctx context.Context, g *globals, args []string) int {
 	stdin, stdout, stderr := g.stdin, g.stdout, g.stderr
+	args, status, done := resumeOnly(g, args)
+	if done {
+		return status
+	}
 	g.args = args
 	root := newRoot(ctx, g)
 	args, err := nmapSpellings(nmapTiming(args))

@@ -21,6 +21,7 @@ import (
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/probes"
 	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/resume"
 	"github.com/portscan/portscan/scan"
 	"github.com/portscan/portscan/scanner"
 	"github.com/portscan/portscan/services"
@@ -57,6 +58,8 @@ type scanFlags struct {
 	intensity           int            // --version-intensity
 	probeFile           *probes.File   // serviceProbes, loaded
 	noMain              bool           // no main output (an audit's scan without --save)
+	resume              string         // --resume: the state file
+	resumeEvery         time.Duration  // --resume-every
 	flags               *pflag.FlagSet // as parsed, for given
 }
 
@@ -181,6 +184,8 @@ type scanJob struct {
 	def     scan.Definition
 	fp      *scan.Fingerprint // fed the specs as they are read
 	share   uint64            // in a shard, the ports (hosts with -sn) it owns
+	files   []resume.Output   // the outputs that are files, for --resume
+	resume  *resumeJob        // --resume
 }
 
 // buildScan checks the options and prepares the run and its outputs;
@@ -227,7 +232,14 @@ func buildScan(ctx context.Context, g *globals, f *scanFlags) (*scanJob, error) 
 	if err := job.readBaseline(g, f.baseline); err != nil {
 		return nil, err
 	}
+	if err := job.prepareResume(g, f); err != nil {
+		return nil, err
+	}
 	if err := job.openOutputs(g, f, show); err != nil {
+		return nil, err
+	}
+	if err := job.startRecorder(g, f, show); err != nil {
+		job.close()
 		return nil, err
 	}
 	job.watchBaseline()
@@ -547,6 +559,13 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 		ctx, readerGone, stop = watchStdout(ctx, g.stdout)
 		defer stop()
 	}
+	if rec := job.resume.recorder(); rec != nil {
+		// The last checkpoint is taken as soon as the run is told to
+		// stop, before what was in flight is handed on.
+		stop := context.AfterFunc(ctx, rec.Interrupt)
+		defer stop()
+		defer rec.Close()
+	}
 	// With the output files open, and before anything is written to them.
 	if err := scanner.CheckFileLimit(job.cfg); err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -585,7 +604,7 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 		return errStdoutGone
 	}
 	if err != nil {
-		return err
+		return job.resumeHint(err)
 	}
 	return job.compareBaseline(g)
 }
