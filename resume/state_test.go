@@ -14,6 +14,7 @@ import (
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/scanner"
 )
 
 // sample is a state as a checkpoint writes it.
@@ -212,4 +213,64 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("read back differs")
 		}
 	})
+}
+
+// TestRecorderKeepsDetection checkpoints a host in flight whose open
+// port detection named: the state keeps what it found, and gives it
+// back, with the ports counted and the walk's steps.
+func TestRecorderKeepsDetection(t *testing.T) {
+	dir := t.TempDir()
+	set, _ := ports.ParseSpec("1-100", ports.SpecOptions{})
+	path := filepath.Join(dir, "state.json")
+	file, _ := os.Create(filepath.Join(dir, "out.json"))
+	defer file.Close()
+	w, _ := output.New("json", file, output.Options{})
+	r := New(Config{Path: path, Every: time.Hour, Args: []string{"x"}, Ports: set, Seed: 3,
+		Outputs: []Output{{Flag: "--output", Path: file.Name(), Format: "json", File: file, Writer: w}}}, w)
+	defer r.Close()
+	addr := netip.MustParseAddr("192.0.2.7")
+	if err := r.Begin(result.Info{Start: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	r.Watch(result.Host{Index: 1, Addr: addr, Start: time.Now()})
+	r.Watch(result.Host{Index: 1, Addr: addr, Up: true, Reason: "syn-ack"})
+	r.Watch(result.Host{Index: 2, Addr: netip.MustParseAddr("192.0.2.8")})
+	order := scanner.NewPortOrder(100, 3, addr)
+	list := scanner.PortList(set)
+	for step := range 5 {
+		p := result.Port{Host: addr, Port: list[order.At(step)], State: result.Closed, Reason: "conn-refused", RTT: time.Millisecond}
+		if step == 3 {
+			p.State, p.Reason = result.Open, "syn-ack"
+			p.Detected = &result.Service{Name: "ssh", Product: "OpenSSH", Version: "9.2p1", Method: result.MethodProbe, Confidence: 10}
+		}
+		r.Port(p)
+	}
+	r.Port(result.Port{Host: addr, Port: list[order.At(50)], State: result.Closed, Reason: "conn-refused"})
+	r.Interrupt()
+	st, err := ReadFile(path)
+	if err != nil || st == nil {
+		t.Fatal(st, err)
+	}
+	p := st.Progress
+	if p.DoneThrough != 0 || len(p.Done) != 0 || len(p.Hosts) != 1 {
+		t.Fatalf("progress %+v: want host 1 in flight, host 2 not begun", p)
+	}
+	h := p.Hosts[0]
+	if h.Index != 1 || !h.Up || h.Reason != "syn-ack" || h.Walked != 5 || len(h.Ahead) != 1 || h.Ahead[0] != 50 ||
+		len(h.Listed) != 1 || h.Listed[0].Detected == nil || h.Listed[0].Detected.Product != "OpenSSH" || h.Hidden[0].Count != 5 {
+		t.Fatalf("host %+v", h)
+	}
+	s := st.Settled(nil)
+	if len(s) != 1 || s[0].Listed[0].Detected.Version != "9.2p1" || s[0].Hidden[0].Answered != 4 {
+		t.Errorf("settled %+v", s)
+	}
+	eng, err := st.Engine(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := eng.Partial(1)
+	if eng.Done(1) || eng.Done(2) || ph == nil || ph.Counts[result.Open] != 1 || ph.Counts[result.Closed] != 5 ||
+		!ph.Settled(list[order.At(50)]) || !ph.Settled(list[order.At(4)]) || ph.Settled(list[order.At(5)]) {
+		t.Errorf("the engine's view: %+v", ph)
+	}
 }
