@@ -25,8 +25,8 @@ import (
 // audit's scans have none.
 func addResumeFlags(cmd *cobra.Command, f *scanFlags) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.resume, "resume", "", "keep the scan's state in `FILE`, and go on from it if it is there: portscan --resume FILE alone resumes with the arguments it holds")
-	fl.DurationVar(&f.resumeEvery, "resume-every", resume.DefaultEvery, "with --resume, how often the state is saved (and on Ctrl-C, SIGTERM and the end)")
+	fl.StringVar(&f.resume, "resume", "", "keep the scan's state in `STATE`, and go on from it if it is there: portscan --resume STATE alone resumes with the arguments it holds")
+	fl.DurationVar(&f.resumeEvery, "resume-every", resume.DefaultEvery, "with --resume, how often the state is saved, every `DURATION` (and on Ctrl-C, SIGTERM and at the end)")
 }
 
 // resumeOnly handles "portscan --resume STATE" alone (with at most
