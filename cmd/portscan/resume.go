@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -148,6 +149,9 @@ func (j *scanJob) prepareResume(g *globals, f *scanFlags) error {
 		return fmt.Errorf("--resume: %w", err)
 	}
 	if st == nil {
+		if err := writable(f.resume); err != nil {
+			return fmt.Errorf("--resume %s: the state cannot be written there: %w", f.resume, err)
+		}
 		if !f.given("seed") {
 			// A seed the state keeps, so that the run that goes on knows
 			// each host's walk.
@@ -190,6 +194,18 @@ func (j *scanJob) prepareResume(g *globals, f *scanFlags) error {
 	j.cfg.Seed = st.Seed
 	r.from = st
 	return nil
+}
+
+// writable checks, before anything is sent, that a state can be made
+// at path: that a file can be created beside it.
+func writable(path string) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
 }
 
 func stateOutputs(st *resume.State) string {

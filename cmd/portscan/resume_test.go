@@ -71,6 +71,7 @@ func TestResumeRefusals(t *testing.T) {
 		{"baseline", append([]string{"--resume", filepath.Join(dir, "b.json"), "--baseline", out}, scanArgs...), 2, "--resume and --baseline exclude each other"},
 		{"targets on stdin", []string{"--resume", filepath.Join(dir, "b.json"), "-p", "1", "-iL", "-"}, 2, "not standard input"},
 		{"every 0", append([]string{"--resume", filepath.Join(dir, "b.json"), "--resume-every", "0s"}, scanArgs...), 2, "invalid --resume-every 0s"},
+		{"state in no directory", append([]string{"--resume", filepath.Join(dir, "none", "st.json")}, scanArgs...), 2, "the state cannot be written there"},
 		{"state is an output", []string{"--resume", out, "-p", "1", "-o", out, "127.0.0.1"}, 2, "--output and --resume both write to"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
