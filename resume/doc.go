@@ -25,5 +25,7 @@
 // A host's settled ports are written in a few numbers: the engine
 // walks each host's ports in a seeded order (scanner.PortOrder), and a
 // host's settled ports are nearly all the first steps of its walk
-// (Host.Walked) with a few more ahead (Host.Ahead).
+// (Host.Walked) with a few more ahead (Host.Ahead). In a shard, the
+// steps of ports the shard does not own count as walked
+// (Config.Owns).
 package resume

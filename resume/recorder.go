@@ -39,6 +39,11 @@ type Config struct {
 	// Tries is the engine's Config.Tries, for reckoning the probes of
 	// the hosts in flight; zero means 1 + scanner.DefaultRetries.
 	Tries int
+	// Owns, in a shard, says whether the run probes port (its index in
+	// scanner.PortList) of the host of that index (shard.Plan.Owns):
+	// the steps of a host's walk it does not own count as settled. Nil
+	// means every port.
+	Owns func(host uint64, port int) bool
 	// Lists says which ports the outputs list one by one
 	// (output.Options.Lists); the others are counted.
 	Lists func(result.State) bool
@@ -323,15 +328,8 @@ func (r *Recorder) settle(tr *track, p result.Port) {
 	if s < tr.h.Walked || tr.ahead[s] {
 		return // settled already
 	}
-	if s == tr.h.Walked {
-		tr.h.Walked++
-		for tr.ahead[tr.h.Walked] {
-			delete(tr.ahead, tr.h.Walked)
-			tr.h.Walked++
-		}
-	} else {
-		tr.ahead[s] = true
-	}
+	tr.ahead[s] = true
+	r.advance(tr)
 	if tr.h.Source == "" {
 		tr.h.Source = p.Source
 	}
@@ -355,6 +353,18 @@ func (r *Recorder) settle(tr *track, p result.Port) {
 	}
 	if p.Time.After(x.Last) {
 		x.Last = p.Time
+	}
+}
+
+// advance moves tr's walk past the steps settled, and in a shard those
+// it does not own.
+func (r *Recorder) advance(tr *track) {
+	for n := tr.order.Len(); tr.h.Walked < n; tr.h.Walked++ {
+		if tr.ahead[tr.h.Walked] {
+			delete(tr.ahead, tr.h.Walked)
+		} else if r.cfg.Owns == nil || r.cfg.Owns(tr.h.Index, tr.order.At(tr.h.Walked)) {
+			return
+		}
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/portscan/portscan/resume"
 	"github.com/portscan/portscan/scanner"
 	"github.com/portscan/portscan/services"
+	"github.com/portscan/portscan/shard"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -95,7 +96,7 @@ func portSet(t testing.TB) *ports.Set {
 // run scans into the files of dir, or goes on from the state at
 // statePath; stop, when set, is called with a cancel func once the
 // scan is under way.
-func run(t *testing.T, dir string, f *fakeNet, stop func(cancel func()), every time.Duration) {
+func run(t *testing.T, dir string, f *fakeNet, stop func(cancel func()), every time.Duration, sh result.Shard) {
 	t.Helper()
 	statePath := filepath.Join(dir, "state")
 	from, err := resume.ReadFile(statePath)
@@ -105,6 +106,15 @@ func run(t *testing.T, dir string, f *fakeNet, stop func(cancel func()), every t
 	set := portSet(t)
 	cfg := scanner.Config{Ports: set, Dial: f.dial, Seed: 5, Concurrency: 6, HostGroup: 3,
 		InitialRTTTimeout: 30 * time.Millisecond, MinRTTTimeout: 30 * time.Millisecond, MaxRTTTimeout: 30 * time.Millisecond}
+	var owns func(uint64, int) bool
+	if sh.Sharded() {
+		cfg.Shard, cfg.Hosts = sh, uint64(len(targetsList))
+		plan, err := shard.New(cfg.Seed, sh, cfg.Hosts, len(scanner.PortList(set)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		owns = plan.Owns
+	}
 	var outs []resume.Output
 	var sinks []result.Sink
 	if from == nil {
@@ -145,7 +155,7 @@ func run(t *testing.T, dir string, f *fakeNet, stop func(cancel func()), every t
 		defer o.File.Close()
 	}
 	rec := resume.New(resume.Config{Path: statePath, Every: every, Args: []string{"-p", "1-300"}, Ports: set, Seed: 5,
-		Lists: opt.Lists, Outputs: outs, From: from}, result.Tee(sinks...))
+		Lists: opt.Lists, Owns: owns, Outputs: outs, From: from}, result.Tee(sinks...))
 	defer rec.Close()
 	cfg.Watch = rec.Watch
 	ctx, cancel := context.WithCancel(context.Background())
@@ -183,18 +193,18 @@ func afterDials(f *fakeNet, n int64) func(func()) {
 func TestResumeRun(t *testing.T) {
 	single := t.TempDir()
 	one := &fakeNet{dials: map[string]int{}, delay: time.Millisecond}
-	run(t, single, one, nil, time.Hour)
+	run(t, single, one, nil, time.Hour, result.Shard{})
 
 	for _, cut := range []int64{1, 400, 1100, 1800} {
 		t.Run(fmt.Sprintf("cut after %d dials", cut), func(t *testing.T) {
 			dir := t.TempDir()
 			f := &fakeNet{dials: map[string]int{}, delay: time.Millisecond}
-			run(t, dir, f, afterDials(f, cut), time.Hour)
+			run(t, dir, f, afterDials(f, cut), time.Hour, result.Shard{})
 			st, err := resume.ReadFile(filepath.Join(dir, "state"))
 			if err != nil || st == nil || st.Done {
 				t.Fatalf("state after the interruption: %+v, %v", st, err)
 			}
-			run(t, dir, f, nil, time.Hour)
+			run(t, dir, f, nil, time.Hour, result.Shard{})
 			if st, _ := resume.ReadFile(filepath.Join(dir, "state")); st == nil || !st.Done {
 				t.Fatalf("state after the resumed run: %+v, want done", st)
 			}
@@ -213,7 +223,7 @@ func TestResumeRun(t *testing.T) {
 func TestResumeAfterKill(t *testing.T) {
 	single := t.TempDir()
 	one := &fakeNet{dials: map[string]int{}, delay: time.Millisecond}
-	run(t, single, one, nil, time.Hour)
+	run(t, single, one, nil, time.Hour, result.Shard{})
 
 	dir := t.TempDir()
 	f := &fakeNet{dials: map[string]int{}, delay: time.Millisecond}
@@ -225,7 +235,7 @@ func TestResumeAfterKill(t *testing.T) {
 		}
 		kept, _ = os.ReadFile(statePath) // the last periodic checkpoint
 		cancel()
-	}, 20*time.Millisecond)
+	}, 20*time.Millisecond, result.Shard{})
 	if err := os.WriteFile(statePath, kept, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +243,7 @@ func TestResumeAfterKill(t *testing.T) {
 	if err != nil || st == nil || st.Done {
 		t.Fatalf("periodic state: %+v, %v", st, err)
 	}
-	run(t, dir, f, nil, time.Hour)
+	run(t, dir, f, nil, time.Hour, result.Shard{})
 	compare(t, single, dir)
 	t.Logf("%d ports probed again", probedTwice(one, f))
 }
@@ -370,4 +380,35 @@ func normal(t *testing.T, format string, data []byte) []string {
 		}
 	}
 	return out
+}
+
+// TestResumeShard interrupts and resumes one shard of a scan: its
+// outputs must be those of the shard run whole, and a host's settled
+// steps must stay a few numbers although the shard owns only some of
+// its ports.
+func TestResumeShard(t *testing.T) {
+	sh := result.Shard{Index: 1, Count: 3}
+	single := t.TempDir()
+	one := &fakeNet{dials: map[string]int{}, delay: time.Millisecond}
+	run(t, single, one, nil, time.Hour, sh)
+
+	dir := t.TempDir()
+	f := &fakeNet{dials: map[string]int{}, delay: time.Millisecond}
+	run(t, dir, f, afterDials(f, 300), time.Hour, sh)
+	st, err := resume.ReadFile(filepath.Join(dir, "state"))
+	if err != nil || st == nil || st.Done {
+		t.Fatalf("state after the interruption: %+v, %v", st, err)
+	}
+	for _, h := range st.Progress.Hosts {
+		if len(h.Ahead) > 20 {
+			t.Errorf("host %d: %d settled steps ahead of %d: the steps the shard does not own hold it back", h.Index, len(h.Ahead), h.Walked)
+		}
+	}
+	run(t, dir, f, nil, time.Hour, sh)
+	compare(t, single, dir)
+	twice := probedTwice(one, f)
+	t.Logf("%d dials in one run of the shard; %d in two, %d ports probed more often", one.total.Load(), f.total.Load(), twice)
+	if limit := int(one.total.Load()) * 2 / 100; twice > limit {
+		t.Errorf("%d ports probed twice, more than 2%% (%d)", twice, limit)
+	}
 }

@@ -106,7 +106,7 @@ func TestParseRefuses(t *testing.T) {
 		{"no address", edit(func(s *State) { s.Progress.Hosts[0].Addr = netip.Addr{} }), "host 3: no address"},
 		{"steps out of order", edit(func(s *State) { s.Progress.Hosts[0].Ahead = []int{40, 12} }), "settled step 12 out of order"},
 		{"step not ahead", edit(func(s *State) { s.Progress.Hosts[0].Ahead = []int{10, 40} }), "settled step 10 out of order"},
-		{"counts disagree", edit(func(s *State) { s.Progress.Hosts[0].Hidden[0].Count, s.Progress.Hosts[0].Hidden[0].Answered = 5, 5 }), "12 ports settled, 6 counted"},
+		{"counts disagree", edit(func(s *State) { s.Progress.Hosts[0].Hidden[0].Count = 20 }), "21 ports counted in 12 settled steps"},
 		{"unknown state", edit(func(s *State) { s.Progress.Hosts[0].Listed[0].State = result.Unknown }), "listed port 22/tcp in state unknown"},
 		{"answered more", edit(func(s *State) { s.Progress.Hosts[0].Hidden[0].Answered = 12 }), "hidden ports"},
 		{"bad shard", edit(func(s *State) { s.Shard = Shard{Index: 4, Count: 4} }), "shard 4 of 4"},

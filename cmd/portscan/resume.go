@@ -20,6 +20,8 @@ import (
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/resume"
+	"github.com/portscan/portscan/scanner"
+	"github.com/portscan/portscan/shard"
 )
 
 // addResumeFlags adds the flags of a scan that can be resumed; the
@@ -338,8 +340,18 @@ func (j *scanJob) startRecorder(g *globals, f *scanFlags, show map[result.State]
 	}
 	all, _ := shownInFull(f)
 	opt := output.Options{Show: show, ShowAll: all}
+	var owns func(uint64, int) bool
+	if j.cfg.Shard.Sharded() {
+		// The shard's plan, as the engine makes it: the steps of a
+		// host's walk it does not own count as settled.
+		plan, err := shard.New(j.cfg.Seed, j.cfg.Shard, j.cfg.Hosts, max(1, len(scanner.PortList(j.cfg.Ports))))
+		if err != nil {
+			return err
+		}
+		owns = plan.Owns
+	}
 	r.rec = resume.New(resume.Config{Path: r.path, Every: r.every, Args: g.args, Definition: r.def, Ports: j.cfg.Ports,
-		Seed: j.cfg.Seed, Tries: j.cfg.Tries, Lists: opt.Lists, Outputs: j.files, From: r.from}, result.Tee(j.sinks...))
+		Seed: j.cfg.Seed, Tries: j.cfg.Tries, Lists: opt.Lists, Owns: owns, Outputs: j.files, From: r.from}, result.Tee(j.sinks...))
 	j.sinks = []result.Sink{r.rec}
 	j.cfg.Watch = r.rec.Watch
 	return nil

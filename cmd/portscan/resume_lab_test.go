@@ -373,3 +373,69 @@ func TestLabResume(t *testing.T) {
 		})
 	}
 }
+
+// TestLabResumeShard interrupts one shard of a scan with SIGINT in a
+// namespace with only lo, resumes it, and compares it with the same
+// shard run whole: the same ports, each once; and the state kept each
+// host's settled ports in a few numbers, though the shard owns a third
+// of them.
+func TestLabResumeShard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	lab.Require(t)
+	ns := lab.NewNamespace(t, "resume-shard")
+	bin := binary(t)
+	args := []string{"-q", "--show", "closed", "--shard", "2/3", "--seed", "9", "-p", "1-15000", "--rate", "4000",
+		"--format", "jsonl", "-o", "out.jsonl", "127.0.0.1-2"}
+	whole, part := t.TempDir(), t.TempDir()
+	cmd := ns.Command(bin, args...)
+	cmd.Dir = whole
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the shard run whole: %v: %s", err, out)
+	}
+	cmd = ns.Command(bin, append([]string{"--resume", "st.json", "--resume-every", "200ms"}, args...)...)
+	cmd.Dir = part
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	statePath := filepath.Join(part, "st.json")
+	for deadline := time.Now().Add(faultBound); ; time.Sleep(20 * time.Millisecond) {
+		if st, err := resume.ReadFile(statePath); err == nil && st != nil && progressOf(st) >= 2000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("no progress in %s after %v", statePath, faultBound)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := waitBounded(t, cmd, "SIGINT"); code != exitInterrupted {
+		t.Fatalf("exit %d, want %d", code, exitInterrupted)
+	}
+	st, err := resume.ReadFile(statePath)
+	if err != nil || st == nil || st.Done || st.Shard != (resume.Shard{Index: 1, Count: 3}) {
+		t.Fatalf("the state: %+v, %v", st, err)
+	}
+	for _, h := range st.Progress.Hosts {
+		t.Logf("host %d: %d steps walked, %d settled ahead", h.Index, h.Walked, len(h.Ahead))
+		if len(h.Ahead) > 100 {
+			t.Errorf("host %d: %d settled steps ahead: the steps the shard does not own hold its walk back", h.Index, len(h.Ahead))
+		}
+	}
+	again := ns.Command(bin, "--resume", "st.json")
+	again.Dir = part
+	if out, err := again.CombinedOutput(); err != nil {
+		t.Fatalf("portscan --resume st.json: %v: %s", err, out)
+	}
+	want := readModel(t, "jsonl", filepath.Join(whole, "out.jsonl"))
+	sameModel(t, "jsonl", readModel(t, "jsonl", filepath.Join(part, "out.jsonl")), want)
+	n := 0
+	for _, h := range want {
+		n += len(h.ports)
+	}
+	if n < 2*15000/3-100 || n > 2*15000/3+100 {
+		t.Errorf("the shard has %d ports of 30000, not about a third", n)
+	}
+}
