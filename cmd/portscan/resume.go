@@ -161,11 +161,15 @@ func (j *scanJob) prepareResume(g *globals, f *scanFlags) error {
 		}
 		return nil
 	}
-	if st.Fingerprint != "" && j.info.Fingerprint != "" && st.Fingerprint != j.info.Fingerprint {
-		return fmt.Errorf("--resume %s is the state of another scan: fingerprint %s, these arguments give %s", f.resume, st.Fingerprint, j.info.Fingerprint)
-	}
-	if d := st.Definition.Diff(def); d != "" {
+	d := st.Definition.Diff(def)
+	otherFP := st.Fingerprint != "" && j.info.Fingerprint != "" && st.Fingerprint != j.info.Fingerprint
+	switch {
+	case d != "" && otherFP:
+		return fmt.Errorf("--resume %s is the state of another scan: %s (fingerprint %s in the state, %s now)", f.resume, d, st.Fingerprint, j.info.Fingerprint)
+	case d != "":
 		return fmt.Errorf("--resume %s is the state of another scan: %s", f.resume, d)
+	case otherFP:
+		return fmt.Errorf("--resume %s is the state of another scan: fingerprint %s in the state, %s now", f.resume, st.Fingerprint, j.info.Fingerprint)
 	}
 	if st.Done {
 		// Nothing is left to do, and the command succeeds: a restarted
