@@ -61,12 +61,28 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 		return result.Summary{}, err
 	}
 	e := newEngine(cfg, sink)
-	if n := plan.probes(); n > 0 {
+	udp := cfg.Ports != nil && cfg.Ports.Len(ports.UDP) > 0
+	if n := plan.probes(); n > 0 && (!cfg.Syn || udp) { // SYN probes take no descriptor
 		e.maxLimit = min(e.maxLimit, n)
 		e.limit = e.maxLimit
 	}
 	var pr prober
-	if cfg.Dial == nil && rawAvailable {
+	if cfg.Syn {
+		var udpProber func() (prober, error)
+		if udp {
+			udpProber = func() (prober, error) {
+				if cfg.Dial != nil || !rawAvailable {
+					return newDialProber(ctx, cfg.Dial, e.now), nil
+				}
+				return newConnectProber(ctx, e.now, plan)
+			}
+		}
+		sp, err := newSynProber(ctx, e.now, udpProber)
+		if err != nil {
+			return result.Summary{}, fmt.Errorf("starting the SYN prober: %w", err)
+		}
+		pr = sp
+	} else if cfg.Dial == nil && rawAvailable {
 		cp, err := newConnectProber(ctx, e.now, plan)
 		if err != nil {
 			return result.Summary{}, fmt.Errorf("starting the prober: %w", err)
