@@ -55,8 +55,6 @@ type Conn struct {
 	// in on lo without having gone out through the IP stack for a
 	// martian, and drops it.
 	ipfd [2]int
-	wsa4 []unix.RawSockaddrInet4
-	wsa6 []unix.RawSockaddrInet6
 
 	mu     sync.RWMutex // held for reading by calls that use fd; Close takes it for writing
 	closed bool
@@ -64,14 +62,29 @@ type Conn struct {
 	// (no PACKET_IGNORE_OUTGOING, before Linux 4.20): the filter must.
 	outgoing bool
 
-	wmsgs []mmsghdr
-	wiov  []unix.Iovec
 	wsa   unix.RawSockaddrLinklayer
-	wmu   sync.Mutex
+	wbufs sync.Pool // of *writeBufs: writers may send at once
 
 	rmsgs []mmsghdr
 	riov  []unix.Iovec
 	rmu   sync.Mutex
+}
+
+// writeBufs are the headers of one sendmmsg call.
+type writeBufs struct {
+	msgs []mmsghdr
+	iov  []unix.Iovec
+	sa4  []unix.RawSockaddrInet4
+	sa6  []unix.RawSockaddrInet6
+}
+
+func (w *writeBufs) grow(n int) {
+	if cap(w.msgs) < n {
+		w.msgs = make([]mmsghdr, n)
+		w.iov = make([]unix.Iovec, n)
+		w.sa4 = make([]unix.RawSockaddrInet4, n)
+		w.sa6 = make([]unix.RawSockaddrInet6, n)
+	}
 }
 
 // mmsghdr is struct mmsghdr: a msghdr and the length the call moved.
@@ -205,7 +218,9 @@ func dropOutgoing(n int) []bpf.Instruction {
 }
 
 // WriteBatch sends the frames, in order, with as few system calls as the
-// kernel allows (sendmmsg), and returns how many it sent. Each frame is
+// kernel allows (sendmmsg), and returns how many it sent. Several
+// goroutines may write at once, which spreads the kernel's work of
+// sending (on loopback, of answering too) over the CPUs. Each frame is
 // whole: link header, network header and the rest. A frame the kernel
 // refuses stops the batch with its error (ENOBUFS when the device's queue
 // is full: send the rest again later).
@@ -215,19 +230,19 @@ func (c *Conn) WriteBatch(frames [][]byte) (int, error) {
 	if c.closed {
 		return 0, ErrClosed
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	w, _ := c.wbufs.Get().(*writeBufs)
+	if w == nil {
+		w = new(writeBufs)
+	}
+	defer c.wbufs.Put(w)
 	if c.ifi.Loopback {
-		return c.writeIP(frames)
+		return c.writeIP(w, frames)
 	}
 	sent := 0
 	for sent < len(frames) {
 		n := min(len(frames)-sent, 1024)
-		if cap(c.wmsgs) < n {
-			c.wmsgs = make([]mmsghdr, n)
-			c.wiov = make([]unix.Iovec, n)
-		}
-		msgs, iov := c.wmsgs[:n], c.wiov[:n]
+		w.grow(n)
+		msgs, iov := w.msgs[:n], w.iov[:n]
 		for i := range n {
 			f := frames[sent+i]
 			iov[i] = unix.Iovec{}
@@ -258,7 +273,7 @@ func (c *Conn) WriteBatch(frames [][]byte) (int, error) {
 
 // writeIP sends frames on loopback through the raw IP sockets: each
 // frame less its link header, a run of one family a system call.
-func (c *Conn) writeIP(frames [][]byte) (int, error) {
+func (c *Conn) writeIP(w *writeBufs, frames [][]byte) (int, error) {
 	sent := 0
 	for sent < len(frames) {
 		fam := ipFamily(frames[sent])
@@ -269,30 +284,21 @@ func (c *Conn) writeIP(frames [][]byte) (int, error) {
 		for n < 1024 && sent+n < len(frames) && ipFamily(frames[sent+n]) == fam {
 			n++
 		}
-		if cap(c.wmsgs) < n {
-			c.wmsgs = make([]mmsghdr, n)
-			c.wiov = make([]unix.Iovec, n)
-		}
-		if fam == 0 && cap(c.wsa4) < n {
-			c.wsa4 = make([]unix.RawSockaddrInet4, n)
-		}
-		if fam == 1 && cap(c.wsa6) < n {
-			c.wsa6 = make([]unix.RawSockaddrInet6, n)
-		}
-		msgs, iov := c.wmsgs[:n], c.wiov[:n]
+		w.grow(n)
+		msgs, iov := w.msgs[:n], w.iov[:n]
 		for i := range n {
 			pkt := ipPacket(frames[sent+i][ethLen:], fam)
 			iov[i] = unix.Iovec{Base: &pkt[0]}
 			iov[i].SetLen(len(pkt))
 			msgs[i] = mmsghdr{}
 			if fam == 0 {
-				sa := &c.wsa4[i]
+				sa := &w.sa4[i]
 				*sa = unix.RawSockaddrInet4{Family: unix.AF_INET}
 				copy(sa.Addr[:], pkt[16:20])
 				msgs[i].hdr.Name = (*byte)(unsafe.Pointer(sa))
 				msgs[i].hdr.Namelen = unix.SizeofSockaddrInet4
 			} else {
-				sa := &c.wsa6[i]
+				sa := &w.sa6[i]
 				*sa = unix.RawSockaddrInet6{Family: unix.AF_INET6}
 				copy(sa.Addr[:], pkt[24:40])
 				msgs[i].hdr.Name = (*byte)(unsafe.Pointer(sa))

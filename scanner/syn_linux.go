@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,11 +77,14 @@ type synProber struct {
 	ready    []outcome
 	n        int // probes started and not yet returned by wait
 
-	rx     chan []synReply
-	stop   chan struct{}
-	wg     sync.WaitGroup
-	rxErr  chan error
-	failed error
+	rx      chan []synReply
+	jobs    chan sendJob
+	fails   chan sendFail
+	senders int
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	rxErr   chan error
+	failed  error
 
 	udp prober // UDP probes; nil when the run scans none
 }
@@ -148,22 +152,29 @@ func newSynProber(ctx context.Context, now func() time.Time, udp func() (prober,
 		return nil, err
 	}
 	s := &synProber{
-		now:   now,
-		key:   cookieKey{rand.Uint64(), rand.Uint64()},
-		nl:    nl,
-		b:     raw.NewBuilder(),
-		links: map[int]*synLink{},
-		dests: map[netip.Addr]*synDst{},
-		neigh: map[neighKey]*synNeigh{},
-		sent:  map[synKey]*probe{},
-		rx:    make(chan []synReply, 1024),
-		stop:  make(chan struct{}),
-		rxErr: make(chan error, 16),
+		now:     now,
+		key:     cookieKey{rand.Uint64(), rand.Uint64()},
+		nl:      nl,
+		b:       raw.NewBuilder(),
+		links:   map[int]*synLink{},
+		dests:   map[netip.Addr]*synDst{},
+		neigh:   map[neighKey]*synNeigh{},
+		sent:    map[synKey]*probe{},
+		rx:      make(chan []synReply, 1024),
+		jobs:    make(chan sendJob, 64),
+		fails:   make(chan sendFail, 64),
+		senders: max(1, runtime.GOMAXPROCS(0)),
+		stop:    make(chan struct{}),
+		rxErr:   make(chan error, 16),
 	}
 	s.ports, s.held, err = reservePorts(synSourcePorts)
 	if err != nil {
 		nl.Close()
 		return nil, err
+	}
+	for range s.senders {
+		s.wg.Add(1)
+		go s.send()
 	}
 	if udp != nil {
 		if s.udp, err = udp(); err != nil {
@@ -326,6 +337,7 @@ func (s *synProber) waitBoth(d time.Duration) []outcome {
 func (s *synProber) waitOwn(d time.Duration) []outcome {
 	deadline := s.now().Add(d)
 	for {
+		s.drain()
 		s.expire()
 		if len(s.ready) > 0 || s.n == 0 {
 			break
@@ -345,6 +357,8 @@ func (s *synProber) waitOwn(d time.Duration) []outcome {
 		case batch := <-s.rx:
 			s.match(batch)
 			s.flushLinks() // probes whose next hop answered
+		case f := <-s.fails:
+			s.sendFailed(f)
 		case <-t.C:
 		}
 		t.Stop()
@@ -352,21 +366,28 @@ func (s *synProber) waitOwn(d time.Duration) []outcome {
 			break
 		}
 	}
-	// Whatever else has come in meanwhile.
-	for more := true; more; {
-		select {
-		case batch := <-s.rx:
-			s.match(batch)
-		default:
-			more = false
-		}
-	}
+	s.drain()
 	s.expire()
 	s.flushLinks() // neighbour answers released probes
 	out := s.ready
 	s.ready = nil
 	s.n -= len(out)
 	return out
+}
+
+// drain matches the replies read so far, before any probe is timed out:
+// an answer waiting in the queue is an answer.
+func (s *synProber) drain() {
+	for {
+		select {
+		case batch := <-s.rx:
+			s.match(batch)
+		case f := <-s.fails:
+			s.sendFailed(f)
+		default:
+			return
+		}
+	}
 }
 
 // nextDeadline is the earliest deadline of a probe in flight or of a
@@ -621,9 +642,9 @@ func (l *synLink) add(f []byte, p *probe) {
 	l.probes = append(l.probes, p)
 }
 
-// flushLinks sends the batches built. A batch the kernel takes only in
-// part (its queue full) sends the rest back to the engine, which backs
-// off; any other failure ends the run.
+// flushLinks hands the batches built to the senders. The probes' time
+// runs from now: a probe that waited for its next hop's link address
+// keeps all of its timeout.
 func (s *synProber) flushLinks() {
 	for _, l := range s.links {
 		if len(l.frames) == 0 {
@@ -638,32 +659,72 @@ func (s *synProber) flushLinks() {
 		now := s.now()
 		for _, p := range l.probes {
 			if p != nil {
-				// The timeout runs from the send: a probe that waited for
-				// its next hop's link address keeps all of it.
 				p.deadline = now.Add(p.deadline.Sub(p.sent))
 				p.sent = now
 				heap.Push(&s.timeouts, p)
 			}
 		}
-		n, err := l.conn.WriteBatch(l.frames)
+		// The frames go to the senders, a share each: they are theirs
+		// now, and the next batch starts afresh.
+		chunk := min(max(64, (len(l.frames)+s.senders-1)/s.senders), 1024)
+		for i := 0; i < len(l.frames); i += chunk {
+			j := min(i+chunk, len(l.frames))
+			s.jobs <- sendJob{l: l, frames: l.frames[i:j], probes: l.probes[i:j]}
+		}
+		l.frames, l.probes, l.slab = nil, nil, nil
+	}
+}
+
+// sendJob is a batch of frames for a sender to send on l, and the probe
+// of each frame (nil for a neighbour request).
+type sendJob struct {
+	l      *synLink
+	frames [][]byte
+	probes []*probe
+}
+
+// sendFail is the part of a batch the kernel did not take, and why.
+type sendFail struct {
+	probes []*probe
+	err    error
+}
+
+// send sends the batches given it until the prober closes. The kernel's
+// work of sending, and on loopback of answering too, is done on the
+// sender's thread: with a sender a CPU it spreads over them.
+func (s *synProber) send() {
+	defer s.wg.Done()
+	for job := range s.jobs {
+		n, err := job.l.conn.WriteBatch(job.frames)
 		if err != nil {
-			for _, p := range l.probes[n:] {
-				if p == nil {
-					continue
-				}
-				s.drop(p)
-				if errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMEM) {
-					s.finish(p, verdict{again: true, cause: err}, now)
-				} else if s.failed == nil {
-					s.failed = err
-					s.finish(p, verdict{again: true, cause: err}, now)
-				} else {
-					s.finish(p, verdict{again: true, cause: err}, now)
-				}
+			select {
+			case s.fails <- sendFail{job.probes[n:], err}:
+			case <-s.stop:
+				return
 			}
 		}
-		clear(l.probes)
-		l.frames, l.probes, l.slab = l.frames[:0], l.probes[:0], l.slab[:0]
+	}
+}
+
+// failed takes back the probes a sender could not send: the engine sends
+// them again later when the kernel's queue was full, and the run ends on
+// any other error.
+func (s *synProber) sendFailed(f sendFail) {
+	now := s.now()
+	full := errors.Is(f.err, unix.ENOBUFS) || errors.Is(f.err, unix.EAGAIN) || errors.Is(f.err, unix.ENOMEM)
+	if !full && s.failed == nil {
+		s.failed = f.err
+	}
+	for _, p := range f.probes {
+		if p == nil {
+			continue
+		}
+		k := synKey{p.addr.Addr().Unmap(), p.port.Number, uint16(p.fd)}
+		if s.sent[k] != p {
+			continue // timed out meanwhile
+		}
+		s.drop(p)
+		s.finish(p, verdict{again: true, cause: f.err}, now)
 	}
 }
 
@@ -842,8 +903,13 @@ func (s *synProber) read(l *synLink) {
 }
 
 func (s *synProber) close() {
+	close(s.jobs)
 	close(s.stop)
 	for _, l := range s.links {
+		if os.Getenv("PORTSCAN_DEBUG_SYN") != "" {
+			st, _ := l.conn.Stats()
+			fmt.Fprintf(os.Stderr, "syn: %s: %+v\n", l.ifi.Name, st)
+		}
 		l.conn.Close()
 	}
 	s.wg.Wait()
