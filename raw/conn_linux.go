@@ -3,6 +3,7 @@ package raw
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -50,11 +51,13 @@ type Conn struct {
 	fd   int
 	evfd int // wakes a ReadBatch when the Conn closes
 	ifi  Interface
-	// On loopback, frames are sent through raw IP sockets (IPv4, IPv6),
-	// bound to lo: the kernel takes a packet to 127.0.0.0/8 that comes
-	// in on lo without having gone out through the IP stack for a
-	// martian, and drops it.
-	ipfd [2]int
+	// On loopback, frames are sent through raw IP sockets (IPv4, IPv6):
+	// the kernel takes a packet to 127.0.0.0/8 that comes in on lo
+	// without having gone out through the IP stack for a martian, and
+	// drops it. They send only to the host's own addresses (local).
+	ipfd  [2]int
+	local sync.Map // netip.Addr: bool, whether the kernel routes it locally
+	nl    *Netlink
 
 	mu     sync.RWMutex // held for reading by calls that use fd; Close takes it for writing
 	closed bool
@@ -113,6 +116,10 @@ func Open(ifi Interface) (*Conn, error) {
 		return nil, err
 	}
 	if ifi.Loopback {
+		if c.nl, err = OpenNetlink(); err != nil {
+			c.closeFds()
+			return nil, err
+		}
 		if err := c.openIP(); err != nil {
 			c.closeFds()
 			return nil, err
@@ -153,15 +160,20 @@ func (c *Conn) openIP() error {
 			return socketError(err)
 		}
 		c.ipfd[i] = fd
-		if err := unix.BindToDevice(fd, c.ifi.Name); err != nil {
-			return fmt.Errorf("raw: binding a raw IP socket to %s: %w", c.ifi.Name, err)
-		}
+		// Not bound to lo: the kernel would then take the host's own
+		// addresses other than 127.0.0.0/8 and ::1 for addresses on
+		// lo's link, not local ones, and never answer them. writeIP
+		// sends only to the host's own addresses instead, which the
+		// kernel routes nowhere but through lo.
 		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4<<20)
 	}
 	return nil
 }
 
 func (c *Conn) closeFds() {
+	if c.nl != nil {
+		c.nl.Close()
+	}
 	for _, fd := range []int{c.fd, c.evfd, c.ipfd[0], c.ipfd[1]} {
 		if fd >= 0 {
 			unix.Close(fd)
@@ -280,8 +292,14 @@ func (c *Conn) writeIP(w *writeBufs, frames [][]byte) (int, error) {
 		if fam < 0 || c.ipfd[fam] < 0 {
 			return sent, fmt.Errorf("raw: %s carries only IPv4 and IPv6 frames: %w", c.ifi.Name, unix.EINVAL)
 		}
-		n := 1
+		n := 0
 		for n < 1024 && sent+n < len(frames) && ipFamily(frames[sent+n]) == fam {
+			if err := c.checkLocal(frames[sent+n], fam); err != nil {
+				if n == 0 {
+					return sent, err
+				}
+				break // send those before it; the next call fails on it
+			}
 			n++
 		}
 		w.grow(n)
@@ -320,6 +338,30 @@ func (c *Conn) writeIP(w *writeBufs, frames [][]byte) (int, error) {
 		sent += int(r)
 	}
 	return sent, nil
+}
+
+// checkLocal refuses a frame on loopback to an address that is not the
+// host's own: it would leave by another interface.
+func (c *Conn) checkLocal(f []byte, fam int) error {
+	var dst netip.Addr
+	if fam == 0 {
+		dst = netip.AddrFrom4([4]byte(f[ethLen+16 : ethLen+20]))
+	} else {
+		dst = netip.AddrFrom16([16]byte(f[ethLen+24 : ethLen+40]))
+	}
+	if ok, known := c.local.Load(dst); known {
+		if ok.(bool) {
+			return nil
+		}
+	} else {
+		r, err := c.nl.Route(dst)
+		local := err == nil && r.Local()
+		c.local.Store(dst, local)
+		if local {
+			return nil
+		}
+	}
+	return fmt.Errorf("raw: %s is not an address of this host, which is all %s sends to: %w", dst, c.ifi.Name, unix.EINVAL)
 }
 
 // ipPacket cuts a packet to the length its header gives, without the

@@ -127,6 +127,15 @@ func TestLabLoopback(t *testing.T) {
 				}
 			}
 		}
+		// Loopback sends to the host's own addresses only: anything else
+		// would leave through another interface.
+		away, err := b.TCP(Segment{Src: netip.MustParseAddr("127.0.0.1"), Dst: netip.MustParseAddr("198.19.0.1"), SrcPort: 61000, DstPort: 22, Flags: FlagSYN})
+		if err != nil {
+			return err
+		}
+		if n, err := c.WriteBatch([][]byte{away}); n != 0 || !errors.Is(err, unix.EINVAL) {
+			t.Errorf("a frame to 198.19.0.1 on lo: sent %d, %v; want none, EINVAL", n, err)
+		}
 		// Nothing else: not our own SYNs, not the kernel's resets of the
 		// SYN-ACK, not the host's connections.
 		if p, ok := readTCP(t, c); ok {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portscan/portscan/internal/lab"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 )
@@ -80,5 +81,91 @@ func TestLabSynFilteredLoopback(t *testing.T) {
 		if h, ok := hosts[d]; !ok || h.Up || h.Silent == 0 || h.Reason != result.ReasonNoResponse {
 			t.Errorf("dead host %s: %+v, want down, no-response", d, h)
 		}
+	}
+}
+
+// TestLabSynLAN20 scans the LAN /20 (4096 addresses: five live, three
+// dropping, the rest nobody's) on its four ports: the open ports are
+// exactly the listeners, the dropping hosts are down with no response,
+// and where nobody is, ARP fails and the host is down, host-unreach.
+func TestLabSynLAN20(t *testing.T) {
+	if !lab.InChild() {
+		l := lab.NewLAN20(t)
+		l.Scanner.Reexec(t, l)
+		return
+	}
+	var l lab.LAN
+	lab.ChildData(t, &l)
+	cfg := Config{Ports: &ports.Set{}, Syn: true}
+	for _, p := range lab.LAN20Ports {
+		cfg.Ports.Add(ports.Port{Number: p, Proto: ports.TCP})
+	}
+	start := time.Now()
+	res, hosts, st := scanSpec(t, cfg, l.Prefix.String())
+	t.Logf("%s, %d ports: %v, %+v", l.Prefix, len(lab.LAN20Ports), time.Since(start), st)
+	if got, want := openSet(res), liveOpen(l.Live, cfg.Ports); !slices.Equal(got, want) {
+		t.Errorf("open ports\n got %v\nwant %v", got, want)
+	}
+	for _, h := range l.Live {
+		if !hosts[h.Addr].Up {
+			t.Errorf("live host %s not up: %+v", h.Addr, hosts[h.Addr])
+		}
+	}
+	for _, a := range l.Dropping {
+		if h := hosts[a]; h.Up || h.Reason != result.ReasonNoResponse {
+			t.Errorf("dropping host %s: %+v, want down, no-response", a, h)
+		}
+	}
+	for _, a := range l.Unassigned()[:50] {
+		if h := hosts[a]; h.Up || h.Reason != result.ReasonHostUnreach {
+			t.Errorf("%s, where nobody is: %+v, want down, host-unreach", a, h)
+		}
+	}
+	if st.HostsUp != len(l.Live)+1 || len(hosts) != 4096 {
+		t.Errorf("%d of %d hosts up, want %d (the live ones and the scanner's own) of 4096", st.HostsUp, len(hosts), len(l.Live)+1)
+	}
+}
+
+// TestLabSynRouted scans through a router, IPv4 and IPv6: the SYNs go to
+// the router's link address, and the ICMP errors that the router sends
+// name their reasons, as the connect scan reads them.
+func TestLabSynRouted(t *testing.T) {
+	if !lab.InChild() {
+		l := lab.NewRouted(t)
+		l.Scanner.Reexec(t, l)
+		return
+	}
+	var l lab.Routed
+	lab.ChildData(t, &l)
+	cfg := Config{Ports: portSet(t, "22,23,80,443"), InitialRTTTimeout: 500 * time.Millisecond}
+	spec := l.Nobody.String() + " " + l.Dropping[0].String()
+	for _, h := range l.Live {
+		spec += " " + h.Addr.String()
+	}
+	connect, _, _ := scanSpec(t, cfg, spec)
+	cfg.Syn = true
+	res, hosts, st := scanSpec(t, cfg, spec)
+	t.Logf("SYN scan: %+v", st)
+	sameStates(t, res, connect)
+	for _, h := range l.Live {
+		for _, p := range []uint16{22, 23, 80, 443} {
+			want := "closed reset"
+			switch {
+			case slices.Contains(h.TCP, p):
+				want = "open syn-ack"
+			case netip.AddrPortFrom(h.Addr, p) == l.Prohibited:
+				want = "filtered admin-prohibited"
+			}
+			r := res[netip.AddrPortFrom(h.Addr, p).String()]
+			if got := r.State.String() + " " + r.Reason; got != want {
+				t.Errorf("%s port %d: %q, want %q", h.Addr, p, got, want)
+			}
+		}
+	}
+	if h := hosts[l.Nobody]; h.Up || h.Reason != result.ReasonHostUnreach {
+		t.Errorf("%s, where nobody is behind the router: %+v, want down, host-unreach", l.Nobody, h)
+	}
+	if h := hosts[l.Dropping[0]]; h.Up || h.Reason != result.ReasonNoResponse {
+		t.Errorf("dropping %s: %+v, want down, no-response", l.Dropping[0], h)
 	}
 }
