@@ -4,13 +4,16 @@ package scanner
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/portscan/portscan/internal/lab"
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/raw"
 	"github.com/portscan/portscan/result"
 )
 
@@ -167,5 +170,155 @@ func TestLabSynRouted(t *testing.T) {
 	}
 	if h := hosts[l.Dropping[0]]; h.Up || h.Reason != result.ReasonNoResponse {
 		t.Errorf("dropping %s: %+v, want down, no-response", l.Dropping[0], h)
+	}
+}
+
+// TestLabSynForged sends the SYN scan forged answers: a forger in the
+// hosts' namespace sees each SYN (before the hosts' firewall drops it)
+// and answers for a host that drops everything. A SYN-ACK or RST whose
+// acknowledgement is not the SYN's cookie plus one, or that comes from
+// another port than the one probed, is dropped: the port stays filtered.
+// The forger's right answer for a third host shows that its frames do
+// reach the scanner.
+func TestLabSynForged(t *testing.T) {
+	if lab.InChild() {
+		var l lab.LAN
+		lab.ChildData(t, &l)
+		cfg := Config{Ports: portSet(t, "22"), Syn: true, SkipDiscovery: true, InitialRTTTimeout: 300 * time.Millisecond}
+		res, _, _ := scanSpec(t, cfg, l.Dropping[0].String()+" "+l.Dropping[1].String()+" "+l.Dropping[2].String())
+		for i, want := range []string{"filtered no-response", "filtered no-response", "open syn-ack"} {
+			r := res[netip.AddrPortFrom(l.Dropping[i], 22).String()]
+			if got := r.State.String() + " " + r.Reason; got != want {
+				t.Errorf("%s port 22: %q, want %q", l.Dropping[i], got, want)
+			}
+		}
+		return
+	}
+	l := lab.NewLAN(t)
+	var conn *raw.Conn
+	err := l.Hosts.Do(func() error {
+		nl, err := raw.OpenNetlink()
+		if err != nil {
+			return err
+		}
+		defer nl.Close()
+		eth, err := net.InterfaceByName("eth0")
+		if err != nil {
+			return err
+		}
+		ifi, err := nl.Link(eth.Index)
+		if err != nil {
+			return err
+		}
+		if conn, err = raw.Open(ifi); err != nil {
+			return err
+		}
+		prog, err := raw.Filter{TCPPorts: &raw.PortRange{First: 22, Last: 22}}.Program()
+		if err != nil {
+			return err
+		}
+		return conn.SetFilter(prog)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var forged atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b, d := raw.NewBuilder(), raw.NewDecoder()
+		bufs, n := [][]byte{make([]byte, 2048)}, []int{0}
+		for {
+			k, err := conn.ReadBatch(bufs, n, -1)
+			if err != nil {
+				return
+			}
+			if k == 0 {
+				continue
+			}
+			f := bufs[0][:n[0]]
+			p, err := d.Decode(f)
+			if err != nil || p.Kind != raw.KindTCP || p.TCP.Flags != raw.FlagSYN {
+				continue
+			}
+			seg := raw.Segment{SrcMAC: conn.Interface().MAC, DstMAC: net.HardwareAddr(f[6:12]), Src: p.Dst, Dst: p.Src,
+				SrcPort: 22, DstPort: p.TCP.SrcPort, Seq: 777}
+			var replies []raw.Segment
+			switch p.Dst {
+			case l.Dropping[0]: // wrong acknowledgements
+				a, r := seg, seg
+				a.Flags, a.Ack = raw.FlagSYN|raw.FlagACK, p.TCP.Seq+2
+				r.Flags, r.Ack = raw.FlagRST|raw.FlagACK, p.TCP.Seq
+				replies = append(replies, a, r)
+			case l.Dropping[1]: // the right acknowledgement, from another port
+				a := seg
+				a.Flags, a.Ack, a.SrcPort = raw.FlagSYN|raw.FlagACK, p.TCP.Seq+1, 23
+				replies = append(replies, a)
+			case l.Dropping[2]: // the right answer
+				a := seg
+				a.Flags, a.Ack = raw.FlagSYN|raw.FlagACK, p.TCP.Seq+1
+				replies = append(replies, a)
+			}
+			for _, r := range replies {
+				fr, err := b.TCP(r)
+				if err == nil {
+					if _, err := conn.WriteBatch([][]byte{fr}); err == nil {
+						forged.Add(1)
+					}
+				}
+			}
+		}
+	}()
+	l.Scanner.Reexec(t, l)
+	conn.Close()
+	<-done
+	if forged.Load() < 4 {
+		t.Errorf("%d forged answers sent, want one for each SYN", forged.Load())
+	}
+}
+
+// TestLabSynHostConnections scans a port whose firewall drops SYNs from
+// outside the kernel's ephemeral ports, which the SYN scan sends from,
+// while the host itself connects to it again and again (from ephemeral
+// ports, and answered): the host's own connections' SYN-ACKs to the same
+// address and port must not be taken for answers. The connect scan,
+// from ephemeral ports, finds the port open.
+func TestLabSynHostConnections(t *testing.T) {
+	if !lab.InChild() {
+		ns := lab.NewNamespace(t, "syn-own")
+		ns.Nft("table inet own {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 9999 tcp sport != 32768-60999 drop\n\t}\n}\n")
+		ns.Reexec(t, nil)
+		return
+	}
+	lab.Listen(t, "tcp", "127.0.0.1:9999")
+	stop := make(chan struct{})
+	var conns atomic.Int32
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if c, err := net.Dial("tcp", "127.0.0.1:9999"); err == nil {
+				conns.Add(1)
+				c.Close()
+			}
+		}
+	}()
+	cfg := Config{Ports: portSet(t, "9999"), SkipDiscovery: true, InitialRTTTimeout: 300 * time.Millisecond, MaxRTTTimeout: 300 * time.Millisecond}
+	connect, _, _ := scanSpec(t, cfg, "127.0.0.1")
+	cfg.Syn = true
+	syn, _, _ := scanSpec(t, cfg, "127.0.0.1")
+	close(stop)
+	if r := connect["127.0.0.1:9999"]; r.State != result.Open {
+		t.Errorf("connect scan: %v %s, want open", r.State, r.Reason)
+	}
+	if r := syn["127.0.0.1:9999"]; r.State != result.Filtered || r.Reason != result.ReasonNoResponse {
+		t.Errorf("SYN scan while the host connects %d times: %v %s, want filtered no-response", conns.Load(), r.State, r.Reason)
+	}
+	if conns.Load() == 0 {
+		t.Error("the host made no connection meanwhile")
 	}
 }
