@@ -77,7 +77,7 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 				return newConnectProber(ctx, e.now, plan)
 			}
 		}
-		sp, err := newSynProber(ctx, e.now, udpProber)
+		sp, err := newSynProber(ctx, e.now, cfg.minRTTTimeout(), cfg.initialRTTTimeout(), udpProber)
 		if err != nil {
 			return result.Summary{}, fmt.Errorf("starting the SYN prober: %w", err)
 		}

@@ -67,9 +67,18 @@ type synProber struct {
 	links map[int]*synLink       // by interface index
 	dests map[netip.Addr]*synDst // by destination
 	neigh map[neighKey]*synNeigh // next hops being or having been resolved
-	// neighQ orders the resolutions waiting for an answer by deadline
-	// (each try waits as long, so appending keeps the order).
+	// neighQ orders the resolutions waiting for an answer by the time
+	// they asked (each waits as long, neighTimeout, so appending keeps
+	// them in the order of their deadlines).
 	neighQ []neighWait
+	// link times the answers of hosts on the scanner's links (to ARP
+	// and NDP, to SYNs): one hop away, none is far, so a probe to a host
+	// on the link that has not answered yet waits as long as the link
+	// needs (onLink, in the order sent), and so does a neighbour
+	// request; minTimeout and initTimeout bound the wait.
+	linkRTT                 timing
+	onLink                  []linkWait
+	minTimeout, initTimeout time.Duration
 
 	pending  []*probe
 	sent     map[synKey]*probe // the SYNs in flight
@@ -115,19 +124,24 @@ type neighKey struct {
 // synNeigh is the link address of a next hop: known, being asked, or
 // found missing.
 type synNeigh struct {
-	key      neighKey
-	src      netip.Addr // the address the requests come from
-	mac      net.HardwareAddr
-	failed   bool
-	tries    int
-	deadline time.Time
-	waiting  []*probe
-	users    int
+	key     neighKey
+	src     netip.Addr // the address the requests come from
+	mac     net.HardwareAddr
+	failed  bool
+	tries   int
+	asked   time.Time // when the last request went
+	waiting []*probe
+	users   int
+}
+
+type linkWait struct {
+	p    *probe
+	sent time.Time
 }
 
 type neighWait struct {
-	n        *synNeigh
-	deadline time.Time
+	n     *synNeigh
+	asked time.Time
 }
 
 // synKey finds the probe a reply answers: the target, its port, and the
@@ -143,7 +157,7 @@ type synReply struct {
 	at time.Time
 }
 
-func newSynProber(ctx context.Context, now func() time.Time, udp func() (prober, error)) (*synProber, error) {
+func newSynProber(ctx context.Context, now func() time.Time, minTimeout, initTimeout time.Duration, udp func() (prober, error)) (*synProber, error) {
 	if err := raw.Check(); err != nil {
 		return nil, err
 	}
@@ -152,20 +166,22 @@ func newSynProber(ctx context.Context, now func() time.Time, udp func() (prober,
 		return nil, err
 	}
 	s := &synProber{
-		now:     now,
-		key:     cookieKey{rand.Uint64(), rand.Uint64()},
-		nl:      nl,
-		b:       raw.NewBuilder(),
-		links:   map[int]*synLink{},
-		dests:   map[netip.Addr]*synDst{},
-		neigh:   map[neighKey]*synNeigh{},
-		sent:    map[synKey]*probe{},
-		rx:      make(chan []synReply, 1024),
-		jobs:    make(chan sendJob, 64),
-		fails:   make(chan sendFail, 64),
-		senders: max(1, runtime.GOMAXPROCS(0)),
-		stop:    make(chan struct{}),
-		rxErr:   make(chan error, 16),
+		now:         now,
+		minTimeout:  minTimeout,
+		initTimeout: initTimeout,
+		key:         cookieKey{rand.Uint64(), rand.Uint64()},
+		nl:          nl,
+		b:           raw.NewBuilder(),
+		links:       map[int]*synLink{},
+		dests:       map[netip.Addr]*synDst{},
+		neigh:       map[neighKey]*synNeigh{},
+		sent:        map[synKey]*probe{},
+		rx:          make(chan []synReply, 1024),
+		jobs:        make(chan sendJob, 64),
+		fails:       make(chan sendFail, 64),
+		senders:     max(1, runtime.GOMAXPROCS(0)),
+		stop:        make(chan struct{}),
+		rxErr:       make(chan error, 16),
 	}
 	s.ports, s.held, err = reservePorts(synSourcePorts)
 	if err != nil {
@@ -394,8 +410,15 @@ func (s *synProber) drain() {
 // neighbour resolution.
 func (s *synProber) nextDeadline() time.Time {
 	next := s.timeouts.next()
-	if len(s.neighQ) > 0 && (next.IsZero() || s.neighQ[0].deadline.Before(next)) {
-		next = s.neighQ[0].deadline
+	if len(s.neighQ) > 0 {
+		if d := s.neighQ[0].asked.Add(s.neighTimeout()); next.IsZero() || d.Before(next) {
+			next = d
+		}
+	}
+	if c := s.linkTimeout(); c > 0 && len(s.onLink) > 0 {
+		if d := s.onLink[0].sent.Add(c); next.IsZero() || d.Before(next) {
+			next = d
+		}
 	}
 	return next
 }
@@ -485,7 +508,6 @@ func (s *synProber) dest(addr netip.Addr) *synDst {
 	if !ok {
 		n = &synNeigh{key: k, src: d.src}
 		s.neigh[k] = n
-		s.loadNeighbors(l)
 	}
 	d.hop = n
 	return d
@@ -529,6 +551,9 @@ func (s *synProber) link(index int) (*synLink, error) {
 	}
 	l := &synLink{ifi: ifi, conn: conn}
 	s.links[index] = l
+	if !ifi.NoARP {
+		s.loadNeighbors(l)
+	}
 	s.wg.Add(1)
 	go s.read(l)
 	return l, nil
@@ -546,12 +571,6 @@ func (s *synProber) loadNeighbors(l *synLink) {
 			continue
 		}
 		k := neighKey{l.ifi.Index, nb.Addr.Unmap()}
-		if n, ok := s.neigh[k]; ok {
-			if n.mac == nil && !n.failed {
-				n.mac = nb.MAC
-			}
-			continue
-		}
 		s.neigh[k] = &synNeigh{key: k, mac: nb.MAC}
 	}
 }
@@ -578,23 +597,38 @@ func (s *synProber) request(n *synNeigh, l *synLink, now time.Time) {
 	}
 	l.add(f, nil)
 	n.tries++
-	n.deadline = now.Add(s.neighWait(n))
-	s.neighQ = append(s.neighQ, neighWait{n, n.deadline})
+	n.asked = now
+	s.neighQ = append(s.neighQ, neighWait{n, now})
 }
 
 // neighTries is how many requests a next hop gets before it is taken to
-// be missing; neighWait how long each waits: the timeout the engine gave
-// the first probe waiting, which follows the RTTs measured.
+// be missing.
 const neighTries = 2
 
-func (s *synProber) neighWait(n *synNeigh) time.Duration {
-	if len(n.waiting) > 0 {
-		p := n.waiting[0]
-		if d := p.deadline.Sub(p.sent); d > 0 {
-			return d
-		}
+// neighTimeout is how long a neighbour request waits for its answer: the
+// measured round trips of the link's answers, as a probe's timeout is
+// derived from them, else the initial timeout.
+func (s *synProber) neighTimeout() time.Duration {
+	if c := s.linkTimeout(); c > 0 {
+		return min(c, s.initTimeout)
 	}
-	return DefaultMinRTTTimeout
+	return s.initTimeout
+}
+
+// linkTimeout is the timeout the link's round trips give (0: none
+// measured yet).
+func (s *synProber) linkTimeout() time.Duration {
+	if !s.linkRTT.measured() {
+		return 0
+	}
+	return max(s.linkRTT.timeout(), s.minTimeout)
+}
+
+// onTheLink reports whether p's destination is on a link of the scanner.
+func (s *synProber) onTheLink(p *probe) bool {
+	dst := p.addr.Addr().Unmap()
+	d := s.dests[dst]
+	return d != nil && d.hop != nil && d.hop.key.addr == dst
 }
 
 // neighFailed fails the probes waiting on n: nobody holds the address.
@@ -662,6 +696,9 @@ func (s *synProber) flushLinks() {
 				p.deadline = now.Add(p.deadline.Sub(p.sent))
 				p.sent = now
 				heap.Push(&s.timeouts, p)
+				if !p.host.rtt.measured() && s.onTheLink(p) {
+					s.onLink = append(s.onLink, linkWait{p, now})
+				}
 			}
 		}
 		// The frames go to the senders, a share each: they are theirs
@@ -748,12 +785,27 @@ func (s *synProber) expire() {
 		s.drop(p)
 		s.finish(p, verdict{state: result.Filtered, reason: result.ReasonNoResponse}, now)
 	}
-	for len(s.neighQ) > 0 && !s.neighQ[0].deadline.After(now) {
+	if c := s.linkTimeout(); c > 0 {
+		for len(s.onLink) > 0 && !s.onLink[0].sent.Add(c).After(now) {
+			w := s.onLink[0]
+			s.onLink[0] = linkWait{}
+			s.onLink = s.onLink[1:]
+			k := synKey{w.p.addr.Addr().Unmap(), w.p.port.Number, uint16(w.p.fd)}
+			if s.sent[k] == w.p && w.p.sent == w.sent {
+				s.drop(w.p)
+				s.finish(w.p, verdict{state: result.Filtered, reason: result.ReasonNoResponse}, now)
+			}
+		}
+		if len(s.onLink) == 0 {
+			s.onLink = nil
+		}
+	}
+	for len(s.neighQ) > 0 && !s.neighQ[0].asked.Add(s.neighTimeout()).After(now) {
 		w := s.neighQ[0]
 		s.neighQ[0] = neighWait{}
 		s.neighQ = s.neighQ[1:]
 		n := w.n
-		if n.mac != nil || n.failed || n.deadline != w.deadline {
+		if n.mac != nil || n.failed || n.asked != w.asked {
 			continue // answered, or asked again since
 		}
 		if n.tries >= neighTries {
@@ -819,6 +871,9 @@ func (s *synProber) settle(k synKey, v verdict, at time.Time) {
 	if !ok {
 		return // a late answer to a try that timed out, or a duplicate
 	}
+	if s.onTheLink(p) && p.host.rtt.n < 8 {
+		s.linkRTT.sample(at.Sub(p.sent)) // a few from each host: enough for a link
+	}
 	s.drop(p)
 	s.finish(p, v, at)
 }
@@ -832,6 +887,9 @@ func (s *synProber) matchNeighbor(r *synReply) {
 			continue
 		}
 		n.mac, n.failed = r.p.Neighbor.MAC, false
+		if n.tries == 1 {
+			s.linkRTT.sample(r.at.Sub(n.asked)) // the answer to the one request sent
+		}
 		waiting := n.waiting
 		n.waiting = nil
 		for _, p := range waiting {
@@ -906,10 +964,6 @@ func (s *synProber) close() {
 	close(s.jobs)
 	close(s.stop)
 	for _, l := range s.links {
-		if os.Getenv("PORTSCAN_DEBUG_SYN") != "" {
-			st, _ := l.conn.Stats()
-			fmt.Fprintf(os.Stderr, "syn: %s: %+v\n", l.ifi.Name, st)
-		}
 		l.conn.Close()
 	}
 	s.wg.Wait()

@@ -10,6 +10,6 @@ import (
 
 const synAvailable = false
 
-func newSynProber(ctx context.Context, now func() time.Time, udp func() (prober, error)) (prober, error) {
+func newSynProber(ctx context.Context, now func() time.Time, minTimeout, initTimeout time.Duration, udp func() (prober, error)) (prober, error) {
 	return nil, errors.New("SYN scans need Linux")
 }
