@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -87,8 +88,7 @@ type synProber struct {
 	n        int // probes started and not yet returned by wait
 
 	rx      chan []synReply
-	jobs    chan sendJob
-	fails   chan sendFail
+	jobs    chan *sendJob
 	senders int
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -100,8 +100,12 @@ type synProber struct {
 
 // synLink is a raw socket on one interface, and its reader.
 type synLink struct {
-	ifi    raw.Interface
-	conn   *raw.Conn
+	ifi  raw.Interface
+	conn *raw.Conn
+	// The reader's progress (see horizon): waiting on an empty socket,
+	// or the start of its last read that emptied it, in Unix nanoseconds.
+	idle   atomic.Bool
+	caught atomic.Int64
 	frames [][]byte // of the flush under way
 	probes []*probe // the probe of each frame, nil for a neighbour request
 	slab   []byte
@@ -135,8 +139,8 @@ type synNeigh struct {
 }
 
 type linkWait struct {
-	p    *probe
-	sent time.Time
+	p          *probe
+	sent, base time.Time // p's send time, and when its wait started
 }
 
 type neighWait struct {
@@ -177,8 +181,7 @@ func newSynProber(ctx context.Context, now func() time.Time, minTimeout, initTim
 		neigh:       map[neighKey]*synNeigh{},
 		sent:        map[synKey]*probe{},
 		rx:          make(chan []synReply, 1024),
-		jobs:        make(chan sendJob, 64),
-		fails:       make(chan sendFail, 64),
+		jobs:        make(chan *sendJob, 64),
 		senders:     max(1, runtime.GOMAXPROCS(0)),
 		stop:        make(chan struct{}),
 		rxErr:       make(chan error, 16),
@@ -353,37 +356,29 @@ func (s *synProber) waitBoth(d time.Duration) []outcome {
 func (s *synProber) waitOwn(d time.Duration) []outcome {
 	deadline := s.now().Add(d)
 	for {
-		s.drain()
 		s.expire()
-		if len(s.ready) > 0 || s.n == 0 {
+		if len(s.ready) > 0 || s.n == 0 || s.failed != nil {
 			break
 		}
-		wait := deadline.Sub(s.now())
-		if next := s.nextDeadline(); !next.IsZero() {
-			wait = min(wait, next.Sub(s.now()))
+		now := s.now()
+		if !now.Before(deadline) {
+			break
 		}
-		if wait <= 0 {
-			if !s.now().Before(deadline) {
-				break
-			}
-			continue
+		wait := deadline.Sub(now)
+		if next := s.nextDeadline(); !next.IsZero() {
+			// A deadline past, but not yet the readers' horizon: wait
+			// for them a little.
+			wait = min(wait, max(next.Sub(now), time.Millisecond))
 		}
 		t := time.NewTimer(wait)
 		select {
 		case batch := <-s.rx:
 			s.match(batch)
 			s.flushLinks() // probes whose next hop answered
-		case f := <-s.fails:
-			s.sendFailed(f)
 		case <-t.C:
 		}
 		t.Stop()
-		if s.failed != nil {
-			break
-		}
 	}
-	s.drain()
-	s.expire()
 	s.flushLinks() // neighbour answers released probes
 	out := s.ready
 	s.ready = nil
@@ -398,12 +393,26 @@ func (s *synProber) drain() {
 		select {
 		case batch := <-s.rx:
 			s.match(batch)
-		case f := <-s.fails:
-			s.sendFailed(f)
 		default:
 			return
 		}
 	}
+}
+
+// horizon is the time up to which the readers have handed over every
+// frame that came: now for a reader waiting on an empty socket, else the
+// start of its last read that found fewer frames than it could take.
+func (s *synProber) horizon(now time.Time) time.Time {
+	h := now
+	for _, l := range s.links {
+		if l.idle.Load() {
+			continue
+		}
+		if c := time.Unix(0, l.caught.Load()); c.Before(h) {
+			h = c
+		}
+	}
+	return h
 }
 
 // nextDeadline is the earliest deadline of a probe in flight or of a
@@ -416,7 +425,7 @@ func (s *synProber) nextDeadline() time.Time {
 		}
 	}
 	if c := s.linkTimeout(); c > 0 && len(s.onLink) > 0 {
-		if d := s.onLink[0].sent.Add(c); next.IsZero() || d.Before(next) {
+		if d := s.onLink[0].base.Add(c); next.IsZero() || d.Before(next) {
 			next = d
 		}
 	}
@@ -550,6 +559,7 @@ func (s *synProber) link(index int) (*synLink, error) {
 		return nil, err
 	}
 	l := &synLink{ifi: ifi, conn: conn}
+	l.caught.Store(s.now().UnixNano())
 	s.links[index] = l
 	if !ifi.NoARP {
 		s.loadNeighbors(l)
@@ -676,10 +686,14 @@ func (l *synLink) add(f []byte, p *probe) {
 	l.probes = append(l.probes, p)
 }
 
-// flushLinks hands the batches built to the senders. The probes' time
-// runs from now: a probe that waited for its next hop's link address
-// keeps all of its timeout.
+// flushLinks sends the batches built, shared among the senders, and
+// waits until they are sent: a probe's time runs from then (a probe
+// that waited for its next hop's link address keeps all of it), so that
+// a sender slow to be scheduled does not eat into it. The kernel's work
+// of sending, and on loopback of answering too, is done on the senders'
+// threads: with a sender a CPU it spreads over them.
 func (s *synProber) flushLinks() {
+	var jobs []*sendJob
 	for _, l := range s.links {
 		if len(l.frames) == 0 {
 			continue
@@ -690,79 +704,81 @@ func (s *synProber) flushLinks() {
 			l.frames[i] = l.slab[off : off+len(f)]
 			off += len(f)
 		}
-		now := s.now()
-		for _, p := range l.probes {
-			if p != nil {
-				p.deadline = now.Add(p.deadline.Sub(p.sent))
-				p.sent = now
-				heap.Push(&s.timeouts, p)
-				if !p.host.rtt.measured() && s.onTheLink(p) {
-					s.onLink = append(s.onLink, linkWait{p, now})
-				}
-			}
-		}
-		// The frames go to the senders, a share each: they are theirs
-		// now, and the next batch starts afresh.
 		chunk := min(max(64, (len(l.frames)+s.senders-1)/s.senders), 1024)
 		for i := 0; i < len(l.frames); i += chunk {
 			j := min(i+chunk, len(l.frames))
-			s.jobs <- sendJob{l: l, frames: l.frames[i:j], probes: l.probes[i:j]}
+			jobs = append(jobs, &sendJob{l: l, frames: l.frames[i:j], probes: l.probes[i:j]})
 		}
-		l.frames, l.probes, l.slab = nil, nil, nil
+	}
+	if len(jobs) == 0 {
+		return
+	}
+	start := s.now()
+	var wg sync.WaitGroup
+	wg.Add(len(jobs))
+	for _, j := range jobs {
+		j.wg = &wg
+		s.jobs <- j
+	}
+	wg.Wait()
+	done := s.now()
+	for _, j := range jobs {
+		for i, p := range j.probes {
+			if p == nil {
+				continue
+			}
+			if i >= j.n {
+				s.sendFailed(p, j.err, done)
+				continue
+			}
+			p.deadline = done.Add(p.deadline.Sub(p.sent))
+			p.sent = start
+			heap.Push(&s.timeouts, p)
+			if !p.host.rtt.measured() && s.onTheLink(p) {
+				s.onLink = append(s.onLink, linkWait{p: p, sent: start, base: done})
+			}
+		}
+	}
+	for _, l := range s.links {
+		clear(l.probes)
+		l.frames, l.probes, l.slab = l.frames[:0], l.probes[:0], l.slab[:0]
 	}
 }
 
 // sendJob is a batch of frames for a sender to send on l, and the probe
-// of each frame (nil for a neighbour request).
+// of each frame (nil for a neighbour request); the sender says how many
+// went, and the error that stopped the rest.
 type sendJob struct {
 	l      *synLink
 	frames [][]byte
 	probes []*probe
-}
-
-// sendFail is the part of a batch the kernel did not take, and why.
-type sendFail struct {
-	probes []*probe
+	n      int
 	err    error
+	wg     *sync.WaitGroup
 }
 
-// send sends the batches given it until the prober closes. The kernel's
-// work of sending, and on loopback of answering too, is done on the
-// sender's thread: with a sender a CPU it spreads over them.
+// send sends the batches given it until the prober closes.
 func (s *synProber) send() {
 	defer s.wg.Done()
 	for job := range s.jobs {
-		n, err := job.l.conn.WriteBatch(job.frames)
-		if err != nil {
-			select {
-			case s.fails <- sendFail{job.probes[n:], err}:
-			case <-s.stop:
-				return
-			}
-		}
+		job.n, job.err = job.l.conn.WriteBatch(job.frames)
+		job.wg.Done()
 	}
 }
 
-// failed takes back the probes a sender could not send: the engine sends
-// them again later when the kernel's queue was full, and the run ends on
+// sendFailed takes back a probe the kernel did not send: the engine sends
+// it again later when the kernel's queue was full, and the run ends on
 // any other error.
-func (s *synProber) sendFailed(f sendFail) {
-	now := s.now()
-	full := errors.Is(f.err, unix.ENOBUFS) || errors.Is(f.err, unix.EAGAIN) || errors.Is(f.err, unix.ENOMEM)
+func (s *synProber) sendFailed(p *probe, err error, now time.Time) {
+	if err == nil {
+		err = unix.ENOBUFS
+	}
+	full := errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMEM)
 	if !full && s.failed == nil {
-		s.failed = f.err
+		s.failed = err
 	}
-	for _, p := range f.probes {
-		if p == nil {
-			continue
-		}
-		k := synKey{p.addr.Addr().Unmap(), p.port.Number, uint16(p.fd)}
-		if s.sent[k] != p {
-			continue // timed out meanwhile
-		}
-		s.drop(p)
-		s.finish(p, verdict{again: true, cause: f.err}, now)
-	}
+	s.drop(p)
+	s.finish(p, verdict{again: true, cause: err}, now)
 }
 
 // drop forgets a probe in flight.
@@ -779,14 +795,18 @@ func (s *synProber) drop(p *probe) {
 // expire ends the probes whose time is up, silent, and asks again the
 // next hops that have not answered.
 func (s *synProber) expire() {
+	// Only what the readers had read by now is known: a probe whose
+	// answer is still in a socket's queue is not silent.
 	now := s.now()
-	for s.timeouts.Len() > 0 && !s.timeouts[0].deadline.After(now) {
+	horizon := s.horizon(now)
+	s.drain()
+	for s.timeouts.Len() > 0 && !s.timeouts[0].deadline.After(horizon) {
 		p := s.timeouts[0]
 		s.drop(p)
 		s.finish(p, verdict{state: result.Filtered, reason: result.ReasonNoResponse}, now)
 	}
 	if c := s.linkTimeout(); c > 0 {
-		for len(s.onLink) > 0 && !s.onLink[0].sent.Add(c).After(now) {
+		for len(s.onLink) > 0 && !s.onLink[0].base.Add(c).After(horizon) {
 			w := s.onLink[0]
 			s.onLink[0] = linkWait{}
 			s.onLink = s.onLink[1:]
@@ -800,7 +820,7 @@ func (s *synProber) expire() {
 			s.onLink = nil
 		}
 	}
-	for len(s.neighQ) > 0 && !s.neighQ[0].asked.Add(s.neighTimeout()).After(now) {
+	for len(s.neighQ) > 0 && !s.neighQ[0].asked.Add(s.neighTimeout()).After(horizon) {
 		w := s.neighQ[0]
 		s.neighQ[0] = neighWait{}
 		s.neighQ = s.neighQ[1:]
@@ -930,7 +950,16 @@ func (s *synProber) read(l *synLink) {
 	lens := make([]int, batch)
 	d := raw.NewDecoder()
 	for {
-		n, err := l.conn.ReadBatch(bufs, lens, -1)
+		start := s.now()
+		n, err := l.conn.ReadBatch(bufs, lens, 0)
+		if n == 0 && err == nil {
+			// Everything that came is handed over: the engine may time
+			// out what has not come, while this waits for more.
+			l.idle.Store(true)
+			n, err = l.conn.ReadBatch(bufs, lens, -1)
+			l.idle.Store(false)
+			start = s.now()
+		}
 		if err != nil {
 			if !errors.Is(err, raw.ErrClosed) {
 				select {
@@ -949,13 +978,15 @@ func (s *synProber) read(l *synLink) {
 			}
 			out = append(out, synReply{p: p, at: at})
 		}
-		if len(out) == 0 {
-			continue
+		if len(out) > 0 {
+			select {
+			case s.rx <- out:
+			case <-s.stop:
+				return
+			}
 		}
-		select {
-		case s.rx <- out:
-		case <-s.stop:
-			return
+		if n < batch {
+			l.caught.Store(start.UnixNano()) // the socket was empty after this read
 		}
 	}
 }
