@@ -3,10 +3,14 @@
 package scanner
 
 import (
+	"encoding/xml"
 	"fmt"
 	"net"
 	"net/netip"
+	"os/exec"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -320,5 +324,57 @@ func TestLabSynHostConnections(t *testing.T) {
 	}
 	if conns.Load() == 0 {
 		t.Error("the host made no connection meanwhile")
+	}
+}
+
+// TestLabSynAgreesWithNmap scans the filtered lab with the SYN scan and
+// with nmap -sS, IPv4 and IPv6: every port gets the same state and
+// reason from both.
+func TestLabSynAgreesWithNmap(t *testing.T) {
+	fl, child := filteredLab(t)
+	if !child {
+		return
+	}
+	nmap, err := exec.LookPath("nmap")
+	if err != nil {
+		t.Skip("nmap not found (apt-get install nmap)")
+	}
+	cfg := Config{Ports: &ports.Set{}, SkipDiscovery: true, Syn: true, InitialRTTTimeout: 300 * time.Millisecond, MaxRTTTimeout: 300 * time.Millisecond}
+	var list []string
+	for _, p := range fl.TCP() {
+		cfg.Ports.Add(ports.Port{Number: p, Proto: ports.TCP})
+		list = append(list, strconv.Itoa(int(p)))
+	}
+	for _, addr := range []netip.Addr{fl.Addr, fl.Addr6} {
+		res, _, _ := scanSpec(t, cfg, addr.String())
+		args := []string{"-sS", "-T4", "-n", "-Pn", "--reason", "-oX", "-", "-p", strings.Join(list, ","), addr.String()}
+		if addr.Is6() {
+			args = append([]string{"-6"}, args...)
+		}
+		out, err := exec.Command(nmap, args...).Output()
+		if err != nil {
+			t.Fatalf("nmap: %v", err)
+		}
+		var run struct {
+			Ports []struct {
+				ID    uint16 `xml:"portid,attr"`
+				State struct {
+					State  string `xml:"state,attr"`
+					Reason string `xml:"reason,attr"`
+				} `xml:"state"`
+			} `xml:"host>ports>port"`
+		}
+		if err := xml.Unmarshal(out, &run); err != nil {
+			t.Fatalf("nmap's XML: %v", err)
+		}
+		if len(run.Ports) != len(list) {
+			t.Fatalf("nmap listed %d ports, want %d:\n%s", len(run.Ports), len(list), out)
+		}
+		for _, np := range run.Ports {
+			r := res[netip.AddrPortFrom(addr, np.ID).String()]
+			if got, want := r.State.String()+" "+r.Reason, np.State.State+" "+np.State.Reason; got != want {
+				t.Errorf("%s port %d: %q, nmap -sS %q", addr, np.ID, got, want)
+			}
+		}
 	}
 }
