@@ -3,7 +3,9 @@
 // each host's [result.Host] to a [result.Sink] as soon as they are known.
 // It never prints: formatting is the output package's job.
 //
-// TCP ports get a connect probe, which needs no privileges; UDP ports get
+// TCP ports get a connect probe, which needs no privileges, or with
+// [Config.Syn] a raw SYN (package raw sends and receives the frames; it
+// needs CAP_NET_RAW); UDP ports get
 // a datagram (a well-formed request where the port's service needs one,
 // from package payload), and their ICMP errors are read from the socket's
 // error queue. On Linux the probes run on non-blocking sockets under one
