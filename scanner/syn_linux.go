@@ -87,13 +87,14 @@ type synProber struct {
 	ready    []outcome
 	n        int // probes started and not yet returned by wait
 
-	rx      chan []synReply
-	jobs    chan *sendJob
-	senders int
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	rxErr   chan error
-	failed  error
+	rx       chan []synReply
+	jobs     chan *sendJob
+	sentJobs chan *sendJob
+	senders  int
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	rxErr    chan error
+	failed   error
 
 	udp prober // UDP probes; nil when the run scans none
 }
@@ -182,6 +183,7 @@ func newSynProber(ctx context.Context, now func() time.Time, minTimeout, initTim
 		sent:        map[synKey]*probe{},
 		rx:          make(chan []synReply, 1024),
 		jobs:        make(chan *sendJob, 64),
+		sentJobs:    make(chan *sendJob, 256),
 		senders:     max(1, runtime.GOMAXPROCS(0)),
 		stop:        make(chan struct{}),
 		rxErr:       make(chan error, 16),
@@ -375,6 +377,8 @@ func (s *synProber) waitOwn(d time.Duration) []outcome {
 		case batch := <-s.rx:
 			s.match(batch)
 			s.flushLinks() // probes whose next hop answered
+		case j := <-s.sentJobs:
+			s.sent1(j)
 		case <-t.C:
 		}
 		t.Stop()
@@ -391,6 +395,8 @@ func (s *synProber) waitOwn(d time.Duration) []outcome {
 func (s *synProber) drain() {
 	for {
 		select {
+		case j := <-s.sentJobs:
+			s.sent1(j)
 		case batch := <-s.rx:
 			s.match(batch)
 		default:
@@ -686,14 +692,14 @@ func (l *synLink) add(f []byte, p *probe) {
 	l.probes = append(l.probes, p)
 }
 
-// flushLinks sends the batches built, shared among the senders, and
-// waits until they are sent: a probe's time runs from then (a probe
-// that waited for its next hop's link address keeps all of it), so that
-// a sender slow to be scheduled does not eat into it. The kernel's work
-// of sending, and on loopback of answering too, is done on the senders'
-// threads: with a sender a CPU it spreads over them.
+// flushLinks hands the batches built to the senders, a share each. A
+// probe's time runs from when its frame was sent, which the sender says
+// (sent): one that waited for its next hop's link address, or for a
+// sender, keeps all of its timeout. The kernel's work of sending, and on
+// loopback of answering too, is done on the senders' threads: with a
+// sender a CPU it spreads over them, while this goroutine goes on.
 func (s *synProber) flushLinks() {
-	var jobs []*sendJob
+	now := s.now()
 	for _, l := range s.links {
 		if len(l.frames) == 0 {
 			continue
@@ -704,57 +710,66 @@ func (s *synProber) flushLinks() {
 			l.frames[i] = l.slab[off : off+len(f)]
 			off += len(f)
 		}
+		waits := make([]time.Duration, len(l.probes))
+		for i, p := range l.probes {
+			if p != nil {
+				waits[i] = p.deadline.Sub(p.sent)
+				p.sent = now
+			}
+		}
 		chunk := min(max(64, (len(l.frames)+s.senders-1)/s.senders), 1024)
 		for i := 0; i < len(l.frames); i += chunk {
 			j := min(i+chunk, len(l.frames))
-			jobs = append(jobs, &sendJob{l: l, frames: l.frames[i:j], probes: l.probes[i:j]})
-		}
-	}
-	if len(jobs) == 0 {
-		return
-	}
-	start := s.now()
-	var wg sync.WaitGroup
-	wg.Add(len(jobs))
-	for _, j := range jobs {
-		j.wg = &wg
-		s.jobs <- j
-	}
-	wg.Wait()
-	done := s.now()
-	for _, j := range jobs {
-		for i, p := range j.probes {
-			if p == nil {
-				continue
-			}
-			if i >= j.n {
-				s.sendFailed(p, j.err, done)
-				continue
-			}
-			p.deadline = done.Add(p.deadline.Sub(p.sent))
-			p.sent = start
-			heap.Push(&s.timeouts, p)
-			if !p.host.rtt.measured() && s.onTheLink(p) {
-				s.onLink = append(s.onLink, linkWait{p: p, sent: start, base: done})
+			job := &sendJob{l: l, frames: l.frames[i:j], probes: l.probes[i:j], waits: waits[i:j]}
+			for {
+				select {
+				case s.jobs <- job:
+				case d := <-s.sentJobs:
+					s.sent1(d) // a sender waits to say it is done
+					continue
+				}
+				break
 			}
 		}
-	}
-	for _, l := range s.links {
-		clear(l.probes)
-		l.frames, l.probes, l.slab = l.frames[:0], l.probes[:0], l.slab[:0]
+		// The frames are the senders' now: the next batch starts afresh.
+		l.frames, l.probes, l.slab = nil, nil, nil
 	}
 }
 
-// sendJob is a batch of frames for a sender to send on l, and the probe
-// of each frame (nil for a neighbour request); the sender says how many
-// went, and the error that stopped the rest.
+// sent1 takes a batch a sender has sent: its probes' time starts now;
+// those it could not send go back.
+func (s *synProber) sent1(j *sendJob) {
+	for i, p := range j.probes {
+		if p == nil {
+			continue
+		}
+		k := synKey{p.addr.Addr().Unmap(), p.port.Number, uint16(p.fd)}
+		if s.sent[k] != p {
+			continue // answered already
+		}
+		if i >= j.n {
+			s.sendFailed(p, j.err, j.done)
+			continue
+		}
+		p.deadline = j.done.Add(j.waits[i])
+		heap.Push(&s.timeouts, p)
+		if !p.host.rtt.measured() && s.onTheLink(p) {
+			s.onLink = append(s.onLink, linkWait{p: p, sent: p.sent, base: j.done})
+		}
+	}
+}
+
+// sendJob is a batch of frames for a sender to send on l, the probe of
+// each frame (nil for a neighbour request) and its timeout; the sender
+// says how many went, the error that stopped the rest, and when.
 type sendJob struct {
 	l      *synLink
 	frames [][]byte
 	probes []*probe
+	waits  []time.Duration
 	n      int
 	err    error
-	wg     *sync.WaitGroup
+	done   time.Time
 }
 
 // send sends the batches given it until the prober closes.
@@ -762,7 +777,12 @@ func (s *synProber) send() {
 	defer s.wg.Done()
 	for job := range s.jobs {
 		job.n, job.err = job.l.conn.WriteBatch(job.frames)
-		job.wg.Done()
+		job.done = s.now()
+		select {
+		case s.sentJobs <- job:
+		case <-s.stop:
+			return
+		}
 	}
 }
 
@@ -992,8 +1012,8 @@ func (s *synProber) read(l *synLink) {
 }
 
 func (s *synProber) close() {
-	close(s.jobs)
 	close(s.stop)
+	close(s.jobs)
 	for _, l := range s.links {
 		l.conn.Close()
 	}
