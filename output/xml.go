@@ -121,7 +121,7 @@ func scanInfos(info result.Info) []nmapxml.ScanInfo {
 	protos := info.Protocols
 	if len(protos) == 0 {
 		switch info.ScanType {
-		case "connect":
+		case "connect", "syn":
 			protos = []ports.Protocol{ports.TCP}
 		case "udp":
 			protos = []ports.Protocol{ports.UDP}
@@ -140,6 +140,9 @@ func scanInfos(info result.Info) []nmapxml.ScanInfo {
 		switch p {
 		case ports.TCP:
 			si.Type = "connect"
+			if strings.HasPrefix(info.ScanType, "syn") {
+				si.Type = "syn" // nmap -sS
+			}
 		case ports.UDP:
 			si.Type = "udp"
 		default:

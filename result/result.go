@@ -317,7 +317,7 @@ const ScanDiscovery = "discovery"
 type Info struct {
 	Args      []string         // the command line, program name first
 	Start     time.Time        // when the run started
-	ScanType  string           // "connect", "udp", "connect+udp", "pcap" or ScanDiscovery
+	ScanType  string           // "connect", "syn", "udp", "connect+udp", "syn+udp", "pcap" or ScanDiscovery
 	Protocols []ports.Protocol // the protocols probed, in order
 	PortsSpec string           // the port specification, as a range string ("1-1024,8080")
 	NumPorts  int              // how many ports of each protocol are probed

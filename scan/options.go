@@ -43,6 +43,8 @@ type Options struct {
 	TopPorts     int    // the N highest-ranked catalog ports of each protocol, instead of Ports; 0 is not asked for
 	ExcludePorts string // ports not to scan, the same syntax as Ports
 	TCP, UDP     bool   // the protocols; TCP when neither
+	// Syn scans TCP with raw SYNs rather than connects (nmap -sS).
+	Syn bool
 	// Always are ports probed whatever Ports and ExcludePorts say, on
 	// the protocols scanned (those an audit's rules name). Not a
 	// setting: Override leaves it.
@@ -104,6 +106,7 @@ const (
 	Shard
 	Shards
 	ShardIndex
+	Syn
 
 	fieldEnd // the first bit past the settings
 )
@@ -167,6 +170,8 @@ func (o *Options) Setting(f Field) any {
 		return &o.Shards
 	case ShardIndex:
 		return &o.ShardIndex
+	case Syn:
+		return &o.Syn
 	}
 	panic(fmt.Sprintf("scan: Setting(%#x) is not one setting", uint32(f)))
 }
@@ -254,10 +259,10 @@ func ParseTiming(s string) (int, error) {
 }
 
 // Protocols returns the protocols scanned, in order: TCP unless only
-// UDP is asked for.
+// UDP is asked for (TCP being asked for by TCP or Syn).
 func (o *Options) Protocols() []ports.Protocol {
 	switch {
-	case o.UDP && o.TCP:
+	case o.UDP && (o.TCP || o.Syn):
 		return []ports.Protocol{ports.TCP, ports.UDP}
 	case o.UDP:
 		return []ports.Protocol{ports.UDP}

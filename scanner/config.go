@@ -29,8 +29,16 @@ var DefaultDiscoveryPorts = []uint16{80, 443}
 // Config says what to probe and how. The zero Config scans nothing; set
 // Ports. Every other zero field means its default.
 type Config struct {
-	// Ports to probe on each host. TCP ports get a connect probe.
+	// Ports to probe on each host. TCP ports get a connect probe, or a
+	// SYN with Syn.
 	Ports *ports.Set
+
+	// Syn probes TCP ports with raw SYNs rather than connects (nmap -sS):
+	// open is a SYN-ACK, closed a RST, filtered an ICMP error or silence.
+	// It needs CAP_NET_RAW: without it Run fails with an error matching
+	// raw.ErrPermission, and never falls back to connects. Discovery
+	// probes are SYNs too; UDP probes are as without it.
+	Syn bool
 
 	// Concurrency is the most probes in flight at once. Zero means as many
 	// as the open-file limit allows, up to DefaultMaxConcurrency. The raw

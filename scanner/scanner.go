@@ -3,7 +3,9 @@
 // each host's [result.Host] to a [result.Sink] as soon as they are known.
 // It never prints: formatting is the output package's job.
 //
-// TCP ports get a connect probe, which needs no privileges; UDP ports get
+// TCP ports get a connect probe, which needs no privileges, or with
+// [Config.Syn] a raw SYN (package raw sends and receives the frames; it
+// needs CAP_NET_RAW); UDP ports get
 // a datagram (a well-formed request where the port's service needs one,
 // from package payload), and their ICMP errors are read from the socket's
 // error queue. On Linux the probes run on non-blocking sockets under one
@@ -71,12 +73,28 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 	if err := e.planShard(); err != nil {
 		return result.Summary{}, err
 	}
-	if n := plan.probes(); n > 0 {
+	udp := cfg.Ports != nil && cfg.Ports.Len(ports.UDP) > 0
+	if n := plan.probes(); n > 0 && (!cfg.Syn || udp) { // SYN probes take no descriptor
 		e.maxLimit = min(e.maxLimit, n)
 		e.limit = e.maxLimit
 	}
 	var pr prober
-	if cfg.Dial == nil && rawAvailable {
+	if cfg.Syn {
+		var udpProber func() (prober, error)
+		if udp {
+			udpProber = func() (prober, error) {
+				if cfg.Dial != nil || !rawAvailable {
+					return newDialProber(ctx, cfg.Dial, e.now), nil
+				}
+				return newConnectProber(ctx, e.now, plan)
+			}
+		}
+		sp, err := newSynProber(ctx, e.now, cfg.minRTTTimeout(), cfg.initialRTTTimeout(), udpProber)
+		if err != nil {
+			return result.Summary{}, fmt.Errorf("starting the SYN prober: %w", err)
+		}
+		pr = sp
+	} else if cfg.Dial == nil && rawAvailable {
 		cp, err := newConnectProber(ctx, e.now, plan)
 		if err != nil {
 			return result.Summary{}, fmt.Errorf("starting the prober: %w", err)

@@ -269,6 +269,7 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 // valid GNU short flags, to portscan's long flags with the same meaning.
 var nmapAliases = map[string]string{
 	"-sT": "--tcp",
+	"-sS": "--syn",
 	"-sU": "--udp",
 	"-sn": "--discover-only",
 	"-Pn": "--skip-discovery",
@@ -283,8 +284,7 @@ var nmapAliases = map[string]string{
 // that a user typing them from habit learns why rather than reading
 // "unknown shorthand flag".
 var nmapUnsupported = map[string]string{
-	"-sS": "SYN scans need raw sockets and root; portscan makes connect scans (-sT) and UDP scans (-sU)",
-	"-sA": "raw TCP scans (-sA, -sF, -sN, -sX, -sW, -sM) need raw sockets; portscan makes connect scans (-sT)",
+	"-sA": "the other raw TCP scans (-sA, -sF, -sN, -sX, -sW, -sM) are not done; portscan makes SYN scans (-sS), connect scans (-sT) and UDP scans (-sU)",
 	"-O":  "OS detection is not done",
 	"-A":  "-A (OS detection, scripts) is not done; for version detection give -sV (--detect)",
 	"-sC": "NSE scripts are not run",

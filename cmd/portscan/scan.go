@@ -20,6 +20,7 @@ import (
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/probes"
+	"github.com/portscan/portscan/raw"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/resume"
 	"github.com/portscan/portscan/scan"
@@ -84,7 +85,8 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.BoolVarP(&f.noDNS, "no-dns", "n", false, "no reverse DNS (portscan never does reverse DNS; accepted for nmap habits)")
 	fl.BoolVar(&o.SkipDiscovery, set("skip-discovery", scan.SkipDiscovery), false, "scan every host without first checking it answers (nmap -Pn)")
 	fl.BoolVar(&f.discoverOnly, "discover-only", false, "only find which hosts are up, by connecting to 80/tcp and 443/tcp, and scan no port (nmap -sn)")
-	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp)")
+	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp, for every user, root too)")
+	fl.BoolVar(&o.Syn, set("syn", scan.Syn), false, "TCP SYN scan with raw packets (nmap -sS): needs root or CAP_NET_RAW; with --udp, both")
 	fl.BoolVar(&o.UDP, set("udp", scan.UDP), false, "UDP scan (nmap -sU); with --tcp, both in one run")
 	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv, xml (nmap XML) or grepable (nmap -oG)")
 	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive (- is stdout)")
@@ -271,7 +273,7 @@ func planScan(g *globals, o scan.Options) (*scanJob, error) {
 	info := result.Info{
 		Args:      g.commandLine(),
 		Start:     time.Now(),
-		ScanType:  scanType(protos),
+		ScanType:  scanType(protos, o.Syn),
 		Protocols: protos,
 		Ports:     portSet,
 		PortsSpec: portSet.String(),
@@ -375,6 +377,9 @@ func scanConfig(o scan.Options, portSet *ports.Set) (scanner.Config, error) {
 			return scanner.Config{}, fmt.Errorf("invalid %s %d: want 0 or more (0: chosen by portscan)", n.flag, n.value)
 		}
 	}
+	if err := checkSyn(o); err != nil {
+		return scanner.Config{}, err
+	}
 	if o.MinRTTTimeout <= 0 || o.MaxRTTTimeout <= 0 || o.InitialRTTTimeout <= 0 || o.MinRTTTimeout > o.MaxRTTTimeout {
 		return scanner.Config{}, fmt.Errorf("invalid RTT timeouts: need 0 < --min-rtt-timeout (%v) <= --max-rtt-timeout (%v), and --initial-rtt-timeout > 0", o.MinRTTTimeout, o.MaxRTTTimeout)
 	}
@@ -389,7 +394,27 @@ func scanConfig(o scan.Options, portSet *ports.Set) (scanner.Config, error) {
 		SkipDiscovery:     o.SkipDiscovery,
 		HostGroup:         o.HostGroup,
 		Seed:              o.Seed,
+		Syn:               o.Syn,
 	}, nil
+}
+
+// checkSyn refuses a SYN scan that cannot run: with -sT, which scans TCP
+// too, or without the privilege raw sockets need. It never falls back to
+// a connect scan, whose results would differ from what was asked for.
+func checkSyn(o scan.Options) error {
+	if !o.Syn {
+		return nil
+	}
+	if o.TCP && o.Given.Has(scan.TCP) {
+		return errors.New("-sS (--syn) and -sT (--tcp) exclude each other: both scan TCP ports")
+	}
+	if err := raw.Check(); err != nil {
+		if errors.Is(err, raw.ErrPermission) {
+			return errors.New("-sS needs root or CAP_NET_RAW (raw sockets): run as root, or use -sT")
+		}
+		return fmt.Errorf("-sS cannot open a raw socket: %w", err)
+	}
+	return nil
 }
 
 // numPorts is how many ports each host gets, all protocols together.
@@ -421,10 +446,13 @@ func readFileInto(g *globals, path string, add func(name string, r io.Reader) er
 }
 
 // scanType names the scan as nmap's XML scaninfo does.
-func scanType(protos []ports.Protocol) string {
+func scanType(protos []ports.Protocol, syn bool) string {
 	names := make([]string, len(protos))
 	for i, p := range protos {
 		names[i] = map[ports.Protocol]string{ports.TCP: "connect", ports.UDP: "udp"}[p]
+		if p == ports.TCP && syn {
+			names[i] = "syn"
+		}
 	}
 	return strings.Join(names, "+")
 }
@@ -494,7 +522,7 @@ func scanPorts(cat *services.Catalog, o *scan.Options, protos []ports.Protocol) 
 // needs names the flag that scans each protocol, for a port list that
 // names only ports of protocols not scanned.
 var needs = map[ports.Protocol]string{
-	ports.TCP: "-sT (--tcp) beside -sU",
+	ports.TCP: "-sT (--tcp) or -sS (--syn) beside -sU",
 	ports.UDP: "-sU (--udp)",
 }
 
