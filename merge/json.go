@@ -26,7 +26,7 @@ const maxElement = 64 << 20
 // indexJSON reads a json document from base: the "scan" object, then
 // each element of "hosts", whose span in the file is kept, then
 // "summary". Nothing but white space may follow the document.
-func (m *Merger) indexJSON(ctx context.Context, f *file, base int64) error {
+func indexJSON(ctx context.Context, f *file, base int64) error {
 	dec := json.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(f.f, base, f.size-base), 256<<10))
 	// at is the position of the decoder's offset off, for errors.
 	fail := func(off int64, msg string) error {
@@ -94,7 +94,7 @@ func (m *Merger) indexJSON(ctx context.Context, f *file, base int64) error {
 			if err != nil {
 				return fail(start, "scan: "+err.Error())
 			}
-			if seg, err = m.segment(f, h); err != nil {
+			if seg, err = f.segment(h); err != nil {
 				return err
 			}
 		case "hosts":
@@ -120,8 +120,8 @@ func (m *Merger) indexJSON(ctx context.Context, f *file, base int64) error {
 					return fail(start, fmt.Sprintf("%s larger than %d MiB", what, maxElement>>20))
 				}
 				addr, name, fl := keyOf(h.Addr, h.Hostname)
-				m.slots.add(slot{addr: addr, name: name, flags: fl, index: h.Index, off: base + start, size: uint32(end - start),
-					first: noRec, file: uint16(f.index), group: seg.group.id})
+				f.slots.add(slot{addr: addr, name: name, flags: fl, index: h.Index, off: base + start, size: uint32(end - start),
+					first: noRec, file: uint16(f.index), seg: seg.id})
 				seg.hostProbes += int64(h.Probes)
 				hosts++
 			}
@@ -202,8 +202,8 @@ func jsonPart(jh jsonHost) (result.Host, []result.Port, error) {
 
 // jsonDocPart reads back a json slot: its host element, after the
 // separator before it.
-func (m *Merger) jsonDocPart(f *file, s *slot) (part, error) {
-	b, err := f.win.read(s.off, int(s.size))
+func (m *Merger) jsonDocPart(r *reader, f *file, s *slot) (part, error) {
+	b, err := r.read(f, s.off, int(s.size))
 	if err != nil {
 		return part{}, err
 	}

@@ -48,13 +48,13 @@ func jsonlType(line []byte) (string, error) {
 // their host's line; those of hosts whose line never came (a run killed
 // outright, before it wrote them) make slots of their own when the run
 // ends: at the next "scan" line, or at the end of the file.
-func (m *Merger) indexJSONL(ctx context.Context, f *file, base int64) error {
+func indexJSONL(ctx context.Context, f *file, base int64) error {
 	r := bufio.NewReaderSize(io.NewSectionReader(f.f, base, f.size-base), 256<<10)
 	pending := make(map[pendKey]*pend)
 	flush := func(s *segment) {
 		for k, p := range pending {
 			addr, name, fl := keyOf(k.addr, k.name)
-			m.slots.add(slot{addr: addr, name: name, flags: fl | orphan, off: p.off, first: p.head, file: uint16(f.index), group: s.group.id})
+			f.slots.add(slot{addr: addr, name: name, flags: fl | orphan, off: p.off, first: p.head, file: uint16(f.index), seg: s.id})
 		}
 		clear(pending)
 	}
@@ -105,7 +105,7 @@ func (m *Merger) indexJSONL(ctx context.Context, f *file, base int64) error {
 			if seg != nil {
 				flush(seg)
 			}
-			if seg, err = m.segment(f, h); err != nil {
+			if seg, err = f.segment(h); err != nil {
 				return err
 			}
 		case "port":
@@ -117,10 +117,10 @@ func (m *Merger) indexJSONL(ctx context.Context, f *file, base int64) error {
 			if err != nil {
 				return fail(0, err.Error())
 			}
-			i := m.recs.add(start, len(line))
+			i := f.recs.add(start, len(line))
 			k := pendKey{p.Host, p.Hostname}
 			if q := pending[k]; q != nil {
-				*m.recs.next.at(int(q.tail)) = i
+				*f.recs.next.at(int(q.tail)) = i
 				q.tail = i
 			} else {
 				pending[k] = &pend{head: i, tail: i, off: start}
@@ -141,8 +141,8 @@ func (m *Merger) indexJSONL(ctx context.Context, f *file, base int64) error {
 				delete(pending, k)
 			}
 			addr, name, fl := keyOf(h.Addr, h.Hostname)
-			m.slots.add(slot{addr: addr, name: name, flags: fl, index: h.Index, off: start, size: uint32(len(line)), first: first,
-				file: uint16(f.index), group: seg.group.id})
+			f.slots.add(slot{addr: addr, name: name, flags: fl, index: h.Index, off: start, size: uint32(len(line)), first: first,
+				file: uint16(f.index), seg: seg.id})
 			seg.hostProbes += int64(h.Probes)
 		case "summary":
 			var rec output.SummaryRecord
@@ -215,11 +215,11 @@ func summaryTail(rec output.SummaryRecord) *tail {
 // jsonlPart reads back a jsonl slot: its host line and port lines. An
 // orphan's host is made from its ports, as a writer closes a host whose
 // Host call never came: incomplete, up if a port answered.
-func (m *Merger) jsonlPart(f *file, s *slot) (part, error) {
+func (m *Merger) jsonlPart(r *reader, f *file, s *slot) (part, error) {
 	var pt part
-	for i := s.first; i != noRec; i = *m.recs.next.at(int(i)) {
-		off, n := m.recs.at(i)
-		b, err := f.win.read(off, n)
+	for i := s.first; i != noRec; i = *f.recs.next.at(int(i)) {
+		off, n := f.recs.at(i)
+		b, err := r.read(f, off, n)
 		if err != nil {
 			return pt, err
 		}
@@ -238,7 +238,7 @@ func (m *Merger) jsonlPart(f *file, s *slot) (part, error) {
 		pt.orphan = true
 		return pt, nil
 	}
-	b, err := f.win.read(s.off, int(s.size))
+	b, err := r.read(f, s.off, int(s.size))
 	if err != nil {
 		return pt, err
 	}

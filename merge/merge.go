@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -51,8 +53,7 @@ const MaxFiles = 1<<16 - 1
 type Merger struct {
 	opt    Options
 	files  []*file
-	slots  chunked[slot]
-	recs   recs
+	slots  chunked[slot] // every file's, sorted in target order
 	groups []*group
 
 	// The first segment read, against which the others are checked,
@@ -85,7 +86,10 @@ type file struct {
 	size  int64
 	kind  format
 	segs  []*segment
-	win   window
+
+	// The index of the file's records, until Open gathers the slots.
+	slots chunked[slot]
+	recs  recs
 }
 
 // segment is one run in a file: a json or XML document, or the lines of
@@ -93,6 +97,7 @@ type file struct {
 // appends to its jsonl file makes a second segment.
 type segment struct {
 	file  *file
+	id    uint16 // its place in file.segs
 	head  head
 	tail  *tail // the summary; nil when the run wrote none (it was killed)
 	group *group
@@ -138,8 +143,10 @@ type group struct {
 
 // Open reads each file once, checks that they are parts of one scan
 // (unless opt.Force) and indexes their records; the files stay open for
-// Run. Errors name the file and, for bad content, the line and column;
-// they wrap ErrInput or ErrMismatch, or ctx's error when it ends first.
+// Run. Files are read in parallel, as many at once as there are CPUs.
+// Errors name the file and, for bad content, the line and column: the
+// first file's that has one; they wrap ErrInput or ErrMismatch, or
+// ctx's error when it ends first.
 func Open(ctx context.Context, paths []string, opt Options) (*Merger, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no files to merge")
@@ -147,15 +154,71 @@ func Open(ctx context.Context, paths []string, opt Options) (*Merger, error) {
 	if len(paths) > MaxFiles {
 		return nil, fmt.Errorf("%d files: at most %d merge at once", len(paths), MaxFiles)
 	}
-	m := &Merger{opt: opt}
+	m := &Merger{opt: opt, files: make([]*file, len(paths))}
 	for i, p := range paths {
-		if err := m.index(ctx, i, p); err != nil {
-			m.Close()
-			return nil, err
+		m.files[i] = &file{index: i, name: p}
+	}
+	if err := m.indexAll(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	for _, f := range m.files {
+		for _, s := range f.segs {
+			if err := m.check(s); err != nil {
+				m.Close()
+				return nil, err
+			}
+			if s.group = m.groupOf(s); s.group == nil {
+				m.Close()
+				return nil, &InputError{Name: f.name, Offset: -1, Msg: fmt.Sprintf("more than %d parts of scans", MaxFiles)}
+			}
 		}
 	}
 	m.finish()
 	return m, nil
+}
+
+// indexAll indexes the files, a few at once. A file's error stops the
+// files after it, not those before, so that the error reported, the
+// first file's, is the same whatever the timing.
+func (m *Merger) indexAll(ctx context.Context) error {
+	errs := make([]error, len(m.files))
+	cancels := make([]context.CancelFunc, len(m.files))
+	ctxs := make([]context.Context, len(m.files))
+	for i := range m.files {
+		ctxs[i], cancels[i] = context.WithCancel(ctx)
+	}
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+	}()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, f := range m.files {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			err := index(ctxs[i], f)
+			if err == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			errs[i] = err
+			for j := i + 1; j < len(m.files); j++ {
+				cancels[j]()
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
 }
 
 // Close closes the files.
@@ -180,8 +243,9 @@ func (m *Merger) Info() result.Info { return m.info }
 // scans merged by force.
 func (m *Merger) Notes() []string { return m.notes }
 
-// index reads the file at path, the i-th, into the index.
-func (m *Merger) index(ctx context.Context, i int, path string) error {
+// index reads the file f into its own index.
+func index(ctx context.Context, f *file) error {
+	path := f.name
 	fail := func(msg string) error { return &InputError{Name: path, Offset: -1, Msg: msg} }
 	if path == "-" {
 		return fail("standard input cannot be merged: merge reads each file twice; save it to a file first")
@@ -190,8 +254,7 @@ func (m *Merger) index(ctx context.Context, i int, path string) error {
 	if err != nil {
 		return err
 	}
-	f := &file{index: i, name: path, f: fh}
-	m.files = append(m.files, f)
+	f.f = fh
 	fi, err := fh.Stat()
 	if err != nil {
 		return err
@@ -203,7 +266,6 @@ func (m *Merger) index(ctx context.Context, i int, path string) error {
 		return fail("not a regular file: merge reads each file twice")
 	}
 	f.size = fi.Size()
-	f.win.f = fh
 	kind, base, err := detect(f)
 	if err != nil {
 		return err
@@ -211,11 +273,11 @@ func (m *Merger) index(ctx context.Context, i int, path string) error {
 	f.kind = kind
 	switch kind {
 	case formatJSONL:
-		err = m.indexJSONL(ctx, f, base)
+		err = indexJSONL(ctx, f, base)
 	case formatJSON:
-		err = m.indexJSON(ctx, f, base)
+		err = indexJSON(ctx, f, base)
 	default:
-		err = m.indexXML(ctx, f, base)
+		err = indexXML(ctx, f, base)
 	}
 	if err != nil {
 		return err
@@ -333,16 +395,12 @@ func readLine(r *bufio.Reader, buf []byte, limit int) ([]byte, error) {
 	}
 }
 
-// segment starts a run of f with head h: it is checked against the runs
-// read before it and given its group.
-func (m *Merger) segment(f *file, h head) (*segment, error) {
-	s := &segment{file: f, head: h}
-	if err := m.check(s); err != nil {
-		return nil, err
+// segment starts a run of f with head h.
+func (f *file) segment(h head) (*segment, error) {
+	if len(f.segs) >= MaxFiles {
+		return nil, &InputError{Name: f.name, Offset: -1, Msg: fmt.Sprintf("more than %d runs in one file", MaxFiles)}
 	}
-	if s.group = m.groupOf(s); s.group == nil {
-		return nil, &InputError{Name: f.name, Offset: -1, Msg: fmt.Sprintf("more than %d parts of scans", MaxFiles)}
-	}
+	s := &segment{file: f, id: uint16(len(f.segs)), head: h}
 	f.segs = append(f.segs, s)
 	return s, nil
 }
@@ -413,6 +471,16 @@ func (m *Merger) groupOf(s *segment) *group {
 // the slots are sorted in target order, and the run's information and
 // notes are made.
 func (m *Merger) finish() {
+	// Gather the files' slots, a chunk at a time.
+	for _, f := range m.files {
+		for i, c := range f.slots.chunks {
+			for _, sl := range c {
+				m.slots.add(sl)
+			}
+			f.slots.chunks[i] = nil
+		}
+		f.slots = chunked[slot]{}
+	}
 	// Group the slots of each host and give them all the smallest target
 	// index any has: one part of a host without it (nmap's XML, the port
 	// lines of a killed run) joins the host's place.

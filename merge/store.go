@@ -68,7 +68,7 @@ type slot struct {
 	size  uint32   // the record's length; 0 for an orphan
 	first uint32   // its first port line (jsonl), or noRec
 	file  uint16
-	group uint16 // the part of the scan the record's run belongs to
+	seg   uint16 // the run of the file it belongs to (file.segs)
 	flags uint8
 }
 

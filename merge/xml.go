@@ -22,7 +22,7 @@ import (
 // the scaninfo elements, each <host>, whose span in the file is kept,
 // and runstats. Nothing but white space, comments and processing
 // instructions may follow the root.
-func (m *Merger) indexXML(ctx context.Context, f *file, base int64) error {
+func indexXML(ctx context.Context, f *file, base int64) error {
 	dec := xml.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(f.f, base, f.size-base), 256<<10))
 	dec.Strict = true
 	fail := func(line, col int, msg string) error {
@@ -51,7 +51,7 @@ func (m *Merger) indexXML(ctx context.Context, f *file, base int64) error {
 		}
 		scanInfoHead(&h, protos, specs, counts)
 		var err error
-		seg, err = m.segment(f, h)
+		seg, err = f.segment(h)
 		return err
 	}
 	for {
@@ -153,8 +153,8 @@ func (m *Merger) indexXML(ctx context.Context, f *file, base int64) error {
 					return fail(line, col, fmt.Sprintf("host larger than %d MiB", maxElement>>20))
 				}
 				addr, name, fl := keyOf(hh.Addr, hh.Hostname)
-				m.slots.add(slot{addr: addr, name: name, flags: fl, off: base + off, size: uint32(end - off), first: noRec,
-					file: uint16(f.index), group: seg.group.id})
+				f.slots.add(slot{addr: addr, name: name, flags: fl, off: base + off, size: uint32(end - off), first: noRec,
+					file: uint16(f.index), seg: seg.id})
 				hosts++
 			case "runstats":
 				var rs nmapxml.RunStats
@@ -312,8 +312,8 @@ func splitArgs(s string) []string {
 }
 
 // xmlPart reads back an XML slot: its host element.
-func (m *Merger) xmlPart(f *file, s *slot) (part, error) {
-	b, err := f.win.read(s.off, int(s.size))
+func (m *Merger) xmlPart(r *reader, f *file, s *slot) (part, error) {
+	b, err := r.read(f, s.off, int(s.size))
 	if err != nil {
 		return part{}, err
 	}
