@@ -2,9 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/portscan/portscan/internal/lab"
@@ -66,4 +71,97 @@ func TestMergeLab(t *testing.T) {
 		}
 	}
 	t.Run("baseline", func(t *testing.T) { l.Scanner.Reexec(t, mergeLabData{dir, "baseline"}) })
+}
+
+// TestMergeLabShards scans the LAN lab (live, dropping and unassigned
+// hosts; TCP and UDP) whole and as 4 shards (--shards 4 --shard-index
+// K, 4 processes at once) and merges the shards: the report has the
+// whole scan's hosts in its order with their index, each up or down as
+// the whole scan saw it, the same listed ports in the same states, the
+// same counts of every state, and the whole scan's fingerprint; every
+// format of it reads back. The whole scan beside its shards is refused.
+func TestMergeLabShards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	lab.Require(t)
+	bin := binary(t)
+	l := lab.NewLAN(t)
+	dir := t.TempDir()
+	// Long timeouts: every state here is an answer or its absence.
+	args := []string{"-q", "--format", "jsonl", "--seed", "7", "-sT", "-sU", "-p", "T:21-25,80,110,143,443,3306,8080,U:53,161,500",
+		"--min-rtt-timeout", "1s", "--max-rtt-timeout", "2s", "198.18.0.1-12"}
+	scan := func(name string, extra ...string) string {
+		path := filepath.Join(dir, name+".jsonl")
+		cmd := l.Scanner.Command(bin, append(append(append([]string{}, args...), extra...), "-o", path)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v: %s", name, err, out)
+		}
+		return path
+	}
+	whole := scan("whole")
+	shards := make([]string, 4)
+	var wg sync.WaitGroup
+	for k := range shards {
+		wg.Go(func() { shards[k] = scan(fmt.Sprintf("shard-%d", k), "--shards", "4", "--shard-index", fmt.Sprint(k)) })
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	merged := filepath.Join(dir, "merged.jsonl")
+	mergeCLI(t, append([]string{"--format", "jsonl", "-o", merged}, shards...)...)
+
+	type host struct {
+		Host   string
+		Index  uint64
+		Up     bool
+		Status string
+		Counts map[string]int
+	}
+	read := func(path string) (string, []host, []string) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := jsonlRecords(t, string(data))
+		var hosts []host
+		for _, h := range recs["host"] {
+			b, _ := json.Marshal(h)
+			var x host
+			json.Unmarshal(b, &x)
+			hosts = append(hosts, x)
+		}
+		var ps []string
+		for _, p := range recs["port"] {
+			ps = append(ps, fmt.Sprintf("%s %v/%s %s", p["host"], p["port"], p["protocol"], p["state"]))
+		}
+		sort.Strings(ps)
+		return fmt.Sprint(recs["scan"][0]["fingerprint"]), hosts, ps
+	}
+	wfp, whosts, wports := read(whole)
+	mfp, mhosts, mports := read(merged)
+	if mfp != wfp || wfp == "" {
+		t.Errorf("fingerprint %s, the whole scan's %s", mfp, wfp)
+	}
+	// The whole scan writes hosts as they finish; the merge in target order.
+	sort.Slice(whosts, func(i, j int) bool { return whosts[i].Index < whosts[j].Index })
+	if fmt.Sprint(mhosts) != fmt.Sprint(whosts) {
+		t.Errorf("hosts:\n%v\nthe whole scan's:\n%v", mhosts, whosts)
+	}
+	if !slices.Equal(mports, wports) {
+		t.Errorf("ports:\n%s\nthe whole scan's:\n%s", strings.Join(mports, "\n"), strings.Join(wports, "\n"))
+	}
+	if len(whosts) != 12 || len(wports) == 0 {
+		t.Errorf("the whole scan: %d hosts, %d ports listed", len(whosts), len(wports))
+	}
+	for _, format := range output.Formats() {
+		path := filepath.Join(dir, "merged."+format)
+		mergeCLI(t, append([]string{"--format", format, "-o", path}, shards...)...)
+		checkFormat(t, format, path)
+	}
+	_, errs, code := runCLI(t, "merge", whole, shards[0])
+	if code != exitUsage || !strings.Contains(errs, "the whole scan and shard 1/4 of one scan, of different splits") {
+		t.Errorf("the whole scan beside a shard: exit %d, %q", code, errs)
+	}
 }
