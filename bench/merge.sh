@@ -2,9 +2,9 @@
 # Memory and time of `portscan merge` on 4 shard outputs of a /16 scan
 # of a million records each (about 256 MB a file): a host line for each
 # of the 65536 hosts and port lines, 64 hosts in flight at a time, as
-# cmd/portscan's TestMergeMemory writes them (it writes 100,000 records
-# a file in the test suite). The merge runs in a child process, to
-# jsonl and to XML on /dev/null; the test prints its wall and CPU time
+# cmd/portscan's TestMergeMemory writes them (40,000 records a file,
+# 10,000 hosts, in the test suite). The merge runs in a child process,
+# to jsonl and to XML on /dev/null; the test prints its wall and CPU time
 # and its maximum resident set size, and fails over 200 MB. It needs
 # about 1 GB in $TMPDIR and sends nothing on any network.
 #
