@@ -32,7 +32,7 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
-	msg := text.OneLine(e.Msg)
+	msg := clip(text.OneLine(e.Msg))
 	if e.Offset >= 0 {
 		msg += fmt.Sprintf(" (byte offset %d)", e.Offset)
 	}
@@ -58,14 +58,31 @@ type MismatchError struct {
 
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("%s and %s are not parts of one scan: %s; --force merges them anyway",
-		text.Escape(e.A), text.Escape(e.B), text.OneLine(e.Why))
+		text.Escape(e.A), text.Escape(e.B), clip(text.OneLine(e.Why)))
 }
 
 // Unwrap returns ErrMismatch.
 func (e *MismatchError) Unwrap() error { return ErrMismatch }
 
-// maxQuote bounds the bytes of a file an error quotes.
-const maxQuote = 40
+// maxQuote bounds the bytes of a file an error quotes, maxMsg an
+// error's message: what a file says can neither flood a terminal nor
+// hide the rest of the line.
+const (
+	maxQuote = 40
+	maxMsg   = 240
+)
+
+// clip cuts msg to maxMsg bytes, at a character, with "..." after it.
+func clip(msg string) string {
+	if len(msg) <= maxMsg {
+		return msg
+	}
+	n := maxMsg
+	for n > 0 && !utf8.RuneStart(msg[n]) {
+		n--
+	}
+	return msg[:n] + "..."
+}
 
 // quote quotes at most maxQuote bytes of s, escaped as Go escapes
 // strings, with "..." after it when s was cut.

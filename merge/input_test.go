@@ -160,3 +160,27 @@ func TestRunCancelled(t *testing.T) {
 		t.Errorf("err %v, interrupted %v, %d hosts", err, sum.Interrupted, hosts)
 	}
 }
+
+// TestErrorsShort: what a file says is quoted short in an error.
+func TestErrorsShort(t *testing.T) {
+	dir := t.TempDir()
+	long := strings.Repeat("x\u202e", 5000)
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte(scanLine+"\n"+strings.Replace(portLine, `"open"`, `"`+long+`"`, 1)+"\n"), 0o644)
+	_, err := Open(context.Background(), []string{bad}, Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), bad+`:2: unknown port state "x\u202ex`) || !strings.HasSuffix(err.Error(), "...") {
+		t.Errorf("error %v", err)
+	} else {
+		checkLine(t, err)
+	}
+	a := filepath.Join(dir, "a.jsonl")
+	os.WriteFile(a, []byte(strings.Replace(scanLine, `"num_ports":1`, `"num_ports":1,"fingerprint":"`+long+`"`, 1)+"\n"), 0o644)
+	b := filepath.Join(dir, "b.jsonl")
+	os.WriteFile(b, []byte(strings.Replace(scanLine, `"num_ports":1`, `"num_ports":1,"fingerprint":"abc"`, 1)+"\n"), 0o644)
+	_, err = Open(context.Background(), []string{a, b}, Options{})
+	if err == nil || !strings.Contains(err.Error(), `fingerprint "x\u202ex`) || !strings.Contains(err.Error(), "... and fingerprint abc; --force") {
+		t.Errorf("error %v", err)
+	} else {
+		checkLine(t, err)
+	}
+}

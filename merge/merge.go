@@ -74,10 +74,6 @@ const (
 	formatXML
 )
 
-func (f format) String() string {
-	return [...]string{"", "jsonl", "json", "xml"}[f]
-}
-
 // file is one input.
 type file struct {
 	index int
@@ -433,15 +429,30 @@ func (m *Merger) check(s *segment) error {
 // fingerprintMismatch says how two runs' fingerprints differ; "" when
 // they do not.
 func fingerprintMismatch(a, b head) string {
+	fa, fb := shortFingerprint(a.fingerprint), shortFingerprint(b.fingerprint)
 	switch {
 	case a.fingerprint == b.fingerprint:
 		return ""
 	case a.fingerprint == "":
-		return "the first has no fingerprint (nmap's XML, or older output), the second fingerprint " + b.fingerprint
+		return "the first has no fingerprint (nmap's XML, or older output), the second fingerprint " + fb
 	case b.fingerprint == "":
-		return "the first has fingerprint " + a.fingerprint + ", the second none (nmap's XML, or older output)"
+		return "the first has fingerprint " + fa + ", the second none (nmap's XML, or older output)"
 	}
-	return "fingerprint " + a.fingerprint + " and fingerprint " + b.fingerprint
+	return "fingerprint " + fa + " and fingerprint " + fb
+}
+
+// shortFingerprint writes a fingerprint as it is when it looks like
+// one (portscan's are 32 hex digits): up to 64 letters, digits, dots,
+// dashes and underscores; else quoted and cut short.
+func shortFingerprint(fp string) string {
+	ok := len(fp) <= 64
+	for _, c := range []byte(fp) {
+		ok = ok && ('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == '-' || c == '_')
+	}
+	if ok {
+		return fp
+	}
+	return quote(fp)
 }
 
 func shardName(s result.Shard) string {
