@@ -10,7 +10,7 @@
 // shard), then the hosts no file gives an index (nmap's XML, and
 // portscan's XML, which has no place for it) by address, IPv4 first. A
 // host is its address and the name it was given; its records in all
-// the files are merged (see mergeHost for the rules): each port once,
+// the files are merged: each port once,
 // a definitive state (open, closed) over filtered and open|filtered,
 // the later by time between two definitive ones, detection kept; up if
 // any part saw it up; its counts those of the merged ports plus what
