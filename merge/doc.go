@@ -10,11 +10,12 @@
 // shard), then the hosts no file gives an index (nmap's XML, and
 // portscan's XML, which has no place for it) by address, IPv4 first. A
 // host is its address and the name it was given; its records in all
-// the files are merged: each port once,
-// a definitive state (open, closed) over filtered and open|filtered,
-// the later by time between two definitive ones, detection kept; up if
-// any part saw it up; its counts those of the merged ports plus what
-// each shard counted without listing. The run's information is the
+// the files are merged: each port once, a definitive state (open,
+// closed) over filtered and open|filtered, the later by time between
+// two definitive ones, detection kept; up if any part saw it up; its
+// counts those of the merged ports plus what each shard counted
+// without listing (within one shard, its last whole record of the
+// host's). The run's information is the
 // first file's, its shard cleared; the summary is recounted.
 //
 // # Parts of one scan
@@ -29,6 +30,9 @@
 // of different scans. Two files of one shard (a run resumed into a
 // file of its own, or one shard run twice) are one part of the scan.
 // Shards that no file holds are named in Notes.
+//
+// Open reads and checks the files and builds the index; Run reads the
+// records back and emits the merged run (see [Example]).
 //
 // # Memory
 //
