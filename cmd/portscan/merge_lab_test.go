@@ -5,15 +5,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/portscan/portscan/internal/lab"
 	"github.com/portscan/portscan/output"
+	"github.com/portscan/portscan/resume"
 )
 
 type mergeLabData struct{ Dir, Step string }
@@ -112,23 +116,38 @@ func TestMergeLabShards(t *testing.T) {
 	merged := filepath.Join(dir, "merged.jsonl")
 	mergeCLI(t, append([]string{"--format", "jsonl", "-o", merged}, shards...)...)
 
-	type host struct {
-		Host   string
-		Index  uint64
-		Up     bool
-		Status string
-		Counts map[string]int
+	whosts, wports := sameScan(t, whole, merged)
+	if len(whosts) != 12 || len(wports) == 0 {
+		t.Errorf("the whole scan: %d hosts, %d ports listed", len(whosts), len(wports))
 	}
-	read := func(path string) (string, []host, []string) {
+	for _, format := range output.Formats() {
+		path := filepath.Join(dir, "merged."+format)
+		mergeCLI(t, append([]string{"--format", format, "-o", path}, shards...)...)
+		checkFormat(t, format, path)
+	}
+	_, errs, code := runCLI(t, "merge", whole, shards[0])
+	if code != exitUsage || !strings.Contains(errs, "the whole scan and shard 1/4 of one scan, of different splits") {
+		t.Errorf("the whole scan beside a shard: exit %d, %q", code, errs)
+	}
+}
+
+// sameScan checks that the merged report at merged is the whole scan's
+// at whole (both jsonl): the same fingerprint, the same hosts in target
+// order with their index, status and counts of every state, the same
+// listed ports in the same states. It returns the whole scan's hosts
+// and listed ports.
+func sameScan(t *testing.T, whole, merged string) ([]mergeLabHost, []string) {
+	t.Helper()
+	read := func(path string) (string, []mergeLabHost, []string) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		recs := jsonlRecords(t, string(data))
-		var hosts []host
+		var hosts []mergeLabHost
 		for _, h := range recs["host"] {
 			b, _ := json.Marshal(h)
-			var x host
+			var x mergeLabHost
 			json.Unmarshal(b, &x)
 			hosts = append(hosts, x)
 		}
@@ -152,16 +171,85 @@ func TestMergeLabShards(t *testing.T) {
 	if !slices.Equal(mports, wports) {
 		t.Errorf("ports:\n%s\nthe whole scan's:\n%s", strings.Join(mports, "\n"), strings.Join(wports, "\n"))
 	}
-	if len(whosts) != 12 || len(wports) == 0 {
-		t.Errorf("the whole scan: %d hosts, %d ports listed", len(whosts), len(wports))
+	return whosts, wports
+}
+
+// mergeLabHost is what sameScan compares of a host.
+type mergeLabHost struct {
+	Host       string
+	Index      uint64
+	Up         bool
+	Status     string
+	Incomplete bool
+	Counts     map[string]int
+}
+
+// TestMergeLabResumed scans the LAN lab whole and as 4 shards, of which
+// shard 2/4 is stopped by SIGINT and shard 3/4 killed (SIGKILL), each
+// then resumed from its state (--resume) to the end: the 4 files merge
+// into the whole scan's hosts, ports and counts, as when no shard was
+// stopped.
+func TestMergeLabResumed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
 	}
-	for _, format := range output.Formats() {
-		path := filepath.Join(dir, "merged."+format)
-		mergeCLI(t, append([]string{"--format", format, "-o", path}, shards...)...)
-		checkFormat(t, format, path)
+	lab.Require(t)
+	bin := binary(t)
+	l := lab.NewLAN(t)
+	dir := t.TempDir()
+	args := []string{"-q", "--format", "jsonl", "--seed", "7", "-p", "1-3000", "--rate", "3000", "--min-rtt-timeout", "1s",
+		"--max-rtt-timeout", "2s", "198.18.0.1-8"}
+	command := func(extra ...string) *exec.Cmd {
+		cmd := l.Scanner.Command(bin, append(append([]string{}, args...), extra...)...)
+		cmd.Dir = dir
+		return cmd
 	}
-	_, errs, code := runCLI(t, "merge", whole, shards[0])
-	if code != exitUsage || !strings.Contains(errs, "the whole scan and shard 1/4 of one scan, of different splits") {
-		t.Errorf("the whole scan beside a shard: exit %d, %q", code, errs)
+	if out, err := command("-o", "whole.jsonl").CombinedOutput(); err != nil {
+		t.Fatalf("the whole scan: %v: %s", err, out)
+	}
+	stop := map[int]syscall.Signal{1: syscall.SIGINT, 2: syscall.SIGKILL}
+	var shards []string
+	for k := range 4 {
+		out := fmt.Sprintf("shard-%d.jsonl", k)
+		shards = append(shards, filepath.Join(dir, out))
+		shard := []string{"--shards", "4", "--shard-index", fmt.Sprint(k), "-o", out}
+		sig, ok := stop[k]
+		if !ok {
+			if b, err := command(shard...).CombinedOutput(); err != nil {
+				t.Fatalf("shard %d: %v: %s", k, err, b)
+			}
+			continue
+		}
+		state := fmt.Sprintf("shard-%d.state", k)
+		cmd := command(append([]string{"--resume", state, "--resume-every", "25ms"}, shard...)...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(faultBound); ; time.Sleep(20 * time.Millisecond) {
+			if st, err := resume.ReadFile(filepath.Join(dir, state)); err == nil && st != nil && progressOf(st) >= 1000 {
+				break
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("shard %d: no progress in its state after %v", k, faultBound)
+			}
+		}
+		cmd.Process.Signal(sig)
+		waitBounded(t, cmd, sig.String())
+		if st, err := resume.ReadFile(filepath.Join(dir, state)); err != nil || st == nil || st.Done {
+			t.Fatalf("shard %d: the state after %v: %+v, %v", k, sig, st, err)
+		}
+		again := l.Scanner.Command(bin, "-q", "--resume", state)
+		again.Dir = dir
+		if b, err := again.CombinedOutput(); err != nil {
+			t.Fatalf("shard %d resumed: %v: %s", k, err, b)
+		}
+	}
+	merged := filepath.Join(dir, "merged.jsonl")
+	mergeCLI(t, append([]string{"--format", "jsonl", "-o", merged}, shards...)...)
+	hosts, ports := sameScan(t, filepath.Join(dir, "whole.jsonl"), merged)
+	if len(hosts) != 8 || len(ports) != 9 { // 3306 and 8080 are past 3000
+		t.Errorf("the whole scan: %d hosts, %d open ports; want 8 and 9", len(hosts), len(ports))
 	}
 }
