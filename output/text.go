@@ -201,7 +201,19 @@ func (t *textWriter) report(h result.Host, b *hostBuf) error {
 	if len(list) > 0 {
 		t.table(list)
 	}
+	if mac := h.MACString(); mac != "" {
+		fmt.Fprintf(t.w, "MAC Address: %s (%s)\n", mac, vendorName(h))
+	}
 	return t.w.Flush()
+}
+
+// vendorName is the vendor text prints after a MAC address, escaped
+// (it comes from a file), or "Unknown", as nmap prints it.
+func vendorName(h result.Host) string {
+	if h.Vendor == "" {
+		return "Unknown"
+	}
+	return text.Escape(h.Vendor)
 }
 
 // hostLatency is the latency a report gives h: that of its ports'
