@@ -42,6 +42,7 @@ type pingProber struct {
 	// family: shared by every host, which only reads them.
 	onLink, beyond4, beyond6 []discProbe
 	neighWait                time.Duration // the most a neighbour request waits
+	minWait                  time.Duration // the least, MinRTTTimeout
 	key                      cookieKey
 	echoID                   uint16
 	ports                    raw.PortRange
@@ -77,7 +78,10 @@ const (
 // neighborTimeout is the most a neighbour request waits for its answer
 // (unless MinRTTTimeout says more): a host on the link answers within
 // milliseconds, and one that does not is down within about a second of
-// two requests.
+// two requests. Once hosts of the link have answered, a request waits
+// as long as the link's round trips need (their smoothed time and four
+// variations, as the engine times a host), but at least MinRTTTimeout:
+// on a link, no host is farther than the others.
 const neighborTimeout = 500 * time.Millisecond
 
 // hopTries is how many requests a router gets before the pings that go
@@ -89,6 +93,43 @@ type pingLink struct {
 	conn   *raw.Conn
 	frames [][]byte // waiting to be sent
 	probes []*probe // of each frame; nil for a router's resolution
+	rtt    timing   // of the neighbour answers on the link
+}
+
+// neighborWait is how long a neighbour request on l waits: neighWait
+// until the link's hosts have answered, then what their round trips
+// need.
+func (pp *pingProber) neighborWait(l *pingLink) time.Duration {
+	if !l.rtt.measured() {
+		return pp.neighWait
+	}
+	return min(max(l.rtt.timeout(), pp.minWait), pp.neighWait)
+}
+
+// timeLink takes the round trip of a neighbour answer on l. The first
+// one shortens the wait of the requests in flight on the link to what
+// the link needs: the first batch of a LAN's requests goes out before
+// any host has answered.
+func (pp *pingProber) timeLink(l *pingLink, rtt time.Duration) {
+	first := !l.rtt.measured()
+	l.rtt.sample(rtt)
+	if !first {
+		return
+	}
+	wait := pp.neighborWait(l)
+	changed := false
+	for _, p := range pp.timeouts {
+		if p.ping != pingNeighbor {
+			continue
+		}
+		if d := pp.dests[p.addr.Addr().Unmap()]; d != nil && d.link == l && p.deadline.Sub(p.sent) > wait {
+			p.deadline = p.sent.Add(wait)
+			changed = true
+		}
+	}
+	if changed {
+		heap.Init(&pp.timeouts)
+	}
 }
 
 // pingDst is how frames reach one destination.
@@ -140,6 +181,7 @@ func newPingProber(now func() time.Time, inner prober, cfg *Config) (*pingProber
 		inner:     inner,
 		pings:     cfg.pings(),
 		neighWait: max(neighborTimeout, cfg.minRTTTimeout()),
+		minWait:   cfg.minRTTTimeout(),
 		key:       cookieKey{rand.Uint64(), rand.Uint64()},
 		echoID:    uint16(rand.Uint32()),
 		nl:        nl,
@@ -525,7 +567,7 @@ func (pp *pingProber) send() {
 			}
 			limit := p.deadline.Sub(p.sent)
 			if p.ping == pingNeighbor {
-				limit = min(limit, pp.neighWait)
+				limit = min(limit, pp.neighborWait(l))
 			}
 			p.sent, p.deadline = now, now.Add(limit)
 			heap.Push(&pp.timeouts, p)
@@ -662,6 +704,9 @@ func (pp *pingProber) matchNeighbor(r *synReply) {
 	}
 	if p, ok := pp.sent[pingKey{nb.Addr, pingNeighbor, 0}]; ok {
 		p.mac = nb.MAC
+		if d := pp.dests[nb.Addr]; d != nil && d.link != nil {
+			pp.timeLink(d.link, r.at.Sub(p.sent))
+		}
 		pp.settle(pingKey{nb.Addr, pingNeighbor, 0}, aliveVerdict(reason), r.at)
 	}
 	for _, l := range pp.links {
