@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -292,5 +295,26 @@ func TestLabDiscoveryRouted(t *testing.T) {
 				t.Errorf("%d MAC lines, want the router's alone:\n%s", n, out)
 			}
 		})
+	}
+}
+
+// TestPingWithoutRawSockets runs as a process that may not open raw
+// sockets (rawCheck says so, as raw.Check does without CAP_NET_RAW):
+// the raw pings are refused, and discovery connects.
+func TestPingWithoutRawSockets(t *testing.T) {
+	run := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, resolve: fakeResolve,
+			rawCheck: func() error { return fmt.Errorf("%w: socket(AF_PACKET): operation not permitted", raw.ErrPermission) }}
+		code := runWith(context.Background(), g, append([]string{"--color", "never", "-q"}, args...))
+		return out.String(), errb.String(), code
+	}
+	_, errs, code := run("-sn", "-PP", "127.0.0.1")
+	if code != 2 || errs != "portscan: -PP needs raw sockets: run as root or with CAP_NET_RAW, or discover by connecting (-PS PORTS, the default 80 and 443)\n" {
+		t.Errorf("-PP: exit %d, stderr %q", code, errs)
+	}
+	out, errs, code := run("-sn", "--format", "jsonl", "127.0.0.1")
+	if code != 0 || !strings.Contains(out, `"host":"127.0.0.1","up":true`) || strings.Contains(out, "echo-reply") {
+		t.Errorf("-sn: exit %d, want connect discovery: %s%s", code, out, errs)
 	}
 }
