@@ -108,6 +108,14 @@
 // A "host" line (HostRecord), once a host is done:
 //
 //	host, hostname  as above
+//	mac             string   the host's MAC address, as nmap writes it
+//	                         ("00:00:0C:12:34:56"), when raw discovery
+//	                         found it on the scanner's link (ARP, NDP);
+//	                         omitted otherwise, as for a host beyond a
+//	                         router
+//	vendor          string   the organisation the IEEE registry assigns
+//	                         the MAC's first three bytes to; omitted when
+//	                         unknown or the system has no registry
 //	up              bool     whether the host answered
 //	status          string   "up", "down", or "unknown" for an incomplete
 //	                         host that had not answered yet
@@ -206,6 +214,14 @@
 //
 // DTD validation, ndiff and nmap.xsl ignore comments.
 //
+// A host whose MAC address is known has a second <address>, as nmap
+// writes it, after its IP address:
+//
+//	<address addr="198.18.0.1" addrtype="ipv4"></address>
+//	<address addr="00:00:0C:12:34:56" addrtype="mac" vendor="Cisco Systems, Inc"></address>
+//
+// with no vendor attribute when the vendor is unknown.
+//
 // When service detection named the service, <service> says what it
 // found, as nmap's -sV writes it: method "probed", its confidence, and
 // product, version, extrainfo, tunnel and <cpe> where known:
@@ -238,7 +254,10 @@
 // ports listed are those shown (Options.Show); the others are counted
 // in Ignored State, one "state (count)" per state, comma-separated
 // (nmap has one ignored state; a scan may leave out several). Hosts
-// found down get a Status: Down line when Options.ShowDown is set.
+// found down get a Status: Down line when Options.ShowDown is set. A
+// host whose MAC address is known has one more field on its Status
+// line, which nmap's format lacks: "MAC: 00:00:0C:12:34:56 (VENDOR)",
+// VENDOR empty when unknown and escaped as a name is.
 //
 // Bytes that come from catalogs, target lists or the network cannot
 // break the layout: in a name, service or version, each control
@@ -256,6 +275,9 @@
 // catalog's label replaces it in SERVICE, marked "*" (and coloured), with
 // a legend line after the table; so does a warning for each TLS
 // certificate that has expired or expires within 30 days of the probe.
+// A host whose MAC address is known ends its block with nmap's line
+// "MAC Address: 00:00:0C:12:34:56 (VENDOR)", VENDOR "Unknown" when the
+// registry names none.
 //
 // # Going on in another run
 //

@@ -164,6 +164,8 @@ type HostRecord struct {
 	Type       string         `json:"type,omitempty"`
 	Host       string         `json:"host"`
 	Hostname   string         `json:"hostname,omitempty"`
+	MAC        string         `json:"mac,omitempty"`
+	Vendor     string         `json:"vendor,omitempty"`
 	Up         bool           `json:"up"`
 	Status     string         `json:"status"`
 	Reason     string         `json:"reason"`
@@ -266,6 +268,8 @@ func hostRecord(h result.Host, latency time.Duration) HostRecord {
 	return HostRecord{
 		Host:      h.Addr.String(),
 		Hostname:  h.Hostname,
+		MAC:       h.MACString(),
+		Vendor:    validUTF8(h.Vendor),
 		Up:        h.Up,
 		Status:    h.Status(),
 		Reason:    h.Reason,

@@ -265,6 +265,9 @@ func (t *textWriter) report(h result.Host, b *hostBuf, blk *textBlock) {
 	if len(list) > 0 {
 		t.table(list)
 	}
+	if mac := h.MACString(); mac != "" {
+		fmt.Fprintf(t.w, "MAC Address: %s (%s)\n", mac, vendorName(h))
+	}
 }
 
 // downNote is the note on h, found down, as a lone target.
@@ -274,6 +277,15 @@ func downNote(h result.Host) string {
 		note += " If it is up but drops discovery probes, scan it with --skip-discovery (-Pn)."
 	}
 	return note + "\n"
+}
+
+// vendorName is the vendor text prints after a MAC address, escaped
+// (it comes from a file), or "Unknown", as nmap prints it.
+func vendorName(h result.Host) string {
+	if h.Vendor == "" {
+		return "Unknown"
+	}
+	return text.Escape(h.Vendor)
 }
 
 // hostLatency is the latency a report gives h: that of its ports'

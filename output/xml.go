@@ -180,6 +180,9 @@ func (x *xmlWriter) write(h result.Host, b *hostBuf) error {
 		Addresses: []nmapxml.Address{addr},
 		Hostnames: &nmapxml.Hostnames{},
 	}
+	if mac := h.MACString(); mac != "" {
+		e.Addresses = append(e.Addresses, nmapxml.Address{Addr: mac, AddrType: "mac", Vendor: validUTF8(h.Vendor)})
+	}
 	if h.Hostname != "" {
 		e.Hostnames.Hostname = []nmapxml.Hostname{{Name: h.Hostname, Type: "user"}}
 	}

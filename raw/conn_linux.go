@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -55,9 +56,10 @@ type Conn struct {
 	// the kernel takes a packet to 127.0.0.0/8 that comes in on lo
 	// without having gone out through the IP stack for a martian, and
 	// drops it. They send only to the host's own addresses (local).
-	ipfd  [2]int
-	local sync.Map // netip.Addr: bool, whether the kernel routes it locally
-	nl    *Netlink
+	ipfd   [2]int
+	local  sync.Map     // netip.Addr: bool, whether the kernel routes it locally
+	nlocal atomic.Int64 // the addresses in local, about: at localCacheMax it starts again
+	nl     *Netlink
 
 	mu     sync.RWMutex // held for reading by calls that use fd; Close takes it for writing
 	closed bool
@@ -340,6 +342,10 @@ func (c *Conn) writeIP(w *writeBufs, frames [][]byte) (int, error) {
 	return sent, nil
 }
 
+// localCacheMax bounds the addresses checkLocal remembers: a scan of
+// 127.0.0.0/8 sends to millions.
+const localCacheMax = 4096
+
 // checkLocal refuses a frame on loopback to an address that is not the
 // host's own: it would leave by another interface.
 func (c *Conn) checkLocal(f []byte, fam int) error {
@@ -356,6 +362,10 @@ func (c *Conn) checkLocal(f []byte, fam int) error {
 	} else {
 		r, err := c.nl.Route(dst)
 		local := err == nil && r.Local()
+		if c.nlocal.Add(1) > localCacheMax {
+			c.local.Clear()
+			c.nlocal.Store(1)
+		}
 		c.local.Store(dst, local)
 		if local {
 			return nil

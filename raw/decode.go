@@ -18,6 +18,8 @@ const (
 	KindTCP                  // a TCP segment: Packet.TCP
 	KindICMP                 // an ICMP or ICMPv6 error quoting a datagram: Packet.ICMP
 	KindNeighbor             // an ARP reply or an NDP neighbour advertisement: Packet.Neighbor
+	KindEcho                 // an ICMP or ICMPv6 echo reply, or an ICMP timestamp reply: Packet.Echo
+	KindUDP                  // a UDP datagram: Packet.UDP
 )
 
 // Packet is what a Decoder read from a frame: the addresses and the one
@@ -29,6 +31,8 @@ type Packet struct {
 	TCP      TCPHeader
 	ICMP     ICMPError
 	Neighbor NeighborReply
+	Echo     EchoReply
+	UDP      UDPHeader
 }
 
 // TCPHeader is the part of a TCP header that replies are matched on.
@@ -91,6 +95,7 @@ type Decoder struct {
 	ip4     layers.IPv4
 	ip6     layers.IPv6
 	tcp     layers.TCP
+	udp     layers.UDP
 	icmp4   layers.ICMPv4
 	icmp6   layers.ICMPv6
 	arp     layers.ARP
@@ -105,7 +110,7 @@ type Decoder struct {
 func NewDecoder() *Decoder {
 	d := &Decoder{}
 	d.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet,
-		&d.eth, &d.ip4, &d.ip6, &d.tcp, &d.icmp4, &d.icmp6, &d.arp, &d.na, &d.payload)
+		&d.eth, &d.ip4, &d.ip6, &d.tcp, &d.udp, &d.icmp4, &d.icmp6, &d.arp, &d.na, &d.payload)
 	// A layer the parser has no decoder for ends the frame: what was
 	// decoded before it is what counts.
 	d.parser.IgnoreUnsupported = true
@@ -137,8 +142,20 @@ func (d *Decoder) Decode(frame []byte) (Packet, error) {
 				Seq: d.tcp.Seq, Ack: d.tcp.Ack, Window: d.tcp.Window,
 				Flags: d.tcp.Contents[13] & 0x3f,
 			}
+		case layers.LayerTypeUDP:
+			p.Kind = KindUDP
+			p.UDP = UDPHeader{SrcPort: uint16(d.udp.SrcPort), DstPort: uint16(d.udp.DstPort)}
+			return p, nil
 		case layers.LayerTypeICMPv4:
 			typ, code := d.icmp4.TypeCode.Type(), d.icmp4.TypeCode.Code()
+			if typ == layers.ICMPv4TypeEchoReply || typ == layers.ICMPv4TypeTimestampReply {
+				if !p.Src.Is4() {
+					return Packet{}, nil // ICMP for IPv4 in an IPv6 packet
+				}
+				p.Kind = KindEcho
+				p.Echo = EchoReply{Timestamp: typ == layers.ICMPv4TypeTimestampReply, ID: d.icmp4.Id, Seq: d.icmp4.Seq}
+				return p, nil
+			}
 			if typ != layers.ICMPv4TypeDestinationUnreachable && typ != layers.ICMPv4TypeTimeExceeded {
 				return Packet{}, nil
 			}
@@ -151,6 +168,16 @@ func (d *Decoder) Decode(frame []byte) (Packet, error) {
 			return p, nil
 		case layers.LayerTypeICMPv6:
 			typ, code := d.icmp6.TypeCode.Type(), d.icmp6.TypeCode.Code()
+			if typ == layers.ICMPv6TypeEchoReply {
+				// The identifier and sequence number open the body
+				// (RFC 4443 §4.2).
+				if b := d.icmp6.Payload; len(b) >= 4 && p.Src.Is6() {
+					p.Kind = KindEcho
+					p.Echo = EchoReply{V6: true, ID: uint16(b[0])<<8 | uint16(b[1]), Seq: uint16(b[2])<<8 | uint16(b[3])}
+					return p, nil
+				}
+				return Packet{}, nil
+			}
 			if typ != layers.ICMPv6TypeDestinationUnreachable && typ != layers.ICMPv6TypeTimeExceeded {
 				continue // a neighbour advertisement follows, or nothing of use
 			}
@@ -216,6 +243,8 @@ func (d *Decoder) layer(t gopacket.LayerType) gopacket.Layer {
 		return &d.ip6
 	case layers.LayerTypeTCP:
 		return &d.tcp
+	case layers.LayerTypeUDP:
+		return &d.udp
 	case layers.LayerTypeICMPv4:
 		return &d.icmp4
 	case layers.LayerTypeICMPv6:

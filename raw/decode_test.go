@@ -48,7 +48,7 @@ func TestDecode(t *testing.T) {
 			Kind: KindNeighbor, Src: them6, Dst: us6, TTL: 255,
 			Neighbor: NeighborReply{Addr: them6, MAC: macThem},
 		}},
-		{"ICMP echo reply", icmpError(t, them4, us4, 0, 0, syn4, -1), Packet{}},
+		{"ICMP echo reply", icmpError(t, them4, us4, 0, 0, syn4, -1), Packet{Kind: KindEcho, Src: them4, Dst: us4, TTL: 64}},
 	}
 	d := NewDecoder()
 	for _, tt := range tests {

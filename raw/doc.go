@@ -12,13 +12,16 @@
 //   - [Filter] assembles the classic BPF program that passes replies to
 //     a run: TCP segments to its source ports, ICMP and ICMPv6 errors
 //     quoting its TCP probes, and (for neighbour resolution) ARP replies
-//     and neighbour advertisements.
+//     and neighbour advertisements. [PingFilter] passes the answers to
+//     host discovery: ARP replies and neighbour advertisements, echo and
+//     timestamp replies to a run's identifier, and TCP, UDP and the ICMP
+//     errors that quote them, to a run's ports.
 //   - [Netlink] asks the kernel's routing tables: the route, source
 //     address and interface of a destination ([Netlink.Route]), an
 //     interface's link type and address ([Netlink.Link]), and the
 //     neighbour table ([Netlink.Neighbors]).
 //   - A [Builder] builds frames (TCP segments, ARP requests, neighbour
-//     solicitations) with
+//     solicitations, ICMP echo and timestamp requests, UDP datagrams) with
 //     gopacket's layers; a [Decoder] reads the replies into a [Packet]
 //     with gopacket's DecodingLayerParser, and never panics on what it
 //     is given.

@@ -14,18 +14,24 @@ import (
 func seedFrames(t testing.TB) map[string][]byte {
 	syn4 := probeDatagram(t, us4, them4, 61000, 443, 0xdeadbeef)
 	syn6 := probeDatagram(t, us6, them6, 61001, 443, 0xcafef00d)
+	echo4, ts4, echo6, udp4, udp6 := pingFrames(t)
 	return map[string][]byte{
-		"seed-synack4":        reply(t, them4, us4, 443, 61000, FlagSYN|FlagACK, 5, 0xdeadbef0),
-		"seed-synack6":        reply(t, them6, us6, 443, 61001, FlagSYN|FlagACK, 5, 0xcafef00e),
-		"seed-rst-options":    withIPOptions(t, reply(t, them4, us4, 443, 61000, FlagRST|FlagACK, 0, 9)),
-		"seed-icmp-router":    icmpError(t, router4, us4, 3, 13, syn4, 28),
-		"seed-icmp-full":      icmpError(t, them4, us4, 3, 3, syn4, -1),
-		"seed-icmp-short":     icmpError(t, them4, us4, 3, 3, syn4, 24),
-		"seed-icmp6":          icmpError(t, them6, us6, 1, 4, syn6, -1),
-		"seed-icmp6-exceeded": icmpError(t, them6, us6, 3, 0, syn6, 44),
-		"seed-arp-reply":      arpReply(t, 2),
-		"seed-na":             neighborAdvert(t, true),
-		"seed-na-bare":        neighborAdvert(t, false),
+		"seed-echo-reply":      asReply(t, echo4, 0),
+		"seed-timestamp-reply": asReply(t, ts4, 14),
+		"seed-echo6-reply":     asReply(t, echo6, 129),
+		"seed-udp6":            asUDPReply(t, udp6),
+		"seed-udp-unreach":     icmpError(t, them4, us4, 3, 3, udp4[ethLen:], -1),
+		"seed-synack4":         reply(t, them4, us4, 443, 61000, FlagSYN|FlagACK, 5, 0xdeadbef0),
+		"seed-synack6":         reply(t, them6, us6, 443, 61001, FlagSYN|FlagACK, 5, 0xcafef00e),
+		"seed-rst-options":     withIPOptions(t, reply(t, them4, us4, 443, 61000, FlagRST|FlagACK, 0, 9)),
+		"seed-icmp-router":     icmpError(t, router4, us4, 3, 13, syn4, 28),
+		"seed-icmp-full":       icmpError(t, them4, us4, 3, 3, syn4, -1),
+		"seed-icmp-short":      icmpError(t, them4, us4, 3, 3, syn4, 24),
+		"seed-icmp6":           icmpError(t, them6, us6, 1, 4, syn6, -1),
+		"seed-icmp6-exceeded":  icmpError(t, them6, us6, 3, 0, syn6, 44),
+		"seed-arp-reply":       arpReply(t, 2),
+		"seed-na":              neighborAdvert(t, true),
+		"seed-na-bare":         neighborAdvert(t, false),
 	}
 }
 
@@ -69,6 +75,10 @@ func FuzzDecode(f *testing.F) {
 		case KindICMP:
 			if !p.Src.IsValid() || !p.ICMP.Quote.Src.IsValid() || !p.ICMP.Quote.Dst.IsValid() {
 				t.Fatalf("ICMP with addresses %v, quoting %v %v", p.Src, p.ICMP.Quote.Src, p.ICMP.Quote.Dst)
+			}
+		case KindEcho, KindUDP:
+			if !p.Src.IsValid() || !p.Dst.IsValid() || p.Src.Is4() != p.Dst.Is4() || p.Kind == KindEcho && p.Echo.V6 == p.Src.Is4() {
+				t.Fatalf("%v with addresses %v %v: %+v", p.Kind, p.Src, p.Dst, p)
 			}
 		case KindNeighbor:
 			if !p.Neighbor.Addr.IsValid() || len(p.Neighbor.MAC) != 6 {

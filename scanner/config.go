@@ -69,6 +69,25 @@ type Config struct {
 	// Ports may be empty, and SkipDiscovery is ignored.
 	DiscoverOnly bool
 
+	// RawDiscovery finds which hosts are up with raw packets, as nmap
+	// does with privileges, rather than by connecting to the discovery
+	// ports: a host on one of the scanner's links is asked for its link
+	// address (ARP for IPv4, NDP for IPv6), which it answers whatever its
+	// firewall drops (arp-response, nd-response; its MAC address goes in
+	// result.Host.MAC); a host beyond a router, and the scanner's own
+	// addresses, get Pings. It needs CAP_NET_RAW: without it Run fails
+	// with an error matching raw.ErrPermission. DiscoveryPorts is then
+	// unused.
+	RawDiscovery bool
+	// Pings are the probes raw discovery sends to hosts beyond the
+	// scanner's links (see CheckPings); nil means DefaultPings.
+	Pings []Ping
+
+	// Vendor names the vendor of a MAC address for result.Host.Vendor;
+	// nil means the system's IEEE registry (oui.System), read the first
+	// time a MAC is to be labelled.
+	Vendor func(net.HardwareAddr) string
+
 	// HostGroup is the most hosts scanned at once; the next host starts
 	// when one finishes. Zero means enough to keep Concurrency busy.
 	HostGroup int
@@ -228,6 +247,9 @@ func (c *Config) concurrency() int {
 	if c.Concurrency > 0 {
 		return c.Concurrency
 	}
+	if c.rawOnly() {
+		return DefaultMaxConcurrency // no probe takes a descriptor
+	}
 	// Leave room for the process's other files: 64 of them, or half a
 	// small limit.
 	limit := fileLimit()
@@ -254,3 +276,7 @@ func (c *Config) now() time.Time {
 	}
 	return time.Now()
 }
+
+// rawOnly says every probe of the run is a raw packet: a discovery-only
+// run with raw discovery.
+func (c *Config) rawOnly() bool { return c.RawDiscovery && c.DiscoverOnly }

@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"math"
+	"net"
 	"net/netip"
 	"slices"
 	"time"
@@ -33,13 +34,14 @@ type hostState struct {
 	up     bool
 	reason string
 
-	discovery     []ports.Port // discovery probes to send
+	discovery     []discProbe  // discovery probes to send
 	nextDisc      int          // discovery probes sent so far
 	discoveryDone int          // discovery probes finished
 	skip          []ports.Port // ports already settled by discovery
 	held          []heldResult // discovery results shown once the host is up
 	// settled reports the ports an earlier run settled (Config.Resume).
 	settled func(ports.Port) bool
+	mac           net.HardwareAddr
 
 	perm    permutation // order of the port list for this host
 	retryQ  []*probe    // probes to send again
@@ -103,9 +105,9 @@ func (h *hostState) nextProbe(e *engine) *probe {
 			h.retryQ = nil
 		}
 	case h.phase == phaseDiscover && h.nextDisc < len(h.discovery):
-		p = &probe{port: h.discovery[h.nextDisc], discover: true}
+		p = newDiscoveryProbe(h.discovery[h.nextDisc])
 		h.nextDisc++
-		if e.scans(h, p.port) {
+		if e.scanPort(h, p) {
 			h.skip = append(h.skip, p.port) // its result will stand for the scan too
 		}
 	case h.phase == phaseScan:

@@ -13,6 +13,14 @@
 // goroutine each. A zero [Config] but for its Ports works: ports are
 // labelled from the built-in catalog, and timing follows nmap's -T4.
 //
+// Hosts are first asked whether they are up: by connects to 80 and 443,
+// or with Config.RawDiscovery by raw packets, as nmap does with
+// privileges: an ARP request or NDP neighbour solicitation to a host on
+// one of the scanner's links, which it answers whatever its firewall
+// drops (its MAC address goes in its record, with the vendor the IEEE
+// registry names), and Config.Pings (ICMP echo and timestamp, TCP SYN
+// and ACK, UDP) to the others.
+//
 // The probe sockets share the descriptors that the open-file limit leaves
 // free once the process has what it needs for itself; below that floor
 // Run (and [CheckFileLimit], beforehand) returns a [*FileLimitError].
@@ -74,7 +82,7 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 		return result.Summary{}, err
 	}
 	udp := cfg.Ports != nil && cfg.Ports.Len(ports.UDP) > 0
-	if n := plan.probes(); n > 0 && (!cfg.Syn || udp) { // SYN probes take no descriptor
+	if n := plan.probes(); n > 0 && (!cfg.Syn || udp) && !cfg.rawOnly() { // raw probes take no descriptor
 		e.maxLimit = min(e.maxLimit, n)
 		e.limit = e.maxLimit
 	}
@@ -102,6 +110,14 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 		pr = cp
 	} else {
 		pr = newDialProber(ctx, cfg.Dial, e.now)
+	}
+	if cfg.RawDiscovery && (cfg.DiscoverOnly || !cfg.SkipDiscovery) {
+		pp, err := newPingProber(e.now, pr, &cfg)
+		if err != nil {
+			pr.close()
+			return result.Summary{}, fmt.Errorf("starting raw discovery: %w", err)
+		}
+		pr, e.pinger = pp, pp
 	}
 	e.pr = pr
 	defer pr.close()
@@ -147,10 +163,17 @@ type engine struct {
 	settled  int64  // ports settled, for Stats
 	nextTick time.Time
 	began    time.Time // of this run; stats.Start may be an earlier run's
+
+	// pinger is raw discovery, which chooses the hosts' discovery
+	// probes; vendors names the vendors of the MACs it finds.
+	pinger      planner
+	vendors     vendors
+	connectPlan []discProbe
 }
 
 func newEngine(cfg Config, sink result.Sink) *engine {
-	e := &engine{cfg: cfg, sink: sink, now: cfg.now, label: cfg.label(), live: make(map[uint64]*hostState)}
+	e := &engine{cfg: cfg, sink: sink, now: cfg.now, label: cfg.label(), live: make(map[uint64]*hostState),
+		vendors: vendors{fn: cfg.Vendor, warn: cfg.warn}}
 	e.portList = PortList(cfg.Ports)
 	e.maxLimit = cfg.concurrency()
 	e.limit = e.maxLimit
@@ -398,9 +421,7 @@ func (e *engine) admit(t targets.Target) {
 		h.phase = phaseScan
 	} else {
 		h.phase = phaseDiscover
-		for _, n := range e.cfg.discoveryPorts() {
-			h.discovery = append(h.discovery, ports.Port{Number: n, Proto: ports.TCP})
-		}
+		h.discovery = e.discoveryFor(t.Addr)
 	}
 	if part != nil {
 		e.restore(h, part)
@@ -469,7 +490,7 @@ func (e *engine) handle(o outcome) {
 	}
 	// Retry a silent port, unless it was only asked whether the host is
 	// up and another port has answered that already.
-	moot := p.discover && h.phase != phaseDiscover && !e.scans(h, p.port)
+	moot := p.discover && h.phase != phaseDiscover && !e.scanPort(h, p)
 	if silent && p.try < e.retries && !moot && p.port.Proto != ports.UDP {
 		p.try++
 		h.requeue(p)
@@ -502,9 +523,10 @@ func (e *engine) discovered(h *hostState, p *probe, o outcome, alive bool) {
 		}
 		h.reason = o.v.reason
 		h.up = true
+		h.mac = p.mac
 		e.watch(h)
 	}
-	if e.scans(h, p.port) {
+	if e.scanPort(h, p) {
 		if h.phase == phaseScan {
 			e.emitPort(h, p.port, o)
 		} else {
@@ -644,6 +666,8 @@ func (e *engine) finish(h *hostState, interrupted bool) {
 		Incomplete: incomplete,
 		Tarpit:     result.IsTarpit(counts),
 		CutShort:   h.cut,
+		MAC:        h.mac,
+		Vendor:     e.vendors.name(h.mac),
 	}
 	if h.cut {
 		rec.Unscanned = e.hostPorts(h) - decided

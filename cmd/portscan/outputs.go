@@ -78,8 +78,10 @@ func (f *scanFlags) inputPaths(g *globals) []pathArg {
 func (j *scanJob) openOutputs(g *globals, f *scanFlags, show map[result.State]bool) error {
 	xsl := f.xsl.href()
 	all, down := shownInFull(f)
-	// A discovery run lists every host, and why it is up or down.
-	reason, down := f.reason || f.discoverOnly, down || f.discoverOnly
+	// A discovery run says why each host is up. As nmap's -sn, it lists
+	// the hosts up, and counts the others (--show down lists them): a
+	// /16 has tens of thousands.
+	reason := f.reason || f.discoverOnly
 	for _, o := range f.outputs() {
 		dest, colour := g.stdout, false
 		opt := output.Options{Show: show, ShowAll: all, ShowDown: down, Lang: g.lang, Reason: reason, Stylesheet: xsl}

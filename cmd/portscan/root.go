@@ -62,6 +62,9 @@ type globals struct {
 	// resolve looks up host names; nil means the system resolver. Tests
 	// set it so that they send no DNS query.
 	resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// rawCheck says whether raw sockets may be opened; nil means
+	// raw.Check. Tests set it to run as if unprivileged.
+	rawCheck func() error
 }
 
 // setup checks the shared flags and loads the catalogs.
@@ -238,7 +241,10 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 	}
 	g.args = args
 	root := newRoot(ctx, g)
-	args, err := nmapSpellings(nmapTiming(args))
+	args, err := nmapPings(nmapTiming(args))
+	if err == nil {
+		args, err = nmapSpellings(args)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "portscan: %s\n", text.OneLine(err.Error()))
 		return exitUsage

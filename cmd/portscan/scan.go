@@ -62,6 +62,7 @@ type scanFlags struct {
 	resume              string         // --resume: the state file
 	resumeEvery         time.Duration  // --resume-every
 	flags               *pflag.FlagSet // as parsed, for given
+	ping                pingFlags      // host discovery: -PE, -PS, ..., --unprivileged
 }
 
 func addScanFlags(cmd *cobra.Command, f *scanFlags) {
@@ -84,7 +85,7 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.BoolVar(&o.AllAddresses, set("all-addresses", scan.AllAddresses), false, "scan every address a host name resolves to, not only the first")
 	fl.BoolVarP(&f.noDNS, "no-dns", "n", false, "no reverse DNS (portscan never does reverse DNS; accepted for nmap habits)")
 	fl.BoolVar(&o.SkipDiscovery, set("skip-discovery", scan.SkipDiscovery), false, "scan every host without first checking it answers (nmap -Pn)")
-	fl.BoolVar(&f.discoverOnly, "discover-only", false, "only find which hosts are up, by connecting to 80/tcp and 443/tcp, and scan no port (nmap -sn)")
+	fl.BoolVar(&f.discoverOnly, "discover-only", false, "only find which hosts are up, and scan no port (nmap -sn; see --ping-echo and --unprivileged for how)")
 	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp, for every user, root too)")
 	fl.BoolVar(&o.Syn, set("syn", scan.Syn), false, "TCP SYN scan with raw packets (nmap -sS): needs root or CAP_NET_RAW; with --udp, both")
 	fl.BoolVar(&o.UDP, set("udp", scan.UDP), false, "UDP scan (nmap -sU); with --tcp, both in one run")
@@ -120,6 +121,7 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.StringVar(&f.serviceProbes, "service-probes", "", "with --detect, also use the probes and match lines of an nmap-service-probes `FILE` you have (e.g. /usr/share/nmap/nmap-service-probes)")
 	fl.IntVar(&f.intensity, "version-intensity", probes.DefaultIntensity, "with --service-probes, the rarest probes (`0-9`) tried on ports they do not name, as nmap's --version-intensity")
 	addXSLFlags(cmd, &f.xsl)
+	addPingFlags(cmd, &f.ping)
 	completeWords(cmd, "format", output.Formats()...)
 	completeWords(cmd, "show", showWords...)
 	completeWords(cmd, "progress", "auto", "always", "never")
@@ -223,6 +225,9 @@ func buildScan(ctx context.Context, g *globals, f *scanFlags) (*scanJob, error) 
 	job.cfg.MaxOpen = f.maxOpen
 	if f.discoverOnly {
 		job.discoverOnly()
+	}
+	if err := f.ping.applyDiscovery(g, f, job); err != nil {
+		return nil, err
 	}
 	if err := job.planShard(ctx); err != nil {
 		return nil, err
