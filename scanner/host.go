@@ -41,7 +41,7 @@ type hostState struct {
 	held          []heldResult // discovery results shown once the host is up
 	// settled reports the ports an earlier run settled (Config.Resume).
 	settled func(ports.Port) bool
-	mac           net.HardwareAddr
+	mac     net.HardwareAddr
 
 	perm    permutation // order of the port list for this host
 	retryQ  []*probe    // probes to send again
