@@ -173,6 +173,7 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
   portscan -p 22,80,8000-8100 --open 192.168.1.1-50 scanme.example
   portscan -p- -Pn -oX scan.xml 127.0.0.1
   portscan --format jsonl -o results.jsonl -iL hosts.txt`,
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
@@ -208,6 +209,8 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 	}
 	addScanFlags(root, &sf)
 	addResumeFlags(root, &sf)
+	root.Flags().Bool("version", false, "print portscan's version and exit")
+	root.SetVersionTemplate("portscan {{.Version}}\n")
 	root.SetContext(ctx)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.color, "color", "auto", "colour output: auto, always or never (NO_COLOR is honoured)")
