@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -350,5 +351,36 @@ func checkStatic(t testing.TB, path string) {
 	}
 	if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
 		t.Errorf("%s needs %q", path, libs)
+	}
+}
+
+// TestContainerfile checks what the image test cannot, since it builds
+// with a builder of its own: the default builder is the official Go
+// image of the Go version the root module needs, and the build is the
+// static one.
+func TestContainerfile(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "Containerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goVersion := regexp.MustCompile(`(?m)^go ([0-9]+\.[0-9]+)`).FindSubmatch(mod)
+	if goVersion == nil {
+		t.Fatal("go.mod: no go line")
+	}
+	for _, want := range []string{
+		"ARG BUILDER=docker.io/library/golang:" + string(goVersion[1]) + "\n",
+		"FROM ${BUILDER} AS build\n",
+		"ENV CGO_ENABLED=0\n",
+		`"-trimpath"`,
+		"FROM scratch\n",
+		`ENTRYPOINT ["/portscan"]` + "\n",
+	} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("Containerfile lacks %q", want)
+		}
 	}
 }
