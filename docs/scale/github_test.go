@@ -1,6 +1,7 @@
 package scale
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path"
@@ -60,7 +61,9 @@ func ghWorkflow(t testing.TB) (w workflow, scan, merge string, shards int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := yaml.Unmarshal(data, &w); err != nil {
+	// Numbers as written: SEED is no float.
+	useNumber := func(d *json.Decoder) *json.Decoder { d.UseNumber(); return d }
+	if err := yaml.Unmarshal(data, &w, useNumber); err != nil {
 		t.Fatalf("github-actions.yml: %v", err)
 	}
 	for name, j := range w.Jobs {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -110,6 +111,11 @@ func checkShards(t testing.TB, scans [][]string, n int) {
 		}
 		c, _ := parseCmdline(args, scanFlags)
 		s := c.values("--seed")
+		if len(s) == 1 {
+			if _, err := strconv.ParseUint(s[0], 10, 64); err != nil {
+				t.Errorf("portscan %q: seed %q is not a decimal number", args, s[0])
+			}
+		}
 		if len(s) != 1 || k > 0 && s[0] != seed {
 			t.Errorf("portscan %q: seed %q, want one, the same in every shard (%s)", args, s, seed)
 		}
