@@ -45,6 +45,17 @@ func portscanBin(t testing.TB) string {
 	return filepath.Join(binDir, "portscan")
 }
 
+// requireMerge fails the test unless bin has the merge command: without
+// it, "portscan merge FILES" would be a scan of targets named merge and
+// FILES.
+func requireMerge(t testing.TB, bin string) {
+	t.Helper()
+	out, err := exec.Command(bin, "help", "merge").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "portscan merge") {
+		t.Fatalf("%s has no merge command (%v):\n%s", bin, err, out)
+	}
+}
+
 // TestMain removes the binary portscanBin built.
 func TestMain(m *testing.M) {
 	code := m.Run()

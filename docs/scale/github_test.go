@@ -109,6 +109,7 @@ func TestGitHubWorkflow(t *testing.T) {
 	w, scanJob, mergeJob, shards := ghWorkflow(t)
 	requireLab(t)
 	bin := portscanBin(t)
+	requireMerge(t, bin)
 	l := newLab(t)
 	st := newStand(t, bin)
 	artifacts := openDir(t, false)

@@ -397,6 +397,7 @@ func TestKubernetesJobLab(t *testing.T) {
 	scan := checkScanJob(t, readManifests(t, "k8s-job.yaml"))
 	merge := checkMergeJob(t, readManifests(t, "k8s-merge-job.yaml"), scan)
 	bin := portscanBin(t)
+	requireMerge(t, bin)
 	l := newLab(t)
 	data, etc := openDir(t, true), openDir(t, false)
 	targets := filepath.Join(etc, scan.targetsKey)

@@ -54,14 +54,18 @@ func scanLines(path string) ([]scanLine, error) {
 	for n := 1; sc.Scan(); n++ {
 		var rec struct {
 			Type string `json:"type"`
-			scanLine
 		}
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
 		}
-		if rec.Type == "scan" {
-			scans = append(scans, rec.scanLine)
+		if rec.Type != "scan" {
+			continue
 		}
+		var s scanLine
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
+		}
+		scans = append(scans, s)
 	}
 	return scans, sc.Err()
 }

@@ -19,6 +19,7 @@ import (
 func TestXargsLab(t *testing.T) {
 	requireLab(t)
 	bin := portscanBin(t)
+	requireMerge(t, bin)
 	l := newLab(t)
 	st := newStand(t, bin)
 	dir := openDir(t, false)
