@@ -147,14 +147,16 @@ func TestGitHubWorkflow(t *testing.T) {
 			case dry:
 			case uses == "actions/upload-artifact":
 				name, err1 := expand(fmt.Sprint(s.With["name"]), k)
-				file, err2 := expand(fmt.Sprint(s.With["path"]), k)
-				if err1 != nil || err2 != nil || strings.Contains(file, "\n") {
+				files, err2 := expand(fmt.Sprint(s.With["path"]), k)
+				if err1 != nil || err2 != nil {
 					t.Fatalf("%s: step %q: with %v", job, s.Name, s.With)
 				}
 				if err := os.MkdirAll(filepath.Join(artifacts, name), 0o755); err != nil {
 					t.Fatal(err)
 				}
-				copyFile(t, filepath.Join(ws, file), filepath.Join(artifacts, name, filepath.Base(file)))
+				for _, file := range strings.Fields(files) {
+					copyFile(t, filepath.Join(ws, file), filepath.Join(artifacts, name, filepath.Base(file)))
+				}
 			case uses == "actions/download-artifact":
 				pattern, dst := fmt.Sprint(s.With["pattern"]), filepath.Join(ws, fmt.Sprint(s.With["path"]))
 				if fmt.Sprint(s.With["merge-multiple"]) != "true" {

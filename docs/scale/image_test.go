@@ -239,8 +239,9 @@ func TestImage(t *testing.T) {
 		t.Errorf("chroot %s /portscan --version: %v, %q; want %q", rootfs, err, out, want)
 	}
 
-	// A scan, as the image's user, writing where a volume would be:
-	// the image's own root is not writable to it.
+	// A scan, as the image's user, writing its output and its state
+	// where a volume would be (the image's own root is not writable to
+	// it, as with readOnlyRootFilesystem), then a merge of the output.
 	ns := newNetns(t, "image")
 	l, err := nsListen(ns, "127.0.0.1:0")
 	if err != nil {
@@ -255,19 +256,25 @@ func TestImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	ports := fmt.Sprintf("%d,%d", open, open+1)
-	if code, msg := exitCode(t, ns.command("chroot", user, rootfs, "/portscan", "-q", "-p", ports, "--format", "jsonl", "-o", "/data/out.jsonl", "127.0.0.1")); code != 0 {
-		t.Fatalf("chroot scan: exit %d:\n%s", code, msg)
+	chroot := func(args ...string) {
+		t.Helper()
+		if code, msg := exitCode(t, ns.command("chroot", append([]string{user, rootfs, "/portscan"}, args...)...)); code != 0 {
+			t.Fatalf("chroot %s /portscan %q: exit %d:\n%s", rootfs, args, code, msg)
+		}
 	}
-	rep, _, err := readJSONL(filepath.Join(data, "out.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	chroot("-q", "--resume", "/data/state.json", "-p", ports, "--format", "jsonl", "-o", "/data/out.jsonl", "127.0.0.1")
+	chroot("merge", "--format", "xml", "-o", "/data/report.xml", "/data/out.jsonl")
 	wantRep := report{up: map[string]hostReport{"127.0.0.1": {
 		open:   map[string]string{strconv.Itoa(open) + "/tcp": "open"},
 		counts: map[string]int{"open": 1, "closed": 1},
 	}}}
-	if d := wantRep.diff(rep); d != "" {
-		t.Errorf("the image's scan of %s in %s:\n%s", ports, ns.name, d)
+	for _, name := range []string{"out.jsonl", "report.xml"} {
+		if d := wantRep.diff(readReport(t, filepath.Join(data, name))); d != "" {
+			t.Errorf("the image's scan of %s in %s, %s:\n%s", ports, ns.name, name, d)
+		}
+	}
+	if !stateDone(t, filepath.Join(data, "state.json")) {
+		t.Errorf("the image's scan finished, and its state is not marked done")
 	}
 }
 

@@ -412,10 +412,12 @@ func TestKubernetesJobLab(t *testing.T) {
 		}
 		return asUser(l.scanner, []string{"JOB_COMPLETION_INDEX=" + strconv.Itoa(k)}, argv...)
 	}
-	part := func(k int) string {
+	flag := func(k int, names ...string) string {
 		cl, _ := parseCmdline(podCommand(scan.container, k, mounts, bin)[1:], scanFlags)
-		return cl.values("-o", "--output")[0]
+		return cl.values(names...)[0]
 	}
+	part := func(k int) string { return flag(k, "-o", "--output") }
+	state := func(k int) string { return flag(k, "--resume") }
 
 	// Index 0's first pod is evicted: SIGTERM once it has written a
 	// result, as the kubelet sends it before killing the pod.
@@ -427,6 +429,9 @@ func TestKubernetesJobLab(t *testing.T) {
 		t.Fatalf("index 0, SIGTERM: exit %d, want the status of an interrupted scan:\n%s", code, out)
 	default:
 		t.Logf("index 0 stopped by SIGTERM: exit %d, %d lines written", code, lines(part(0)))
+		if stateDone(t, state(0)) {
+			t.Errorf("index 0 stopped by SIGTERM, and its state says done")
+		}
 	}
 
 	// The Job's pods, parallelism at a time; index 0's replacement
@@ -457,6 +462,11 @@ func TestKubernetesJobLab(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(part(1)); !bytes.Equal(before, after) {
 		t.Errorf("index 1 again changed its part file: %d bytes, then %d", len(before), len(after))
+	}
+	for k := range scan.shards {
+		if !stateDone(t, state(k)) {
+			t.Errorf("index %d finished, and its state %s is not marked done", k, state(k))
+		}
 	}
 	checkParts(t, scan.shards, part)
 

@@ -70,6 +70,24 @@ func scanLines(path string) ([]scanLine, error) {
 	return scans, sc.Err()
 }
 
+// stateDone reads a --resume state file and says whether it is marked
+// done, as a finished scan marks it.
+func stateDone(t testing.TB, path string) bool {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the state: %v", err)
+	}
+	var st struct {
+		Format string `json:"format"`
+		Done   bool   `json:"done"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil || st.Format != "portscan-resume" {
+		t.Fatalf("%s: not a portscan-resume state (%v)", path, err)
+	}
+	return st.Done
+}
+
 // readJSONL reads a jsonl result file: its scan lines and its report. A
 // host with more than one host line is an error: a merge joins a host's
 // shares into one.

@@ -60,6 +60,15 @@ func TestXargsLab(t *testing.T) {
 		t.Logf("every shard finished before Ctrl-C; the reruns below only check the done states")
 	default:
 		t.Logf("interrupted: exit %d:\n%s", code, msg)
+		undone := 0
+		for k := range shards {
+			if p := filepath.Join(out, "state-"+strconv.Itoa(k)+".json"); lines(p) > 0 && !stateDone(t, p) {
+				undone++
+			}
+		}
+		if undone == 0 {
+			t.Errorf("interrupted, and no shard has a state that is not done")
+		}
 	}
 	first := checkCalls(t, st.calls(t), dir, targets)
 	if code, msg := run(false); code != 0 {
@@ -93,6 +102,11 @@ func TestXargsLab(t *testing.T) {
 		}
 	}
 
+	for k := range shards {
+		if p := filepath.Join(out, "state-"+strconv.Itoa(k)+".json"); !stateDone(t, p) {
+			t.Errorf("%s: not marked done after the rerun", p)
+		}
+	}
 	// Every shard is done: a third run scans nothing and merges again.
 	parts := map[string][]byte{}
 	for k := range shards {
