@@ -181,7 +181,7 @@ type imageConfig struct {
 // under chroot as the image's user: --version, then a scan of 127.0.0.1
 // in a namespace with only lo. (podman run does not work on these
 // machines, for their cgroups; podman build does, with chroot
-// isolation.)
+// isolation.) Last, a SYN scan with CAP_NET_RAW alone.
 func TestImage(t *testing.T) {
 	p := newPodman(t)
 	requireLab(t)
@@ -275,6 +275,31 @@ func TestImage(t *testing.T) {
 	}
 	if !stateDone(t, filepath.Join(data, "state.json")) {
 		t.Errorf("the image's scan finished, and its state is not marked done")
+	}
+
+	// A SYN scan needs raw sockets: refused to the image's user, done
+	// by root with no capability but CAP_NET_RAW (and CAP_SYS_CHROOT,
+	// which chroot needs), as podman run --user 0 --cap-drop ALL
+	// --cap-add NET_RAW gives it.
+	if code, msg := exitCode(t, ns.command("chroot", user, rootfs, "/portscan", "-sS", "-q", "-p", ports, "127.0.0.1")); code != 2 || !strings.Contains(msg, "CAP_NET_RAW") {
+		t.Errorf("-sS as uid %d: exit %d, want 2 naming CAP_NET_RAW:\n%s", uid, code, msg)
+	}
+	// (Its output on stdout: without CAP_DAC_OVERRIDE root may not
+	// write in the volume that uid owns.)
+	syn := ns.command("setpriv", "--bounding-set=-all,+net_raw,+sys_chroot", "--inh-caps=-all",
+		"chroot", rootfs, "/portscan", "-sS", "-q", "-p", ports, "--format", "jsonl", "127.0.0.1")
+	var synErr bytes.Buffer
+	syn.Stderr = &synErr
+	synOut, err := syn.Output()
+	if err != nil {
+		t.Fatalf("-sS with CAP_NET_RAW alone: %v:\n%s", err, synErr.String())
+	}
+	synFile := filepath.Join(openDir(t, false), "syn.jsonl")
+	if err := os.WriteFile(synFile, synOut, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if d := wantRep.diff(readReport(t, synFile)); d != "" {
+		t.Errorf("the image's SYN scan of %s in %s:\n%s", ports, ns.name, d)
 	}
 }
 
