@@ -82,7 +82,7 @@ func builderImage(t testing.TB, p *podman, name string) {
 	// a proxy; the configured proxy only for what it lacks.
 	get := exec.Command("go", "mod", "download")
 	get.Dir = filepath.Join("..", "..")
-	get.Env = append(os.Environ(), "GOMODCACHE="+modcache, "GOFLAGS=-mod=mod -modcacherw",
+	get.Env = append(os.Environ(), "GOMODCACHE="+modcache, "GOFLAGS=-modcacherw",
 		"GOPROXY=file://"+filepath.ToSlash(filepath.Join(goEnv(t, "GOMODCACHE"), "cache", "download"))+","+goEnv(t, "GOPROXY"))
 	if out, err := get.CombinedOutput(); err != nil {
 		t.Fatalf("go mod download: %v\n%s", err, out)
