@@ -440,13 +440,14 @@ func TestKubernetesJobLab(t *testing.T) {
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	for k := range scan.shards {
+		cmd := pod(k)
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if code, out := exitCode(t, pod(k)); code != 0 {
-				t.Errorf("index %d: exit %d:\n%s", k, code, out)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("index %d: %v:\n%s", k, err, out)
 			}
 		}()
 	}
@@ -493,8 +494,8 @@ func TestKubernetesJobLab(t *testing.T) {
 }
 
 // evict starts cmd, sends it sig once the file out has a line past the
-// scan line (or right away, should it end first), and returns its exit
-// status and output.
+// scan line (unless it ends first), and returns its exit status and
+// output.
 func evict(t testing.TB, cmd *exec.Cmd, out string, sig os.Signal) (int, string) {
 	t.Helper()
 	var buf bytes.Buffer
