@@ -169,6 +169,7 @@ func readXML(path string) (report, error) {
 			} `xml:"status"`
 			Address []struct {
 				Addr string `xml:"addr,attr"`
+				Type string `xml:"addrtype,attr"`
 			} `xml:"address"`
 			Extra []struct {
 				State string `xml:"state,attr"`
@@ -196,10 +197,15 @@ func readXML(path string) (report, error) {
 	}
 	rep := report{up: map[string]hostReport{}, down: run.RunStats.Hosts.Down}
 	for _, h := range run.Hosts {
-		if len(h.Address) == 0 {
-			return rep, fmt.Errorf("%s: a host without an address", path)
+		addr := ""
+		for _, a := range h.Address {
+			if a.Type == "ipv4" || a.Type == "ipv6" {
+				addr = a.Addr
+			}
 		}
-		addr := h.Address[0].Addr
+		if addr == "" {
+			return rep, fmt.Errorf("%s: a host without an IP address", path)
+		}
 		if h.Status.State != "up" {
 			continue // counted in runstats
 		}
@@ -275,8 +281,10 @@ func (want report) diff(got report) string {
 
 // checkLabReport checks that a report of the lab's scan on 1-1024/tcp
 // says what the lab holds, so that a comparison of two wrong reports
-// cannot pass.
-func checkLabReport(t testing.TB, rep report) {
+// cannot pass. A privileged scan (root: raw discovery by ARP) finds
+// 198.18.0.3, which drops everything, up with every port filtered; an
+// unprivileged one finds it down.
+func checkLabReport(t testing.TB, rep report, privileged bool) {
 	t.Helper()
 	want := report{down: 1, up: map[string]hostReport{
 		"198.18.0.1": {open: map[string]string{"22/tcp": "open", "80/tcp": "open"}, counts: map[string]int{"open": 2, "closed": 1022}},
@@ -285,6 +293,10 @@ func checkLabReport(t testing.TB, rep report) {
 	}}
 	for i := 5; i <= labHosts; i++ {
 		want.up["198.18.0."+strconv.Itoa(i)] = hostReport{open: map[string]string{}, counts: map[string]int{"closed": 1024}}
+	}
+	if privileged {
+		want.down = 0
+		want.up["198.18.0.3"] = hostReport{open: map[string]string{}, counts: map[string]int{"filtered": 1024}}
 	}
 	if d := want.diff(rep); d != "" {
 		t.Errorf("the report does not say what the lab holds:\n%s", d)
