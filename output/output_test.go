@@ -216,7 +216,7 @@ func detectScenario() scenario {
 	}
 }
 
-var goldenExt = map[string]string{"text": "txt", "jsonl": "jsonl", "json": "json", "csv": "csv", "xml": "xml", "grepable": "gnmap"}
+var goldenExt = map[string]string{"text": "txt", "jsonl": "jsonl", "json": "json", "csv": "csv", "xml": "xml", "grepable": "gnmap", "html": "html"}
 
 // render replays sc into format and returns what was written.
 func render(t testing.TB, format string, sc scenario) []byte {
@@ -327,6 +327,8 @@ func checkWellFormed(t testing.TB, format string, out []byte) {
 		}
 	case "grepable":
 		checkGrepable(t, out)
+	case "html":
+		CheckHTML(t, out)
 	}
 }
 
