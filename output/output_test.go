@@ -18,6 +18,7 @@ import (
 	"github.com/rivo/uniseg"
 
 	"github.com/portscan/portscan/internal/golden"
+	"github.com/portscan/portscan/internal/htmlpage/pagetest"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
@@ -328,7 +329,7 @@ func checkWellFormed(t testing.TB, format string, out []byte) {
 	case "grepable":
 		checkGrepable(t, out)
 	case "html":
-		CheckHTML(t, out)
+		pagetest.Check(t, out)
 	}
 }
 
