@@ -67,7 +67,7 @@ func TestHTMLUsageErrors(t *testing.T) {
 		{"diff format", []string{"diff", "--format", "csv", "a", "b"}, `invalid --format "csv": want text, json or html`},
 		{"report no file", []string{"report", "-o", "r.html"}, "report: give one or more result files"},
 		{"report missing", []string{"report", "-o", "r.html", "missing.jsonl"}, "open missing.jsonl"},
-		{"report over an input", []string{"report", "-o", "a", "a"}, "--output would overwrite a"},
+		{"report over an input", []string{"report", "-o", "a", "a"}, "--output would overwrite input a"},
 	})
 }
 

@@ -206,7 +206,7 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 	})
 	root.AddCommand(newServicesCmd(g))
 	root.AddCommand(newPcapCmd(g))
-	root.AddCommand(newAuditCmd(g), newDiffCmd(g))
+	root.AddCommand(newAuditCmd(g), newDiffCmd(g), newReportCmd(g))
 	completeWords(root, "color", "auto", "always", "never")
 	completeWords(root, "lang", "zh", "en")
 	completeRest(root)
