@@ -53,8 +53,10 @@ func TestReplayShards(t *testing.T) {
 		OnPort: func(p result.Port) {
 			got = append(got, p.Host.String()+" "+p.Port.String()+" "+p.Service.Name+" "+p.Service.DescriptionEn)
 		},
-		OnHost: func(h result.Host) { got = append(got, h.Addr.String()+" "+h.Status()+" open="+string(rune('0'+h.Counts[result.Open]))) },
-		OnEnd:  func(s result.Summary) { sum = s },
+		OnHost: func(h result.Host) {
+			got = append(got, h.Addr.String()+" "+h.Status()+" open="+string(rune('0'+h.Counts[result.Open])))
+		},
+		OnEnd: func(s result.Summary) { sum = s },
 	}
 	if err := Replay(context.Background(), runs, w, ReplayOptions{Label: lookup, Lang: "en"}); err != nil {
 		t.Fatal(err)
