@@ -85,12 +85,19 @@ func newHTML(w io.Writer, opt Options) *htmlWriter {
 }
 
 // htmlCol is a column of the table, and how the script sorts it.
-type htmlCol struct{ Name, Sort string }
+// Class sets its width: the table's layout is fixed, so that a browser
+// lays out ten thousand rows without measuring every cell.
+type htmlCol struct {
+	Name, Sort, Class string
+	Opt               bool // the script hides it when every row leaves it empty
+}
 
 var (
-	scanCols = []htmlCol{{"Host", "key"}, {"Port", "key"}, {"State", "text"}, {"Service", "text"}, {"Version", "text"}, {"Certificate expiry", "key"}, {"Reason", "text"}}
-	pcapCols = []htmlCol{{"Host", "key"}, {"Port", "key"}, {"State", "text"}, {"Service", "text"}, {"Version", "text"}, {"Reason", "text"},
-		{"Flows", "num"}, {"Clients", "num"}, {"Packets to / from server", "num"}, {"Bytes to / from server", "num"}, {"First seen", "key"}, {"Last seen", "key"}}
+	scanCols = []htmlCol{{"Host", "key", "c-host", false}, {"Port", "port", "c-port", false}, {"State", "text", "c-state", false}, {"Service", "text", "c-svc", false},
+		{"Version", "text", "c-ver", true}, {"Certificate expiry", "key", "c-cert", true}, {"Reason", "text", "c-reason", false}}
+	pcapCols = []htmlCol{{"Host", "key", "c-host", false}, {"Port", "port", "c-port", false}, {"State", "text", "c-state", false}, {"Service", "text", "c-svc", false},
+		{"Version", "text", "c-ver", true}, {"Reason", "text", "c-reason", false}, {"Flows", "num", "c-num", false}, {"Clients", "num", "c-num", false},
+		{"Packets to / from server", "num", "c-pair", false}, {"Bytes to / from server", "num", "c-pair", false}, {"First seen", "key", "c-time", false}, {"Last seen", "key", "c-time", false}}
 )
 
 func (h *htmlWriter) begin(info result.Info) error {
@@ -352,24 +359,24 @@ func hostName(a netip.Addr, name string) string {
 
 // addrKey sorts addresses as strings in address order, IPv4 first.
 func addrKey(a netip.Addr) string {
-	fam := "6"
 	if a.Is4() {
-		fam = "4"
+		b := a.As4()
+		return "4" + fmt.Sprintf("%x", b[:])
 	}
 	b := a.As16()
-	return fam + fmt.Sprintf("%x", b[:])
+	return "6" + fmt.Sprintf("%x", b[:])
 }
 
 func (h *htmlWriter) row(r result.Port, host, hostKey string) htmlRow {
-	row := htmlRow{PCAP: h.pcap, Lang: h.lang, Host: host, HostKey: hostKey, Port: r.Port.String(),
-		PortKey: fmt.Sprintf("%05d/%s", r.Port.Number, r.Port.Proto), State: r.State.String(), Reason: htmlpage.Clean(r.Reason)}
+	row := htmlRow{PCAP: h.pcap, Host: host, HostKey: hostKey, Port: r.Port.String(), State: r.State.String(), Reason: htmlpage.Clean(r.Reason)}
 	row.StateClass = stateClass(row.State)
 	row.Svc = "unknown"
 	if e := r.Service; e != nil {
 		row.Svc = htmlpage.Clean(e.Name)
 		row.Desc = htmlpage.Clean(e.Describe(h.lang))
-		if (h.lang == "zh") != (row.Desc == htmlpage.Clean(e.Description)) {
-			row.Lang = map[string]string{"zh": "en", "en": "zh"}[h.lang]
+		// The page is in English; a description in Chinese says so.
+		if h.lang == "zh" && e.Description != "" || h.lang != "zh" && e.DescriptionEn == "" && e.Description != "" {
+			row.Lang = "zh"
 		}
 	}
 	if d := r.Detected; d != nil {
@@ -498,7 +505,8 @@ func (h *htmlWriter) summary(s result.Summary) ([]htmlCard, []string, []htmlpage
 		notes = append(notes, "The run was interrupted: what it had found is listed, hosts still in flight as incomplete.")
 	}
 	if h.down.count > 0 {
-		notes = append(notes, fmt.Sprintf("%s%s not listed; --show down lists them.", text.Count(h.down.count, "down host is", "down hosts are"), reasonNote(&h.down)))
+		verb := map[bool]string{true: "is", false: "are"}[h.down.count == 1]
+		notes = append(notes, fmt.Sprintf("%s%s %s not listed; --show down lists them.", text.Count(h.down.count, "down host", "down hosts"), reasonNote(&h.down), verb))
 	}
 	if h.tarpits > 0 {
 		notes = append(notes, fmt.Sprintf("%s answered open on nearly every port (a tarpit?): %s say nothing of the services.",
@@ -543,9 +551,11 @@ const (
 	barMaxW   = 420
 	barPitch  = 22
 	barH      = 16
-	cellPitch = 14
+	cellPitch = 14 // bigPitch and bigSize for a map of few hosts and ports
 	cellSize  = 12
-	heatTop   = 44
+	bigPitch  = 22
+	bigSize   = 19
+	heatTop   = 70
 )
 
 type htmlBar struct {
@@ -609,12 +619,14 @@ type htmlHeatCol struct {
 type htmlHeatRow struct {
 	Name          string
 	LabelX, TextY int
-	Cells         []htmlCell
+	Paths         []htmlPath
 }
 
-type htmlCell struct {
-	Class, Title string
-	X, Y, S      int
+// htmlPath draws the cells of one row and one class as one path, so
+// that a map of 128 hosts by 48 ports is a few hundred elements, not
+// six thousand; its title lists them.
+type htmlPath struct {
+	Class, D, Title string
 }
 
 // heatMap is the map of the hosts with open ports (rows, in report
@@ -633,21 +645,37 @@ func (h *htmlWriter) heatMap() *htmlHeat {
 	slices.SortFunc(cols, func(a, b ports.Port) int {
 		return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Number, b.Number))
 	})
-	m := &htmlHeat{W: barLabelW + len(cols)*cellPitch + 40, H: heatTop + len(h.heat)*cellPitch + 4}
+	pitch, size := cellPitch, cellSize
+	if len(h.heat) <= 16 && len(cols) <= 24 {
+		pitch, size = bigPitch, bigSize
+	}
+	m := &htmlHeat{W: barLabelW + len(cols)*pitch + 40, H: heatTop + len(h.heat)*pitch + 4}
 	for i, p := range cols {
-		x := barLabelW + i*cellPitch + cellSize/2
-		m.Cols = append(m.Cols, htmlHeatCol{Name: p.String(), X: x, Y: heatTop - 4})
+		x := barLabelW + i*pitch + size/2
+		m.Cols = append(m.Cols, htmlHeatCol{Name: p.String(), X: x + 4, Y: heatTop - 4})
 	}
 	for i, hh := range h.heat {
-		y := heatTop + i*cellPitch
-		row := htmlHeatRow{Name: short(hh.name), LabelX: barLabelW - 8, TextY: y + cellSize - 2}
+		y := heatTop + i*pitch
+		row := htmlHeatRow{Name: short(hh.name), LabelX: barLabelW - 8, TextY: y + size/2 + 4}
+		var d [3]strings.Builder
+		var listed [3][]string
 		for j, p := range cols {
-			c := htmlCell{Class: "hm-none", X: barLabelW + j*cellPitch, Y: y, S: cellSize}
+			k := 0 // not listed
 			if st, ok := hh.cells[p]; ok {
-				c.Class = "hm-" + stateClass(st.String())
-				c.Title = hh.name + " " + p.String() + " " + st.String()
+				k = map[result.State]int{result.Open: 1, result.OpenFiltered: 2}[st]
+				listed[k] = append(listed[k], p.String())
 			}
-			row.Cells = append(row.Cells, c)
+			fmt.Fprintf(&d[k], "M%d %dh%dv%dh-%dz", barLabelW+j*pitch, y, size, size, size)
+		}
+		for k, class := range []string{"hm-none", "hm-open", "hm-of"} {
+			if d[k].Len() == 0 {
+				continue
+			}
+			p := htmlPath{Class: class, D: d[k].String()}
+			if k > 0 {
+				p.Title = hh.name + " " + []string{"", "open", "open|filtered"}[k] + ": " + strings.Join(listed[k], ", ")
+			}
+			row.Paths = append(row.Paths, p)
 		}
 		m.Rows = append(m.Rows, row)
 	}

@@ -94,6 +94,26 @@
     apply();
   }
 
+  // hideEmpty hides the columns 5 and 6 of a table with data-hide-empty
+  // whose header has data-opt (version, certificate), when no row has
+  // anything in them.
+  function hideEmpty(table) {
+    var heads = table.tHead ? table.tHead.rows[0].cells : [];
+    [5, 6].forEach(function (col) {
+      if (!heads[col - 1] || !heads[col - 1].hasAttribute("data-opt")) {
+        return;
+      }
+      var rows = table.querySelectorAll("tbody tr.r");
+      for (var i = 0; i < rows.length; i++) {
+        var c = rows[i].cells[col - 1];
+        if (c && c.textContent !== "") {
+          return;
+        }
+      }
+      table.classList.add("hide-" + col);
+    });
+  }
+
   // sortable makes each column whose header has data-sort a button that
   // sorts the rows: ascending, descending, then back to the page's order. A
   // table with data-flat sorts all its rows as one list, and shows its
@@ -132,6 +152,11 @@
         return "";
       }
       var k = c.hasAttribute("data-k") ? c.getAttribute("data-k") : c.textContent.trim();
+      if (kind === "port") {
+        // "22/tcp": by number, then protocol.
+        var slash = k.indexOf("/");
+        return ("0000" + k.slice(0, slash)).slice(-5) + k.slice(slash);
+      }
       return kind === "num" ? (parseFloat(k) || 0) : k;
     }
     function sort(th, dir) {
@@ -140,7 +165,7 @@
       var sign = dir === "descending" ? -1 : 1;
       function cmp(a, b) {
         var x = key(a, col, kind), y = key(b, col, kind);
-        var d = kind === "num" ? x - y : kind === "key" ? (x < y ? -1 : x > y ? 1 : 0) : collator.compare(x, y);
+        var d = kind === "num" ? x - y : kind === "key" || kind === "port" ? (x < y ? -1 : x > y ? 1 : 0) : collator.compare(x, y);
         return sign * d;
       }
       if (dir === "none") {
@@ -187,6 +212,7 @@
     }
   }
 
+  document.querySelectorAll("table[data-hide-empty]").forEach(hideEmpty);
   document.querySelectorAll("section.filterable").forEach(filterable);
   document.querySelectorAll("table.data:not(section.filterable table)").forEach(sortable);
   document.documentElement.setAttribute("data-ready", "");
