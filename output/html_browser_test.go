@@ -257,11 +257,14 @@ func BenchmarkHTMLOpen10000(b *testing.B) {
 	}
 	w.End(result.Summary{Start: t0, End: at(5000), HostsUp: 100, Open: 10000, Probes: 10000})
 	path := writePage(b, b.TempDir(), buf.Bytes())
+	br.Quiet(b)
 	b.ResetTimer()
+	cpu := br.CPU()
 	for range b.N {
 		br.Load(b, path, time.Minute)
 	}
 	b.StopTimer()
+	b.ReportMetric(float64((br.CPU()-cpu).Milliseconds())/float64(b.N), "cpu-ms/open")
 	if n := browser.Eval[int](b, br, `document.querySelectorAll("tr.r").length`); n != 10000 {
 		b.Fatalf("%d rows", n)
 	}

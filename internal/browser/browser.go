@@ -15,15 +15,21 @@
 package browser
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -51,6 +57,8 @@ type Browser struct {
 	// NS is the namespace the browser runs in: a listener made there
 	// (NS.Do) is what the page would reach on 127.0.0.1.
 	NS *lab.Namespace
+
+	quiet bool
 
 	mu       sync.Mutex
 	requests []string
@@ -107,6 +115,23 @@ func Open(t testing.TB, width, height int64) *Browser {
 	return b
 }
 
+// Quiet turns off the DevTools agents that chromedp enables for its
+// element queries and that follow every node and style of a page (DOM,
+// CSS), for measuring how long a page takes to open as it would without
+// DevTools. The Network agent stays, so requests are still recorded;
+// element queries (chromedp.Click, SendKeys) no longer work, and Load
+// polls the page itself.
+func (b *Browser) Quiet(t testing.TB) {
+	t.Helper()
+	if _, err := chromedp.Call(b.Ctx, css.Disable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(b.Ctx, dom.Disable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	b.quiet = true
+}
+
 // record keeps the URL of every request and the message of every dialog.
 func (b *Browser) record(ev any) {
 	b.mu.Lock()
@@ -156,6 +181,21 @@ func (b *Browser) Load(t testing.TB, path string, timeout time.Duration) string 
 	url := FileURL(t, path)
 	ctx, cancel := context.WithTimeout(b.Ctx, timeout)
 	defer cancel()
+	if b.quiet {
+		if _, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: url}); err != nil {
+			t.Fatalf("opening %s: %v", url, err)
+		}
+		for {
+			done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState !== "loading" && document.documentElement.hasAttribute("data-ready") && location.href === `+strconv.Quote(url)))
+			if err != nil {
+				t.Fatalf("%s: the page's script did not run: %v", url, err)
+			}
+			if done {
+				return url
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("opening %s: %v", url, err)
 	}
@@ -163,6 +203,29 @@ func (b *Browser) Load(t testing.TB, path string, timeout time.Duration) string 
 		t.Fatalf("%s: the page's script did not run: %v", url, err)
 	}
 	return url
+}
+
+// CPU returns the processor time the browser's processes (all of those
+// in its namespace) have used so far, user and system: a measure of its
+// work that, unlike the wall clock, does not grow when other programs
+// take the machine's cores.
+func (b *Browser) CPU() time.Duration {
+	var ticks int64
+	for _, pid := range b.NS.Pids() {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			continue
+		}
+		// The fields after the command's closing parenthesis: state is
+		// the first, utime the 12th and stime the 13th.
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
 // FileURL is path's file:// URL.

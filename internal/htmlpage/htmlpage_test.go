@@ -2,6 +2,8 @@ package htmlpage
 
 import (
 	"bytes"
+	"fmt"
+	"math"
 	"crypto/sha256"
 	"encoding/base64"
 	"html"
@@ -76,4 +78,56 @@ func TestHeadEscapes(t *testing.T) {
 			t.Errorf("page lacks %s", want)
 		}
 	}
+}
+
+// TestContrast reads the colours of the style sheet, light and dark, and
+// checks every pair of text and background the pages use against
+// WCAG's 4.5:1 for normal text.
+func TestContrast(t *testing.T) {
+	vars := func(block string) map[string]string {
+		out := map[string]string{}
+		for _, m := range regexp.MustCompile(`--([a-z-]+):(#[0-9a-f]{6})`).FindAllStringSubmatch(block, -1) {
+			out[m[1]] = m[2]
+		}
+		return out
+	}
+	light := vars(Style()[:strings.Index(Style(), "@media (prefers-color-scheme:dark)")])
+	dark := vars(regexp.MustCompile(`(?s)@media \(prefers-color-scheme:dark\)\{(.*?)\}\}`).FindStringSubmatch(Style())[1])
+	pairs := [][2]string{}
+	for _, fg := range []string{"fg", "muted", "accent", "open", "closed", "filtered", "of", "fail", "warn", "skip", "pass"} {
+		pairs = append(pairs, [2]string{fg, "bg"}, [2]string{fg, "panel"})
+	}
+	pairs = append(pairs, [2]string{"fail", "fail-bg"}, [2]string{"warn", "warn-bg"}, [2]string{"pass", "pass-bg"}, [2]string{"fg", "warn-bg"})
+	for name, scheme := range map[string]map[string]string{"light": light, "dark": dark} {
+		for _, p := range pairs {
+			a, b := scheme[p[0]], scheme[p[1]]
+			if a == "" || b == "" {
+				t.Fatalf("%s: no colour --%s or --%s", name, p[0], p[1])
+			}
+			if r := contrast(a, b); r < 4.5 {
+				t.Errorf("%s: --%s %s on --%s %s has contrast %.2f, want 4.5 or more", name, p[0], a, p[1], b, r)
+			}
+		}
+	}
+}
+
+// contrast is WCAG 2's contrast ratio of two colours "#rrggbb".
+func contrast(a, b string) float64 {
+	lum := func(h string) float64 {
+		var l float64
+		for i, w := range []float64{0.2126, 0.7152, 0.0722} {
+			var v int
+			fmt.Sscanf(h[1+2*i:3+2*i], "%02x", &v)
+			c := float64(v) / 255
+			if c <= 0.03928 {
+				c /= 12.92
+			} else {
+				c = math.Pow((c+0.055)/1.055, 2.4)
+			}
+			l += w * c
+		}
+		return l
+	}
+	x, y := lum(a), lum(b)
+	return (max(x, y) + 0.05) / (min(x, y) + 0.05)
 }
