@@ -260,11 +260,13 @@
 // host (its status, latency and "not shown" counts) and a row per listed
 // port: host, port, state, service with its catalog description in the
 // language of text output (or, when detection names another service,
-// that one marked "*" with the catalog's label), version, the TLS
-// certificate's expiry (marked when it has expired or expires within 30
-// days of the probe), reason; captures have the evidence instead of the
+// that one marked "*" with the catalog's label), reason, version, the
+// TLS certificate's expiry (marked when it has expired or expires within
+// 30 days of the probe); captures have the evidence instead of the
 // certificate: flows, clients, packets and bytes each way, first and
-// last seen. Which ports and hosts are listed follows Options as for
+// last seen. The optional columns (version, certificate) come last, and
+// a row leaves out their cells when it has nothing for them, which the
+// script then hides; a page of many rows parses the faster for it. Which ports and hosts are listed follows Options as for
 // text. The page's script sorts the table by any column and filters it
 // by text, state and service; without it the page reads the same.
 //

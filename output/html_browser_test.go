@@ -119,6 +119,9 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Errorf("service http: %d rows shown, want 2", browser.Eval[int](t, b, visible))
 	}
 	browser.Eval[bool](t, b, `(() => { const s = document.querySelector('select[data-filter="svc"]'); s.value = ""; s.dispatchEvent(new Event("change")); return true })()`)
+	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](visible+" === 11")); err != nil {
+		t.Errorf("no service: %d rows shown, want 11", browser.Eval[int](t, b, visible))
+	}
 
 	// Sorting by port with a click, then descending with the keyboard.
 	firstPorts := func() []string {
@@ -141,7 +144,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	}
 
 	// The hostile strings are text.
-	if got := browser.Eval[string](t, b, `document.querySelector('tr.r[data-svc="http"] td[title]').title`); !strings.Contains(got, `banner: "><script>alert(2)</script>`) {
+	if got := browser.Eval[string](t, b, `document.querySelector('tr.r td[title^="probe"]').title`); !strings.Contains(got, `banner: "><script>alert(2)</script>`) {
 		t.Errorf("banner tooltip %q", got)
 	}
 	shot, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))

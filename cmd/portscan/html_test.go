@@ -38,7 +38,7 @@ func TestScanHTML(t *testing.T) {
 	port, name := listenCatalogPort(t)
 	dir := t.TempDir()
 	p := strconv.Itoa(port)
-	row := `data-state="open" data-svc="` + name + `"`
+	row := `<td class="st-open">open</td><td>` + name + `<span class="desc">`
 	out, errs, code := runCLI(t, "-q", "-p", p, "-Pn", "--format", "html", "127.0.0.1")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -76,7 +76,7 @@ func TestPcapHTML(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	checkPage(t, out, `<body class="pcap">`, "<th scope=\"col\" data-sort=\"num\">Flows</th>", "First seen", `data-state="open"`)
+	checkPage(t, out, `<body class="pcap">`, `data-sort="num">Flows</th>`, "First seen", `<td class="st-open">open</td>`)
 }
 
 func TestAuditHTML(t *testing.T) {

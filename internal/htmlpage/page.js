@@ -5,6 +5,55 @@
 (function () {
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
+  // lead is the text a cell starts with: a service's name before its
+  // description, a state.
+  function lead(cell) {
+    if (!cell) {
+      return "";
+    }
+    var f = cell.firstChild;
+    return (f && f.nodeType === 3 ? f.nodeValue : cell.textContent).trim();
+  }
+
+  // value is what a filter menu compares in a row: the lead of the
+  // column data-col names, or the row's data- attribute of its key.
+  function value(tr, sel) {
+    var col = sel.getAttribute("data-col");
+    return col ? lead(tr.cells[col - 1]) : tr.getAttribute("data-" + sel.getAttribute("data-filter"));
+  }
+
+  // hostKey sorts addresses in address order, IPv4 first: "name (addr)"
+  // or "addr", IPv6 written as Go writes it ("::1", "::ffff:1.2.3.4").
+  function hostKey(s) {
+    var m = /\(([^()]*)\)$/.exec(s);
+    if (m) {
+      s = m[1];
+    }
+    s = s.split("%")[0];
+    var hex = function (n, w) { return ("0000" + n.toString(16)).slice(-w); };
+    if (s.indexOf(":") < 0) {
+      return "4" + s.split(".").map(function (x) { return hex(+x || 0, 2); }).join("");
+    }
+    var halves = s.split("::");
+    var groups = function (t) {
+      var out = [];
+      (t ? t.split(":") : []).forEach(function (g) {
+        if (g.indexOf(".") >= 0) {
+          var b = g.split(".").map(Number);
+          out.push(hex(b[0] * 256 + b[1], 4), hex(b[2] * 256 + b[3], 4));
+        } else {
+          out.push(hex(parseInt(g, 16) || 0, 4));
+        }
+      });
+      return out;
+    };
+    var head = groups(halves[0]), tail = halves.length > 1 ? groups(halves[1]) : [];
+    while (head.length + tail.length < 8) {
+      head.push("0000");
+    }
+    return "6" + head.concat(tail).join("");
+  }
+
   function filterable(sec) {
     var controls = sec.querySelector(".controls");
     var count = sec.querySelector(".count");
@@ -33,10 +82,9 @@
       if (!sel.hasAttribute("data-auto")) {
         return;
       }
-      var key = sel.getAttribute("data-filter");
       var seen = new Map();
       rows.forEach(function (r) {
-        var v = r.tr.getAttribute("data-" + key);
+        var v = value(r.tr, sel);
         if (v) {
           seen.set(v, (seen.get(v) || 0) + 1);
         }
@@ -55,7 +103,7 @@
       pending = false;
       var q = text ? text.value.trim().toLowerCase() : "";
       var want = selects.map(function (sel) {
-        return { key: "data-" + sel.getAttribute("data-filter"), value: sel.value };
+        return { sel: sel, value: sel.value };
       }).filter(function (w) { return w.value !== ""; });
       var active = q !== "" || want.length > 0;
       var shown = 0;
@@ -63,7 +111,7 @@
       rows.forEach(function (r) {
         var ok = q === "" || r.text.indexOf(q) >= 0;
         for (var i = 0; ok && i < want.length; i++) {
-          ok = r.tr.getAttribute(want[i].key) === want[i].value;
+          ok = value(r.tr, want[i].sel) === want[i].value;
         }
         r.tr.hidden = !ok;
         if (ok) {
@@ -94,23 +142,26 @@
     apply();
   }
 
-  // hideEmpty hides the columns 5 and 6 of a table with data-hide-empty
-  // whose header has data-opt (version, certificate), when no row has
-  // anything in them.
+  // hideEmpty hides the columns of a table with data-hide-empty whose
+  // header has data-opt (version, certificate) when no row has anything
+  // in them: rows leave such cells out when they have nothing there.
   function hideEmpty(table) {
-    var heads = table.tHead ? table.tHead.rows[0].cells : [];
-    [5, 6].forEach(function (col) {
-      if (!heads[col - 1] || !heads[col - 1].hasAttribute("data-opt")) {
+    if (!table.tHead) {
+      return;
+    }
+    var rows = table.querySelectorAll("tbody tr.r");
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
+      if (!th.hasAttribute("data-opt")) {
         return;
       }
-      var rows = table.querySelectorAll("tbody tr.r");
+      var col = th.cellIndex;
       for (var i = 0; i < rows.length; i++) {
-        var c = rows[i].cells[col - 1];
+        var c = rows[i].cells[col];
         if (c && c.textContent !== "") {
           return;
         }
       }
-      table.classList.add("hide-" + col);
+      table.classList.add("hide-" + (col + 1));
     });
   }
 
@@ -152,6 +203,9 @@
         return "";
       }
       var k = c.hasAttribute("data-k") ? c.getAttribute("data-k") : c.textContent.trim();
+      if (kind === "host") {
+        return hostKey(k);
+      }
       if (kind === "port") {
         // "22/tcp": by number, then protocol.
         var slash = k.indexOf("/");
@@ -165,7 +219,7 @@
       var sign = dir === "descending" ? -1 : 1;
       function cmp(a, b) {
         var x = key(a, col, kind), y = key(b, col, kind);
-        var d = kind === "num" ? x - y : kind === "key" || kind === "port" ? (x < y ? -1 : x > y ? 1 : 0) : collator.compare(x, y);
+        var d = kind === "num" ? x - y : kind === "key" || kind === "port" || kind === "host" ? (x < y ? -1 : x > y ? 1 : 0) : collator.compare(x, y);
         return sign * d;
       }
       if (dir === "none") {
