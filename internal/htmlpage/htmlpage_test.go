@@ -2,11 +2,11 @@ package htmlpage
 
 import (
 	"bytes"
-	"fmt"
-	"math"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"html"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
