@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/portscan/portscan/internal/browser"
@@ -147,6 +148,27 @@ func TestHTMLInBrowser(t *testing.T) {
 	if got := browser.Eval[string](t, b, `document.querySelector('tr.r td[title^="probe"]').title`); !strings.Contains(got, `banner: "><script>alert(2)</script>`) {
 		t.Errorf("banner tooltip %q", got)
 	}
+	// Dark where the reader prefers it, and printable: no controls.
+	media := func(p emulation.SetEmulatedMediaParams) {
+		t.Helper()
+		if _, err := chromedp.Call(b.Ctx, emulation.SetEmulatedMedia, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	background := `getComputedStyle(document.documentElement).backgroundColor`
+	if c := browser.Eval[string](t, b, background); c != "rgb(255, 255, 255)" {
+		t.Errorf("light background %s", c)
+	}
+	media(emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+	if c := browser.Eval[string](t, b, background); c != "rgb(13, 17, 23)" {
+		t.Errorf("dark background %s", c)
+	}
+	media(emulation.SetEmulatedMediaParams{Media: "print"})
+	if d := browser.Eval[string](t, b, `getComputedStyle(document.querySelector("#ports .controls")).display`); d != "none" {
+		t.Errorf("printed, the controls show (display %s)", d)
+	}
+	media(emulation.SetEmulatedMediaParams{})
+
 	shot, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
