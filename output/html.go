@@ -374,7 +374,10 @@ func (h *htmlWriter) row(r result.Port, host string) htmlRow {
 	}
 	if d := r.Detected; d != nil {
 		if r.Label() == result.LabelDiffers {
-			row.Catalog, row.Svc, row.Differs = row.Svc, htmlpage.Clean(detectedName(d)), true
+			if r.Service != nil {
+				row.Catalog = row.Svc
+			}
+			row.Svc, row.Differs = htmlpage.Clean(detectedName(d)), true
 		}
 		row.Version = htmlpage.Clean(versionText(d))
 		var title []string
