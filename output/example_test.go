@@ -68,13 +68,19 @@ func ExampleNew_html() {
 		Detected: &result.Service{Name: "http", Product: "<b>nginx</b>", Method: result.MethodProbe, Confidence: 10}})
 	w.Host(result.Host{Addr: host, Up: true, Counts: map[result.State]int{result.Open: 2}})
 	w.End(result.Summary{HostsUp: 1, Open: 2})
+	// A port's row runs to its </tr>: a service's description is on a
+	// line of its own, under its name.
+	inRow := false
 	for _, line := range strings.Split(page.String(), "\n") {
-		if strings.HasPrefix(line, "<title>") || strings.HasPrefix(line, `<tr class="r">`) {
+		inRow = inRow || strings.HasPrefix(line, `<tr class="r">`)
+		if inRow || strings.HasPrefix(line, "<title>") {
 			fmt.Println(line)
 		}
+		inRow = inRow && !strings.HasSuffix(line, "</tr>")
 	}
 	// Output:
 	// <title>Nightly scan</title>
-	// <tr class="r"><td>127.0.0.1</td><th scope="row">22/tcp</th><td class="st-open">open</td><td>ssh<span class="desc">Secure Shell</span></td><td>syn-ack</td></tr>
-	// <tr class="r"><td>127.0.0.1</td><th scope="row">8080/tcp</th><td class="st-open">open</td><td>http<abbr class="mark" title="detection names another service than the catalog's label">*</abbr></td><td>syn-ack</td><td title="probe, confidence 10">&lt;b&gt;nginx&lt;/b&gt;</td></tr>
+	// <tr class="r"><th scope="row">22/tcp</th><td class="st-open">open</td><td class="s">ssh
+	// Secure Shell</td><td>syn-ack</td></tr>
+	// <tr class="r"><th scope="row">8080/tcp</th><td class="st-open">open</td><td>http<abbr class="mark" title="detection names another service than the catalog's label">*</abbr></td><td>syn-ack</td><td title="probe, confidence 10">&lt;b&gt;nginx&lt;/b&gt;</td></tr>
 }

@@ -96,9 +96,11 @@ var (
 	// The optional columns come last, so that a row without what they
 	// hold leaves their cells out: a page of ten thousand rows parses
 	// the faster.
-	scanCols = []htmlCol{{"Host", "host", "c-host", false}, {"Port", "port", "c-port", false}, {"State", "text", "c-state", false}, {"Service", "text", "c-svc", false},
+	// The host is in each host's row group, and in a column of its own
+	// only once the script sorts the rows across hosts.
+	scanCols = []htmlCol{{"Port", "port", "c-port", false}, {"State", "text", "c-state", false}, {"Service", "text", "c-svc", false},
 		{"Reason", "text", "c-reason", false}, {"Version", "text", "c-ver", true}, {"Certificate expiry", "key", "c-cert", true}}
-	pcapCols = []htmlCol{{"Host", "host", "c-host", false}, {"Port", "port", "c-port", false}, {"State", "text", "c-state", false}, {"Service", "text", "c-svc", false},
+	pcapCols = []htmlCol{{"Port", "port", "c-port", false}, {"State", "text", "c-state", false}, {"Service", "text", "c-svc", false},
 		{"Reason", "text", "c-reason", false}, {"Flows", "num", "c-num", false}, {"Clients", "num", "c-num", false},
 		{"Packets to / from server", "num", "c-pair", false}, {"Bytes to / from server", "num", "c-pair", false}, {"First seen", "key", "c-time", false}, {"Last seen", "key", "c-time", false},
 		{"Version", "text", "c-ver", true}}
@@ -144,7 +146,7 @@ func (h *htmlWriter) begin(info result.Info) error {
 	if err := htmlpage.WriteHead(h.w, head); err != nil {
 		return err
 	}
-	caption := "Each host, then the ports it lists; sortable by column."
+	caption := "Each host, then the ports it lists; sorting by a column lists the ports of every host together."
 	if err := htmlTmpl.ExecuteTemplate(h.w, "table", map[string]any{"Cols": h.cols, "Caption": caption}); err != nil {
 		return err
 	}

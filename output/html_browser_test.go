@@ -94,7 +94,15 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Errorf("summary at %v, table at %v: the summary should be above", y[0], y[1])
 	}
 
-	// Typing into the filter shrinks the table.
+	// Typing into the filter shrinks the table; a host's address finds
+	// its rows, which do not repeat it.
+	if err := chromedp.Do(b.Ctx, chromedp.SendKeys(chromedp.CSS(`input[data-filter="text"]`), "198.18.0.5")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](visible+" === 3")); err != nil {
+		t.Errorf("after typing 198.18.0.5, %d rows shown, want 3", browser.Eval[int](t, b, visible))
+	}
+	browser.Eval[bool](t, b, `(() => { const i = document.querySelector('input[data-filter="text"]'); i.value = ""; i.dispatchEvent(new Event("input")); return true })()`)
 	if err := chromedp.Do(b.Ctx, chromedp.SendKeys(chromedp.CSS(`input[data-filter="text"]`), "ssh")); err != nil {
 		t.Fatal(err)
 	}
@@ -126,22 +134,47 @@ func TestHTMLInBrowser(t *testing.T) {
 
 	// Sorting by port with a click, then descending with the keyboard.
 	firstPorts := func() []string {
-		return browser.Eval[[]string](t, b, `[...document.querySelectorAll("tr.r")].filter(r => r.offsetParent !== null).slice(0, 3).map(r => r.cells[1].textContent)`)
+		return browser.Eval[[]string](t, b, `[...document.querySelectorAll("tr.r")].filter(r => r.offsetParent !== null).slice(0, 3).map(r => r.cells[0].textContent + " " + r.cells[1].textContent)`)
 	}
-	if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.CSS(`#ports-table thead th:nth-child(2) button`))); err != nil {
+	headers := func() []string {
+		return browser.Eval[[]string](t, b, `[...document.querySelectorAll("#ports-table thead th")].map(th => th.textContent)`)
+	}
+	if h := headers(); h[0] != "Port" {
+		t.Errorf("headers before sorting %q: the hosts are the row groups", h)
+	}
+	if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.CSS(`#ports-table thead th.c-port button`))); err != nil {
 		t.Fatal(err)
 	}
-	if got := firstPorts(); !slices.Equal(got, []string{"22/tcp", "22/tcp", "22/tcp"}) {
+	if got := firstPorts(); !slices.Equal(got, []string{"198.18.0.1 22/tcp", "198.18.0.2 22/tcp", "198.18.0.4 22/tcp"}) {
 		t.Errorf("sorted by port, the first rows are %q", got)
 	}
-	if err := chromedp.Do(b.Ctx, chromedp.Focus(chromedp.CSS(`#ports-table thead th:nth-child(2) button`)), chromedp.KeyEvent("\r")); err != nil {
+	if h := headers(); h[0] != "Host" || h[1] != "Port" {
+		t.Errorf("headers sorted %q: the hosts should have a column", h)
+	}
+	if err := chromedp.Do(b.Ctx, chromedp.Focus(chromedp.CSS(`#ports-table thead th.c-port button`)), chromedp.KeyEvent("\r")); err != nil {
 		t.Fatal(err)
 	}
-	if got := firstPorts(); !slices.Equal(got, []string{"8080/tcp", "3306/tcp", "443/tcp"}) {
+	if got := firstPorts(); !slices.Equal(got, []string{"198.18.0.3 8080/tcp", "198.18.0.4 3306/tcp", "198.18.0.1 443/tcp"}) {
 		t.Errorf("sorted by port descending, the first rows are %q", got)
 	}
-	if s := browser.Eval[string](t, b, `document.querySelector("#ports-table thead th:nth-child(2)").getAttribute("aria-sort")`); s != "descending" {
+	if s := browser.Eval[string](t, b, `document.querySelector("#ports-table thead th.c-port").getAttribute("aria-sort")`); s != "descending" {
 		t.Errorf("aria-sort %q", s)
+	}
+	// By host, descending, then the page's order again.
+	if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.CSS(`#ports-table thead th.c-host button`)), chromedp.Click(chromedp.CSS(`#ports-table thead th.c-host button`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := firstPorts(); !strings.HasPrefix(got[0], "198.18.0.5 ") {
+		t.Errorf("sorted by host descending, the first rows are %q", got)
+	}
+	if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.CSS(`#ports-table thead th.c-host button`))); err != nil {
+		t.Fatal(err)
+	}
+	if h := headers(); h[0] != "Port" {
+		t.Errorf("headers back in the page's order %q", h)
+	}
+	if n := browser.Eval[int](t, b, `[...document.querySelectorAll("tr.g")].filter(r => r.offsetParent !== null).length`); n != 5 {
+		t.Errorf("%d host groups back, want 5", n)
 	}
 
 	// The hostile strings are text.

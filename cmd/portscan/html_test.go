@@ -38,7 +38,7 @@ func TestScanHTML(t *testing.T) {
 	port, name := listenCatalogPort(t)
 	dir := t.TempDir()
 	p := strconv.Itoa(port)
-	row := `<td class="st-open">open</td><td>` + name + `<span class="desc">`
+	row := `<td class="st-open">open</td><td class="s">` + name + "\n"
 	out, errs, code := runCLI(t, "-q", "-p", p, "-Pn", "--format", "html", "127.0.0.1")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

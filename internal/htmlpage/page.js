@@ -6,13 +6,13 @@
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
   // lead is the text a cell starts with: a service's name before its
-  // description, a state.
+  // description (on a line of its own, or in an element), a state.
   function lead(cell) {
     if (!cell) {
       return "";
     }
     var f = cell.firstChild;
-    return (f && f.nodeType === 3 ? f.nodeValue : cell.textContent).trim();
+    return (f && f.nodeType === 3 ? f.nodeValue : cell.textContent).split("\n")[0].trim();
   }
 
   // value is what a filter menu compares in a row: the lead of the
@@ -54,18 +54,30 @@
     return "6" + head.concat(tail).join("");
   }
 
+  // groupHost is the host a row group's header names (its .h), or "".
+  function groupHost(tb) {
+    var h = tb.querySelector("tr.g .h");
+    return h ? h.textContent : "";
+  }
+
   function filterable(sec) {
     var controls = sec.querySelector(".controls");
     var count = sec.querySelector(".count");
     var noun = sec.getAttribute("data-noun") || "rows";
+    var text = controls && controls.querySelector("input[data-filter]");
+    var selects = controls ? Array.prototype.slice.call(controls.querySelectorAll("select[data-filter]")) : [];
     var rows = [];
     var groups = [];
     sec.querySelectorAll("table.data").forEach(function (table) {
       table.querySelectorAll("tbody").forEach(function (tb) {
         var g = { tbody: tb, head: tb.querySelector("tr.g"), rows: [] };
         g.headText = g.head ? g.head.textContent.toLowerCase() : "";
+        var host = groupHost(tb);
         tb.querySelectorAll("tr.r").forEach(function (tr) {
-          var r = { tr: tr, text: tr.textContent.toLowerCase(), group: g };
+          // What the menus compare is read now, before sorting may add
+          // a host cell to the row.
+          var r = { tr: tr, text: (host + " " + tr.textContent).toLowerCase(), group: g,
+            v: selects.map(function (sel) { return value(tr, sel); }) };
           g.rows.push(r);
           rows.push(r);
         });
@@ -76,15 +88,13 @@
     if (!controls) {
       return;
     }
-    var text = controls.querySelector("input[data-filter]");
-    var selects = Array.prototype.slice.call(controls.querySelectorAll("select[data-filter]"));
-    selects.forEach(function (sel) {
+    selects.forEach(function (sel, si) {
       if (!sel.hasAttribute("data-auto")) {
         return;
       }
       var seen = new Map();
       rows.forEach(function (r) {
-        var v = value(r.tr, sel);
+        var v = r.v[si];
         if (v) {
           seen.set(v, (seen.get(v) || 0) + 1);
         }
@@ -102,8 +112,8 @@
     function apply() {
       pending = false;
       var q = text ? text.value.trim().toLowerCase() : "";
-      var want = selects.map(function (sel) {
-        return { sel: sel, value: sel.value };
+      var want = selects.map(function (sel, si) {
+        return { i: si, value: sel.value };
       }).filter(function (w) { return w.value !== ""; });
       var active = q !== "" || want.length > 0;
       var shown = 0;
@@ -111,7 +121,7 @@
       rows.forEach(function (r) {
         var ok = q === "" || r.text.indexOf(q) >= 0;
         for (var i = 0; ok && i < want.length; i++) {
-          ok = value(r.tr, want[i].sel) === want[i].value;
+          ok = r.v[want[i].i] === want[i].value;
         }
         r.tr.hidden = !ok;
         if (ok) {
@@ -142,9 +152,10 @@
     apply();
   }
 
-  // hideEmpty hides the columns of a table with data-hide-empty whose
-  // header has data-opt (version, certificate) when no row has anything
-  // in them: rows leave such cells out when they have nothing there.
+  // hideEmpty narrows to nothing the columns of a table with
+  // data-hide-empty whose header has data-opt (version, certificate)
+  // when no row has anything in them: rows leave such cells out when they
+  // have nothing there, so only the header is left to hide.
   function hideEmpty(table) {
     if (!table.tHead) {
       return;
@@ -161,14 +172,15 @@
           return;
         }
       }
-      table.classList.add("hide-" + (col + 1));
+      th.classList.add("empty");
     });
   }
 
   // sortable makes each column whose header has data-sort a button that
-  // sorts the rows: ascending, descending, then back to the page's order. A
-  // table with data-flat sorts all its rows as one list, and shows its
-  // groups again when the order is the page's.
+  // sorts the rows: ascending, descending, then back to the page's order.
+  // A table with data-flat sorts all its rows as one list: its row groups
+  // (one a host) give way to a Host column, which the script adds to the
+  // header and to each row, and which goes again with the page's order.
   function sortable(table) {
     var heads = Array.prototype.slice.call(table.querySelectorAll("thead th[data-sort]"));
     if (heads.length === 0) {
@@ -180,7 +192,9 @@
     });
     var flat = table.hasAttribute("data-flat");
     var flatBody = null;
-    heads.forEach(function (th) {
+    var hostHead = null;
+    var hostCells = [];
+    function button(th) {
       var b = document.createElement("button");
       b.type = "button";
       while (th.firstChild) {
@@ -195,12 +209,14 @@
           th.setAttribute("aria-sort", next);
         }
         sort(th, next);
+        b.focus();
       });
-    });
+    }
+    heads.forEach(button);
     function key(tr, col, kind) {
       var c = tr.cells[col];
       if (!c) {
-        return "";
+        return kind === "num" ? 0 : "";
       }
       var k = c.hasAttribute("data-k") ? c.getAttribute("data-k") : c.textContent.trim();
       if (kind === "host") {
@@ -213,7 +229,59 @@
       }
       return kind === "num" ? (parseFloat(k) || 0) : k;
     }
+    // flatten puts every row in one body, each with a host cell.
+    function flatten() {
+      if (!flatBody) {
+        flatBody = document.createElement("tbody");
+        flatBody.className = "flat";
+        table.appendChild(flatBody);
+        hostHead = document.createElement("th");
+        hostHead.scope = "col";
+        hostHead.className = "c-host";
+        hostHead.setAttribute("data-sort", "host");
+        hostHead.textContent = "Host";
+        button(hostHead);
+        heads.push(hostHead);
+        bodies.forEach(function (tb, i) {
+          var host = groupHost(tb);
+          original[i].forEach(function (tr) {
+            if (tr.classList.contains("r")) {
+              var td = document.createElement("td");
+              td.textContent = host;
+              hostCells.push([tr, td]);
+            }
+          });
+        });
+      }
+      if (!hostHead.parentNode) {
+        var row = table.tHead.rows[0];
+        row.insertBefore(hostHead, row.firstChild);
+        hostCells.forEach(function (p) { p[0].insertBefore(p[1], p[0].firstChild); });
+      }
+    }
+    function regroup() {
+      if (hostHead && hostHead.parentNode) {
+        hostHead.remove();
+        hostCells.forEach(function (p) { p[1].remove(); });
+      }
+      if (flatBody) {
+        flatBody.hidden = true;
+      }
+      bodies.forEach(function (tb, i) {
+        var f = document.createDocumentFragment();
+        original[i].forEach(function (tr) { f.appendChild(tr); });
+        tb.appendChild(f);
+        tb.hidden = false;
+      });
+    }
     function sort(th, dir) {
+      if (dir === "none") {
+        regroup();
+        return;
+      }
+      if (flat) {
+        flatten();
+      }
       var col = th.cellIndex;
       var kind = th.getAttribute("data-sort");
       var sign = dir === "descending" ? -1 : 1;
@@ -221,18 +289,6 @@
         var x = key(a, col, kind), y = key(b, col, kind);
         var d = kind === "num" ? x - y : kind === "key" || kind === "port" || kind === "host" ? (x < y ? -1 : x > y ? 1 : 0) : collator.compare(x, y);
         return sign * d;
-      }
-      if (dir === "none") {
-        if (flatBody) {
-          flatBody.hidden = true;
-        }
-        bodies.forEach(function (tb, i) {
-          var f = document.createDocumentFragment();
-          original[i].forEach(function (tr) { f.appendChild(tr); });
-          tb.appendChild(f);
-          tb.hidden = false;
-        });
-        return;
       }
       if (!flat) {
         bodies.forEach(function (tb, i) {
@@ -244,20 +300,7 @@
         });
         return;
       }
-      if (!flatBody) {
-        flatBody = document.createElement("tbody");
-        flatBody.className = "flat";
-        table.appendChild(flatBody);
-      }
-      var all = [];
-      original.forEach(function (list) {
-        list.forEach(function (tr) {
-          if (tr.classList.contains("r")) {
-            all.push(tr);
-          }
-        });
-      });
-      all.sort(cmp);
+      var all = hostCells.map(function (p) { return p[0]; }).sort(cmp);
       var f = document.createDocumentFragment();
       all.forEach(function (tr) { f.appendChild(tr); });
       flatBody.appendChild(f);
