@@ -257,8 +257,10 @@
 // 1024 finished hosts, as text does), then at End the summary, a bar
 // chart of open ports by service and a heat map of hosts by ports, which
 // the style sheet shows above the table. The table has a row group per
-// host (its status, latency and "not shown" counts) and a row per listed
-// port: host, port, state, service with its catalog description in the
+// host, headed by the host (its status, latency and "not shown" counts),
+// and a row per listed port, which names no host (the script adds a Host
+// column when it sorts all hosts' rows together): port, state, service
+// with its catalog description (on a line of its own) in the
 // language of text output (or, when detection names another service,
 // that one marked "*" with the catalog's label), reason, version, the
 // TLS certificate's expiry (marked when it has expired or expires within
