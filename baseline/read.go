@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -509,7 +510,12 @@ func (r *Run) addHostRecord(rec output.HostRecord) error {
 	if err != nil {
 		return err
 	}
-	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason, Counts: parseCounts(rec.Counts)}
+	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason, Counts: parseCounts(rec.Counts), Vendor: rec.Vendor}
+	if rec.MAC != "" {
+		if h.MAC, err = parseMAC(rec.MAC); err != nil {
+			return err
+		}
+	}
 	if rec.Start != nil {
 		h.Start = *rec.Start
 	}
@@ -518,4 +524,14 @@ func (r *Run) addHostRecord(rec output.HostRecord) error {
 	}
 	r.AddHost(h)
 	return nil
+}
+
+// parseMAC reads a host's MAC address as the outputs write it (and nmap:
+// "00:00:0C:12:34:56"): six bytes, no other link address.
+func parseMAC(s string) (net.HardwareAddr, error) {
+	mac, err := net.ParseMAC(s)
+	if err != nil || len(mac) != 6 {
+		return nil, fmt.Errorf("invalid MAC address %q: want six hex pairs, 00:00:0C:12:34:56", s)
+	}
+	return mac, nil
 }

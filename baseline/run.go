@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"maps"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -55,6 +56,11 @@ type Host struct {
 	// listed in Ports or not (portscan's counts, nmap's extraports); nil
 	// when the run does not say.
 	Counts map[result.State]int
+	// MAC and Vendor are the host's link address and the vendor the
+	// IEEE registry names for it, when the run found them (discovery on
+	// the scanner's own link); nil and "" otherwise.
+	MAC    net.HardwareAddr
+	Vendor string
 }
 
 // Port is what a run says of one port.
@@ -122,6 +128,9 @@ func (r *Run) AddHost(hs result.Host) {
 	}
 	h.Up = hs.Up || h.Up
 	h.Reason = hs.Reason
+	if hs.MAC != nil {
+		h.MAC, h.Vendor = hs.MAC, hs.Vendor
+	}
 	if hs.Counts != nil {
 		h.Counts = maps.Clone(hs.Counts)
 	}

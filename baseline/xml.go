@@ -227,6 +227,15 @@ func (r *Run) addXMLHost(x *nmapxml.Host) error {
 		}
 	}
 	host := result.Host{Addr: a, Hostname: hostname, Up: x.Status.State == "up", Reason: x.Status.Reason}
+	for _, ad := range x.Addresses {
+		if ad.AddrType == "mac" {
+			if host.MAC, err = parseMAC(ad.Addr); err != nil {
+				return err
+			}
+			host.Vendor = ad.Vendor
+			break
+		}
+	}
 	if x.Ports != nil {
 		host.Counts = xmlCounts(x.Ports)
 	}

@@ -20,6 +20,10 @@
 #   lan       scanner namespace at 198.18.0.254/24 (no other route), veth
 #             to a hosts namespace: 198.18.0.1-5 live, 198.18.0.6-8 drop
 #             everything, the rest of 198.18.0.0/24 unassigned (ARP fails).
+#   lan20     the same on a /20: scanner 198.18.31.254/20; 198.18.16.1,
+#             18.7, 21.30, 26.100 and 31.1 listen on some of 22 80 443
+#             3306; 198.18.17.5, 24.9 and 29.200 drop everything; the
+#             other 4087 addresses are unassigned (bench/syn.sh scans it).
 #   loopback  one namespace; 127.0.0.1 with TCP listeners on 22 80 443
 #             3306 8080 31337 and UDP echo on 53 123 161 40000, no
 #             firewall: the speed benchmarks scan all its ports.
@@ -43,7 +47,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PREFIX=${PORTSCAN_LAB_PREFIX:-psl-}
 STATE=${PORTSCAN_LAB_STATE:-/run/portscan-lab}
 LABD=$STATE/labd
-LABS=(filtered lan slash24 loopback)
+LABS=(filtered lan lan20 slash24 loopback)
 
 usage() {
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
@@ -72,7 +76,7 @@ check_lab() {
 # namespaces LAB: the namespaces of a lab, scanner's first.
 namespaces() {
 	case $1 in
-	lan) echo "${PREFIX}lan-scanner ${PREFIX}lan-hosts" ;;
+	lan | lan20) echo "${PREFIX}$1-scanner ${PREFIX}$1-hosts" ;;
 	*) echo "${PREFIX}$1" ;;
 	esac
 }
@@ -159,15 +163,15 @@ lab_up() {
 		new_ns "${PREFIX}loopback"
 		serve "${PREFIX}loopback" loopback
 		;;
-	lan)
-		read -r scanner hosts <<<"$(namespaces lan)"
+	lan | lan20)
+		read -r scanner hosts <<<"$(namespaces "$lab")"
 		new_ns "$scanner"
 		new_ns "$hosts"
 		ip link add eth0 netns "$scanner" type veth peer name eth0 netns "$hosts"
 		ip -n "$scanner" link set eth0 up
 		ip -n "$hosts" link set eth0 up
-		setup_only "$scanner" lan-scanner
-		serve "$hosts" lan-hosts
+		setup_only "$scanner" "$lab-scanner"
+		serve "$hosts" "$lab-hosts"
 		;;
 	esac
 	echo "lab $lab is up; scan from it with: $0 exec $lab CMD..."
@@ -212,7 +216,7 @@ rules)
 	check_lab "$1"
 	[[ -x $LABD ]] || build_labd
 	case $1 in
-	lan) "$LABD" -rules lan-hosts ;;
+	lan | lan20) "$LABD" -rules "$1-hosts" ;;
 	*) "$LABD" -rules "$1" ;;
 	esac
 	;;

@@ -109,6 +109,14 @@
 // A "host" line (HostRecord), once a host is done:
 //
 //	host, hostname  as above
+//	mac             string   the host's MAC address, as nmap writes it
+//	                         ("00:00:0C:12:34:56"), when raw discovery
+//	                         found it on the scanner's link (ARP, NDP);
+//	                         omitted otherwise, as for a host beyond a
+//	                         router
+//	vendor          string   the organisation the IEEE registry assigns
+//	                         the MAC's first three bytes to; omitted when
+//	                         unknown or the system has no registry
 //	up              bool     whether the host answered
 //	status          string   "up", "down", or "unknown" for an incomplete
 //	                         host that had not answered yet
@@ -207,6 +215,14 @@
 //
 // DTD validation, ndiff and nmap.xsl ignore comments.
 //
+// A host whose MAC address is known has a second <address>, as nmap
+// writes it, after its IP address:
+//
+//	<address addr="198.18.0.1" addrtype="ipv4"></address>
+//	<address addr="00:00:0C:12:34:56" addrtype="mac" vendor="Cisco Systems, Inc"></address>
+//
+// with no vendor attribute when the vendor is unknown.
+//
 // When service detection named the service, <service> says what it
 // found, as nmap's -sV writes it: method "probed", its confidence, and
 // product, version, extrainfo, tunnel and <cpe> where known:
@@ -239,7 +255,10 @@
 // ports listed are those shown (Options.Show); the others are counted
 // in Ignored State, one "state (count)" per state, comma-separated
 // (nmap has one ignored state; a scan may leave out several). Hosts
-// found down get a Status: Down line when Options.ShowDown is set.
+// found down get a Status: Down line when Options.ShowDown is set. A
+// host whose MAC address is known has one more field on its Status
+// line, which nmap's format lacks: "MAC: 00:00:0C:12:34:56 (VENDOR)",
+// VENDOR empty when unknown and escaped as a name is.
 //
 // Bytes that come from catalogs, target lists or the network cannot
 // break the layout: in a name, service or version, each control
@@ -276,7 +295,9 @@
 // count of open ports per service name (1024 names; the rest count as
 // "other"), a count of hosts per port (at most every port of both
 // protocols), and for the heat map the listed open and open|filtered
-// ports of the first 128 hosts that have any (4096 each). The chart draws
+// ports of the first 128 hosts that have any to finish (4096 each), drawn
+// in target order. The page continues a resumed run as text does
+// (Continue; its State is an HTMLState). The chart draws
 // the 20 services with the most open ports, the heat map the 48 ports
 // open on the most hosts; each says what it leaves out. Every string
 // from the network, a capture, a catalog or the command line is escaped
@@ -292,4 +313,23 @@
 // catalog's label replaces it in SERVICE, marked "*" (and coloured), with
 // a legend line after the table; so does a warning for each TLS
 // certificate that has expired or expires within 30 days of the probe.
+// A host whose MAC address is known ends its block with nmap's line
+// "MAC Address: 00:00:0C:12:34:56 (VENDOR)", VENDOR "Unknown" when the
+// registry names none.
+//
+// # Going on in another run
+//
+// A scan stopped and resumed (portscan --resume) goes on writing the
+// files it began. At a checkpoint, between two events, each file ends
+// where its Writer stopped writing, and [Snapshot] takes the little the
+// Writer holds besides: a json document's host count, a text report's
+// down-host counts and the reports it holds back for target order.
+// The next run truncates the file there and makes a Writer with
+// [Continue], which writes no head again and closes the document at
+// its End: jsonl and csv append lines, json goes on with its "hosts"
+// array, xml inside <nmaprun>, text with the next host's report.
+// [Restore] gives it the ports already written or buffered of the hosts
+// that were in flight, so that each gets one whole record. Given the
+// same events, a document stopped and continued is byte for byte the
+// one written in one go.
 package output

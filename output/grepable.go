@@ -64,7 +64,14 @@ func (g *grepWriter) write(h result.Host, b *hostBuf, incomplete bool) error {
 	case incomplete:
 		status = "Unknown"
 	}
-	g.w.WriteString(head + "Status: " + status + "\n")
+	g.w.WriteString(head + "Status: " + status)
+	if mac := h.MACString(); mac != "" {
+		// nmap's -oG has no MAC field: this one follows its fields'
+		// "Name: value" form, after the status, where a script that
+		// reads nmap's lines does not look.
+		g.w.WriteString("\tMAC: " + mac + " (" + grepEscape(h.Vendor, "()") + ")")
+	}
+	g.w.WriteString("\n")
 	states := b.hiddenStates()
 	if (h.Up || len(list) > 0) && (len(list) > 0 || len(states) > 0) {
 		g.w.WriteString(head + "Ports: ")

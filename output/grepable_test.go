@@ -19,6 +19,7 @@ var (
 	grepHostField = regexp.MustCompile(`^Host: [0-9a-f.:]+ \([^()\t]*\)$`)
 	grepPortEntry = regexp.MustCompile(`^[0-9]+/(open|closed|filtered|open\|filtered|unknown)/(tcp|udp|ddp)//[^/,]*//[^/,]*/$`)
 	grepIgnored   = regexp.MustCompile(`^Ignored State: [a-z|]+ \([0-9]+\)(, [a-z|]+ \([0-9]+\))*$`)
+	grepMAC       = regexp.MustCompile(`^MAC: [0-9A-F]{2}(:[0-9A-F]{2}){5} \([^()]*\)$`)
 )
 
 // checkGrepable fails unless out has the shape of nmap's grepable
@@ -48,7 +49,7 @@ func checkGrepable(t testing.TB, out []byte) {
 		if !grepHostField.MatchString(fields[0]) || len(fields) < 2 {
 			t.Fatalf("host field %q in %q", fields[0], line)
 		}
-		for _, f := range fields[1:] {
+		for i, f := range fields[1:] {
 			switch {
 			case f == "Status: Up" || f == "Status: Down" || f == "Status: Unknown":
 			case f == "Ports: ":
@@ -59,6 +60,7 @@ func checkGrepable(t testing.TB, out []byte) {
 					}
 				}
 			case grepIgnored.MatchString(f):
+			case grepMAC.MatchString(f) && i == 1 && strings.HasPrefix(fields[1], "Status: "):
 			default:
 				t.Fatalf("field %q in %q", f, line)
 			}

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	_ "embed"
 	"fmt"
@@ -55,7 +56,10 @@ type htmlWriter struct {
 	hosts     inflight
 
 	next    uint64
-	waiting map[uint64]finished
+	waiting map[uint64]htmlBlock
+	// held are the blocks an earlier run held back (Continue), by
+	// Index: each is written before the first host after it.
+	held []htmlBlock
 
 	listed    int // host groups written
 	rows      int
@@ -71,16 +75,24 @@ type htmlWriter struct {
 	last      time.Time
 }
 
+// htmlBlock is a host's rows, as written, held back until the hosts
+// before it in the targets are written.
+type htmlBlock struct {
+	index uint64 // result.Host.Index
+	text  []byte
+}
+
 // heatHost is a row of the heat map: a host and its listed ports that
 // may be open.
 type heatHost struct {
+	index uint64 // result.Host.Index: the map is drawn in target order
 	name  string
 	cells map[ports.Port]result.State
 	more  int // such ports past htmlHeatPorts
 }
 
 func newHTML(w io.Writer, opt Options) *htmlWriter {
-	return &htmlWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight), next: 1, waiting: make(map[uint64]finished),
+	return &htmlWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight), next: 1, waiting: make(map[uint64]htmlBlock),
 		openBy: make(map[ports.Protocol]int), services: make(map[string]int), portHosts: make(map[ports.Port]int)}
 }
 
@@ -106,7 +118,8 @@ var (
 		{"Version", "text", "c-ver", true}}
 )
 
-func (h *htmlWriter) begin(info result.Info) error {
+// setup takes from info what the page needs, for begin and Continue.
+func (h *htmlWriter) setup(info result.Info) {
 	h.info = info
 	h.lang = cmp.Or(h.opt.Lang, info.Lang, "en")
 	h.pcap = info.ScanType == "pcap"
@@ -115,6 +128,10 @@ func (h *htmlWriter) begin(info result.Info) error {
 	if h.pcap {
 		h.cols = pcapCols
 	}
+}
+
+func (h *htmlWriter) begin(info result.Info) error {
+	h.setup(info)
 	head := htmlpage.Head{Title: htmlpage.Clean(cmp.Or(h.opt.Title, "portscan report")), Kind: "scan", Nav: []htmlpage.Link{
 		{ID: "summary", Name: "Summary"}, {ID: "services", Name: "Open services"}, {ID: "heatmap", Name: "Heat map"}, {ID: "ports", Name: "Hosts and ports"}}}
 	what := "scan"
@@ -163,10 +180,14 @@ func (h *htmlWriter) port(r result.Port) error {
 
 func (h *htmlWriter) host(hs result.Host) error {
 	b := h.hosts.take(hostKey{hs.Addr, hs.Hostname})
-	if hs.Seq == 0 {
-		return h.report(hs, b)
+	blk, err := h.render(hs, b)
+	if err != nil {
+		return err
 	}
-	h.waiting[hs.Seq] = finished{hs, b}
+	if hs.Seq == 0 {
+		return h.emit(blk)
+	}
+	h.waiting[hs.Seq] = blk
 	if len(h.waiting) > maxWaiting {
 		return h.flushWaiting()
 	}
@@ -177,17 +198,44 @@ func (h *htmlWriter) host(hs result.Host) error {
 		}
 		delete(h.waiting, h.next)
 		h.next++
-		if err := h.report(f.h, f.b); err != nil {
+		if err := h.emit(f); err != nil {
 			return err
 		}
 	}
+}
+
+// render returns a host's rows as the page will hold them, and counts
+// them for the summary, the chart and the heat map.
+func (h *htmlWriter) render(hs result.Host, b *hostBuf) (htmlBlock, error) {
+	var buf bytes.Buffer
+	err := h.report(&buf, hs, b)
+	return htmlBlock{index: hs.Index, text: buf.Bytes()}, err
+}
+
+// emit writes blk, after the blocks held back from an earlier run that
+// come before it in the targets.
+func (h *htmlWriter) emit(blk htmlBlock) error {
+	if blk.index > 0 {
+		for len(h.held) > 0 && h.held[0].index < blk.index {
+			if err := h.write(h.held[0]); err != nil {
+				return err
+			}
+			h.held = h.held[1:]
+		}
+	}
+	return h.write(blk)
+}
+
+func (h *htmlWriter) write(blk htmlBlock) error {
+	h.w.Write(blk.text)
+	return h.w.Flush()
 }
 
 func (h *htmlWriter) flushWaiting() error {
 	for _, seq := range slices.Sorted(maps.Keys(h.waiting)) {
 		f := h.waiting[seq]
 		delete(h.waiting, seq)
-		if err := h.report(f.h, f.b); err != nil {
+		if err := h.emit(f); err != nil {
 			return err
 		}
 	}
@@ -208,8 +256,8 @@ type htmlHost struct {
 type htmlRow struct {
 	PCAP               bool
 	Lang               string
-	HostKey, Host      string
-	PortKey, Port      string
+	Host               string
+	Port               string
 	State              string
 	StateClass         string
 	Svc, Catalog       string
@@ -242,7 +290,9 @@ func stateClass(s string) string {
 	return s
 }
 
-func (h *htmlWriter) report(hs result.Host, b *hostBuf) error {
+// report writes a host's rows to out (nothing for a host down and not
+// listed, which is counted) and counts them.
+func (h *htmlWriter) report(out io.Writer, hs result.Host, b *hostBuf) error {
 	list := b.finish(&h.opt, hs.Counts)
 	if hs.Tarpit {
 		h.tarpits++
@@ -271,6 +321,9 @@ func (h *htmlWriter) report(hs result.Host, b *hostBuf) error {
 		if l := hostLatency(hs, b); l > 0 {
 			details = append(details, seconds2(l)+" s latency")
 		}
+	}
+	if mac := hs.MACString(); mac != "" {
+		details = append(details, "MAC Address: "+mac+" ("+htmlpage.Clean(cmp.Or(hs.Vendor, "Unknown"))+")")
 	}
 	if states := b.hiddenStates(); len(states) > 0 {
 		var parts []string
@@ -304,7 +357,7 @@ func (h *htmlWriter) report(hs result.Host, b *hostBuf) error {
 		}
 		h.portHosts[r.Port]++
 		if !heatStarted {
-			heat, heatStarted = h.heatRow(name), true
+			heat, heatStarted = h.heatRow(name, hs.Index), true
 		}
 		if heat != nil {
 			if len(heat.cells) < htmlHeatPorts {
@@ -316,20 +369,17 @@ func (h *htmlWriter) report(hs result.Host, b *hostBuf) error {
 	}
 	h.listed++
 	h.rows += len(g.Rows)
-	if err := htmlTmpl.ExecuteTemplate(h.w, "host", g); err != nil {
-		return err
-	}
-	return h.w.Flush()
+	return htmlTmpl.ExecuteTemplate(out, "host", g)
 }
 
 // heatRow starts the heat map's row of a host with open ports, or
 // returns nil when the map has its rows already.
-func (h *htmlWriter) heatRow(name string) *heatHost {
+func (h *htmlWriter) heatRow(name string, index uint64) *heatHost {
 	if len(h.heat) >= htmlHeatHosts {
 		h.heatMore++
 		return nil
 	}
-	h.heat = append(h.heat, heatHost{name: name, cells: make(map[ports.Port]result.State)})
+	h.heat = append(h.heat, heatHost{index: index, name: name, cells: make(map[ports.Port]result.State)})
 	return &h.heat[len(h.heat)-1]
 }
 
@@ -447,10 +497,20 @@ func (h *htmlWriter) end(s result.Summary) error {
 	if err := h.flushWaiting(); err != nil {
 		return err
 	}
+	for _, blk := range h.held {
+		if err := h.write(blk); err != nil {
+			return err
+		}
+	}
+	h.held = nil
 	for _, b := range h.hosts.drain() {
 		hs := b.unfinished()
 		count(&s, hs)
-		if err := h.report(hs, b); err != nil {
+		blk, err := h.render(hs, b)
+		if err != nil {
+			return err
+		}
+		if err := h.emit(blk); err != nil {
 			return err
 		}
 	}
@@ -652,7 +712,9 @@ func (h *htmlWriter) heatMap() *htmlHeat {
 		x := barLabelW + i*pitch + size/2
 		m.Cols = append(m.Cols, htmlHeatCol{Name: p.String(), X: x + 4, Y: heatTop - 4})
 	}
-	for i, hh := range h.heat {
+	rows := slices.Clone(h.heat)
+	slices.SortStableFunc(rows, func(a, b heatHost) int { return compareIndex(a.index, b.index) })
+	for i, hh := range rows {
 		y := heatTop + i*pitch
 		row := htmlHeatRow{Name: short(hh.name), LabelX: barLabelW - 8, TextY: y + size/2 + 4}
 		var d [3]strings.Builder

@@ -172,7 +172,7 @@ func scenarios() []scenario {
 			Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "1-2000", NumPorts: 2000, Version: "0.1.0"},
 		events: tarpit(),
 		stats:  result.Summary{Start: t0, End: at(1000), HostsUp: 1, HostsDown: 2, Probes: 134, Open: 120},
-	}, detectScenario()}
+	}, detectScenario(), macScenarios()[1]}
 }
 
 // detectScenario is a run with service detection: names the catalog's

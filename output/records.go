@@ -114,6 +114,10 @@ type TLSRecord struct {
 // what detection read off the network goes into JSON and XML so.
 func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
+// DetectedRecordOf returns the record of what detection found; nil for
+// nil. Its strings are made valid UTF-8.
+func DetectedRecordOf(s *result.Service) *DetectedRecord { return detectedRecord(s) }
+
 func detectedRecord(s *result.Service) *DetectedRecord {
 	if s == nil {
 		return nil
@@ -160,6 +164,8 @@ type HostRecord struct {
 	Type       string         `json:"type,omitempty"`
 	Host       string         `json:"host"`
 	Hostname   string         `json:"hostname,omitempty"`
+	MAC        string         `json:"mac,omitempty"`
+	Vendor     string         `json:"vendor,omitempty"`
 	Up         bool           `json:"up"`
 	Status     string         `json:"status"`
 	Reason     string         `json:"reason"`
@@ -262,6 +268,8 @@ func hostRecord(h result.Host, latency time.Duration) HostRecord {
 	return HostRecord{
 		Host:      h.Addr.String(),
 		Hostname:  h.Hostname,
+		MAC:       h.MACString(),
+		Vendor:    validUTF8(h.Vendor),
 		Up:        h.Up,
 		Status:    h.Status(),
 		Reason:    h.Reason,

@@ -81,7 +81,7 @@ func listed(g output.Golden) *baseline.Run {
 			if h.Up || len(list) > 0 { // the XML has the host's ports
 				c = counts(h.Counts, byHost[h.Addr])
 			}
-			run.AddHost(result.Host{Addr: h.Addr, Hostname: h.Hostname, Up: h.Up, Reason: h.Reason, Counts: c})
+			run.AddHost(result.Host{Addr: h.Addr, Hostname: h.Hostname, MAC: h.MAC, Vendor: h.Vendor, Up: h.Up, Reason: h.Reason, Counts: c})
 			addPorts(run, list)
 		}
 	}

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"maps"
@@ -21,6 +22,7 @@ import (
 // the host is done, and a summary line.
 type textWriter struct {
 	w     *bufio.Writer
+	out   io.Writer // under w
 	opt   Options
 	lang  string
 	hosts inflight
@@ -34,33 +36,49 @@ type textWriter struct {
 	// maxWaiting (one slow host holding back many), they are reported
 	// anyway, in order, and the slow one when it ends: memory stays flat.
 	next    uint64 // the Seq to report next
-	waiting map[uint64]finished
+	waiting map[uint64]textBlock
+	// held are the reports an earlier run held back (Continue), by
+	// Index: each is written before the first host after it.
+	held []textBlock
 
 	// Hosts found down and not listed (no ShowDown), counted by reason;
-	// the last one, for the note on a lone target.
+	// the note on the last one, for a lone target.
 	down     tally
-	lastDown result.Host
+	lastNote string
 	// Hosts flagged as tarpits, and their open ports.
 	tarpits, tarpitOpen int
 }
 
-type finished struct {
-	h result.Host
-	b *hostBuf
+// textBlock is a host's report, as written, and what it adds to the
+// counts of the report's end.
+type textBlock struct {
+	index  uint64 // result.Host.Index
+	text   []byte
+	down   bool   // found down and not listed: counted, with reason
+	reason string // why it is down
+	note   string // on it as a lone target
+	tarpit bool
+	open   int // its open ports, when a tarpit
 }
 
 func newText(w io.Writer, opt Options) *textWriter {
-	t := &textWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight), next: 1, waiting: make(map[uint64]finished)}
+	t := &textWriter{w: bufio.NewWriter(w), out: w, opt: opt, hosts: make(inflight), next: 1, waiting: make(map[uint64]textBlock)}
 	// Forced on or off: whether w is a terminal is the caller's call.
 	t.paint = text.NewPaint(opt.Color)
 	return t
 }
 
-func (t *textWriter) begin(info result.Info) error {
+// setup takes from info what the report needs, for begin and Continue.
+func (t *textWriter) setup(info result.Info) {
 	t.lang = t.opt.Lang
 	if t.lang == "" {
 		t.lang = info.Lang
 	}
+	t.discovery = info.ScanType == result.ScanDiscovery
+}
+
+func (t *textWriter) begin(info result.Info) error {
+	t.setup(info)
 	version := info.Version
 	if version != "" {
 		version = " " + version
@@ -69,7 +87,6 @@ func (t *textWriter) begin(info result.Info) error {
 	if !info.Start.IsZero() {
 		fmt.Fprintf(t.w, " at %s", info.Start.Format("2006-01-02 15:04 MST"))
 	}
-	t.discovery = info.ScanType == result.ScanDiscovery
 	switch {
 	case info.ScanType == "pcap":
 		t.w.WriteString(": capture analysis")
@@ -95,6 +112,9 @@ func (t *textWriter) begin(info result.Info) error {
 			fmt.Fprintf(t.w, " of %s", text.Count(info.NumPorts, noun, noun+"s"))
 		}
 	}
+	if info.Shard.Sharded() {
+		fmt.Fprintf(t.w, ", shard %s", info.Shard)
+	}
 	t.w.WriteString("\n")
 	return t.w.Flush()
 }
@@ -106,10 +126,11 @@ func (t *textWriter) port(r result.Port) error {
 
 func (t *textWriter) host(h result.Host) error {
 	b := t.hosts.take(hostKey{h.Addr, h.Hostname})
+	blk := t.render(h, b)
 	if h.Seq == 0 {
-		return t.report(h, b)
+		return t.emit(blk)
 	}
-	t.waiting[h.Seq] = finished{h, b}
+	t.waiting[h.Seq] = blk
 	if len(t.waiting) > maxWaiting {
 		return t.flushWaiting()
 	}
@@ -120,24 +141,67 @@ func (t *textWriter) host(h result.Host) error {
 		}
 		delete(t.waiting, t.next)
 		t.next++
-		if err := t.report(f.h, f.b); err != nil {
+		if err := t.emit(f); err != nil {
 			return err
 		}
 	}
 }
 
-func (t *textWriter) report(h result.Host, b *hostBuf) error {
+// render returns h's report, written by report into a buffer.
+func (t *textWriter) render(h result.Host, b *hostBuf) textBlock {
+	var buf bytes.Buffer
+	t.w.Reset(&buf) // nothing is left buffered between events
+	blk := textBlock{index: h.Index}
+	t.report(h, b, &blk)
+	t.w.Flush()
+	t.w.Reset(t.out)
+	blk.text = buf.Bytes()
+	return blk
+}
+
+// emit writes blk, after the reports held back from an earlier run
+// that come before it, and counts it.
+func (t *textWriter) emit(blk textBlock) error {
+	if blk.index > 0 {
+		for len(t.held) > 0 && t.held[0].index < blk.index {
+			if err := t.write(t.held[0]); err != nil {
+				return err
+			}
+			t.held = t.held[1:]
+		}
+	}
+	return t.write(blk)
+}
+
+func (t *textWriter) write(blk textBlock) error {
+	if blk.tarpit {
+		t.tarpits++
+		t.tarpitOpen += blk.open
+	}
+	if blk.down {
+		t.down.add(blk.reason, 1)
+		t.lastNote = blk.note
+	}
+	if len(blk.text) == 0 {
+		return nil
+	}
+	if _, err := t.w.Write(blk.text); err != nil {
+		return err
+	}
+	return t.w.Flush()
+}
+
+// report writes h's report to t.w, and says in blk what it counts.
+func (t *textWriter) report(h result.Host, b *hostBuf, blk *textBlock) {
 	list := b.finish(&t.opt, h.Counts)
 	if h.Tarpit {
-		t.tarpits++
-		t.tarpitOpen += h.Counts[result.Open]
+		blk.tarpit, blk.open = true, h.Counts[result.Open]
 	}
 	if !h.Up && !t.opt.ShowDown && (!h.Incomplete || len(list) == 0) {
 		if !h.Incomplete {
-			t.down.add(h.Reason, 1)
-			t.lastDown = h
+			blk.down, blk.reason, blk.note = true, h.Reason, downNote(h)
 		}
-		return nil
+		return
 	}
 	name := h.Addr.String()
 	if h.Hostname != "" {
@@ -151,7 +215,7 @@ func (t *textWriter) report(h result.Host, b *hostBuf) error {
 	case !h.Up:
 		fmt.Fprintf(t.w, "\nHost seems down: %s.\n", downWhy(h))
 		if len(list) == 0 {
-			return t.w.Flush() // its silent ports were counted just now
+			return // its silent ports were counted just now
 		}
 	default:
 		t.w.WriteString("\nHost is up")
@@ -201,7 +265,27 @@ func (t *textWriter) report(h result.Host, b *hostBuf) error {
 	if len(list) > 0 {
 		t.table(list)
 	}
-	return t.w.Flush()
+	if mac := h.MACString(); mac != "" {
+		fmt.Fprintf(t.w, "MAC Address: %s (%s)\n", mac, vendorName(h))
+	}
+}
+
+// downNote is the note on h, found down, as a lone target.
+func downNote(h result.Host) string {
+	note := fmt.Sprintf("\nNote: %s seems down: %s.", h.Addr, downWhy(h))
+	if portsDecided(h) == 0 {
+		note += " If it is up but drops discovery probes, scan it with --skip-discovery (-Pn)."
+	}
+	return note + "\n"
+}
+
+// vendorName is the vendor text prints after a MAC address, escaped
+// (it comes from a file), or "Unknown", as nmap prints it.
+func vendorName(h result.Host) string {
+	if h.Vendor == "" {
+		return "Unknown"
+	}
+	return text.Escape(h.Vendor)
 }
 
 // hostLatency is the latency a report gives h: that of its ports'
@@ -388,7 +472,7 @@ func (t *textWriter) flushWaiting() error {
 	for _, seq := range slices.Sorted(maps.Keys(t.waiting)) {
 		f := t.waiting[seq]
 		delete(t.waiting, seq)
-		if err := t.report(f.h, f.b); err != nil {
+		if err := t.emit(f); err != nil {
 			return err
 		}
 	}
@@ -399,10 +483,16 @@ func (t *textWriter) end(s result.Summary) error {
 	if err := t.flushWaiting(); err != nil { // done, but behind one that is not
 		return err
 	}
+	for _, blk := range t.held {
+		if err := t.write(blk); err != nil {
+			return err
+		}
+	}
+	t.held = nil
 	for _, b := range t.hosts.drain() {
 		h := b.unfinished()
 		count(&s, h)
-		if err := t.report(h, b); err != nil {
+		if err := t.emit(t.render(h, b)); err != nil {
 			return err
 		}
 	}
@@ -410,12 +500,7 @@ func (t *textWriter) end(s result.Summary) error {
 	case t.down.count == 1 && s.Hosts() == 1:
 		// A lone target, as nmap notes it; a range's down hosts are only
 		// counted.
-		h := t.lastDown
-		fmt.Fprintf(t.w, "\nNote: %s seems down: %s.", h.Addr, downWhy(h))
-		if portsDecided(h) == 0 {
-			t.w.WriteString(" If it is up but drops discovery probes, scan it with --skip-discovery (-Pn).")
-		}
-		t.w.WriteString("\n")
+		t.w.WriteString(t.lastNote)
 	case t.down.count > 0:
 		fmt.Fprintf(t.w, "\nNot shown: %s%s; --show down lists them\n", text.Count(t.down.count, "down host", "down hosts"), reasonNote(&t.down))
 	}

@@ -27,6 +27,7 @@ const ctime = "Mon Jan _2 15:04:05 2006"
 // comment at the top and the run's summary say which program really
 // wrote the file.
 type xmlWriter struct {
+	w     io.Writer // under enc
 	enc   *xml.Encoder
 	opt   Options
 	lang  string // of the descriptions in the port comments
@@ -34,12 +35,16 @@ type xmlWriter struct {
 	// discovery is set for a run that only discovered hosts, whose
 	// hosts have no <ports>, as nmap -sn writes them.
 	discovery bool
+	// resumed is set for a document that Continue goes on with: the
+	// encoder has not seen <nmaprun> opened. wrote says whether it has
+	// written an element yet.
+	resumed, wrote bool
 }
 
 func newXML(w io.Writer, opt Options) *xmlWriter {
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
-	return &xmlWriter{enc: enc, opt: opt, hosts: make(inflight)}
+	return &xmlWriter{w: w, enc: enc, opt: opt, hosts: make(inflight)}
 }
 
 func (x *xmlWriter) newline() error {
@@ -47,15 +52,27 @@ func (x *xmlWriter) newline() error {
 }
 
 func (x *xmlWriter) element(v any) error {
+	if x.resumed && !x.wrote {
+		// The encoder puts no newline before its first element.
+		x.wrote = true
+		if _, err := io.WriteString(x.w, "\n"); err != nil {
+			return err
+		}
+	}
 	return x.enc.Encode(v)
 }
 
-func (x *xmlWriter) begin(info result.Info) error {
+// setup takes from info what the document needs, for begin and Continue.
+func (x *xmlWriter) setup(info result.Info) {
 	x.lang = x.opt.Lang
 	if x.lang == "" {
 		x.lang = info.Lang
 	}
 	x.discovery = info.ScanType == result.ScanDiscovery
+}
+
+func (x *xmlWriter) begin(info result.Info) error {
+	x.setup(info)
 	args := joinArgs(info.Args)
 	head := []xml.Token{
 		xml.ProcInst{Target: "xml", Inst: []byte(`version="1.0" encoding="UTF-8"`)},
@@ -104,7 +121,7 @@ func scanInfos(info result.Info) []nmapxml.ScanInfo {
 	protos := info.Protocols
 	if len(protos) == 0 {
 		switch info.ScanType {
-		case "connect":
+		case "connect", "syn":
 			protos = []ports.Protocol{ports.TCP}
 		case "udp":
 			protos = []ports.Protocol{ports.UDP}
@@ -123,6 +140,9 @@ func scanInfos(info result.Info) []nmapxml.ScanInfo {
 		switch p {
 		case ports.TCP:
 			si.Type = "connect"
+			if strings.HasPrefix(info.ScanType, "syn") {
+				si.Type = "syn" // nmap -sS
+			}
 		case ports.UDP:
 			si.Type = "udp"
 		default:
@@ -159,6 +179,9 @@ func (x *xmlWriter) write(h result.Host, b *hostBuf) error {
 		Status:    nmapxml.Status{State: h.Status(), Reason: h.Reason, ReasonTTL: "0"},
 		Addresses: []nmapxml.Address{addr},
 		Hostnames: &nmapxml.Hostnames{},
+	}
+	if mac := h.MACString(); mac != "" {
+		e.Addresses = append(e.Addresses, nmapxml.Address{Addr: mac, AddrType: "mac", Vendor: validUTF8(h.Vendor)})
 	}
 	if h.Hostname != "" {
 		e.Hostnames.Hostname = []nmapxml.Hostname{{Name: h.Hostname, Type: "user"}}
@@ -274,6 +297,13 @@ func (x *xmlWriter) end(s result.Summary) error {
 		rs.Finished.ErrorMsg = "interrupted"
 	}
 	if err := x.element(rs); err != nil {
+		return err
+	}
+	if x.resumed {
+		if err := x.enc.Flush(); err != nil {
+			return err
+		}
+		_, err := io.WriteString(x.w, "\n</nmaprun>\n")
 		return err
 	}
 	if err := x.enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "nmaprun"}}); err != nil {

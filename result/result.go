@@ -11,6 +11,7 @@ package result
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -80,6 +81,12 @@ const (
 	ReasonUDPResponse     = "udp-response"     // a UDP datagram came back
 	ReasonMidStream       = "mid-stream"       // server data seen without the handshake
 	ReasonUserSet         = "user-set"         // host assumed up (-Pn)
+
+	// Host discovery with raw packets: what showed the host up.
+	ReasonARPResponse    = "arp-response"    // an ARP reply from the address (on its link)
+	ReasonNDResponse     = "nd-response"     // an NDP neighbour advertisement for it (IPv6, on its link)
+	ReasonEchoReply      = "echo-reply"      // an ICMP or ICMPv6 echo reply
+	ReasonTimestampReply = "timestamp-reply" // an ICMP timestamp reply
 )
 
 // Port is what is known of one port on one host. Producers emit each one
@@ -214,6 +221,15 @@ type Host struct {
 	// srtt, rttvar and to.
 	RTT, RTTVar, Timeout time.Duration
 
+	// MAC is the host's link address, as its answer to neighbour
+	// discovery (ARP, NDP) gave it: only for hosts on a link of the
+	// scanner's own, nil otherwise (a host beyond a router is reached at
+	// the router's). Vendor is the organisation its first three bytes
+	// are assigned to in the IEEE registry, "" when unknown or when the
+	// system has no registry.
+	MAC    net.HardwareAddr
+	Vendor string
+
 	// Incomplete says the run ended (it was interrupted) before the host
 	// was done: its ports are those decided so far, and Up says whether
 	// any answer had shown it up. An incomplete host that is not Up is of
@@ -317,7 +333,7 @@ const ScanDiscovery = "discovery"
 type Info struct {
 	Args      []string         // the command line, program name first
 	Start     time.Time        // when the run started
-	ScanType  string           // "connect", "udp", "connect+udp", "pcap" or ScanDiscovery
+	ScanType  string           // "connect", "syn", "udp", "connect+udp", "syn+udp", "pcap" or ScanDiscovery
 	Protocols []ports.Protocol // the protocols probed, in order
 	PortsSpec string           // the port specification, as a range string ("1-1024,8080")
 	NumPorts  int              // how many ports of each protocol are probed
@@ -358,4 +374,14 @@ func (s Shard) String() string {
 		return ""
 	}
 	return strconv.Itoa(s.Index+1) + "/" + strconv.Itoa(s.Count)
+}
+
+// MACString writes h.MAC as nmap writes MAC addresses, in every output:
+// pairs of upper-case hex digits joined by colons ("02:42:AC:11:00:02");
+// "" when the host has none.
+func (h Host) MACString() string {
+	if len(h.MAC) == 0 {
+		return ""
+	}
+	return strings.ToUpper(h.MAC.String())
 }

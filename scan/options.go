@@ -9,15 +9,21 @@
 // given explicitly outranks one given with less weight ([Options.Override]
 // lays one set of options over another), and nmap's timing templates
 // ([Options.ApplyTiming]) set only what was not given.
+//
+// A [Fingerprint] names what a scan's options define, the probes that
+// make it, so that the shards and resumed runs of one scan are told
+// apart from other scans.
 package scan
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"time"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 )
 
 // Options are the options of one scan. Given says which settings were
@@ -37,6 +43,8 @@ type Options struct {
 	TopPorts     int    // the N highest-ranked catalog ports of each protocol, instead of Ports; 0 is not asked for
 	ExcludePorts string // ports not to scan, the same syntax as Ports
 	TCP, UDP     bool   // the protocols; TCP when neither
+	// Syn scans TCP with raw SYNs rather than connects (nmap -sS).
+	Syn bool
 	// Always are ports probed whatever Ports and ExcludePorts say, on
 	// the protocols scanned (those an audit's rules name). Not a
 	// setting: Override leaves it.
@@ -56,6 +64,13 @@ type Options struct {
 	// Detect runs service detection on the open ports (nmap -sV): an
 	// audit whose policy has service rules turns it on when not given.
 	Detect bool
+
+	// Shard (--shard I/N), or Shards with ShardIndex (--shards N
+	// --shard-index K), say which share of the scan this run probes
+	// (package shard); ShardOf checks them and Seed together.
+	Shard      result.Shard
+	Shards     int
+	ShardIndex int
 
 	// Given are the settings given explicitly.
 	Given Field
@@ -88,6 +103,10 @@ const (
 	Seed
 	Timing
 	Detect
+	Shard
+	Shards
+	ShardIndex
+	Syn
 
 	fieldEnd // the first bit past the settings
 )
@@ -97,8 +116,8 @@ func (f Field) Has(s Field) bool { return f&s == s }
 
 // Setting returns a pointer to the setting f names (one Field alone),
 // for code that fills Options setting by setting: a *string, *bool,
-// *int, *float64, *time.Duration or *uint64. It panics if f is not one
-// setting.
+// *int, *float64, *time.Duration, *uint64 or *result.Shard. It panics
+// if f is not one setting.
 func (o *Options) Setting(f Field) any {
 	switch f {
 	case InputList:
@@ -145,6 +164,14 @@ func (o *Options) Setting(f Field) any {
 		return &o.Timing
 	case Detect:
 		return &o.Detect
+	case Shard:
+		return &o.Shard
+	case Shards:
+		return &o.Shards
+	case ShardIndex:
+		return &o.ShardIndex
+	case Syn:
+		return &o.Syn
 	}
 	panic(fmt.Sprintf("scan: Setting(%#x) is not one setting", uint32(f)))
 }
@@ -232,13 +259,57 @@ func ParseTiming(s string) (int, error) {
 }
 
 // Protocols returns the protocols scanned, in order: TCP unless only
-// UDP is asked for.
+// UDP is asked for (TCP being asked for by TCP or Syn).
 func (o *Options) Protocols() []ports.Protocol {
 	switch {
-	case o.UDP && o.TCP:
+	case o.UDP && (o.TCP || o.Syn):
 		return []ports.Protocol{ports.TCP, ports.UDP}
 	case o.UDP:
 		return []ports.Protocol{ports.UDP}
 	}
 	return []ports.Protocol{ports.TCP}
+}
+
+// ShardOf returns the share of the scan the options give: Shard
+// (--shard I/N), or Shards and ShardIndex (--shards N --shard-index K),
+// never both; the zero Shard for the whole scan, which a share of one
+// is. A share of more than one needs a Seed other than 0, since every
+// shard must walk the same permutation. The errors name the flags.
+func (o *Options) ShardOf() (result.Shard, error) {
+	var s result.Shard
+	switch {
+	case o.Given.Has(Shard) && o.Given.Has(Shards):
+		return s, errors.New("--shard and --shards cannot be used together")
+	case o.Given.Has(Shard) && o.Given.Has(ShardIndex):
+		return s, errors.New("--shard and --shard-index cannot be used together: --shard I/N counts from 1, --shards N --shard-index K from 0")
+	case o.Given.Has(ShardIndex) && !o.Given.Has(Shards):
+		return s, fmt.Errorf("--shard-index %d needs --shards N, the number of shards", o.ShardIndex)
+	case o.Given.Has(Shard):
+		s = o.Shard
+	case o.Given.Has(Shards):
+		if o.Shards < 1 {
+			return s, fmt.Errorf("invalid --shards %d: want 1 or more", o.Shards)
+		}
+		if !o.Given.Has(ShardIndex) && o.Shards > 1 {
+			return s, fmt.Errorf("--shards %d needs --shard-index (0 to %d)", o.Shards, o.Shards-1)
+		}
+		if o.ShardIndex < 0 || o.ShardIndex >= o.Shards {
+			return s, fmt.Errorf("invalid --shard-index %d: --shards %d takes 0 to %d", o.ShardIndex, o.Shards, o.Shards-1)
+		}
+		s = result.Shard{Index: o.ShardIndex, Count: o.Shards}
+	}
+	if !s.Sharded() {
+		return result.Shard{}, nil
+	}
+	if o.Seed == 0 {
+		flag := "--shard " + s.String()
+		if o.Given.Has(Shards) {
+			flag = fmt.Sprintf("--shards %d", s.Count)
+		}
+		if o.Given.Has(Seed) {
+			return result.Shard{}, fmt.Errorf("%s needs a --seed other than 0 (0 picks a random one): every shard must use the same permutation", flag)
+		}
+		return result.Shard{}, fmt.Errorf("%s needs --seed: every shard must use the same permutation", flag)
+	}
+	return s, nil
 }

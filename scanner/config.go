@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
 )
 
@@ -28,8 +29,16 @@ var DefaultDiscoveryPorts = []uint16{80, 443}
 // Config says what to probe and how. The zero Config scans nothing; set
 // Ports. Every other zero field means its default.
 type Config struct {
-	// Ports to probe on each host. TCP ports get a connect probe.
+	// Ports to probe on each host. TCP ports get a connect probe, or a
+	// SYN with Syn.
 	Ports *ports.Set
+
+	// Syn probes TCP ports with raw SYNs rather than connects (nmap -sS):
+	// open is a SYN-ACK, closed a RST, filtered an ICMP error or silence.
+	// It needs CAP_NET_RAW: without it Run fails with an error matching
+	// raw.ErrPermission, and never falls back to connects. Discovery
+	// probes are SYNs too; UDP probes are as without it.
+	Syn bool
 
 	// Concurrency is the most probes in flight at once. Zero means as many
 	// as the open-file limit allows, up to DefaultMaxConcurrency. The raw
@@ -60,6 +69,25 @@ type Config struct {
 	// Ports may be empty, and SkipDiscovery is ignored.
 	DiscoverOnly bool
 
+	// RawDiscovery finds which hosts are up with raw packets, as nmap
+	// does with privileges, rather than by connecting to the discovery
+	// ports: a host on one of the scanner's links is asked for its link
+	// address (ARP for IPv4, NDP for IPv6), which it answers whatever its
+	// firewall drops (arp-response, nd-response; its MAC address goes in
+	// result.Host.MAC); a host beyond a router, and the scanner's own
+	// addresses, get Pings. It needs CAP_NET_RAW: without it Run fails
+	// with an error matching raw.ErrPermission. DiscoveryPorts is then
+	// unused.
+	RawDiscovery bool
+	// Pings are the probes raw discovery sends to hosts beyond the
+	// scanner's links (see CheckPings); nil means DefaultPings.
+	Pings []Ping
+
+	// Vendor names the vendor of a MAC address for result.Host.Vendor;
+	// nil means the system's IEEE registry (oui.System), read the first
+	// time a MAC is to be labelled.
+	Vendor func(net.HardwareAddr) string
+
 	// HostGroup is the most hosts scanned at once; the next host starts
 	// when one finishes. Zero means enough to keep Concurrency busy.
 	HostGroup int
@@ -75,7 +103,20 @@ type Config struct {
 	MaxOpen int
 
 	// Seed makes the probe order repeatable; zero picks one at random.
+	// It also keys the permutation of the shards: a sharded run needs
+	// one, the same in every shard.
 	Seed uint64
+
+	// Shard is the share of the scan this run probes (package shard):
+	// of each host only the ports the shard owns are probed, and a host
+	// that owns none is neither probed nor reported. Discovery, retries
+	// and timing work as in a whole scan, for the hosts admitted. The
+	// zero Shard, or one of 1, is the whole scan.
+	Shard result.Shard
+	// Hosts is the number of targets the run is given
+	// (targets.Set.ExactCount), which the permutation of the shards
+	// spans: required when sharded, ignored otherwise.
+	Hosts uint64
 
 	// Label names the service of a port for result.Port.Service; nil
 	// means the built-in catalog's (services.Default).
@@ -101,6 +142,17 @@ type Config struct {
 	// quickly.
 	ICMPLimit func(ICMPLimit)
 
+	// Resume, when set, makes the run go on from earlier runs of the
+	// same scan: same targets, ports and Seed (see [Resume]).
+	Resume *Resume
+
+	// Watch, when set, is told of each host as it is admitted (its
+	// Index, Seq, address, name and start), and again when it is found
+	// up (Up and Reason set), from the run's loop: what a checkpoint of
+	// the run needs to know of the hosts in flight, which their Port and
+	// Host events do not say yet. It must return quickly.
+	Watch func(result.Host)
+
 	// Warn is told of a target that cannot be scanned (a host name that
 	// does not resolve); the run goes on. Nil drops the warning.
 	Warn func(error)
@@ -116,7 +168,11 @@ type Stats struct {
 	HostsActive int           // hosts being scanned
 	// Ports are the ports settled: reported, or left unprobed on a host
 	// found down (every port of it). A run that only discovers settles
-	// none.
+	// none. In a shard they are the ports it owns, so that they add up
+	// to its share; a host found down on a list of more than 4096
+	// ports (where counting them would cost more than the host did)
+	// counts its expected share until the run ends, when the count is
+	// made exact.
 	Ports int64
 }
 
@@ -191,6 +247,9 @@ func (c *Config) concurrency() int {
 	if c.Concurrency > 0 {
 		return c.Concurrency
 	}
+	if c.rawOnly() {
+		return DefaultMaxConcurrency // no probe takes a descriptor
+	}
 	// Leave room for the process's other files: 64 of them, or half a
 	// small limit.
 	limit := fileLimit()
@@ -217,3 +276,7 @@ func (c *Config) now() time.Time {
 	}
 	return time.Now()
 }
+
+// rawOnly says every probe of the run is a raw packet: a discovery-only
+// run with raw discovery.
+func (c *Config) rawOnly() bool { return c.RawDiscovery && c.DiscoverOnly }

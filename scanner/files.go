@@ -100,7 +100,7 @@ func planFiles(cfg *Config) (filePlan, error) {
 		return filePlan{}, err
 	}
 	limit := fileLimit()
-	return newFilePlan(limit, openFiles(limit), runtime.GOMAXPROCS(0), cfg.Ports != nil && cfg.Ports.Len(ports.UDP) > 0)
+	return newFilePlan(limit, openFiles(limit)+cfg.rawDiscoveryFiles(), runtime.GOMAXPROCS(0), cfg.Ports != nil && cfg.Ports.Len(ports.UDP) > 0)
 }
 
 // newFilePlan plans for limit descriptors of which open are taken, procs

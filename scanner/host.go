@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"math"
+	"net"
 	"net/netip"
 	"slices"
 	"time"
@@ -27,16 +28,20 @@ const (
 type hostState struct {
 	target targets.Target
 	seq    uint64 // admission order, from 1
+	index  uint64 // place in the targets, from 1 (result.Host.Index)
 	start  time.Time
 	phase  phase
 	up     bool
 	reason string
 
-	discovery     []ports.Port // discovery probes to send
+	discovery     []discProbe  // discovery probes to send
 	nextDisc      int          // discovery probes sent so far
 	discoveryDone int          // discovery probes finished
 	skip          []ports.Port // ports already settled by discovery
 	held          []heldResult // discovery results shown once the host is up
+	// settled reports the ports an earlier run settled (Config.Resume).
+	settled func(ports.Port) bool
+	mac     net.HardwareAddr
 
 	perm    permutation // order of the port list for this host
 	retryQ  []*probe    // probes to send again
@@ -100,15 +105,16 @@ func (h *hostState) nextProbe(e *engine) *probe {
 			h.retryQ = nil
 		}
 	case h.phase == phaseDiscover && h.nextDisc < len(h.discovery):
-		p = &probe{port: h.discovery[h.nextDisc], discover: true}
+		p = newDiscoveryProbe(h.discovery[h.nextDisc])
 		h.nextDisc++
-		if e.portIn(p.port) {
+		if e.scanPort(h, p) {
 			h.skip = append(h.skip, p.port) // its result will stand for the scan too
 		}
 	case h.phase == phaseScan:
 		for h.perm.remaining() > 0 {
-			port := e.portList[h.perm.next()]
-			if !slices.Contains(h.skip, port) {
+			i := h.perm.next()
+			port := e.portList[i]
+			if e.owns(h, int(i)) && !slices.Contains(h.skip, port) && (h.settled == nil || !h.settled(port)) {
 				p = &probe{port: port}
 				if port.Proto == ports.UDP {
 					p.payloads = payload.For(port.Number, splitmix(e.seed^uint64(port.Number)<<32^addrBits(h.target.Addr)))

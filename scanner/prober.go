@@ -20,6 +20,11 @@ type probe struct {
 	deadline time.Time
 	try      int  // 0 for the first send
 	discover bool // sent to find out whether the host is up
+	// ping is the kind of a discovery probe: a connect to port, or
+	// with raw discovery a ping or a neighbour request. mac is the link
+	// address a neighbour answer gave.
+	ping PingKind
+	mac  net.HardwareAddr
 
 	// payloads are the UDP requests for the port (none: one empty
 	// datagram); the same on every try, so that their ids stay fixed.

@@ -3,7 +3,9 @@
 // each host's [result.Host] to a [result.Sink] as soon as they are known.
 // It never prints: formatting is the output package's job.
 //
-// TCP ports get a connect probe, which needs no privileges; UDP ports get
+// TCP ports get a connect probe, which needs no privileges, or with
+// [Config.Syn] a raw SYN (package raw sends and receives the frames; it
+// needs CAP_NET_RAW); UDP ports get
 // a datagram (a well-formed request where the port's service needs one,
 // from package payload), and their ICMP errors are read from the socket's
 // error queue. On Linux the probes run on non-blocking sockets under one
@@ -11,12 +13,26 @@
 // goroutine each. A zero [Config] but for its Ports works: ports are
 // labelled from the built-in catalog, and timing follows nmap's -T4.
 //
+// Hosts are first asked whether they are up: by connects to 80 and 443,
+// or with Config.RawDiscovery by raw packets, as nmap does with
+// privileges: an ARP request or NDP neighbour solicitation to a host on
+// one of the scanner's links, which it answers whatever its firewall
+// drops (its MAC address goes in its record, with the vendor the IEEE
+// registry names), and Config.Pings (ICMP echo and timestamp, TCP SYN
+// and ACK, UDP) to the others.
+//
 // The probe sockets share the descriptors that the open-file limit leaves
 // free once the process has what it needs for itself; below that floor
 // Run (and [CheckFileLimit], beforehand) returns a [*FileLimitError].
 // Above it a scan always makes progress: when the system refuses a socket
 // the concurrency drops, down to one probe in flight, and the refused
 // probe waits for one to end.
+//
+// A run may scan one share of a scan split across runs ([Config.Shard],
+// package shard): it probes only the ports of each host that its share
+// owns, and reports only the hosts that own some. Every host record
+// carries the host's place in the targets ([result.Host.Index]), the
+// same in every shard.
 package scanner
 
 import (
@@ -34,6 +50,7 @@ import (
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
+	"github.com/portscan/portscan/shard"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -61,12 +78,31 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 		return result.Summary{}, err
 	}
 	e := newEngine(cfg, sink)
-	if n := plan.probes(); n > 0 {
+	if err := e.planShard(); err != nil {
+		return result.Summary{}, err
+	}
+	udp := cfg.Ports != nil && cfg.Ports.Len(ports.UDP) > 0
+	if n := plan.probes(); n > 0 && (!cfg.Syn || udp) && !cfg.rawOnly() { // raw probes take no descriptor
 		e.maxLimit = min(e.maxLimit, n)
 		e.limit = e.maxLimit
 	}
 	var pr prober
-	if cfg.Dial == nil && rawAvailable {
+	if cfg.Syn {
+		var udpProber func() (prober, error)
+		if udp {
+			udpProber = func() (prober, error) {
+				if cfg.Dial != nil || !rawAvailable {
+					return newDialProber(ctx, cfg.Dial, e.now), nil
+				}
+				return newConnectProber(ctx, e.now, plan)
+			}
+		}
+		sp, err := newSynProber(ctx, e.now, cfg.minRTTTimeout(), cfg.initialRTTTimeout(), udpProber)
+		if err != nil {
+			return result.Summary{}, fmt.Errorf("starting the SYN prober: %w", err)
+		}
+		pr = sp
+	} else if cfg.Dial == nil && rawAvailable {
 		cp, err := newConnectProber(ctx, e.now, plan)
 		if err != nil {
 			return result.Summary{}, fmt.Errorf("starting the prober: %w", err)
@@ -74,6 +110,14 @@ func Run(ctx context.Context, cfg Config, tgts iter.Seq2[targets.Target, error],
 		pr = cp
 	} else {
 		pr = newDialProber(ctx, cfg.Dial, e.now)
+	}
+	if cfg.RawDiscovery && (cfg.DiscoverOnly || !cfg.SkipDiscovery) {
+		pp, err := newPingProber(e.now, pr, &cfg)
+		if err != nil {
+			pr.close()
+			return result.Summary{}, fmt.Errorf("starting raw discovery: %w", err)
+		}
+		pr, e.pinger = pp, pp
 	}
 	e.pr = pr
 	defer pr.close()
@@ -109,23 +153,28 @@ type engine struct {
 	ready    hostQueue             // hosts with a probe to send now
 	parked   []*hostState          // hosts waiting for their UDP rate limit
 	seed     uint64                // of the probe order
-	admitted uint64                // hosts taken from the targets so far
+	admitted uint64                // hosts admitted so far
+	taken    uint64                // targets taken from the iterator, admitted or not
+	shard    *shard.Plan           // the share of a sharded run; nil for the whole scan
+	discIdx  map[ports.Port]int    // in a shard, the discovery ports' places in portList
 	stats    result.Summary
 	retries  int
 	timing   timing // network-wide RTT, for hosts not yet measured
 	settled  int64  // ports settled, for Stats
 	nextTick time.Time
+	began    time.Time // of this run; stats.Start may be an earlier run's
+
+	// pinger is raw discovery, which chooses the hosts' discovery
+	// probes; vendors names the vendors of the MACs it finds.
+	pinger      planner
+	vendors     vendors
+	connectPlan []discProbe
 }
 
 func newEngine(cfg Config, sink result.Sink) *engine {
-	e := &engine{cfg: cfg, sink: sink, now: cfg.now, label: cfg.label(), live: make(map[uint64]*hostState)}
-	if cfg.Ports != nil {
-		for p := range cfg.Ports.Ports() {
-			if p.Proto == ports.TCP || p.Proto == ports.UDP {
-				e.portList = append(e.portList, p)
-			}
-		}
-	}
+	e := &engine{cfg: cfg, sink: sink, now: cfg.now, label: cfg.label(), live: make(map[uint64]*hostState),
+		vendors: vendors{fn: cfg.Vendor, warn: cfg.warn}}
+	e.portList = PortList(cfg.Ports)
 	e.maxLimit = cfg.concurrency()
 	e.limit = e.maxLimit
 	e.stallLimit = defaultStallLimit
@@ -142,7 +191,15 @@ func newEngine(cfg Config, sink result.Sink) *engine {
 
 func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error]) (result.Summary, error) {
 	e.stats.Start = e.now()
-	e.nextTick = e.stats.Start.Add(e.cfg.progressEvery())
+	e.began = e.stats.Start
+	if r := e.cfg.Resume; r != nil {
+		e.stats = r.Summary
+		e.stats.End, e.stats.Interrupted, e.stats.Capture = time.Time{}, false, nil
+		if e.stats.Start.IsZero() {
+			e.stats.Start = e.now()
+		}
+	}
+	e.nextTick = e.now().Add(e.cfg.progressEvery())
 	defer e.progress()
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	defer stopFeed()
@@ -172,6 +229,10 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 			e.stats.End = e.now()
 			return e.stats, e.stalled
 		}
+		if e.shard != nil && e.taken > e.cfg.Hosts {
+			e.stats.End = e.now()
+			return e.stats, fmt.Errorf("%w: more targets than the %d of Config.Hosts", ErrShardHosts, e.cfg.Hosts)
+		}
 		if err := e.pr.err(); err != nil {
 			e.stats.End = e.now()
 			return e.stats, fmt.Errorf("prober: %w", err)
@@ -194,6 +255,16 @@ func (e *engine) run(ctx context.Context, tgts iter.Seq2[targets.Target, error])
 		e.stats.Interrupted = true
 		return e.stats, fmt.Errorf("%w: %w", ErrSink, e.sinkErr)
 	}
+	if e.shard != nil {
+		if e.taken != e.cfg.Hosts {
+			return e.stats, fmt.Errorf("%w: %d targets, Config.Hosts says %d", ErrShardHosts, e.taken, e.cfg.Hosts)
+		}
+		if len(e.portList) > exactDown {
+			// Hosts found down counted their expected share (downPorts);
+			// every owned port is settled now.
+			e.settled = int64(e.shard.Len())
+		}
+	}
 	return e.stats, nil
 }
 
@@ -203,7 +274,7 @@ func (e *engine) progress() {
 		return
 	}
 	e.cfg.Progress(Stats{
-		Elapsed:     e.now().Sub(e.stats.Start),
+		Elapsed:     e.now().Sub(e.began),
 		Probes:      e.stats.Probes,
 		InFlight:    e.pr.inflight(),
 		HostsDone:   e.stats.HostsUp + e.stats.HostsDown + e.stats.HostsUnknown,
@@ -317,11 +388,30 @@ func (e *engine) send(wake time.Duration) time.Duration {
 	return wake
 }
 
-// admit starts scanning t.
+// admit starts scanning t, the next target; in a shard, only if the
+// shard owns one of its ports. With Config.Resume, it skips t or goes
+// on with it.
 func (e *engine) admit(t targets.Target) {
+	e.taken++
+	if e.shard != nil && !e.shard.Any(e.taken) {
+		return
+	}
+	var part *PartialHost
+	if r := e.cfg.Resume; r != nil {
+		if r.Done != nil && r.Done(e.taken) {
+			e.settled += int64(e.takenPorts())
+			return
+		}
+		if r.Partial != nil && !e.cfg.DiscoverOnly {
+			if part = r.Partial(e.taken); part != nil && part.Addr != t.Addr {
+				part = nil
+			}
+		}
+	}
 	e.admitted++
 	h := &hostState{
 		seq:     e.admitted,
+		index:   e.taken,
 		target:  t,
 		start:   e.now(),
 		perm:    newPermutation(len(e.portList), e.seed, t.Addr),
@@ -331,10 +421,12 @@ func (e *engine) admit(t targets.Target) {
 		h.phase = phaseScan
 	} else {
 		h.phase = phaseDiscover
-		for _, n := range e.cfg.discoveryPorts() {
-			h.discovery = append(h.discovery, ports.Port{Number: n, Proto: ports.TCP})
-		}
+		h.discovery = e.discoveryFor(t.Addr)
 	}
+	if part != nil {
+		e.restore(h, part)
+	}
+	e.watch(h)
 	e.active++
 	e.live[h.seq] = h
 	e.ready.push(h)
@@ -398,7 +490,7 @@ func (e *engine) handle(o outcome) {
 	}
 	// Retry a silent port, unless it was only asked whether the host is
 	// up and another port has answered that already.
-	moot := p.discover && h.phase != phaseDiscover && !e.portIn(p.port)
+	moot := p.discover && h.phase != phaseDiscover && !e.scanPort(h, p)
 	if silent && p.try < e.retries && !moot && p.port.Proto != ports.UDP {
 		p.try++
 		h.requeue(p)
@@ -411,6 +503,7 @@ func (e *engine) handle(o outcome) {
 	} else {
 		if alive && !h.up {
 			h.up, h.reason = true, o.v.reason
+			e.watch(h)
 		}
 		e.emitPort(h, p.port, o)
 	}
@@ -430,8 +523,10 @@ func (e *engine) discovered(h *hostState, p *probe, o outcome, alive bool) {
 		}
 		h.reason = o.v.reason
 		h.up = true
+		h.mac = p.mac
+		e.watch(h)
 	}
-	if e.portIn(p.port) {
+	if e.scanPort(h, p) {
 		if h.phase == phaseScan {
 			e.emitPort(h, p.port, o)
 		} else {
@@ -522,8 +617,8 @@ func (e *engine) finish(h *hostState, interrupted bool) {
 	h.finished = true
 	e.active--
 	delete(e.live, h.seq)
-	if h.phase == phaseDown {
-		e.settled += int64(len(e.portList))
+	if h.phase == phaseDown && len(e.portList) > 0 {
+		e.settled += e.downPorts(h)
 	}
 	if h.udpLimit != nil {
 		e.tellICMPLimit(h, false, true)
@@ -567,12 +662,15 @@ func (e *engine) finish(h *hostState, interrupted bool) {
 		End:        e.now(),
 		Source:     "scan",
 		Seq:        h.seq,
+		Index:      h.index,
 		Incomplete: incomplete,
 		Tarpit:     result.IsTarpit(counts),
 		CutShort:   h.cut,
+		MAC:        h.mac,
+		Vendor:     e.vendors.name(h.mac),
 	}
 	if h.cut {
-		rec.Unscanned = len(e.portList) - decided
+		rec.Unscanned = e.hostPorts(h) - decided
 		e.settled += int64(rec.Unscanned)
 	}
 	e.emit(e.sink.Host(rec))

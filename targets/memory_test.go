@@ -102,3 +102,18 @@ func TestListMemoryDistinct(t *testing.T) {
 		t.Errorf("%.1f bytes of heap per distinct address, want at most 40", per)
 	}
 }
+
+// BenchmarkExactCountSlash8 counts a /8 named by two overlapping large
+// octet patterns, which ExactCount walks address by address.
+func BenchmarkExactCountSlash8(b *testing.B) {
+	s := NewSet(Options{})
+	if err := s.Add("10.*.*.0-254 10.*.*.1-255"); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		n, err := s.ExactCount(context.Background())
+		if err != nil || n != 1<<24 {
+			b.Fatalf("ExactCount = %d, %v", n, err)
+		}
+	}
+}

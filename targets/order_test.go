@@ -101,6 +101,9 @@ func TestAgainstReferenceWithNames(t *testing.T) {
 		if n, _ := s.Count(context.Background()); large <= 1 && n != uint64(len(want)) {
 			t.Fatalf("targets %q excluding %q: Count = %d, want %d", ins, outs, n, len(want))
 		}
+		if n, err := s.ExactCount(context.Background()); err != nil || n != uint64(len(want)) {
+			t.Fatalf("targets %q excluding %q: ExactCount = %d, %v; want %d", ins, outs, n, err, len(want))
+		}
 		for a := range universe() {
 			yielded := slices.ContainsFunc(got, func(g string) bool {
 				return g == a.String() || strings.HasSuffix(g, "("+a.String()+")")

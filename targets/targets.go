@@ -89,6 +89,10 @@ type Options struct {
 	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
 	// Parallel is how many names are looked up at once; 0 means 8.
 	Parallel int
+	// Seen, when set, is told of every spec as it is read, targets and
+	// exclusions, in order, repeats included: a scan's fingerprint
+	// hashes its definition from them (package scan).
+	Seen func(spec Spec, excluded bool)
 }
 
 func (o *Options) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
@@ -201,6 +205,7 @@ func (s *Set) AddFile(name string, r io.Reader) error {
 }
 
 func (s *Set) addSpec(sp Spec) {
+	s.seen(sp, false)
 	s.cached = nil
 	switch {
 	case sp.kind == kindRange && !sp.space.v6:
@@ -243,6 +248,7 @@ func (s *Set) Exclude(text string) error {
 		if err != nil {
 			return err
 		}
+		s.seen(tok, true)
 		s.excluded = append(s.excluded, tok)
 		s.cached = nil
 		n++
@@ -260,10 +266,17 @@ func (s *Set) ExcludeFile(name string, r io.Reader) error {
 		if err != nil {
 			return err
 		}
+		s.seen(tok.Spec, true)
 		s.excluded = append(s.excluded, tok.Spec)
 		s.cached = nil
 	}
 	return nil
+}
+
+func (s *Set) seen(sp Spec, excluded bool) {
+	if s.opts.Seen != nil {
+		s.opts.Seen(sp, excluded)
+	}
 }
 
 // specs yields the specs of one line of text.

@@ -505,6 +505,39 @@ func TestAgainstReference(t *testing.T) {
 		if n, _ := s.Count(context.Background()); large <= 1 && n != uint64(len(want)) {
 			t.Fatalf("targets %q excluding %q: Count = %d, want %d", ins, outs, n, len(want))
 		}
+		if n, err := s.ExactCount(context.Background()); err != nil || n != uint64(len(want)) {
+			t.Fatalf("targets %q excluding %q: ExactCount = %d, %v; want %d", ins, outs, n, err, len(want))
+		}
+	}
+}
+
+// TestExactCount checks ExactCount where Count is not exact: large
+// octet patterns that overlap each other and a literal, or an
+// excluded pattern.
+func TestExactCount(t *testing.T) {
+	defer func(old uint64) { maxRuns = old }(maxRuns)
+	maxRuns = 1
+	for _, tc := range []struct{ name, in, out string }{
+		{"pattern, literal, pattern", "10.0.0,2.1,3 10.0.0.1 10.0.0-2.1,3", ""},
+		{"three patterns", "10.0.0,2.1,3 10.0.0-2.1,3 10.0.0-3.1-3", ""},
+		{"pattern less a pattern", "10.0.0.0/30 10.0.0-2.1,3", "10.0.0-1.1-2 10.0.0.0/31"},
+		{"unresolved name", "nowhere.test 10.0.0,2.1,3 10.0.0-2.1,3", "10.0.0-1.1-2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSet(Options{Resolve: (&fakeDNS{}).resolve})
+			if err := s.Add(tc.in); err != nil {
+				t.Fatal(err)
+			}
+			if tc.out != "" {
+				if err := s.Exclude(tc.out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := slices.DeleteFunc(collect(t, s), func(g string) bool { return strings.HasPrefix(g, "error: ") })
+			if n, err := s.ExactCount(context.Background()); err != nil || n != uint64(len(got)) {
+				t.Errorf("ExactCount = %d, %v; All yields %d: %v", n, err, len(got), got)
+			}
+		})
 	}
 }
 
@@ -656,5 +689,34 @@ func BenchmarkManySingles(b *testing.B) {
 		}
 		for range s.All(ctx) {
 		}
+	}
+}
+
+// TestSeen checks that Options.Seen is told of every spec read, in
+// order, repeats and exclusions included, from arguments and lists.
+func TestSeen(t *testing.T) {
+	var got []string
+	s := NewSet(Options{Seen: func(sp Spec, excluded bool) {
+		if excluded {
+			got = append(got, "-"+sp.String())
+		} else {
+			got = append(got, sp.String())
+		}
+	}})
+	if err := s.Add("10.0.0.1,10.0.0.2 a.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddFile("list", strings.NewReader("# comment\n10.0.0.1 10.0.0-3.1 # again\n\nb.test/30\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Exclude("10.0.0.2 c.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExcludeFile("skip", strings.NewReader("10.0.0.3/32\n")); err != nil {
+		t.Fatal(err)
+	}
+	want := "10.0.0.1 10.0.0.2 a.test 10.0.0.1 10.0.0-3.1 b.test/30 -10.0.0.2 -c.test -10.0.0.3/32"
+	if strings.Join(got, " ") != want {
+		t.Errorf("Seen told\n%s\nwant\n%s", strings.Join(got, " "), want)
 	}
 }

@@ -120,6 +120,9 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 	if err := sf.check(); err != nil {
 		return usageErr("%v", err)
 	}
+	if sf.opts.Given&(scan.Shard|scan.Shards|scan.ShardIndex) != 0 {
+		return usageErr("audit judges whole hosts, not a shard's share of their ports: scan the shards, merge their outputs, and audit --from the merged file")
+	}
 	if err := checkPaths(auditPaths(g, sf, af)); err != nil {
 		return usageErr("%v", err)
 	}
@@ -217,7 +220,7 @@ func auditScan(ctx context.Context, g *globals, sf *scanFlags, af *auditFlags, p
 	// The scan's own output is the --save file, in jsonl, or nothing.
 	scanF.format, scanF.out, scanF.baseline, scanF.noMain = "jsonl", af.save, "", af.save == ""
 	gs := *g
-	job, err := buildScan(&gs, &scanF)
+	job, err := buildScan(ctx, &gs, &scanF)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}

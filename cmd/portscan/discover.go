@@ -21,7 +21,7 @@ func checkDiscoverOnly(f *scanFlags) error {
 		flag  string
 	}{
 		{scan.Ports, "--ports (-p)"}, {scan.TopPorts, "--top-ports (-F)"}, {scan.ExcludePorts, "--exclude-ports"},
-		{scan.UDP, "--udp (-sU)"}, {scan.TCP, "--tcp (-sT)"}, {scan.SkipDiscovery, "--skip-discovery (-Pn)"},
+		{scan.UDP, "--udp (-sU)"}, {scan.TCP, "--tcp (-sT)"}, {scan.Syn, "--syn (-sS)"}, {scan.SkipDiscovery, "--skip-discovery (-Pn)"},
 	} {
 		if f.opts.Given.Has(s.field) {
 			return fmt.Errorf("-sn (--discover-only) probes no ports: drop %s", s.flag)

@@ -56,8 +56,13 @@ func nmapHelp(fl *pflag.FlagSet) string {
 		row(strings.Join(shorts, ", "), long, usage)
 	}
 	row("-T0 to -T5", "--timing N", "nmap's timing templates; also -T4, -T 4, -T aggressive ("+strings.Join(scan.TimingNames[:], ", ")+")")
+	row("-PE, -PP", "--ping-echo, --ping-timestamp", "ICMP echo and timestamp pings (root or CAP_NET_RAW)")
+	row("-PS, -PA, -PU [PORTS]", "--ping-syn, --ping-ack, --ping-udp PORTS", "TCP SYN, TCP ACK and UDP pings; ports glued or next: -PS22,80, -PS 22,80")
 	tw.Flush()
 	refused := slices.Sorted(maps.Keys(nmapUnsupported))
+	for _, letter := range slices.Sorted(maps.Keys(pingRefused)) {
+		refused = append(refused, "-P"+string(letter))
+	}
 	for _, letter := range slices.Sorted(maps.Keys(nmapOutputsRefused)) {
 		refused = append(refused, "-o"+string(letter))
 	}

@@ -143,6 +143,10 @@ func TestCompletion(t *testing.T) {
 		{[]string{"pcap", "--show", ""}, []string{"closed", "filtered", "open|filtered"}, ":6"},
 		{[]string{"services", "--lang", ""}, []string{"zh", "en"}, noFile},
 	}
+	// The shard flags are flags completion names.
+	if got, _ := complete(t, "--shard"); !slices.Equal(got, []string{"--shard", "--shard-index", "--shards"}) {
+		t.Errorf("--shard completes to %q", got)
+	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			got, directive := complete(t, tt.args...)
@@ -165,7 +169,7 @@ func TestCompletion(t *testing.T) {
 		})
 	}
 	// A flag that takes a number or a duration suggests nothing, not file names.
-	for _, args := range [][]string{{"--rate", ""}, {"--max-rtt-timeout", ""}} {
+	for _, args := range [][]string{{"--rate", ""}, {"--max-rtt-timeout", ""}, {"--shard", ""}, {"--shards", ""}, {"--shard-index", ""}} {
 		got, directive := complete(t, args...)
 		if len(got) != 0 || directive != noFile {
 			t.Errorf("%q: suggestions %q %s, want none (%s)", args, got, directive, noFile)

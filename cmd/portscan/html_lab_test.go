@@ -22,9 +22,10 @@ import (
 const screenshotPath = "../../docs/html-report.png"
 
 // TestLabHTMLReport scans the LAN lab into an HTML page from its scanner
-// namespace, then opens the page in headless Chromium: its five hosts
-// up, their eleven open ports, the heat map, no request; under -update
-// the screenshot becomes docs/html-report.png.
+// namespace, then opens the page in headless Chromium: its eight hosts
+// up (five live, three that answer ARP and drop the rest), the eleven
+// open ports of the five, the heat map, no request; under -update the
+// screenshot becomes docs/html-report.png.
 func TestLabHTMLReport(t *testing.T) {
 	if !lab.InChild() {
 		dir := t.TempDir()
@@ -41,7 +42,7 @@ func TestLabHTMLReport(t *testing.T) {
 			t.Errorf("%d port rows, want the lab's 11 open ports", n)
 		}
 		cards := browser.Eval[[]string](t, b, `[...document.querySelectorAll("#summary .cards li")].map(li => li.textContent)`)
-		for _, want := range []string{"16 hosts", "5 up", "11 open ports"} {
+		for _, want := range []string{"16 hosts", "8 up", "11 open ports"} {
 			if !slices.Contains(cards, want) {
 				t.Errorf("summary %q lacks %q", cards, want)
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/resume"
 	"github.com/portscan/portscan/scanner"
 )
 
@@ -60,6 +61,9 @@ func (f *scanFlags) outputPaths() []pathArg {
 	for _, o := range f.outputs() {
 		out = append(out, pathArg{flag: o.flag, path: o.path})
 	}
+	if f.resume != "" {
+		out = append(out, pathArg{flag: "--resume", path: f.resume})
+	}
 	return out
 }
 
@@ -78,27 +82,41 @@ func (f *scanFlags) inputPaths(g *globals) []pathArg {
 func (j *scanJob) openOutputs(g *globals, f *scanFlags, show map[result.State]bool) error {
 	xsl := f.xsl.href()
 	all, down := shownInFull(f)
-	// A discovery run lists every host, and why it is up or down.
-	reason, down := f.reason || f.discoverOnly, down || f.discoverOnly
+	// A discovery run says why each host is up. As nmap's -sn, it lists
+	// the hosts up, and counts the others (--show down lists them): a
+	// /16 has tens of thousands.
+	reason := f.reason || f.discoverOnly
 	for _, o := range f.outputs() {
 		dest, colour := g.stdout, false
+		opt := output.Options{Show: show, ShowAll: all, ShowDown: down, Lang: g.lang, Reason: reason, Stylesheet: xsl}
+		var file *os.File
 		if o.path == "-" {
 			colour = o.flag == "--output" && g.useColor(g.stdout)
+		} else if j.resume != nil && j.resume.from != nil {
+			if err := j.continueOutput(o, opt); err != nil {
+				j.close()
+				return err
+			}
+			continue
 		} else {
-			file, err := os.Create(o.path)
-			if err != nil {
+			var err error
+			if file, err = os.Create(o.path); err != nil {
 				j.close()
 				return fmt.Errorf("%s: %w", o.flag, err)
 			}
 			j.closers = append(j.closers, file)
 			dest = file
 		}
-		w, err := output.New(o.format, dest, output.Options{Show: show, ShowAll: all, ShowDown: down, Color: colour, Lang: g.lang, Reason: reason, Stylesheet: xsl})
+		opt.Color = colour
+		w, err := output.New(o.format, dest, opt)
 		if err != nil {
 			j.close()
 			return err
 		}
 		j.sinks = append(j.sinks, w)
+		if file != nil {
+			j.files = append(j.files, resume.Output{Flag: o.flag, Path: o.path, Format: o.format, File: file, Writer: w})
+		}
 	}
 	return nil
 }

@@ -97,6 +97,14 @@ func newProgress(ctx context.Context, g *globals, f *scanFlags, job *scanJob) *p
 			opt.total = int64(hosts * per)
 		}
 	}
+	if job.cfg.Shard.Sharded() {
+		// The shard's share; how many hosts own some of it is not known
+		// but with -sn, where a host is an element of the share.
+		opt.total, opt.hosts = int64(job.share), 0
+		if job.cfg.DiscoverOnly {
+			opt.hosts = job.share
+		}
+	}
 	return newBar(ctx, opt)
 }
 

@@ -16,7 +16,7 @@ func TestPortsOfAnotherProtocol(t *testing.T) {
 	}{
 		{"U: in a TCP scan", []string{"-p", "U:53", "127.0.0.1"}, "no ports left to scan: U:53 are UDP ports, which need -sU (--udp)"},
 		{"U: list in a TCP scan", []string{"-sT", "-p", "U:53,U:161-162", "127.0.0.1"}, "U:53,161-162 are UDP ports, which need -sU (--udp)"},
-		{"T: in a UDP scan", []string{"-sU", "-p", "T:80", "127.0.0.1"}, "no ports left to scan: T:80 are TCP ports, which need -sT (--tcp) beside -sU"},
+		{"T: in a UDP scan", []string{"-sU", "-p", "T:80", "127.0.0.1"}, "no ports left to scan: T:80 are TCP ports, which need -sT (--tcp) or -sS (--syn) beside -sU"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

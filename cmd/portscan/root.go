@@ -62,6 +62,9 @@ type globals struct {
 	// resolve looks up host names; nil means the system resolver. Tests
 	// set it so that they send no DNS query.
 	resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// rawCheck says whether raw sockets may be opened; nil means
+	// raw.Check. Tests set it to run as if unprivileged.
+	rawCheck func() error
 }
 
 // setup checks the shared flags and loads the catalogs.
@@ -184,10 +187,19 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && sf.opts.InputList == "" {
+				if sf.resume != "" {
+					return usageErr("--resume %s: no targets: give the scan's arguments to start it, or --resume FILE alone to go on with a saved one", sf.resume)
+				}
 				return cmd.Help()
 			}
 			sf.parsed(cmd.Flags(), args)
-			job, err := buildScan(g, &sf)
+			job, err := buildScan(cmd.Context(), g, &sf)
+			if ee := (*exitError)(nil); errors.As(err, &ee) && ee.code == exitOK {
+				if !g.quiet { // a --resume state of a scan that finished
+					fmt.Fprintf(g.stderr, "portscan: %s\n", text.OneLine(ee.Error()))
+				}
+				return nil
+			}
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
@@ -195,6 +207,7 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 		},
 	}
 	addScanFlags(root, &sf)
+	addResumeFlags(root, &sf)
 	root.SetContext(ctx)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.color, "color", "auto", "colour output: auto, always or never (NO_COLOR is honoured)")
@@ -206,7 +219,7 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 	})
 	root.AddCommand(newServicesCmd(g))
 	root.AddCommand(newPcapCmd(g))
-	root.AddCommand(newAuditCmd(g), newDiffCmd(g), newReportCmd(g))
+	root.AddCommand(newAuditCmd(g), newDiffCmd(g), newMergeCmd(g), newReportCmd(g))
 	completeWords(root, "color", "auto", "always", "never")
 	completeWords(root, "lang", "zh", "en")
 	completeRest(root)
@@ -222,9 +235,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // runWith is run with the globals made by the caller.
 func runWith(ctx context.Context, g *globals, args []string) int {
 	stdin, stdout, stderr := g.stdin, g.stdout, g.stderr
+	args, status, done := resumeOnly(g, args)
+	if done {
+		return status
+	}
 	g.args = args
 	root := newRoot(ctx, g)
-	args, err := nmapSpellings(nmapTiming(args))
+	args, err := nmapPings(nmapTiming(args))
+	if err == nil {
+		args, err = nmapSpellings(args)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "portscan: %s\n", text.OneLine(err.Error()))
 		return exitUsage
@@ -255,6 +275,7 @@ func runWith(ctx context.Context, g *globals, args []string) int {
 // valid GNU short flags, to portscan's long flags with the same meaning.
 var nmapAliases = map[string]string{
 	"-sT": "--tcp",
+	"-sS": "--syn",
 	"-sU": "--udp",
 	"-sn": "--discover-only",
 	"-Pn": "--skip-discovery",
@@ -269,8 +290,7 @@ var nmapAliases = map[string]string{
 // that a user typing them from habit learns why rather than reading
 // "unknown shorthand flag".
 var nmapUnsupported = map[string]string{
-	"-sS": "SYN scans need raw sockets and root; portscan makes connect scans (-sT) and UDP scans (-sU)",
-	"-sA": "raw TCP scans (-sA, -sF, -sN, -sX, -sW, -sM) need raw sockets; portscan makes connect scans (-sT)",
+	"-sA": "the other raw TCP scans (-sA, -sF, -sN, -sX, -sW, -sM) are not done; portscan makes SYN scans (-sS), connect scans (-sT) and UDP scans (-sU)",
 	"-O":  "OS detection is not done",
 	"-A":  "-A (OS detection, scripts) is not done; for version detection give -sV (--detect)",
 	"-sC": "NSE scripts are not run",

@@ -20,10 +20,13 @@ import (
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/probes"
+	"github.com/portscan/portscan/raw"
 	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/resume"
 	"github.com/portscan/portscan/scan"
 	"github.com/portscan/portscan/scanner"
 	"github.com/portscan/portscan/services"
+	"github.com/portscan/portscan/shard"
 	"github.com/portscan/portscan/targets"
 )
 
@@ -57,7 +60,10 @@ type scanFlags struct {
 	intensity           int            // --version-intensity
 	probeFile           *probes.File   // serviceProbes, loaded
 	noMain              bool           // no main output (an audit's scan without --save)
+	resume              string         // --resume: the state file
+	resumeEvery         time.Duration  // --resume-every
 	flags               *pflag.FlagSet // as parsed, for given
+	ping                pingFlags      // host discovery: -PE, -PS, ..., --unprivileged
 }
 
 func addScanFlags(cmd *cobra.Command, f *scanFlags) {
@@ -80,8 +86,9 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.BoolVar(&o.AllAddresses, set("all-addresses", scan.AllAddresses), false, "scan every address a host name resolves to, not only the first")
 	fl.BoolVarP(&f.noDNS, "no-dns", "n", false, "no reverse DNS (portscan never does reverse DNS; accepted for nmap habits)")
 	fl.BoolVar(&o.SkipDiscovery, set("skip-discovery", scan.SkipDiscovery), false, "scan every host without first checking it answers (nmap -Pn)")
-	fl.BoolVar(&f.discoverOnly, "discover-only", false, "only find which hosts are up, by connecting to 80/tcp and 443/tcp, and scan no port (nmap -sn)")
-	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp)")
+	fl.BoolVar(&f.discoverOnly, "discover-only", false, "only find which hosts are up, and scan no port (nmap -sn; see --ping-echo and --unprivileged for how)")
+	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp, for every user, root too)")
+	fl.BoolVar(&o.Syn, set("syn", scan.Syn), false, "TCP SYN scan with raw packets (nmap -sS): needs root or CAP_NET_RAW; with --udp, both")
 	fl.BoolVar(&o.UDP, set("udp", scan.UDP), false, "UDP scan (nmap -sU); with --tcp, both in one run")
 	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv, xml (nmap XML), grepable (nmap -oG) or html (a page for a browser)")
 	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive (- is stdout)")
@@ -101,7 +108,10 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.DurationVar(&o.InitialRTTTimeout, set("initial-rtt-timeout", scan.InitialRTTTimeout), scanner.DefaultInitialRTTTimeout, "probe timeout before a host's round trip time is known")
 	fl.DurationVar(&o.MinRTTTimeout, set("min-rtt-timeout", scan.MinRTTTimeout), scanner.DefaultMinRTTTimeout, "shortest probe timeout")
 	fl.DurationVar(&o.MaxRTTTimeout, set("max-rtt-timeout", scan.MaxRTTTimeout), scanner.DefaultMaxRTTTimeout, "longest probe timeout")
-	fl.Uint64Var(&o.Seed, set("seed", scan.Seed), 0, "seed of the probe order, for a repeatable run (0: random)")
+	fl.Uint64Var(&o.Seed, set("seed", scan.Seed), 0, "seed of the probe order, for a repeatable run, and of the shards' permutation (0: random)")
+	fl.Var(shardValue{&o.Shard}, set("shard", scan.Shard), "scan only share `I/N` of the scan, I from 1 to N (as masscan writes it); every shard needs the same --seed")
+	fl.Var(countValue{&o.Shards}, set("shards", scan.Shards), "split the scan into `N` shards, of which this run scans --shard-index; every shard needs the same --seed")
+	fl.Var(indexValue{&o.ShardIndex}, set("shard-index", scan.ShardIndex), "with --shards N, the shard this run scans, `K` from 0 to N-1 (a Kubernetes Indexed Job's $(JOB_COMPLETION_INDEX))")
 	fl.StringVar(&f.baseline, "baseline", "", "compare with the saved run in `FILE` (any format diff reads) and exit 1 if open ports differ")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	fl.DurationVar(&f.statsEvery, "stats-every", 0, "print a status line to stderr every `DURATION` (elapsed, hosts done, probes sent, rate, time left), bar or not")
@@ -113,6 +123,7 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.StringVar(&f.serviceProbes, "service-probes", "", "with --detect, also use the probes and match lines of an nmap-service-probes `FILE` you have (e.g. /usr/share/nmap/nmap-service-probes)")
 	fl.IntVar(&f.intensity, "version-intensity", probes.DefaultIntensity, "with --service-probes, the rarest probes (`0-9`) tried on ports they do not name, as nmap's --version-intensity")
 	addXSLFlags(cmd, &f.xsl)
+	addPingFlags(cmd, &f.ping)
 	completeWords(cmd, "format", output.Formats()...)
 	completeWords(cmd, "show", showWords...)
 	completeWords(cmd, "progress", "auto", "always", "never")
@@ -176,11 +187,17 @@ type scanJob struct {
 	sinks   []result.Sink // the outputs, then the records of --baseline or an audit
 	closers []io.Closer
 	base    *baselineCheck // --baseline
+	def     scan.Definition
+	fp      *scan.Fingerprint // fed the specs as they are read
+	share   uint64            // in a shard, the ports (hosts with -sn) it owns
+	files   []resume.Output   // the outputs that are files, for --resume
+	resume  *resumeJob        // --resume
 }
 
 // buildScan checks the options and prepares the run and its outputs;
-// every error it returns is a usage error.
-func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
+// every error it returns is a usage error. A sharded scan counts its
+// targets, resolving their names, under ctx.
+func buildScan(ctx context.Context, g *globals, f *scanFlags) (*scanJob, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
@@ -211,6 +228,12 @@ func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
 	if f.discoverOnly {
 		job.discoverOnly()
 	}
+	if err := f.ping.applyDiscovery(g, f, job); err != nil {
+		return nil, err
+	}
+	if err := job.planShard(ctx); err != nil {
+		return nil, err
+	}
 	show, err := showStates(f)
 	if err != nil {
 		return nil, err
@@ -218,7 +241,14 @@ func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
 	if err := job.readBaseline(g, f.baseline); err != nil {
 		return nil, err
 	}
+	if err := job.prepareResume(g, f); err != nil {
+		return nil, err
+	}
 	if err := job.openOutputs(g, f, show); err != nil {
+		return nil, err
+	}
+	if err := job.startRecorder(g, f, show); err != nil {
+		job.close()
 		return nil, err
 	}
 	job.watchBaseline()
@@ -228,7 +258,12 @@ func buildScan(g *globals, f *scanFlags) (*scanJob, error) {
 // planScan turns a scan's options into what the engine runs: the
 // target set, the port set, the scanner.Config and the result.Info.
 func planScan(g *globals, o scan.Options) (*scanJob, error) {
-	set, err := scanTargets(g, &o)
+	sh, err := o.ShardOf()
+	if err != nil {
+		return nil, err
+	}
+	fp := scan.NewFingerprint()
+	set, err := scanTargets(g, &o, fp)
 	if err != nil {
 		return nil, err
 	}
@@ -245,24 +280,60 @@ func planScan(g *globals, o scan.Options) (*scanJob, error) {
 	info := result.Info{
 		Args:      g.commandLine(),
 		Start:     time.Now(),
-		ScanType:  scanType(protos),
+		ScanType:  scanType(protos, o.Syn),
 		Protocols: protos,
 		Ports:     portSet,
 		PortsSpec: portSet.String(),
 		NumPorts:  portSet.Len(protos[0]),
 		Version:   version,
 		Lang:      g.lang,
+		Shard:     sh,
+		Seed:      o.Seed,
 	}
-	return &scanJob{cfg: cfg, targets: set, info: info}, nil
+	cfg.Shard = sh
+	def := scan.Definition{IPv6: o.IPv6, AllAddresses: o.AllAddresses, Protocols: protos, Ports: portSet, Seed: o.Seed}
+	return &scanJob{cfg: cfg, targets: set, info: info, def: def, fp: fp}, nil
+}
+
+// planShard names the scan's definition in its Info (the fingerprint),
+// and for a share of a sharded scan counts the targets, which the
+// shards' permutation spans, and the share's size.
+func (j *scanJob) planShard(ctx context.Context) error {
+	j.def.DiscoverOnly = j.cfg.DiscoverOnly
+	j.info.Fingerprint = j.fp.Sum(j.def)
+	if !j.cfg.Shard.Sharded() {
+		return nil
+	}
+	hosts, err := j.targets.ExactCount(ctx)
+	if err != nil {
+		return err
+	}
+	per := j.numPorts()
+	if j.cfg.DiscoverOnly {
+		per = 1
+	}
+	plan, err := shard.New(j.cfg.Seed, j.cfg.Shard, hosts, per)
+	if err != nil {
+		return err
+	}
+	j.cfg.Hosts, j.share = hosts, plan.Len()
+	return nil
 }
 
 // scanTargets reads the targets: arguments, --input-list, less
 // --exclude and --exclude-file.
-func scanTargets(g *globals, o *scan.Options) (*targets.Set, error) {
+func scanTargets(g *globals, o *scan.Options, fp *scan.Fingerprint) (*targets.Set, error) {
 	if o.IPv4 && o.IPv6 {
 		return nil, errors.New("-4 and -6 exclude each other")
 	}
 	opts := targets.Options{AllAddresses: o.AllAddresses, Family: targets.IPv4, Resolve: g.resolve}
+	opts.Seen = func(sp targets.Spec, excluded bool) {
+		if excluded {
+			fp.Exclude(sp.String())
+		} else {
+			fp.Target(sp.String())
+		}
+	}
 	if o.IPv6 {
 		opts.Family = targets.IPv6
 	}
@@ -313,6 +384,9 @@ func scanConfig(o scan.Options, portSet *ports.Set) (scanner.Config, error) {
 			return scanner.Config{}, fmt.Errorf("invalid %s %d: want 0 or more (0: chosen by portscan)", n.flag, n.value)
 		}
 	}
+	if err := checkSyn(o); err != nil {
+		return scanner.Config{}, err
+	}
 	if o.MinRTTTimeout <= 0 || o.MaxRTTTimeout <= 0 || o.InitialRTTTimeout <= 0 || o.MinRTTTimeout > o.MaxRTTTimeout {
 		return scanner.Config{}, fmt.Errorf("invalid RTT timeouts: need 0 < --min-rtt-timeout (%v) <= --max-rtt-timeout (%v), and --initial-rtt-timeout > 0", o.MinRTTTimeout, o.MaxRTTTimeout)
 	}
@@ -327,7 +401,27 @@ func scanConfig(o scan.Options, portSet *ports.Set) (scanner.Config, error) {
 		SkipDiscovery:     o.SkipDiscovery,
 		HostGroup:         o.HostGroup,
 		Seed:              o.Seed,
+		Syn:               o.Syn,
 	}, nil
+}
+
+// checkSyn refuses a SYN scan that cannot run: with -sT, which scans TCP
+// too, or without the privilege raw sockets need. It never falls back to
+// a connect scan, whose results would differ from what was asked for.
+func checkSyn(o scan.Options) error {
+	if !o.Syn {
+		return nil
+	}
+	if o.TCP && o.Given.Has(scan.TCP) {
+		return errors.New("-sS (--syn) and -sT (--tcp) exclude each other: both scan TCP ports")
+	}
+	if err := raw.Check(); err != nil {
+		if errors.Is(err, raw.ErrPermission) {
+			return errors.New("-sS needs root or CAP_NET_RAW (raw sockets): run as root, or use -sT")
+		}
+		return fmt.Errorf("-sS cannot open a raw socket: %w", err)
+	}
+	return nil
 }
 
 // numPorts is how many ports each host gets, all protocols together.
@@ -359,10 +453,13 @@ func readFileInto(g *globals, path string, add func(name string, r io.Reader) er
 }
 
 // scanType names the scan as nmap's XML scaninfo does.
-func scanType(protos []ports.Protocol) string {
+func scanType(protos []ports.Protocol, syn bool) string {
 	names := make([]string, len(protos))
 	for i, p := range protos {
 		names[i] = map[ports.Protocol]string{ports.TCP: "connect", ports.UDP: "udp"}[p]
+		if p == ports.TCP && syn {
+			names[i] = "syn"
+		}
 	}
 	return strings.Join(names, "+")
 }
@@ -432,7 +529,7 @@ func scanPorts(cat *services.Catalog, o *scan.Options, protos []ports.Protocol) 
 // needs names the flag that scans each protocol, for a port list that
 // names only ports of protocols not scanned.
 var needs = map[ports.Protocol]string{
-	ports.TCP: "-sT (--tcp) beside -sU",
+	ports.TCP: "-sT (--tcp) or -sS (--syn) beside -sU",
 	ports.UDP: "-sU (--udp)",
 }
 
@@ -497,6 +594,13 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 		ctx, readerGone, stop = watchStdout(ctx, g.stdout)
 		defer stop()
 	}
+	if rec := job.resume.recorder(); rec != nil {
+		// The last checkpoint is taken as soon as the run is told to
+		// stop, before what was in flight is handed on.
+		stop := context.AfterFunc(ctx, rec.Interrupt)
+		defer stop()
+		defer rec.Close()
+	}
 	// With the output files open, and before anything is written to them.
 	if err := scanner.CheckFileLimit(job.cfg); err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -535,7 +639,7 @@ func runScan(ctx context.Context, g *globals, f *scanFlags, job *scanJob) error 
 		return errStdoutGone
 	}
 	if err != nil {
-		return err
+		return job.resumeHint(err)
 	}
 	return job.compareBaseline(g)
 }

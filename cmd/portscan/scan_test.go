@@ -291,7 +291,8 @@ func TestNmapHabits(t *testing.T) {
 	}{
 		{[]string{"-O", "127.0.0.1"}, 2, "nmap's -O is not supported: OS detection"},
 		{[]string{"--detect-timeout", "0", "127.0.0.1"}, 2, "invalid --detect-timeout 0s"},
-		{[]string{"-sS", "127.0.0.1"}, 2, "SYN scans need raw sockets"},
+		{[]string{"-sA", "127.0.0.1"}, 2, "nmap's -sA is not supported: the other raw TCP scans"},
+		{[]string{"-sS", "-sT", "127.0.0.1"}, 2, "-sS (--syn) and -sT (--tcp) exclude each other"},
 		{[]string{"--script=banner", "127.0.0.1"}, 2, "NSE scripts are not run"},
 		{[]string{"-T9", "127.0.0.1"}, 2, `invalid timing template "9"`},
 		{[]string{"--timing", "6", "127.0.0.1"}, 2, `invalid timing template "6"`},

@@ -4,7 +4,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/scan"
+	"github.com/portscan/portscan/shard"
 )
 
 // timingValue is --timing's value: a template by number or by nmap's
@@ -58,3 +60,69 @@ func nmapTiming(args []string) []string {
 	}
 	return out
 }
+
+// shardValue is --shard's value, I/N counting from 1 (shard.Parse).
+// Unset it prints as nothing, so help shows no default.
+type shardValue struct{ s *result.Shard }
+
+func (v shardValue) String() string {
+	if v.s == nil {
+		return ""
+	}
+	return v.s.String()
+}
+
+func (v shardValue) Set(text string) error {
+	s, err := shard.Parse(text)
+	if err != nil {
+		return err
+	}
+	*v.s = s
+	return nil
+}
+
+func (v shardValue) Type() string { return "share" }
+
+// countValue is --shards' value: decimal digits only (shard.ParseCount),
+// where pflag's int would read 010 as octal.
+type countValue struct{ n *int }
+
+func (v countValue) String() string {
+	if v.n == nil || *v.n == 0 {
+		return ""
+	}
+	return strconv.Itoa(*v.n)
+}
+
+func (v countValue) Set(text string) error {
+	n, err := shard.ParseCount(text)
+	if err != nil {
+		return err
+	}
+	*v.n = n
+	return nil
+}
+
+func (v countValue) Type() string { return "number" }
+
+// indexValue is --shard-index's value: decimal digits only
+// (shard.ParseIndex), so that $(JOB_COMPLETION_INDEX) goes in as it is.
+type indexValue struct{ n *int }
+
+func (v indexValue) String() string {
+	if v.n == nil || *v.n == 0 {
+		return ""
+	}
+	return strconv.Itoa(*v.n)
+}
+
+func (v indexValue) Set(text string) error {
+	n, err := shard.ParseIndex(text)
+	if err != nil {
+		return err
+	}
+	*v.n = n
+	return nil
+}
+
+func (v indexValue) Type() string { return "number" }

@@ -20,9 +20,21 @@ func NewFilteredLoopback(t testing.TB) *FilteredLoopback {
 // them. It skips the test when namespaces are unavailable.
 func NewLAN(t testing.TB) *LAN {
 	t.Helper()
-	l := lanLayout
-	l.Scanner = NewNamespace(t, "lan-scanner")
-	l.Hosts = NewNamespace(t, "lan-hosts")
+	return newLAN(t, lanLayout)
+}
+
+// NewLAN20 builds the LAN lab on a /20 (see LAN20Ports): 4096
+// addresses, five live, three dropping. It skips the test when
+// namespaces are unavailable.
+func NewLAN20(t testing.TB) *LAN {
+	t.Helper()
+	return newLAN(t, lan20Layout)
+}
+
+func newLAN(t testing.TB, l LAN) *LAN {
+	t.Helper()
+	l.Scanner = NewNamespace(t, l.Name+"-scanner")
+	l.Hosts = NewNamespace(t, l.Name+"-hosts")
 	Veth(t, l.Scanner, "eth0", l.Hosts, "eth0")
 	scanner, hosts := l.presets()
 	l.Scanner.Apply(scanner)

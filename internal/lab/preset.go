@@ -198,6 +198,9 @@ func (l *FilteredLoopback) preset() Preset {
 // for it fails. Dial from the scanner's side: Scanner.DialContext,
 // Scanner.Do or Scanner.Reexec.
 type LAN struct {
+	// Name starts the names of its presets: "lan" (lan-scanner,
+	// lan-hosts) or "lan20".
+	Name        string
 	Scanner     *Namespace
 	Hosts       *Namespace
 	ScannerAddr netip.Addr   // 198.18.0.254
@@ -207,6 +210,7 @@ type LAN struct {
 }
 
 var lanLayout = LAN{
+	Name:        "lan",
 	ScannerAddr: netip.MustParseAddr("198.18.0.254"),
 	Prefix:      netip.MustParsePrefix("198.18.0.0/24"),
 	Live: []LiveHost{
@@ -220,6 +224,33 @@ var lanLayout = LAN{
 		netip.MustParseAddr("198.18.0.6"),
 		netip.MustParseAddr("198.18.0.7"),
 		netip.MustParseAddr("198.18.0.8"),
+	},
+}
+
+// LAN20Ports are the ports the LAN20 lab's hosts listen on, which
+// bench/syn.sh scans.
+var LAN20Ports = []uint16{22, 80, 443, 3306}
+
+// lan20Layout is the LAN lab on a /20, 198.18.16.0/20: 4096 addresses,
+// of which five hosts listen on some of LAN20Ports, three answer ARP
+// but drop everything, and the 4087 others are nobody's. The scanner is
+// 198.18.31.254. NewLAN20 builds it; the speed benchmarks of the SYN
+// scan (bench/syn.sh) scan it.
+var lan20Layout = LAN{
+	Name:        "lan20",
+	ScannerAddr: netip.MustParseAddr("198.18.31.254"),
+	Prefix:      netip.MustParsePrefix("198.18.16.0/20"),
+	Live: []LiveHost{
+		{Addr: netip.MustParseAddr("198.18.16.1"), TCP: []uint16{22, 80}},
+		{Addr: netip.MustParseAddr("198.18.18.7"), TCP: []uint16{443}},
+		{Addr: netip.MustParseAddr("198.18.21.30"), TCP: []uint16{22, 3306}},
+		{Addr: netip.MustParseAddr("198.18.26.100"), TCP: []uint16{80, 443}},
+		{Addr: netip.MustParseAddr("198.18.31.1"), TCP: []uint16{22, 80, 443, 3306}},
+	},
+	Dropping: []netip.Addr{
+		netip.MustParseAddr("198.18.17.5"),
+		netip.MustParseAddr("198.18.24.9"),
+		netip.MustParseAddr("198.18.29.200"),
 	},
 }
 
@@ -246,12 +277,12 @@ func (l *LAN) Unassigned() []netip.Addr {
 func (l *LAN) presets() (scanner, hosts Preset) {
 	bits := l.Prefix.Bits()
 	scanner = Preset{
-		Name:    "lan-scanner",
+		Name:    l.Name + "-scanner",
 		Dev:     "eth0",
 		Addrs:   []netip.Prefix{netip.PrefixFrom(l.ScannerAddr, bits)},
 		Sysctls: noICMPRateLimit,
 	}
-	hosts = Preset{Name: "lan-hosts", Dev: "eth0", Sysctls: noICMPRateLimit}
+	hosts = Preset{Name: l.Name + "-hosts", Dev: "eth0", Sysctls: noICMPRateLimit}
 	for _, h := range l.Live {
 		hosts.Addrs = append(hosts.Addrs, netip.PrefixFrom(h.Addr, bits))
 		hosts.Services = append(hosts.Services, h.services()...)
@@ -326,11 +357,12 @@ func loopbackPreset() Preset {
 	return Preset{Name: "loopback", Dev: "lo", Sysctls: noICMPRateLimit, Services: Loopback.services()}
 }
 
-// Presets returns every preset: filtered, lan-scanner, lan-hosts, slash24
-// and loopback.
+// Presets returns every preset: filtered, lan-scanner, lan-hosts, slash24,
+// loopback, lan20-scanner and lan20-hosts.
 func Presets() []Preset {
 	scanner, hosts := lanLayout.presets()
-	return []Preset{filteredLayout.preset(), scanner, hosts, slash24Layout.preset(), loopbackPreset()}
+	scanner20, hosts20 := lan20Layout.presets()
+	return []Preset{filteredLayout.preset(), scanner, hosts, slash24Layout.preset(), loopbackPreset(), scanner20, hosts20}
 }
 
 // LookupPreset returns the preset of that name.

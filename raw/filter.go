@@ -1,0 +1,212 @@
+package raw
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/net/bpf"
+)
+
+// PortRange is a range of ports, First to Last inclusive.
+type PortRange struct{ First, Last uint16 }
+
+// Contains reports whether p is in the range.
+func (r PortRange) Contains(p uint16) bool { return p >= r.First && p <= r.Last }
+
+// Filter says which frames of an Ethernet (or loopback) interface reach
+// user space. Each field passes one kind of reply; a zero Filter passes
+// nothing. IPv4 fragments after the first and IPv6 packets with
+// extension headers before TCP or ICMPv6 are not passed.
+type Filter struct {
+	// TCPPorts, when set, passes TCP segments to these ports, and the
+	// ICMP and ICMPv6 errors (destination unreachable, time exceeded)
+	// that quote a TCP segment from them: the answers to probes sent
+	// from the range.
+	TCPPorts *PortRange
+	// Neighbors passes ARP replies and ICMPv6 neighbour advertisements.
+	Neighbors bool
+}
+
+// Offsets in an Ethernet frame.
+const (
+	ethLen   = 14
+	ip6Len   = 40
+	etherIP4 = 0x0800
+	etherIP6 = 0x86dd
+	etherARP = 0x0806
+)
+
+// Program assembles the filter as a classic BPF program, for
+// Conn.SetFilter. It returns the snap length, 64 KiB, for a frame it
+// passes, and 0 for the others.
+func (f Filter) Program() ([]bpf.Instruction, error) {
+	if f.TCPPorts != nil && f.TCPPorts.First > f.TCPPorts.Last {
+		return nil, fmt.Errorf("raw: filter: port range %d-%d is empty", f.TCPPorts.First, f.TCPPorts.Last)
+	}
+	var a asm
+	a.load(bpf.LoadAbsolute{Off: 12, Size: 2}) // EtherType
+	a.jeq(etherIP4, "ip4", "")
+	a.jeq(etherIP6, "ip6", "")
+	if f.Neighbors {
+		a.jeq(etherARP, "arp", "")
+	}
+	a.drop()
+
+	// IPv4: a first fragment (or none) of TCP or ICMP.
+	a.label("ip4")
+	a.load(bpf.LoadAbsolute{Off: ethLen + 6, Size: 2}) // flags, fragment offset
+	a.jset(0x1fff, "drop", "")
+	a.load(bpf.LoadMemShift{Off: ethLen}) // X = the IPv4 header's length
+	a.load(bpf.LoadAbsolute{Off: ethLen + 9, Size: 1})
+	if f.TCPPorts != nil {
+		a.jeq(6, "tcp4", "")
+		a.jeq(1, "icmp4", "")
+	}
+	a.drop()
+	if p := f.TCPPorts; p != nil {
+		a.label("tcp4")
+		a.load(bpf.LoadIndirect{Off: ethLen + 2, Size: 2}) // destination port
+		a.inRange(*p)
+
+		a.label("icmp4")
+		a.load(bpf.LoadIndirect{Off: ethLen, Size: 1}) // ICMP type
+		a.jeq(3, "quote4", "")                         // destination unreachable
+		a.jeq(11, "quote4", "")                        // time exceeded
+		a.drop()
+		a.label("quote4") // the quoted IPv4 header, 8 bytes into the ICMP message
+		a.load(bpf.LoadIndirect{Off: ethLen + 8 + 9, Size: 1})
+		a.jeq(6, "", "drop")
+		a.load(bpf.LoadIndirect{Off: ethLen + 8, Size: 1})
+		a.load(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0x0f})
+		a.load(bpf.ALUOpConstant{Op: bpf.ALUOpShiftLeft, Val: 2})
+		a.load(bpf.ALUOpX{Op: bpf.ALUOpAdd})
+		a.load(bpf.TAX{})                                  // X = both IPv4 headers' lengths
+		a.load(bpf.LoadIndirect{Off: ethLen + 8, Size: 2}) // the quoted source port
+		a.inRange(*p)
+	}
+
+	// IPv6: TCP or ICMPv6 right after the fixed header.
+	a.label("ip6")
+	a.load(bpf.LoadAbsolute{Off: ethLen + 6, Size: 1}) // next header
+	if f.TCPPorts != nil {
+		a.jeq(6, "tcp6", "")
+	}
+	if f.TCPPorts != nil || f.Neighbors {
+		a.jeq(58, "icmp6", "")
+	}
+	a.drop()
+	if p := f.TCPPorts; p != nil {
+		a.label("tcp6")
+		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len + 2, Size: 2})
+		a.inRange(*p)
+	}
+	if f.TCPPorts != nil || f.Neighbors {
+		a.label("icmp6")
+		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len, Size: 1}) // ICMPv6 type
+		if f.TCPPorts != nil {
+			a.jeq(1, "quote6", "") // destination unreachable
+			a.jeq(3, "quote6", "") // time exceeded
+		}
+		if f.Neighbors {
+			a.jeq(136, "accept", "") // neighbour advertisement
+		}
+		a.drop()
+	}
+	if p := f.TCPPorts; p != nil {
+		a.label("quote6") // the quoted IPv6 header, 8 bytes into the message
+		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len + 8 + 6, Size: 1})
+		a.jeq(6, "", "drop")
+		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len + 8 + ip6Len, Size: 2})
+		a.inRange(*p)
+	}
+
+	if f.Neighbors {
+		a.label("arp")
+		a.load(bpf.LoadAbsolute{Off: ethLen + 6, Size: 2}) // operation
+		a.jeq(2, "accept", "drop")                         // reply
+	}
+
+	a.label("accept")
+	a.load(bpf.RetConstant{Val: 1 << 16})
+	a.label("drop")
+	a.load(bpf.RetConstant{Val: 0})
+	return a.resolve()
+}
+
+// asm assembles a program with named jump targets. "" as a target is
+// the next instruction.
+type asm struct {
+	ins    []bpf.Instruction
+	jumps  []jump
+	labels map[string]int
+}
+
+type jump struct {
+	at          int
+	true, false string
+	always      bool // a bpf.Jump to true
+}
+
+func (a *asm) load(i bpf.Instruction) { a.ins = append(a.ins, i) }
+
+func (a *asm) label(name string) {
+	if a.labels == nil {
+		a.labels = map[string]int{}
+	}
+	a.labels[name] = len(a.ins)
+}
+
+func (a *asm) cond(c bpf.JumpTest, val uint32, t, f string) {
+	a.jumps = append(a.jumps, jump{at: len(a.ins), true: t, false: f})
+	a.ins = append(a.ins, bpf.JumpIf{Cond: c, Val: val})
+}
+
+func (a *asm) jeq(val uint32, t, f string)  { a.cond(bpf.JumpEqual, val, t, f) }
+func (a *asm) jset(val uint32, t, f string) { a.cond(bpf.JumpBitsSet, val, t, f) }
+func (a *asm) drop() {
+	a.jumps = append(a.jumps, jump{at: len(a.ins), true: "drop", always: true})
+	a.ins = append(a.ins, bpf.Jump{})
+}
+
+// inRange passes the frame if A is in r, and drops it otherwise.
+func (a *asm) inRange(r PortRange) {
+	a.cond(bpf.JumpGreaterOrEqual, uint32(r.First), "", "drop")
+	a.cond(bpf.JumpGreaterThan, uint32(r.Last), "drop", "accept")
+}
+
+func (a *asm) resolve() ([]bpf.Instruction, error) {
+	for _, j := range a.jumps {
+		skip := func(target string) (uint8, error) {
+			if target == "" {
+				return 0, nil
+			}
+			to, ok := a.labels[target]
+			if !ok {
+				return 0, fmt.Errorf("raw: filter: no label %q", target)
+			}
+			d := to - j.at - 1
+			if d < 0 || d > 255 {
+				return 0, errors.New("raw: filter: jump out of reach")
+			}
+			return uint8(d), nil
+		}
+		if j.always {
+			d, err := skip(j.true)
+			if err != nil {
+				return nil, err
+			}
+			a.ins[j.at] = bpf.Jump{Skip: uint32(d)}
+			continue
+		}
+		ji := a.ins[j.at].(bpf.JumpIf)
+		var err error
+		if ji.SkipTrue, err = skip(j.true); err != nil {
+			return nil, err
+		}
+		if ji.SkipFalse, err = skip(j.false); err != nil {
+			return nil, err
+		}
+		a.ins[j.at] = ji
+	}
+	return a.ins, nil
+}
