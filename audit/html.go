@@ -7,13 +7,17 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portscan/portscan/internal/htmlpage"
 	"github.com/portscan/portscan/internal/text"
 )
 
-var auditTmpl = template.Must(template.New("audit").Funcs(htmlpage.Funcs()).Parse(`<section id="summary" aria-labelledby="summary-h">
+// auditTmpl is parsed when a page is first written, not at start: a run
+// that writes none pays nothing for it.
+var auditTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("audit").Funcs(htmlpage.Funcs()).Parse(`<section id="summary" aria-labelledby="summary-h">
 <h2 id="summary-h">Summary</h2>
 <p>{{.Summary}}</p>
 <ul class="cards">
@@ -64,6 +68,7 @@ var auditTmpl = template.Must(template.New("audit").Funcs(htmlpage.Funcs()).Pars
 {{- end}}
 </section>
 `))
+})
 
 // statusOrder is the order of the sections of the page: what fails the
 // audit first.
@@ -211,7 +216,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		uncovered = append(uncovered, htmlpage.Clean(u))
 	}
 	v := map[string]any{"Summary": htmlpage.Clean(verdict + ": " + r.Summary()), "Cards": cards, "Notes": notes, "Uncovered": uncovered, "Parts": r.parts()}
-	if err := auditTmpl.Execute(bw, v); err != nil {
+	if err := auditTmpl().Execute(bw, v); err != nil {
 		return err
 	}
 	if r.Diff != nil {

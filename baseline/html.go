@@ -5,12 +5,16 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/portscan/portscan/internal/htmlpage"
 	"github.com/portscan/portscan/internal/text"
 )
 
-var diffTmpl = template.Must(template.New("diff").Funcs(htmlpage.Funcs()).Parse(`
+// diffTmpl is parsed when a page is first written, not at start: a run
+// that writes none pays nothing for it.
+var diffTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("diff").Funcs(htmlpage.Funcs()).Parse(`
 {{- define "summary"}}<section id="summary" aria-labelledby="summary-h">
 <h2 id="summary-h">Summary</h2>
 <p>{{.Summary}}</p>
@@ -46,6 +50,7 @@ var diffTmpl = template.Must(template.New("diff").Funcs(htmlpage.Funcs()).Parse(
 {{- end}}
 </section>
 {{end}}`))
+})
 
 // htmlPart is one section of changes: opened, closed, changed, hosts
 // appeared, hosts gone.
@@ -143,7 +148,7 @@ func hostKey(c Change) string {
 // section of id, titled title, holding a table each of the ports opened,
 // closed and changed and the hosts appeared and gone, with a filter.
 func (d *Diff) WriteHTMLSections(w io.Writer, id, title string) error {
-	return diffTmpl.ExecuteTemplate(w, "changes", map[string]any{"ID": id, "Title": title, "Empty": d.Empty(), "Parts": d.parts()})
+	return diffTmpl().ExecuteTemplate(w, "changes", map[string]any{"ID": id, "Title": title, "Empty": d.Empty(), "Parts": d.parts()})
 }
 
 // WriteHTML writes the diff as one self-contained HTML page (see
@@ -168,7 +173,7 @@ func (d *Diff) WriteHTML(w io.Writer, version string) error {
 			cards = append(cards, card{strconv.Itoa(n[k]), l[len(strconv.Itoa(n[k]))+1:]})
 		}
 	}
-	if err := diffTmpl.ExecuteTemplate(w, "summary", map[string]any{"Summary": d.Summary(), "Cards": cards}); err != nil {
+	if err := diffTmpl().ExecuteTemplate(w, "summary", map[string]any{"Summary": d.Summary(), "Cards": cards}); err != nil {
 		return err
 	}
 	if err := d.WriteHTMLSections(w, "changes", "Changes"); err != nil {

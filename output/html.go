@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,7 +27,11 @@ import (
 //go:embed html.tmpl
 var htmlTemplates string
 
-var htmlTmpl = template.Must(template.New("html").Funcs(htmlpage.Funcs()).Parse(htmlTemplates))
+// htmlTmpl is parsed when a page is first written, not at start: a run
+// that writes none pays nothing for it.
+var htmlTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("html").Funcs(htmlpage.Funcs()).Parse(htmlTemplates))
+})
 
 // The bounds of what the html writer keeps for its charts, whatever the
 // size of the run: a count for each of at most htmlMaxServices service
@@ -164,7 +169,7 @@ func (h *htmlWriter) begin(info result.Info) error {
 		return err
 	}
 	caption := "Each host, then the ports it lists; sorting by a column lists the ports of every host together."
-	if err := htmlTmpl.ExecuteTemplate(h.w, "table", map[string]any{"Cols": h.cols, "Caption": caption}); err != nil {
+	if err := htmlTmpl().ExecuteTemplate(h.w, "table", map[string]any{"Cols": h.cols, "Caption": caption}); err != nil {
 		return err
 	}
 	return h.w.Flush()
@@ -369,7 +374,7 @@ func (h *htmlWriter) report(out io.Writer, hs result.Host, b *hostBuf) error {
 	}
 	h.listed++
 	h.rows += len(g.Rows)
-	return htmlTmpl.ExecuteTemplate(out, "host", g)
+	return htmlTmpl().ExecuteTemplate(out, "host", g)
 }
 
 // heatRow starts the heat map's row of a host with open ports, or
@@ -517,7 +522,7 @@ func (h *htmlWriter) end(s result.Summary) error {
 	v := map[string]any{"Listed": h.listed > 0, "Span": len(h.cols), "Chart": h.chart(), "Heat": h.heatMap()}
 	cards, notes, facts := h.summary(s)
 	v["Cards"], v["Notes"], v["Facts"] = cards, notes, facts
-	if err := htmlTmpl.ExecuteTemplate(h.w, "end", v); err != nil {
+	if err := htmlTmpl().ExecuteTemplate(h.w, "end", v); err != nil {
 		return err
 	}
 	gen := "Written by portscan"

@@ -30,6 +30,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/portscan/portscan/internal/text"
@@ -91,7 +92,10 @@ type Fact struct {
 // Link is a link to a section of the page, by its id.
 type Link struct{ ID, Name string }
 
-var tmpl = template.Must(template.New("head").Funcs(Funcs()).Parse(`<!DOCTYPE html>
+// tmpl is parsed when a page is first written, not at start: a run
+// that writes none pays nothing for it.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("head").Funcs(Funcs()).Parse(`<!DOCTYPE html>
 <html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
@@ -118,13 +122,18 @@ var tmpl = template.Must(template.New("head").Funcs(Funcs()).Parse(`<!DOCTYPE ht
 </header>
 <main>
 `))
+})
 
-var foot = template.Must(template.New("foot").Funcs(Funcs()).Parse(`</main>
+// foot is parsed when a page is first written, not at start: a run
+// that writes none pays nothing for it.
+var foot = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("foot").Funcs(Funcs()).Parse(`</main>
 <footer>{{.}}</footer>
 <script>{{script}}</script>
 </body>
 </html>
 `))
+})
 
 // WriteHead writes the page from its doctype to the opening of <main>,
 // where its sections go.
@@ -132,13 +141,13 @@ func WriteHead(w io.Writer, h Head) error {
 	if h.Lang == "" {
 		h.Lang = "en"
 	}
-	return tmpl.Execute(w, h)
+	return tmpl().Execute(w, h)
 }
 
 // WriteFoot closes <main> and writes the footer (generator, a line such
 // as "Written by portscan 0.1.0") and the script.
 func WriteFoot(w io.Writer, generator string) error {
-	return foot.Execute(w, generator)
+	return foot().Execute(w, generator)
 }
 
 // Funcs are the functions the page templates share: clean, timeTag,
