@@ -69,7 +69,7 @@ func TestMergeLab(t *testing.T) {
 		checkFormat(t, format, got)
 	}
 	text, _ := os.ReadFile(filepath.Join(dir, "merged.text"))
-	for _, want := range []string{"portscan report for 198.18.0.5\n", "25/tcp  open  smtp", "10 hosts (5 up)"} {
+	for _, want := range []string{"portscan report for 198.18.0.5\n", "25/tcp  open  smtp", "10 hosts (8 up)"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("the merged report lacks %q:\n%s", want, text)
 		}

@@ -130,8 +130,9 @@ func readModel(t *testing.T, format, path string) map[string]hostModel {
 				Status struct {
 					State string `xml:"state,attr"`
 				} `xml:"status"`
-				Address struct {
+				Addresses []struct {
 					Addr string `xml:"addr,attr"`
+					Type string `xml:"addrtype,attr"`
 				} `xml:"address"`
 				Ports []struct {
 					Protocol string `xml:"protocol,attr"`
@@ -146,9 +147,15 @@ func readModel(t *testing.T, format, path string) map[string]hostModel {
 			t.Fatalf("%s: %v", path, err)
 		}
 		for _, h := range doc.Hosts {
-			status(h.Address.Addr, h.Status.State)
+			addr := ""
+			for _, a := range h.Addresses {
+				if a.Type != "mac" { // the IP address, not the MAC that raw discovery adds
+					addr = a.Addr
+				}
+			}
+			status(addr, h.Status.State)
 			for _, p := range h.Ports {
-				port(h.Address.Addr, p.ID+"/"+p.Protocol, p.State.State)
+				port(addr, p.ID+"/"+p.Protocol, p.State.State)
 			}
 		}
 	case "text":
