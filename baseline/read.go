@@ -328,6 +328,9 @@ func readJSONL(name string, data []byte) (*Run, error) {
 				return nil, fail(err)
 			}
 			run.Interrupted = rec.Interrupted
+			if rec.End != nil {
+				run.End = *rec.End
+			}
 		default:
 			// Later versions may add line types: skip them.
 		}
@@ -381,6 +384,9 @@ func readJSONDoc(name string, data []byte) (*Run, error) {
 	}
 	if doc.Summary != nil {
 		run.Interrupted = doc.Summary.Interrupted
+		if doc.Summary.End != nil {
+			run.End = *doc.Summary.End
+		}
 	}
 	return run, nil
 }
@@ -437,6 +443,9 @@ func (r *Run) addScan(rec output.ScanRecord) error {
 	if rec.Start != nil {
 		r.Start = *rec.Start
 	}
+	if len(rec.Args) > 0 {
+		r.Args = rec.Args
+	}
 	if rec.ScanType == "pcap" {
 		r.Scanner = "pcap"
 		return nil
@@ -474,7 +483,7 @@ func (r *Run) addPortRecord(rec output.PortRecord) error {
 		return fmt.Errorf("protocol %v: want tcp or udp", rec.Protocol)
 	}
 	res := result.Port{Host: a, Hostname: rec.Hostname, Port: ports.Port{Number: rec.Port, Proto: rec.Protocol}, State: rec.State, Reason: rec.Reason,
-		Detected: rec.Detected.Service()}
+		Detected: rec.Detected.Service(), Evidence: rec.Evidence}
 	if rec.Service != "" {
 		res.Service = &services.Entry{Name: rec.Service, Port: res.Port}
 	}

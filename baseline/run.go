@@ -34,6 +34,11 @@ type Run struct {
 	Scanned *ports.Set
 	// Interrupted is true when the run did not finish.
 	Interrupted bool
+	// Args is the run's command line, when the file gives it: portscan's
+	// arguments, or nmap's args attribute as one string.
+	Args []string
+	// End is when the run ended; zero if unknown.
+	End time.Time
 
 	hosts map[netip.Addr]*Host
 }
@@ -65,6 +70,9 @@ type Port struct {
 	Service string // the catalog's name for the port; "" if none
 	// Detected is what service detection found there, if it ran.
 	Detected *result.Service
+	// Evidence is what a capture showed of the port, for results of
+	// captures.
+	Evidence *result.Evidence
 }
 
 // NewRun returns an empty run named name.
@@ -105,7 +113,7 @@ func (r *Run) AddPort(res result.Port) {
 	if res.State == result.Open || res.State == result.Closed {
 		h.Up = true // it answered
 	}
-	p := Port{State: res.State, Reason: res.Reason, Detected: res.Detected}
+	p := Port{State: res.State, Reason: res.Reason, Detected: res.Detected, Evidence: res.Evidence}
 	if res.Service != nil {
 		p.Service = res.Service.Name
 	}

@@ -105,6 +105,9 @@ func (x *xmlReader) root(se xml.StartElement) error {
 	if n, err := strconv.ParseInt(root.Start, 10, 64); err == nil {
 		x.run.Start = time.Unix(n, 0).UTC()
 	}
+	if root.Args != "" {
+		x.run.Args = []string{root.Args}
+	}
 	return nil
 }
 
@@ -139,6 +142,9 @@ func (x *xmlReader) element(se xml.StartElement, line, col int) error {
 			return x.fail("finished: " + xmlMessage(err))
 		}
 		x.run.Interrupted = f.Exit == "error"
+		if n, err := strconv.ParseInt(f.Time, 10, 64); err == nil {
+			x.run.End = time.Unix(n, 0).UTC()
+		}
 	default:
 		x.depth++ // not decoded here: its end comes as a token
 	}

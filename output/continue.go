@@ -36,6 +36,8 @@ type State struct {
 	Hosts int `json:"hosts,omitempty"`
 	// Text is what a text report holds back.
 	Text *TextState `json:"text,omitempty"`
+	// HTML is what an html page holds for its end.
+	HTML *HTMLState `json:"html,omitempty"`
 }
 
 // TextState is what a text report holds until its end: the hosts found

@@ -34,6 +34,7 @@ func TestDiscoveryOutput(t *testing.T) {
 		"jsonl":    {`"type":"host","host":"127.0.0.1","up":true,"status":"up","reason":"conn-refused","latency_ms":0.11`, `"host":"127.0.0.2","up":false`},
 		"json":     {`"latency_ms": 0.11`},
 		"grepable": {"Host: 127.0.0.1 ()\tStatus: Up\n", "Host: 127.0.0.2 ()\tStatus: Down\n", "(1 host up)"},
+		"html":     {`<span class="h">127.0.0.1</span> <span class="st-up">up</span> <span class="muted">received conn-refused · 0.00011 s latency</span>`, `<span class="h">127.0.0.2</span> <span class="st-down">down</span> <span class="muted">no answer to 4 probes (no-response)</span>`},
 		"xml":      {`<status state="up" reason="conn-refused"`, `<times srtt="110" rttvar="55" to="100000"></times>`, `<status state="down" reason="no-response"`},
 	}
 	for format, wants := range want {

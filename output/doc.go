@@ -1,5 +1,6 @@
 // Package output writes the results of a scan or a capture analysis as
-// text, jsonl, json, csv, nmap-style XML or nmap's grepable format.
+// text, jsonl, json, csv, nmap-style XML, nmap's grepable format or an
+// HTML page.
 //
 // A Writer from New receives the run's events as they happen: Begin, then
 // Port for each result and Host when a host is done, in any interleaving
@@ -264,6 +265,43 @@
 // character, byte that is not UTF-8, backslash and separator of its
 // field ("(" and ")" in the name, "/" and "," in a port entry) is
 // written \xHH, so the field reads back exactly.
+//
+// # html
+//
+// html output is one self-contained page for a browser (see package
+// internal/htmlpage for its shell: inline style sheet and script, a
+// Content-Security-Policy that forbids every request). It is written as
+// it goes, as text is: the head and the table's header at Begin, each
+// host's rows at its Host call, in target order (holding back at most
+// 1024 finished hosts, as text does), then at End the summary, a bar
+// chart of open ports by service and a heat map of hosts by ports, which
+// the style sheet shows above the table. The table has a row group per
+// host, headed by the host (its status, latency and "not shown" counts),
+// and a row per listed port, which names no host (the script adds a Host
+// column when it sorts all hosts' rows together): port, state, service
+// with its catalog description (on a line of its own) in the
+// language of text output (or, when detection names another service,
+// that one marked "*" with the catalog's label), reason, version, the
+// TLS certificate's expiry (marked when it has expired or expires within
+// 30 days of the probe); captures have the evidence instead of the
+// certificate: flows, clients, packets and bytes each way, first and
+// last seen. The optional columns (version, certificate) come last, and
+// a row leaves out their cells when it has nothing for them, which the
+// script then hides; a page of many rows parses the faster for it. Which ports and hosts are listed follows Options as for
+// text. The page's script sorts the table by any column and filters it
+// by text, state and service; without it the page reads the same.
+//
+// What the writer keeps for End is bounded, whatever the run's size: a
+// count of open ports per service name (1024 names; the rest count as
+// "other"), a count of hosts per port (at most every port of both
+// protocols), and for the heat map the listed open and open|filtered
+// ports of the first 128 hosts that have any to finish (4096 each), drawn
+// in target order. The page continues a resumed run as text does
+// (Continue; its State is an HTMLState). The chart draws
+// the 20 services with the most open ports, the heat map the 48 ports
+// open on the most hosts; each says what it leaves out. Every string
+// from the network, a capture, a catalog or the command line is escaped
+// (internal/htmlpage.Clean, then html/template).
 //
 // # text
 //

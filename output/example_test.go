@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/portscan/portscan/output"
@@ -53,4 +54,33 @@ func ExampleNew_jsonl() {
 	// {"type":"port","host":"::1","port":53,"protocol":"udp","state":"open|filtered","reason":"no-response","service":"","description":"","description_en":"","service_source":"","rtt_ms":0,"source":"scan"}
 	// {"type":"host","host":"::1","up":false,"status":"unknown","reason":"","latency_ms":0,"probes":0,"silent":0,"counts":{"open|filtered":1},"source":"scan","incomplete":true}
 	// {"type":"summary","elapsed_s":0,"hosts":1,"hosts_up":0,"hosts_down":0,"hosts_unknown":1,"open":0,"probes":0,"probes_per_s":0,"interrupted":true}
+}
+
+// An html page is one file; here, its rows.
+func ExampleNew_html() {
+	var page strings.Builder
+	w, _ := output.New("html", &page, output.Options{Lang: "en", Title: "Nightly scan"})
+	w.Begin(result.Info{ScanType: "connect", Version: "0.1.0"})
+	host := netip.MustParseAddr("127.0.0.1")
+	w.Port(result.Port{Host: host, Port: ports.Port{Number: 22, Proto: ports.TCP}, State: result.Open, Reason: result.ReasonSynAck,
+		Service: &services.Entry{Name: "ssh", DescriptionEn: "Secure Shell"}})
+	w.Port(result.Port{Host: host, Port: ports.Port{Number: 8080, Proto: ports.TCP}, State: result.Open, Reason: result.ReasonSynAck,
+		Detected: &result.Service{Name: "http", Product: "<b>nginx</b>", Method: result.MethodProbe, Confidence: 10}})
+	w.Host(result.Host{Addr: host, Up: true, Counts: map[result.State]int{result.Open: 2}})
+	w.End(result.Summary{HostsUp: 1, Open: 2})
+	// A port's row runs to its </tr>: a service's description is on a
+	// line of its own, under its name.
+	inRow := false
+	for _, line := range strings.Split(page.String(), "\n") {
+		inRow = inRow || strings.HasPrefix(line, `<tr class="r">`)
+		if inRow || strings.HasPrefix(line, "<title>") {
+			fmt.Println(line)
+		}
+		inRow = inRow && !strings.HasSuffix(line, "</tr>")
+	}
+	// Output:
+	// <title>Nightly scan</title>
+	// <tr class="r"><th scope="row">22/tcp</th><td class="st-open">open</td><td class="s">ssh
+	// Secure Shell</td><td>syn-ack</td></tr>
+	// <tr class="r"><th scope="row">8080/tcp</th><td class="st-open">open</td><td>http<abbr class="mark" title="detection names another service than the catalog's label">*</abbr></td><td>syn-ack</td><td title="probe, confidence 10">&lt;b&gt;nginx&lt;/b&gt;</td></tr>
 }

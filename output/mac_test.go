@@ -101,6 +101,8 @@ func TestMACOutput(t *testing.T) {
 		}, []string{`198.18.65.10" addrtype="ipv4"></address>` + "\n" + `    <address addr="0`}},
 		{sc[0], "grepable", []string{"Host: 198.18.0.1 ()\tStatus: Up\tMAC: 00:00:0C:12:34:56 (Cisco Systems, Inc)\n",
 			"Host: 198.18.0.7 ()\tStatus: Up\tMAC: 02:42:AC:11:00:02 ()\n", "Host: 198.18.65.10 ()\tStatus: Up\n"}, nil},
+		{sc[0], "html", []string{`<span class="h">198.18.0.1</span> <span class="st-up">up</span> <span class="muted">received arp-response · 0.000045 s latency · MAC Address: 00:00:0C:12:34:56 (Cisco Systems, Inc)</span>`,
+			`MAC Address: 02:42:AC:11:00:02 (Unknown)`}, nil},
 		{sc[1], "grepable", []string{"Host: 198.18.0.1 ()\tStatus: Up\tMAC: 00:00:0C:12:34:56 (Cisco Systems, Inc)\nHost: 198.18.0.1 ()\tPorts: 22/open/tcp//ssh///"}, nil},
 	}
 	for _, format := range Formats() {

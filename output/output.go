@@ -63,6 +63,10 @@ type Options struct {
 	// and nmapxml.WebStylesheet is the copy on nmap.org.
 	Stylesheet string
 
+	// Title is the title of an html page; empty means "portscan
+	// report".
+	Title string
+
 	// Collapse is how many ports of one state, other than open and those
 	// in ShowAll, text and XML output list for one host before they fold
 	// the whole state into the "Not shown" count, the way nmap treats
@@ -108,7 +112,7 @@ func (o *Options) folds(s result.State, n int) bool {
 }
 
 // Formats lists the format names New accepts.
-func Formats() []string { return []string{"text", "jsonl", "json", "csv", "xml", "grepable"} }
+func Formats() []string { return []string{"text", "jsonl", "json", "csv", "xml", "grepable", "html"} }
 
 // Known reports whether New accepts format, so that a caller can refuse
 // a bad one before it creates the file the Writer would write to.
@@ -122,7 +126,7 @@ func Known(format string) bool {
 }
 
 // New returns a Writer for format ("text", "jsonl", "json", "csv",
-// "xml" or "grepable") that writes to w.
+// "xml", "grepable" or "html") that writes to w.
 func New(format string, w io.Writer, opt Options) (Writer, error) {
 	var f formatter
 	switch strings.ToLower(format) {
@@ -138,6 +142,8 @@ func New(format string, w io.Writer, opt Options) (Writer, error) {
 		f = newXML(w, opt)
 	case "grepable":
 		f = newGrepable(w, opt)
+	case "html":
+		f = newHTML(w, opt)
 	default:
 		return nil, fmt.Errorf("%w %q: want one of %s", ErrFormat, format, strings.Join(Formats(), ", "))
 	}

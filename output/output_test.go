@@ -18,6 +18,7 @@ import (
 	"github.com/rivo/uniseg"
 
 	"github.com/portscan/portscan/internal/golden"
+	"github.com/portscan/portscan/internal/htmlpage/pagetest"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
 	"github.com/portscan/portscan/services"
@@ -216,7 +217,7 @@ func detectScenario() scenario {
 	}
 }
 
-var goldenExt = map[string]string{"text": "txt", "jsonl": "jsonl", "json": "json", "csv": "csv", "xml": "xml", "grepable": "gnmap"}
+var goldenExt = map[string]string{"text": "txt", "jsonl": "jsonl", "json": "json", "csv": "csv", "xml": "xml", "grepable": "gnmap", "html": "html"}
 
 // render replays sc into format and returns what was written.
 func render(t testing.TB, format string, sc scenario) []byte {
@@ -327,6 +328,8 @@ func checkWellFormed(t testing.TB, format string, out []byte) {
 		}
 	case "grepable":
 		checkGrepable(t, out)
+	case "html":
+		pagetest.Check(t, out)
 	}
 }
 

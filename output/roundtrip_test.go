@@ -134,6 +134,7 @@ func addPorts(run *baseline.Run, list []result.Port) {
 		} else {
 			p.Detected = nil
 		}
+		p.Evidence = nil // the format has no place for it
 		run.AddPort(p)
 	}
 }

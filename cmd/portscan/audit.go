@@ -58,8 +58,9 @@ refused, with its file, line and column, before anything is sent.
 With --from FILE, audit judges results already made instead of scanning:
 portscan's jsonl, json or XML, nmap's XML, or a packet capture.
 
-Reports: text (coloured) or --format json on stdout or -o FILE, and
---junit FILE, --sarif FILE. When GITHUB_ACTIONS=true, each violation is
+Reports: text (coloured), --format json or --format html (one page for a
+browser, violations first) on stdout or -o FILE, and --junit FILE,
+--sarif FILE. When GITHUB_ACTIONS=true, each violation is
 also an ::error (warnings ::warning) annotation on stdout, and a Markdown
 summary is appended to $GITHUB_STEP_SUMMARY. --save FILE keeps the scan's
 results as jsonl, to be the next run's --baseline.
@@ -93,8 +94,8 @@ func newAuditCmd(g *globals) *cobra.Command {
 	addScanFlags(cmd, &sf)
 	fl := cmd.Flags()
 	// --format and -o name the report here, not the scan's results.
-	fl.Lookup("format").Usage = "report format: text or json"
-	completeWords(cmd, "format", "text", "json")
+	fl.Lookup("format").Usage = "report format: text, json or html (a page for a browser)"
+	completeWords(cmd, "format", "text", "json", "html")
 	fl.Lookup("output").Usage = "write the report to `FILE` instead of stdout (- is stdout)"
 	fl.Lookup("baseline").Usage = "compare the results with the saved run in `FILE` too; differences fail the audit"
 	fl.StringVar(&af.policy, "policy", "", "the policy `FILE` (YAML) (required)")
@@ -109,8 +110,8 @@ func runAudit(ctx context.Context, g *globals, fl *pflag.FlagSet, sf *scanFlags,
 	if af.policy == "" {
 		return usageErr("audit: --policy FILE is required")
 	}
-	if sf.format != "text" && sf.format != "json" {
-		return usageErr("invalid --format %q: want text or json", sf.format)
+	if sf.format != "text" && sf.format != "json" && sf.format != "html" {
+		return usageErr("invalid --format %q: want text, json or html", sf.format)
 	}
 	if af.from != "" && af.save != "" {
 		return usageErr("--save keeps a scan's results; with --from there is no scan")
@@ -234,8 +235,11 @@ func auditScan(ctx context.Context, g *globals, sf *scanFlags, af *auditFlags, p
 // writeAuditReports writes the report in every form asked for.
 func writeAuditReports(g *globals, sf *scanFlags, af *auditFlags, rep *audit.Report) error {
 	if err := writeReport(g, sf.out, func(w io.Writer, colour bool) error {
-		if sf.format == "json" {
+		switch sf.format {
+		case "json":
 			return rep.WriteJSON(w)
+		case "html":
+			return rep.WriteHTML(w)
 		}
 		return rep.WriteText(w, colour)
 	}); err != nil {

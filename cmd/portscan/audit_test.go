@@ -65,7 +65,7 @@ func TestAuditUsageErrors(t *testing.T) {
 			"portscan: " + bad + `:4:5: unknown key "allwo" in group "web"; expected one of name, description, targets, exclude, allow, require, deny, other, services, deny_services, tls` + "\n"},
 		{"missing policy", []string{"audit", "--policy", filepath.Join(dir, "none.yaml")}, "no such file"},
 		{"argument", []string{"audit", "--policy", good, "127.0.0.1"}, "audit takes no arguments"},
-		{"format", []string{"audit", "--policy", good, "--from", results, "--format", "xml"}, `invalid --format "xml": want text or json`},
+		{"format", []string{"audit", "--policy", good, "--from", results, "--format", "xml"}, `invalid --format "xml": want text, json or html`},
 		{"missing from", []string{"audit", "--policy", good, "--from", filepath.Join(dir, "none.jsonl")}, "--from: open"},
 		{"bad from", []string{"audit", "--policy", good, "--from", good}, `--from: ` + good + `:1:1: unexpected 'g'`},
 		{"bad baseline", []string{"audit", "--policy", good, "--from", results, "--baseline", bad}, "--baseline: " + bad + ":1:1"},

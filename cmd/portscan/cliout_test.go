@@ -282,9 +282,9 @@ func TestFlagValidation(t *testing.T) {
 		{"audit rate", []string{"audit", "--policy", "p.yaml", "--rate", "NaN", "-o", "out"}, "invalid --rate NaN"},
 		{"audit progress", []string{"audit", "--policy", "p.yaml", "--progress", "bogus"}, `invalid --progress "bogus"`},
 		{"audit timing", []string{"audit", "--policy", "p.yaml", "--timing", "-1"}, `invalid timing template "-1"`},
-		{"audit format", []string{"audit", "--policy", "p.yaml", "--format", "xml"}, `invalid --format "xml": want text or json`},
+		{"audit format", []string{"audit", "--policy", "p.yaml", "--format", "xml"}, `invalid --format "xml": want text, json or html`},
 
-		{"diff format", []string{"diff", "--format", "xml", "a", "b"}, `invalid --format "xml": want text or json`},
+		{"diff format", []string{"diff", "--format", "xml", "a", "b"}, `invalid --format "xml": want text, json or html`},
 		{"services format", []string{"services", "--format", "xml"}, `unknown output format "xml" for services`},
 	})
 }

@@ -55,16 +55,16 @@ func newDiffCmd(g *globals) *cobra.Command {
 			return runDiff(cmd.Context(), g, format, out, opt, args[0], args[1])
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "report format: text or json")
-	completeWords(cmd, "format", "text", "json")
+	cmd.Flags().StringVar(&format, "format", "text", "report format: text, json or html (a page for a browser)")
+	completeWords(cmd, "format", "text", "json", "html")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the report to `FILE` instead of stdout (- is stdout)")
 	cmd.Flags().BoolVar(&opt.Labels, "labels", false, "also list open ports whose service label changed")
 	return cmd
 }
 
 func runDiff(ctx context.Context, g *globals, format, out string, copt baseline.CompareOptions, oldPath, newPath string) error {
-	if format != "text" && format != "json" {
-		return usageErr("invalid --format %q: want text or json", format)
+	if format != "text" && format != "json" && format != "html" {
+		return usageErr("invalid --format %q: want text, json or html", format)
 	}
 	ins := []pathArg{{flag: "OLD", path: oldPath}, {flag: "NEW", path: newPath}}
 	if err := checkPaths([]pathArg{{flag: "--output", path: out}}, ins); err != nil {
@@ -81,8 +81,11 @@ func runDiff(ctx context.Context, g *globals, format, out string, copt baseline.
 	}
 	d := baseline.Compare(old, cur, copt)
 	if err := writeReport(g, out, func(w io.Writer, colour bool) error {
-		if format == "json" {
+		switch format {
+		case "json":
 			return d.WriteJSON(w)
+		case "html":
+			return d.WriteHTML(w, version)
 		}
 		return d.WriteText(w, colour)
 	}); err != nil {

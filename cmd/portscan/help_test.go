@@ -127,7 +127,7 @@ func TestCompletion(t *testing.T) {
 		want      []string
 		directive string
 	}{
-		{[]string{"--format", ""}, []string{"text", "jsonl", "json", "csv", "xml", "grepable"}, noFile},
+		{[]string{"--format", ""}, []string{"text", "jsonl", "json", "csv", "xml", "grepable", "html"}, noFile},
 		{[]string{"--format", "j"}, []string{"jsonl", "json"}, noFile},
 		{[]string{"--lang", ""}, []string{"zh", "en"}, noFile},
 		{[]string{"--color", ""}, []string{"auto", "always", "never"}, noFile},
@@ -136,9 +136,10 @@ func TestCompletion(t *testing.T) {
 		{[]string{"--show", "closed,"}, []string{"closed,filtered", "closed,open|filtered"}, ":6"},
 		{[]string{"--timing", ""}, []string{"0", "1", "2", "3", "4", "5", "paranoid", "sneaky", "polite", "normal", "aggressive", "insane"}, noFile},
 		{[]string{"services", "--format", ""}, []string{"text", "json"}, noFile},
-		{[]string{"diff", "--format", ""}, []string{"text", "json"}, noFile},
-		{[]string{"audit", "--format", ""}, []string{"text", "json"}, noFile},
-		{[]string{"pcap", "--format", ""}, []string{"text", "jsonl", "json", "csv", "xml", "grepable"}, noFile},
+		{[]string{"diff", "--format", ""}, []string{"text", "json", "html"}, noFile},
+		{[]string{"audit", "--format", ""}, []string{"text", "json", "html"}, noFile},
+		{[]string{"pcap", "--format", ""}, []string{"text", "jsonl", "json", "csv", "xml", "grepable", "html"}, noFile},
+		{[]string{"report", "--show", ""}, []string{"closed", "filtered", "open|filtered", "down"}, ":6"},
 		{[]string{"pcap", "--show", ""}, []string{"closed", "filtered", "open|filtered"}, ":6"},
 		{[]string{"services", "--lang", ""}, []string{"zh", "en"}, noFile},
 	}

@@ -302,7 +302,7 @@ func TestMergeCLIRefused(t *testing.T) {
 		{"missing", []string{filepath.Join(dir, "nonesuch")}, "open " + filepath.Join(dir, "nonesuch") + ": no such file or directory"},
 		{"no files", nil, "merge: give the result files to merge"},
 		{"output over an input", []string{"-o", shards[1], shards[0], shards[1]}, "--output would overwrite input " + shards[1]},
-		{"bad format", []string{"--format", "yaml", shards[0]}, `unknown output format "yaml": want one of text, jsonl, json, csv, xml, grepable`},
+		{"bad format", []string{"--format", "yaml", shards[0]}, `unknown output format "yaml": want one of text, jsonl, json, csv, xml, grepable, html`},
 		{"bad show", []string{"--show", "opne", shards[0]}, `invalid --show state "opne": want open, closed, filtered, open|filtered or down`},
 	}
 	for _, tt := range tests {

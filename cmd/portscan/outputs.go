@@ -23,7 +23,8 @@ type scanOutput struct {
 
 // outputs lists the scan's outputs: the main one (--format on stdout,
 // or -o FILE), then nmap's (--output-xml, --output-normal,
-// --output-grepable, and the three of --output-all). As in nmap, an
+// --output-grepable, and the three of --output-all), then
+// --output-html. As in nmap, an
 // output of nmap's on stdout takes the place of the main one when
 // neither -o nor --format was given.
 func (f *scanFlags) outputs() []scanOutput {
@@ -37,6 +38,9 @@ func (f *scanFlags) outputs() []scanOutput {
 		for _, o := range []struct{ ext, format string }{{".nmap", "text"}, {".xml", "xml"}, {".gnmap", "grepable"}} {
 			extra = append(extra, scanOutput{"--output-all", f.outAll + o.ext, o.format})
 		}
+	}
+	if f.outHTML != "" {
+		extra = append(extra, scanOutput{"--output-html", f.outHTML, "html"})
 	}
 	if f.noMain {
 		return extra

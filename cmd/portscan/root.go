@@ -222,7 +222,7 @@ func newRoot(ctx context.Context, g *globals) *cobra.Command {
 	})
 	root.AddCommand(newServicesCmd(g))
 	root.AddCommand(newPcapCmd(g))
-	root.AddCommand(newAuditCmd(g), newDiffCmd(g), newMergeCmd(g))
+	root.AddCommand(newAuditCmd(g), newDiffCmd(g), newMergeCmd(g), newReportCmd(g))
 	completeWords(root, "color", "auto", "always", "never")
 	completeWords(root, "lang", "zh", "en")
 	completeRest(root)
@@ -337,7 +337,7 @@ var nmapOutputs = map[byte]string{'N': "--output-normal", 'X': "--output-xml", '
 var nmapOutputsRefused = map[byte]string{
 	'S': "nmap's -oS (script kiddie output) is not written: it is nmap's joke, text with its letters garbled; use -oN FILE",
 	'M': "nmap's -oM is not written: it is nmap's old name for grepable output; use -oG FILE",
-	'H': "nmap's -oH is not written: nmap does not write HTML either; turn -oX output into HTML with an XSL stylesheet",
+	'H': "nmap's -oH is not written: nmap has no such output; portscan writes an HTML report with --output-html FILE (or --format html)",
 }
 
 // nmapOutput reads one argument as nmap's output flags: -oN, -oX, -oG

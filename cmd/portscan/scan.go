@@ -45,6 +45,7 @@ type scanFlags struct {
 	format, out         string
 	outXML, outNormal   string
 	outGrepable, outAll string
+	outHTML             string
 	open, reason        bool
 	show                []string
 	maxOpen             int
@@ -89,11 +90,12 @@ func addScanFlags(cmd *cobra.Command, f *scanFlags) {
 	fl.BoolVar(&o.TCP, set("tcp", scan.TCP), false, "TCP connect scan (nmap -sT; the default without --udp, for every user, root too)")
 	fl.BoolVar(&o.Syn, set("syn", scan.Syn), false, "TCP SYN scan with raw packets (nmap -sS): needs root or CAP_NET_RAW; with --udp, both")
 	fl.BoolVar(&o.UDP, set("udp", scan.UDP), false, "UDP scan (nmap -sU); with --tcp, both in one run")
-	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv, xml (nmap XML) or grepable (nmap -oG)")
+	fl.StringVar(&f.format, "format", "text", "output format: text, jsonl, json, csv, xml (nmap XML), grepable (nmap -oG) or html (a page for a browser)")
 	fl.StringVarP(&f.out, "output", "o", "", "write the output to `FILE` instead of stdout, flushed as results arrive (- is stdout)")
 	fl.StringVar(&f.outXML, "output-xml", "", "also write nmap XML to `FILE`, - for stdout (nmap -oX)")
 	fl.StringVar(&f.outNormal, "output-normal", "", "also write text output to `FILE`, - for stdout (nmap -oN)")
 	fl.StringVar(&f.outGrepable, "output-grepable", "", "also write nmap's grepable format to `FILE`, - for stdout (nmap -oG)")
+	fl.StringVar(&f.outHTML, "output-html", "", "also write an HTML report, one self-contained page, to `FILE`, - for stdout")
 	fl.StringVar(&f.outAll, "output-all", "", "also write text, nmap XML and grepable output to `BASE`.nmap, BASE.xml and BASE.gnmap (nmap -oA)")
 	fl.BoolVar(&f.open, "open", false, "show only ports that may be open (open, open|filtered)")
 	fl.StringSliceVar(&f.show, "show", nil, "also list, every one, ports in these `STATES`: closed, filtered, open|filtered; and down: hosts found down (comma-separated)")
@@ -157,7 +159,7 @@ func (f *scanFlags) check() error {
 	default:
 		return fmt.Errorf("invalid --progress %q: want auto, always or never", f.progress)
 	}
-	for _, name := range []string{"output", "output-xml", "output-normal", "output-grepable", "output-all", "baseline", "input-list", "exclude-file"} {
+	for _, name := range []string{"output", "output-xml", "output-normal", "output-grepable", "output-all", "output-html", "baseline", "input-list", "exclude-file"} {
 		if f.given(name) && f.flags.Lookup(name).Value.String() == "" {
 			return fmt.Errorf("--%s needs a file name", name)
 		}

@@ -1,0 +1,336 @@
+package output
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"image/png"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/portscan/portscan/internal/browser"
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/services"
+)
+
+// browserScenario is a LAN-like run: five hosts with the lab's ports,
+// one detected service with a hostile banner, a host down.
+func browserScenario() scenario {
+	sc := scenario{name: "browser", opt: Options{Reason: true}, info: result.Info{Args: []string{"portscan", "198.18.0.0/29"}, Start: t0, ScanType: "connect", Version: "0.1.0", Lang: "en"}}
+	hosts := []struct {
+		a  string
+		ps []uint16
+	}{{"198.18.0.1", []uint16{22, 80, 443}}, {"198.18.0.2", []uint16{22}}, {"198.18.0.3", []uint16{80, 8080}}, {"198.18.0.4", []uint16{22, 3306}}, {"198.18.0.5", []uint16{25, 110, 143}}}
+	names := map[uint16]*services.Entry{22: ssh, 80: http, 443: https, 3306: mysql, 25: smtp, 8080: custom,
+		110: entry(110, ports.TCP, "pop3", "", "Post Office Protocol 3"), 143: entry(143, ports.TCP, "imap", "", "Internet Message Access Protocol")}
+	for i, h := range hosts {
+		a := netip.MustParseAddr(h.a)
+		for _, p := range h.ps {
+			ev := res(a, "", p, ports.TCP, result.Open, result.ReasonSynAck, 90, 10+i, names[p])
+			if h.a == "198.18.0.1" && p == 80 {
+				ev.port.Detected = &result.Service{Name: "http", Product: "<img src=x onerror=alert(1)>", Method: result.MethodProbe, Confidence: 10,
+					Banner: `"><script>alert(2)</script>`}
+			}
+			sc.events = append(sc.events, ev)
+		}
+		sc.events = append(sc.events, hostEv(result.Host{Addr: a, Up: true, Reason: result.ReasonSynAck, Seq: uint64(i + 1),
+			Counts: map[result.State]int{result.Open: len(h.ps), result.Closed: 311 - len(h.ps)}}))
+	}
+	sc.events = append(sc.events, hostEv(result.Host{Addr: netip.MustParseAddr("198.18.0.6"), Reason: result.ReasonNoResponse, Probes: 4, Seq: 6}))
+	sc.stats = result.Summary{Start: t0, End: at(1510), HostsUp: 5, HostsDown: 1, Open: 11, Probes: 2864}
+	return sc
+}
+
+func writePage(t testing.TB, dir string, page []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(path, page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// visible counts the port rows the filters leave shown.
+const visible = `[...document.querySelectorAll("tr.r")].filter(r => r.offsetParent !== null).length`
+
+// TestHTMLInBrowser opens a page from file:// in headless Chromium and
+// uses it as a person would: counts, filtering by text and state, sorting
+// with the mouse and the keyboard, and a screenshot. The page must make
+// no request but its own, and no hostile string may run.
+func TestHTMLInBrowser(t *testing.T) {
+	b := browser.Open(t, 1280, 1000)
+	dir := t.TempDir()
+	path := writePage(t, dir, render(t, "html", browserScenario()))
+	url := b.Load(t, path, 30*time.Second)
+
+	if n := browser.Eval[int](t, b, `document.querySelectorAll("tr.r").length`); n != 11 {
+		t.Errorf("%d port rows, want 11", n)
+	}
+	if n := browser.Eval[int](t, b, visible); n != 11 {
+		t.Errorf("%d rows shown before filtering, want 11", n)
+	}
+	if s := browser.Eval[string](t, b, `document.querySelector("#ports .count").textContent`); s != "11 ports." {
+		t.Errorf("count %q", s)
+	}
+	cards := browser.Eval[[]string](t, b, `[...document.querySelectorAll("#summary .cards li")].map(li => li.textContent)`)
+	for _, want := range []string{"6 hosts", "5 up", "1 down", "11 open ports"} {
+		if !slices.Contains(cards, want) {
+			t.Errorf("summary cards %q lack %q", cards, want)
+		}
+	}
+	// The summary is written last and shown first.
+	if y := browser.Eval[[]float64](t, b, `["summary", "ports"].map(id => document.getElementById(id).getBoundingClientRect().top)`); y[0] >= y[1] {
+		t.Errorf("summary at %v, table at %v: the summary should be above", y[0], y[1])
+	}
+
+	// Typing into the filter shrinks the table; a host's address finds
+	// its rows, which do not repeat it.
+	if err := chromedp.Do(b.Ctx, chromedp.SendKeys(chromedp.CSS(`input[data-filter="text"]`), "198.18.0.5")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](visible+" === 3")); err != nil {
+		t.Errorf("after typing 198.18.0.5, %d rows shown, want 3", browser.Eval[int](t, b, visible))
+	}
+	browser.Eval[bool](t, b, `(() => { const i = document.querySelector('input[data-filter="text"]'); i.value = ""; i.dispatchEvent(new Event("input")); return true })()`)
+	if err := chromedp.Do(b.Ctx, chromedp.SendKeys(chromedp.CSS(`input[data-filter="text"]`), "ssh")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](visible+" === 3")); err != nil {
+		t.Errorf("after typing ssh, %d rows shown, want 3", browser.Eval[int](t, b, visible))
+	}
+	if s := browser.Eval[string](t, b, `document.querySelector("#ports .count").textContent`); s != "Showing 3 of 11 ports." {
+		t.Errorf("count %q", s)
+	}
+	groups := browser.Eval[int](t, b, `[...document.querySelectorAll("tr.g")].filter(r => r.offsetParent !== null).length`)
+	if groups != 3 {
+		t.Errorf("%d host groups shown, want the 3 with ssh", groups)
+	}
+	// The service filter offers the services, most frequent first.
+	opts := browser.Eval[[]string](t, b, `[...document.querySelectorAll('select[data-filter="svc"] option')].map(o => o.value)`)
+	if len(opts) < 3 || opts[1] != "ssh" {
+		t.Errorf("service options %q, want ssh first", opts)
+	}
+	// Clearing the text and choosing a service.
+	browser.Eval[bool](t, b, `(() => { const i = document.querySelector('input[data-filter="text"]'); i.value = ""; i.dispatchEvent(new Event("input"));
+		const s = document.querySelector('select[data-filter="svc"]'); s.value = "http"; s.dispatchEvent(new Event("change")); return true })()`)
+	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](visible+" === 2")); err != nil {
+		t.Errorf("service http: %d rows shown, want 2", browser.Eval[int](t, b, visible))
+	}
+	browser.Eval[bool](t, b, `(() => { const s = document.querySelector('select[data-filter="svc"]'); s.value = ""; s.dispatchEvent(new Event("change")); return true })()`)
+	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](visible+" === 11")); err != nil {
+		t.Errorf("no service: %d rows shown, want 11", browser.Eval[int](t, b, visible))
+	}
+
+	// Sorting by port with a click, then descending with the keyboard.
+	firstPorts := func() []string {
+		return browser.Eval[[]string](t, b, `[...document.querySelectorAll("tr.r")].filter(r => r.offsetParent !== null).slice(0, 3).map(r => r.cells[0].textContent + " " + r.cells[1].textContent)`)
+	}
+	headers := func() []string {
+		return browser.Eval[[]string](t, b, `[...document.querySelectorAll("#ports-table thead th")].map(th => th.textContent)`)
+	}
+	if h := headers(); h[0] != "Port" {
+		t.Errorf("headers before sorting %q: the hosts are the row groups", h)
+	}
+	if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.CSS(`#ports-table thead th.c-port button`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := firstPorts(); !slices.Equal(got, []string{"198.18.0.1 22/tcp", "198.18.0.2 22/tcp", "198.18.0.4 22/tcp"}) {
+		t.Errorf("sorted by port, the first rows are %q", got)
+	}
+	if h := headers(); h[0] != "Host" || h[1] != "Port" {
+		t.Errorf("headers sorted %q: the hosts should have a column", h)
+	}
+	if err := chromedp.Do(b.Ctx, chromedp.Focus(chromedp.CSS(`#ports-table thead th.c-port button`)), chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	if got := firstPorts(); !slices.Equal(got, []string{"198.18.0.3 8080/tcp", "198.18.0.4 3306/tcp", "198.18.0.1 443/tcp"}) {
+		t.Errorf("sorted by port descending, the first rows are %q", got)
+	}
+	if s := browser.Eval[string](t, b, `document.querySelector("#ports-table thead th.c-port").getAttribute("aria-sort")`); s != "descending" {
+		t.Errorf("aria-sort %q", s)
+	}
+	// By host, descending, then the page's order again.
+	if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.CSS(`#ports-table thead th.c-host button`)), chromedp.Click(chromedp.CSS(`#ports-table thead th.c-host button`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := firstPorts(); !strings.HasPrefix(got[0], "198.18.0.5 ") {
+		t.Errorf("sorted by host descending, the first rows are %q", got)
+	}
+	if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.CSS(`#ports-table thead th.c-host button`))); err != nil {
+		t.Fatal(err)
+	}
+	if h := headers(); h[0] != "Port" {
+		t.Errorf("headers back in the page's order %q", h)
+	}
+	if n := browser.Eval[int](t, b, `[...document.querySelectorAll("tr.g")].filter(r => r.offsetParent !== null).length`); n != 5 {
+		t.Errorf("%d host groups back, want 5", n)
+	}
+
+	// The hostile strings are text.
+	if got := browser.Eval[string](t, b, `document.querySelector('tr.r td[title^="probe"]').title`); !strings.Contains(got, `banner: "><script>alert(2)</script>`) {
+		t.Errorf("banner tooltip %q", got)
+	}
+	// Dark where the reader prefers it, and printable: no controls.
+	media := func(p emulation.SetEmulatedMediaParams) {
+		t.Helper()
+		if _, err := chromedp.Call(b.Ctx, emulation.SetEmulatedMedia, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	background := `getComputedStyle(document.documentElement).backgroundColor`
+	if c := browser.Eval[string](t, b, background); c != "rgb(255, 255, 255)" {
+		t.Errorf("light background %s", c)
+	}
+	media(emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+	if c := browser.Eval[string](t, b, background); c != "rgb(13, 17, 23)" {
+		t.Errorf("dark background %s", c)
+	}
+	media(emulation.SetEmulatedMediaParams{Media: "print"})
+	if d := browser.Eval[string](t, b, `getComputedStyle(document.querySelector("#ports .controls")).display`); d != "none" {
+		t.Errorf("printed, the controls show (display %s)", d)
+	}
+	media(emulation.SetEmulatedMediaParams{})
+
+	shot, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.Decode(bytes.NewReader(shot)); err != nil {
+		t.Errorf("screenshot: %v", err)
+	}
+	shotPath := filepath.Join(dir, "report.png")
+	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", shotPath, len(shot))
+	if d := b.Dialogs(); len(d) > 0 {
+		t.Errorf("the page opened dialogs: %q", d)
+	}
+	if r := b.Requests(); !slices.Equal(r, []string{url}) {
+		t.Errorf("requests %q, want the page's own only", r)
+	}
+}
+
+// TestHTMLNoNetwork checks that the page's policy stops the requests a
+// script might make, to a listener the browser can reach, while the same
+// requests from a page without the policy get through (so the listener
+// would see them).
+func TestHTMLNoNetwork(t *testing.T) {
+	b := browser.Open(t, 800, 600)
+	var ln net.Listener
+	if err := b.NS.Do(func() (err error) { ln, err = net.Listen("tcp", "127.0.0.1:0"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				bufio.NewReader(c).ReadString('\n')
+				fmt.Fprint(c, "HTTP/1.0 200 OK\r\nAccess-Control-Allow-Origin: *\r\nContent-Length: 2\r\n\r\nok")
+			}()
+		}
+	}()
+	target := "http://" + ln.Addr().String() + "/"
+	probe := `Promise.allSettled([
+		fetch("` + target + `fetch").then(r => "fetched"),
+		new Promise(ok => { const i = new Image(); i.onload = i.onerror = () => ok("img"); i.src = "` + target + `img"; document.body.appendChild(i); }),
+		new Promise(ok => { const l = document.createElement("link"); l.rel = "stylesheet"; l.href = "` + target + `css"; l.onload = l.onerror = () => ok("css"); document.head.appendChild(l); }),
+		new Promise(ok => { try { const w = new WebSocket("ws://` + ln.Addr().String() + `/"); w.onerror = w.onopen = () => ok("ws"); } catch (e) { ok("ws refused") } }),
+	]).then(rs => rs.map(r => r.status + " " + (r.value || r.reason)).join("; "))`
+	dir := t.TempDir()
+	run := func(path string) string {
+		b.Load(t, path, 30*time.Second)
+		v, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](probe, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond) // for a connection still on its way
+		return v
+	}
+	report := writePage(t, dir, render(t, "html", browserScenario()))
+	got := run(report)
+	if n := conns.Load(); n != 0 {
+		t.Errorf("the listener got %d connections from the report page (%s)", n, got)
+	}
+	if !strings.Contains(got, "rejected TypeError") {
+		t.Errorf("fetch was not refused: %s", got)
+	}
+	// The browser may announce a request it then blocks for the policy:
+	// every one must be blocked so.
+	blocked := b.Blocked()
+	for _, r := range b.Requests() {
+		if !strings.HasPrefix(r, "file://") && !slices.Contains(blocked, r) {
+			t.Errorf("the report page requested %s, and the policy did not block it", r)
+		}
+	}
+	// The control: the same requests from a page without the policy.
+	plain := filepath.Join(dir, "plain.html")
+	os.WriteFile(plain, []byte(`<!DOCTYPE html><html><head><title>plain</title></head><body><script>document.documentElement.setAttribute("data-ready", "")</script></body></html>`), 0o644)
+	got = run(plain)
+	deadline := time.Now().Add(5 * time.Second)
+	for conns.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := conns.Load(); n < 3 {
+		t.Errorf("without the policy the listener got %d connections (%s): the test could not see a request", n, got)
+	}
+}
+
+// BenchmarkHTMLOpen10000 measures how long a page of 10,000 open ports
+// (100 hosts of 100) takes to open in headless Chromium: from the
+// navigation until the table's script has run. It reports the page's
+// size too.
+func BenchmarkHTMLOpen10000(b *testing.B) {
+	br := browser.Open(b, 1280, 1000)
+	var buf bytes.Buffer
+	w, err := New("html", &buf, Options{Lang: "en"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.Begin(result.Info{Args: []string{"portscan", "-p", "1-100", "127.3.0.0/25"}, Start: t0, ScanType: "connect", Version: "0.1.0"})
+	for h := range 100 {
+		a := netip.AddrFrom4([4]byte{127, 3, 0, byte(h + 1)})
+		for p := range uint16(100) {
+			w.Port(result.Port{Host: a, Port: ports.Port{Number: 1 + p, Proto: ports.TCP}, State: result.Open, Reason: result.ReasonSynAck, Service: http, RTT: time.Millisecond})
+		}
+		w.Host(result.Host{Addr: a, Up: true, Reason: result.ReasonSynAck, Counts: map[result.State]int{result.Open: 100}, Seq: uint64(h + 1)})
+	}
+	w.End(result.Summary{Start: t0, End: at(5000), HostsUp: 100, Open: 10000, Probes: 10000})
+	path := writePage(b, b.TempDir(), buf.Bytes())
+	br.Quiet(b)
+	b.ResetTimer()
+	cpu := br.CPU()
+	for range b.N {
+		br.Load(b, path, time.Minute)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((br.CPU()-cpu).Milliseconds())/float64(b.N), "cpu-ms/open")
+	if n := browser.Eval[int](b, br, `document.querySelectorAll("tr.r").length`); n != 10000 {
+		b.Fatalf("%d rows", n)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/open")
+	b.ReportMetric(float64(buf.Len())/1e6, "MB")
+	if os.Getenv("DEBUG_TIMING") != "" {
+		b.Log(browser.Eval[string](b, br, `JSON.stringify(performance.getEntriesByType("navigation")[0])`))
+		os.WriteFile("/tmp/bench.html", buf.Bytes(), 0o644)
+	}
+
+}

@@ -1,0 +1,118 @@
+package output
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portscan/portscan/internal/htmlpage/pagetest"
+	"github.com/portscan/portscan/ports"
+	"github.com/portscan/portscan/result"
+	"github.com/portscan/portscan/services"
+)
+
+// hostile is what a hostile server, capture or file may put in any field.
+const hostile = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>\u202eevil\u2066\x1b[2J\x07\x00\xff\xfe&amp;</style></title>"
+
+func hostileScenario() scenario {
+	a := netip.MustParseAddr("127.0.0.9")
+	e := &services.Entry{Port: ports.Port{Number: 8443, Proto: ports.TCP}, Name: hostile, Description: hostile, DescriptionEn: hostile, Source: hostile}
+	cert := &result.TLS{Version: "TLS 1.3", Subject: "CN=" + hostile, Issuer: hostile, SANs: []string{hostile}, SNI: hostile, NotAfter: t0.Add(-time.Hour), SelfSigned: true}
+	svc := result.Service{Name: hostile, Product: hostile, Version: hostile, Info: hostile, CPE: []string{hostile}, Method: result.MethodProbe, Confidence: 7, Banner: hostile, TLS: cert}
+	p := res(a, hostile, 8443, ports.TCP, result.Open, hostile, 100, 10, e)
+	p.port.Detected = &svc
+	p2 := res(a, hostile, 9, ports.TCP, result.Open, hostile, 100, 10, nil)
+	return scenario{
+		name: "hostile",
+		opt:  Options{Reason: true, Title: hostile},
+		info: result.Info{Args: []string{"portscan", hostile}, Start: t0, ScanType: "connect", Version: hostile, Lang: "en"},
+		events: []event{p, p2,
+			hostEv(result.Host{Addr: a, Hostname: hostile, Up: true, Reason: hostile, Counts: map[result.State]int{result.Open: 2, result.Closed: 3}, Start: t0, End: at(10)})},
+		stats: result.Summary{Start: t0, End: at(20), HostsUp: 1, Open: 2},
+	}
+}
+
+// TestHTMLHostile feeds hostile strings to every field the page shows,
+// in the text and in attributes, and checks that they show as text.
+func TestHTMLHostile(t *testing.T) {
+	sc := hostileScenario()
+	out := render(t, "html", sc)
+	text := pagetest.Check(t, out)
+	shown := `<script>alert(1)</script>"'><img src=x onerror=alert(2)>\u202eevil\u2066\x1b[2J\a\x00\xff\xfe&amp;</style></title>`
+	if n := strings.Count(text, shown); n < 5 {
+		t.Errorf("the hostile string shows %d times as text, want it in the title, the host, the service, the version and the reason:\n%s", n, text)
+	}
+	for _, bad := range []string{"<img", "onerror=alert(2)>", "</style></title>"} {
+		if bytes.Contains(out, []byte(bad)) {
+			t.Errorf("page holds %q unescaped", bad)
+		}
+	}
+}
+
+// TestHTMLGrowsLinearly renders runs of n and 2n hosts and checks that
+// the page's size grows with the rows, not faster: what is written at
+// End (summary, chart, heat map) is bounded.
+func TestHTMLGrowsLinearly(t *testing.T) {
+	size := func(hosts int) int {
+		var buf bytes.Buffer
+		w, err := New("html", &buf, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Begin(result.Info{ScanType: "connect", Start: t0})
+		for i := range hosts {
+			a := netip.AddrFrom4([4]byte{127, 1, byte(i >> 8), byte(i)})
+			for p := range uint16(5) {
+				w.Port(result.Port{Host: a, Port: ports.Port{Number: 1000 + uint16(i%300) + p, Proto: ports.TCP}, State: result.Open, Reason: result.ReasonSynAck, Service: ssh})
+			}
+			w.Host(result.Host{Addr: a, Up: true, Counts: map[result.State]int{result.Open: 5}, Seq: uint64(i + 1)})
+		}
+		if err := w.End(result.Summary{Start: t0, End: at(1000), HostsUp: hosts, Open: 5 * hosts}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Len()
+	}
+	// Past the caps of the charts, each 2000 hosts more add as much.
+	s2, s4, s6 := size(2000), size(4000), size(6000)
+	if ratio := float64(s6-s4) / float64(s4-s2); ratio < 0.99 || ratio > 1.01 {
+		t.Errorf("pages of 2000, 4000 and 6000 hosts take %d, %d and %d bytes: the third 2000 add %.3f times what the second did, want 1", s2, s4, s6, ratio)
+	}
+}
+
+// TestHTMLBounded checks that what the writer keeps for the end of the
+// page stays within its caps however many hosts and services come.
+func TestHTMLBounded(t *testing.T) {
+	f := newHTML(io.Discard, Options{})
+	f.begin(result.Info{ScanType: "connect"})
+	for i := range 3000 {
+		a := netip.AddrFrom4([4]byte{127, 2, byte(i >> 8), byte(i)})
+		e := &services.Entry{Name: fmt.Sprintf("svc%d", i), Port: ports.Port{Number: uint16(i + 1), Proto: ports.TCP}}
+		for p := range uint16(3) {
+			f.port(result.Port{Host: a, Port: ports.Port{Number: uint16(i) + p + 1, Proto: ports.TCP}, State: result.Open, Service: e})
+		}
+		f.host(result.Host{Addr: a, Up: true})
+	}
+	if len(f.heat) != htmlHeatHosts || f.heatMore != 3000-htmlHeatHosts {
+		t.Errorf("heat map keeps %d hosts and counts %d more, want %d and %d", len(f.heat), f.heatMore, htmlHeatHosts, 3000-htmlHeatHosts)
+	}
+	if len(f.services) != htmlMaxServices || f.others != 3*3000-3*htmlMaxServices {
+		t.Errorf("%d service names kept and %d ports counted as others, want %d and %d", len(f.services), f.others, htmlMaxServices, 3*3000-3*htmlMaxServices)
+	}
+	if len(f.hosts) != 0 || len(f.waiting) != 0 {
+		t.Errorf("%d hosts in flight, %d waiting after their Host calls", len(f.hosts), len(f.waiting))
+	}
+	var buf bytes.Buffer
+	f.w.Reset(&buf)
+	if err := f.end(result.Summary{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"2872 more hosts with open ports not drawn", "on other services, not drawn"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the end of the page lacks %q", want)
+		}
+	}
+}
