@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,9 +117,10 @@ type synLink struct {
 type synDst struct {
 	link  *synLink
 	src   netip.Addr
-	hop   *synNeigh // nil when no link address is needed
-	err   error     // the route lookup's, which fails every probe
-	users int       // probes pending or in flight
+	hop   *synNeigh     // nil when no link address is needed
+	err   error         // the route lookup's, which fails every probe
+	tmpl  *raw.Template // of its SYNs, once the link address is known
+	users int           // probes pending or in flight
 }
 
 type neighKey struct {
@@ -659,21 +661,19 @@ func (s *synProber) neighFailed(n *synNeigh, now time.Time) {
 // queue builds p's SYN into its link's batch, and records it in flight.
 func (s *synProber) queue(p *probe, d *synDst) {
 	dst := p.addr.Addr().Unmap()
+	if d.tmpl == nil {
+		seg := raw.Segment{SrcMAC: d.link.ifi.MAC, Src: d.src, Dst: dst, Flags: raw.FlagSYN, MSS: synMSS}
+		if d.hop != nil {
+			seg.DstMAC = d.hop.mac
+		}
+		t, err := s.b.Template(seg)
+		if err != nil {
+			s.finish(p, verdict{state: result.Filtered, reason: result.ReasonError}, s.now())
+			return
+		}
+		d.tmpl = t
+	}
 	sport := s.ports.First + uint16((int(p.port.Number)+p.try)%synSourcePorts)
-	seg := raw.Segment{
-		SrcMAC: d.link.ifi.MAC, Src: d.src, Dst: dst,
-		SrcPort: sport, DstPort: p.port.Number,
-		Seq: s.key.cookie(d.src, dst, sport, p.port.Number), Flags: raw.FlagSYN, MSS: synMSS,
-		ID: uint16(rand.Uint32()),
-	}
-	if d.hop != nil {
-		seg.DstMAC = d.hop.mac
-	}
-	f, err := s.b.TCP(seg)
-	if err != nil {
-		s.finish(p, verdict{state: result.Filtered, reason: result.ReasonError}, s.now())
-		return
-	}
 	k := synKey{dst, p.port.Number, sport}
 	if old, ok := s.sent[k]; ok && old != p {
 		// The same port and try of the same host, twice in flight: the
@@ -683,7 +683,15 @@ func (s *synProber) queue(p *probe, d *synDst) {
 	}
 	s.sent[k] = p
 	p.fd = int(sport)
-	d.link.add(f, p)
+	seq := s.key.cookie(d.src, dst, sport, p.port.Number)
+	l := d.link
+	n := len(l.slab)
+	if cap(l.slab) == 0 {
+		l.slab = make([]byte, 0, d.tmpl.Len()*max(64, len(s.pending)))
+	}
+	l.slab = slices.Grow(l.slab, d.tmpl.Len())[:n+d.tmpl.Len()]
+	l.frames = append(l.frames, d.tmpl.Put(l.slab[n:], sport, p.port.Number, seq, uint16(rand.Uint32())))
+	l.probes = append(l.probes, p)
 }
 
 func (l *synLink) add(f []byte, p *probe) {
