@@ -89,6 +89,7 @@ type synProber struct {
 	n        int // probes started and not yet returned by wait
 
 	rx       chan []synReply
+	spare    chan []synReply // batches matched, for the readers to fill again
 	jobs     chan *sendJob
 	sentJobs chan *sendJob
 	senders  int
@@ -184,6 +185,7 @@ func newSynProber(ctx context.Context, now func() time.Time, minTimeout, initTim
 		neigh:       map[neighKey]*synNeigh{},
 		sent:        map[synKey]*probe{},
 		rx:          make(chan []synReply, 1024),
+		spare:       make(chan []synReply, 1024),
 		jobs:        make(chan *sendJob, 64),
 		sentJobs:    make(chan *sendJob, 256),
 		senders:     max(1, runtime.GOMAXPROCS(0)),
@@ -869,8 +871,14 @@ func (s *synProber) expire() {
 	}
 }
 
-// match takes a batch of replies from a reader.
+// match takes a batch of replies from a reader, and gives it back.
 func (s *synProber) match(batch []synReply) {
+	defer func() {
+		select {
+		case s.spare <- batch[:0]:
+		default:
+		}
+	}()
 	for i := range batch {
 		r := &batch[i]
 		switch r.p.Kind {
@@ -970,7 +978,7 @@ func (s *synProber) trim() {
 // handing them to the engine's goroutine in batches.
 func (s *synProber) read(l *synLink) {
 	defer s.wg.Done()
-	const batch = 64
+	const batch = 256
 	bufs := make([][]byte, batch)
 	for i := range bufs {
 		bufs[i] = make([]byte, 2048)
@@ -998,7 +1006,12 @@ func (s *synProber) read(l *synLink) {
 			return
 		}
 		at := s.now()
-		out := make([]synReply, 0, n)
+		var out []synReply
+		select {
+		case out = <-s.spare:
+		default:
+			out = make([]synReply, 0, batch)
+		}
 		for i := range n {
 			p, err := d.Decode(bufs[i][:lens[i]])
 			if err != nil || p.Kind == raw.KindOther {
