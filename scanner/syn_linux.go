@@ -155,8 +155,12 @@ type neighWait struct {
 // synKey finds the probe a reply answers: the target, its port, and the
 // source port the probe went from.
 type synKey struct {
-	addr         netip.Addr
+	addr         [16]byte // As16 of the unmapped address: plain bytes hash and compare faster than a netip.Addr
 	dport, sport uint16
+}
+
+func newSynKey(addr netip.Addr, dport, sport uint16) synKey {
+	return synKey{addr.Unmap().As16(), dport, sport}
 }
 
 // synReply is a frame the filter passed, decoded by the reader.
@@ -389,7 +393,9 @@ func (s *synProber) waitOwn(d time.Duration) []outcome {
 	}
 	s.flushLinks() // neighbour answers released probes
 	out := s.ready
-	s.ready = nil
+	// The engine is done with out by the next wait: its array takes
+	// the next outcomes, rather than growing again from nothing.
+	s.ready = out[:0]
 	s.n -= len(out)
 	return out
 }
@@ -676,7 +682,7 @@ func (s *synProber) queue(p *probe, d *synDst) {
 		d.tmpl = t
 	}
 	sport := s.ports.First + uint16((int(p.port.Number)+p.try)%synSourcePorts)
-	k := synKey{dst, p.port.Number, sport}
+	k := newSynKey(dst, p.port.Number, sport)
 	if old, ok := s.sent[k]; ok && old != p {
 		// The same port and try of the same host, twice in flight: the
 		// engine never does this; should it, the older one is silent.
@@ -753,7 +759,7 @@ func (s *synProber) sent1(j *sendJob) {
 		if p == nil {
 			continue
 		}
-		k := synKey{p.addr.Addr().Unmap(), p.port.Number, uint16(p.fd)}
+		k := newSynKey(p.addr.Addr(), p.port.Number, uint16(p.fd))
 		if s.sent[k] != p {
 			continue // answered already
 		}
@@ -813,7 +819,7 @@ func (s *synProber) sendFailed(p *probe, err error, now time.Time) {
 
 // drop forgets a probe in flight.
 func (s *synProber) drop(p *probe) {
-	k := synKey{p.addr.Addr().Unmap(), p.port.Number, uint16(p.fd)}
+	k := newSynKey(p.addr.Addr(), p.port.Number, uint16(p.fd))
 	if s.sent[k] == p {
 		delete(s.sent, k)
 	}
@@ -840,7 +846,7 @@ func (s *synProber) expire() {
 			w := s.onLink[0]
 			s.onLink[0] = linkWait{}
 			s.onLink = s.onLink[1:]
-			k := synKey{w.p.addr.Addr().Unmap(), w.p.port.Number, uint16(w.p.fd)}
+			k := newSynKey(w.p.addr.Addr(), w.p.port.Number, uint16(w.p.fd))
 			if s.sent[k] == w.p && w.p.sent == w.sent {
 				s.drop(w.p)
 				s.finish(w.p, verdict{state: result.Filtered, reason: result.ReasonNoResponse}, now)
@@ -908,7 +914,7 @@ func (s *synProber) matchTCP(r *synReply) {
 	default:
 		return
 	}
-	s.settle(synKey{r.p.Src, t.SrcPort, t.DstPort}, v, r.at)
+	s.settle(newSynKey(r.p.Src, t.SrcPort, t.DstPort), v, r.at)
 }
 
 // matchICMP takes an ICMP error that quotes a probe of this run, cookie
@@ -919,7 +925,7 @@ func (s *synProber) matchICMP(r *synReply) {
 		return
 	}
 	m := result.ICMP{V6: r.p.ICMP.V6, Type: r.p.ICMP.Type, Code: r.p.ICMP.Code, FromTarget: r.p.Src == q.Dst}
-	s.settle(synKey{q.Dst, q.DstPort, q.SrcPort}, icmpVerdict(m, ports.TCP), r.at)
+	s.settle(newSynKey(q.Dst, q.DstPort, q.SrcPort), icmpVerdict(m, ports.TCP), r.at)
 }
 
 func (s *synProber) settle(k synKey, v verdict, at time.Time) {
