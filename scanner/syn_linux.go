@@ -90,6 +90,7 @@ type synProber struct {
 
 	rx       chan []synReply
 	spare    chan []synReply // batches matched, for the readers to fill again
+	batches  atomic.Int32    // the batches the readers have made
 	jobs     chan *sendJob
 	sentJobs chan *sendJob
 	senders  int
@@ -695,7 +696,9 @@ func (s *synProber) queue(p *probe, d *synDst) {
 	l := d.link
 	n := len(l.slab)
 	if cap(l.slab) == 0 {
-		l.slab = make([]byte, 0, d.tmpl.Len()*max(64, len(s.pending)))
+		k := max(64, len(s.pending))
+		l.slab = make([]byte, 0, d.tmpl.Len()*k)
+		l.frames, l.probes = make([][]byte, 0, k), make([]*probe, 0, k)
 	}
 	l.slab = slices.Grow(l.slab, d.tmpl.Len())[:n+d.tmpl.Len()]
 	l.frames = append(l.frames, d.tmpl.Put(l.slab[n:], sport, p.port.Number, seq, uint16(rand.Uint32())))
@@ -1012,11 +1015,9 @@ func (s *synProber) read(l *synLink) {
 			return
 		}
 		at := s.now()
-		var out []synReply
-		select {
-		case out = <-s.spare:
-		default:
-			out = make([]synReply, 0, batch)
+		out, ok := s.batch(batch)
+		if !ok {
+			return
 		}
 		for i := range n {
 			p, err := d.Decode(bufs[i][:lens[i]])
@@ -1035,6 +1036,33 @@ func (s *synProber) read(l *synLink) {
 		if n < batch {
 			l.caught.Store(start.UnixNano()) // the socket was empty after this read
 		}
+	}
+}
+
+// maxBatches bounds the batches of replies the readers make: past them a
+// reader waits for the engine to give one back, and the frames wait in
+// the socket's queue. The few that circulate are all the memory replies
+// take, however many come.
+const maxBatches = 64
+
+// batch returns an empty batch of replies for a reader to fill: one the
+// engine gave back, a new one, or, when maxBatches are out, the next one
+// given back. It is false once the prober closes.
+func (s *synProber) batch(size int) ([]synReply, bool) {
+	select {
+	case b := <-s.spare:
+		return b, true
+	default:
+	}
+	if s.batches.Add(1) <= maxBatches {
+		return make([]synReply, 0, size), true
+	}
+	s.batches.Add(-1)
+	select {
+	case b := <-s.spare:
+		return b, true
+	case <-s.stop:
+		return nil, false
 	}
 }
 
