@@ -27,20 +27,37 @@ var ErrLinkType = errors.New("raw: link type not supported")
 
 // Check reports whether this process may open raw sockets, by opening one
 // and closing it at once. The error matches ErrPermission when it may not.
+//
+// It opens a raw IP socket, which needs CAP_NET_RAW as AF_PACKET does:
+// closing an AF_PACKET socket waits for an RCU grace period
+// (synchronize_net), some milliseconds a call, while a raw IP socket
+// closes at once. Without IPv4 or IPv6 it tries AF_PACKET itself.
 func Check() error {
+	for i, af := range []int{unix.AF_INET, unix.AF_INET6} {
+		fd, err := unix.Socket(af, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+		if err == nil {
+			unix.Close(fd)
+			return nil
+		}
+		if !errors.Is(err, unix.EAFNOSUPPORT) {
+			return socketError([]string{"AF_INET", "AF_INET6"}[i], err)
+		}
+	}
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return socketError(err)
+		return socketError("AF_PACKET", err)
 	}
 	unix.Close(fd)
 	return nil
 }
 
-func socketError(err error) error {
+// socketError classifies the error of socket(2) for a socket of family
+// af: "AF_PACKET", "AF_INET", ...
+func socketError(af string, err error) error {
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return fmt.Errorf("%w: socket(AF_PACKET): %w", ErrPermission, err)
+		return fmt.Errorf("%w: socket(%s): %w", ErrPermission, af, err)
 	}
-	return fmt.Errorf("raw: socket(AF_PACKET): %w", err)
+	return fmt.Errorf("raw: socket(%s): %w", af, err)
 }
 
 // Conn is an AF_PACKET socket on one interface: frames written go out on
@@ -110,7 +127,7 @@ func Open(ifi Interface) (*Conn, error) {
 	// SetFilter has attached the filter and bound the socket to them.
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, socketError(err)
+		return nil, socketError("AF_PACKET", err)
 	}
 	c := &Conn{fd: fd, ifi: ifi, evfd: -1, ipfd: [2]int{-1, -1}}
 	if err := c.bind(0); err != nil {
@@ -159,7 +176,7 @@ func (c *Conn) openIP() error {
 			if af == unix.AF_INET6 && errors.Is(err, unix.EAFNOSUPPORT) {
 				continue // no IPv6 here: IPv4 alone
 			}
-			return socketError(err)
+			return socketError([]string{"AF_INET", "AF_INET6"}[i], err)
 		}
 		c.ipfd[i] = fd
 		// Not bound to lo: the kernel would then take the host's own

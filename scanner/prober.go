@@ -58,6 +58,8 @@ type prober interface {
 	// later wait.
 	start(p *probe)
 	// wait returns finished probes, waiting up to d for the first one.
+	// The slice is the caller's until the next call of wait, which may
+	// reuse it.
 	wait(d time.Duration) []outcome
 	// inflight is the number of probes started and not yet returned.
 	inflight() int

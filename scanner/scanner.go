@@ -367,7 +367,8 @@ func (e *engine) send(wake time.Duration) time.Duration {
 	if d := e.holdUntil.Sub(e.now()); d > 0 {
 		wake = min(wake, d)
 	}
-	for e.pr.inflight() < e.limit && e.ready.len() > 0 && !e.now().Before(e.holdUntil) {
+	// A hold is rare: without one the clock is not read per probe.
+	for e.pr.inflight() < e.limit && e.ready.len() > 0 && (e.holdUntil.IsZero() || !e.now().Before(e.holdUntil)) {
 		if e.limiter != nil {
 			now := e.now()
 			r := e.limiter.ReserveN(now, 1)
@@ -594,7 +595,7 @@ func (e *engine) schedule(h *hostState) {
 		return
 	}
 	if h.hasWork() {
-		if h.parkedUntil.After(e.now()) {
+		if !h.parkedUntil.IsZero() && h.parkedUntil.After(e.now()) {
 			h.parked = true
 			e.parked = append(e.parked, h)
 			return

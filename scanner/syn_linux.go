@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,6 +89,8 @@ type synProber struct {
 	n        int // probes started and not yet returned by wait
 
 	rx       chan []synReply
+	spare    chan []synReply // batches matched, for the readers to fill again
+	batches  atomic.Int32    // the batches the readers have made
 	jobs     chan *sendJob
 	sentJobs chan *sendJob
 	senders  int
@@ -116,9 +119,10 @@ type synLink struct {
 type synDst struct {
 	link  *synLink
 	src   netip.Addr
-	hop   *synNeigh // nil when no link address is needed
-	err   error     // the route lookup's, which fails every probe
-	users int       // probes pending or in flight
+	hop   *synNeigh     // nil when no link address is needed
+	err   error         // the route lookup's, which fails every probe
+	tmpl  *raw.Template // of its SYNs, once the link address is known
+	users int           // probes pending or in flight
 }
 
 type neighKey struct {
@@ -152,8 +156,12 @@ type neighWait struct {
 // synKey finds the probe a reply answers: the target, its port, and the
 // source port the probe went from.
 type synKey struct {
-	addr         netip.Addr
+	addr         [16]byte // As16 of the unmapped address: plain bytes hash and compare faster than a netip.Addr
 	dport, sport uint16
+}
+
+func newSynKey(addr netip.Addr, dport, sport uint16) synKey {
+	return synKey{addr.Unmap().As16(), dport, sport}
 }
 
 // synReply is a frame the filter passed, decoded by the reader.
@@ -182,6 +190,7 @@ func newSynProber(ctx context.Context, now func() time.Time, minTimeout, initTim
 		neigh:       map[neighKey]*synNeigh{},
 		sent:        map[synKey]*probe{},
 		rx:          make(chan []synReply, 1024),
+		spare:       make(chan []synReply, 1024),
 		jobs:        make(chan *sendJob, 64),
 		sentJobs:    make(chan *sendJob, 256),
 		senders:     max(1, runtime.GOMAXPROCS(0)),
@@ -385,7 +394,9 @@ func (s *synProber) waitOwn(d time.Duration) []outcome {
 	}
 	s.flushLinks() // neighbour answers released probes
 	out := s.ready
-	s.ready = nil
+	// The engine is done with out by the next wait: its array takes
+	// the next outcomes, rather than growing again from nothing.
+	s.ready = out[:0]
 	s.n -= len(out)
 	return out
 }
@@ -659,22 +670,20 @@ func (s *synProber) neighFailed(n *synNeigh, now time.Time) {
 // queue builds p's SYN into its link's batch, and records it in flight.
 func (s *synProber) queue(p *probe, d *synDst) {
 	dst := p.addr.Addr().Unmap()
+	if d.tmpl == nil {
+		seg := raw.Segment{SrcMAC: d.link.ifi.MAC, Src: d.src, Dst: dst, Flags: raw.FlagSYN, MSS: synMSS}
+		if d.hop != nil {
+			seg.DstMAC = d.hop.mac
+		}
+		t, err := s.b.Template(seg)
+		if err != nil {
+			s.finish(p, verdict{state: result.Filtered, reason: result.ReasonError}, s.now())
+			return
+		}
+		d.tmpl = t
+	}
 	sport := s.ports.First + uint16((int(p.port.Number)+p.try)%synSourcePorts)
-	seg := raw.Segment{
-		SrcMAC: d.link.ifi.MAC, Src: d.src, Dst: dst,
-		SrcPort: sport, DstPort: p.port.Number,
-		Seq: s.key.cookie(d.src, dst, sport, p.port.Number), Flags: raw.FlagSYN, MSS: synMSS,
-		ID: uint16(rand.Uint32()),
-	}
-	if d.hop != nil {
-		seg.DstMAC = d.hop.mac
-	}
-	f, err := s.b.TCP(seg)
-	if err != nil {
-		s.finish(p, verdict{state: result.Filtered, reason: result.ReasonError}, s.now())
-		return
-	}
-	k := synKey{dst, p.port.Number, sport}
+	k := newSynKey(dst, p.port.Number, sport)
 	if old, ok := s.sent[k]; ok && old != p {
 		// The same port and try of the same host, twice in flight: the
 		// engine never does this; should it, the older one is silent.
@@ -683,7 +692,17 @@ func (s *synProber) queue(p *probe, d *synDst) {
 	}
 	s.sent[k] = p
 	p.fd = int(sport)
-	d.link.add(f, p)
+	seq := s.key.cookie(d.src, dst, sport, p.port.Number)
+	l := d.link
+	n := len(l.slab)
+	if cap(l.slab) == 0 {
+		k := max(64, len(s.pending))
+		l.slab = make([]byte, 0, d.tmpl.Len()*k)
+		l.frames, l.probes = make([][]byte, 0, k), make([]*probe, 0, k)
+	}
+	l.slab = slices.Grow(l.slab, d.tmpl.Len())[:n+d.tmpl.Len()]
+	l.frames = append(l.frames, d.tmpl.Put(l.slab[n:], sport, p.port.Number, seq, uint16(rand.Uint32())))
+	l.probes = append(l.probes, p)
 }
 
 func (l *synLink) add(f []byte, p *probe) {
@@ -743,7 +762,7 @@ func (s *synProber) sent1(j *sendJob) {
 		if p == nil {
 			continue
 		}
-		k := synKey{p.addr.Addr().Unmap(), p.port.Number, uint16(p.fd)}
+		k := newSynKey(p.addr.Addr(), p.port.Number, uint16(p.fd))
 		if s.sent[k] != p {
 			continue // answered already
 		}
@@ -803,7 +822,7 @@ func (s *synProber) sendFailed(p *probe, err error, now time.Time) {
 
 // drop forgets a probe in flight.
 func (s *synProber) drop(p *probe) {
-	k := synKey{p.addr.Addr().Unmap(), p.port.Number, uint16(p.fd)}
+	k := newSynKey(p.addr.Addr(), p.port.Number, uint16(p.fd))
 	if s.sent[k] == p {
 		delete(s.sent, k)
 	}
@@ -830,7 +849,7 @@ func (s *synProber) expire() {
 			w := s.onLink[0]
 			s.onLink[0] = linkWait{}
 			s.onLink = s.onLink[1:]
-			k := synKey{w.p.addr.Addr().Unmap(), w.p.port.Number, uint16(w.p.fd)}
+			k := newSynKey(w.p.addr.Addr(), w.p.port.Number, uint16(w.p.fd))
 			if s.sent[k] == w.p && w.p.sent == w.sent {
 				s.drop(w.p)
 				s.finish(w.p, verdict{state: result.Filtered, reason: result.ReasonNoResponse}, now)
@@ -861,8 +880,14 @@ func (s *synProber) expire() {
 	}
 }
 
-// match takes a batch of replies from a reader.
+// match takes a batch of replies from a reader, and gives it back.
 func (s *synProber) match(batch []synReply) {
+	defer func() {
+		select {
+		case s.spare <- batch[:0]:
+		default:
+		}
+	}()
 	for i := range batch {
 		r := &batch[i]
 		switch r.p.Kind {
@@ -892,7 +917,7 @@ func (s *synProber) matchTCP(r *synReply) {
 	default:
 		return
 	}
-	s.settle(synKey{r.p.Src, t.SrcPort, t.DstPort}, v, r.at)
+	s.settle(newSynKey(r.p.Src, t.SrcPort, t.DstPort), v, r.at)
 }
 
 // matchICMP takes an ICMP error that quotes a probe of this run, cookie
@@ -903,7 +928,7 @@ func (s *synProber) matchICMP(r *synReply) {
 		return
 	}
 	m := result.ICMP{V6: r.p.ICMP.V6, Type: r.p.ICMP.Type, Code: r.p.ICMP.Code, FromTarget: r.p.Src == q.Dst}
-	s.settle(synKey{q.Dst, q.DstPort, q.SrcPort}, icmpVerdict(m, ports.TCP), r.at)
+	s.settle(newSynKey(q.Dst, q.DstPort, q.SrcPort), icmpVerdict(m, ports.TCP), r.at)
 }
 
 func (s *synProber) settle(k synKey, v verdict, at time.Time) {
@@ -962,7 +987,7 @@ func (s *synProber) trim() {
 // handing them to the engine's goroutine in batches.
 func (s *synProber) read(l *synLink) {
 	defer s.wg.Done()
-	const batch = 64
+	const batch = 256
 	bufs := make([][]byte, batch)
 	for i := range bufs {
 		bufs[i] = make([]byte, 2048)
@@ -990,7 +1015,10 @@ func (s *synProber) read(l *synLink) {
 			return
 		}
 		at := s.now()
-		out := make([]synReply, 0, n)
+		out, ok := s.batch(batch)
+		if !ok {
+			return
+		}
 		for i := range n {
 			p, err := d.Decode(bufs[i][:lens[i]])
 			if err != nil || p.Kind == raw.KindOther {
@@ -1008,6 +1036,33 @@ func (s *synProber) read(l *synLink) {
 		if n < batch {
 			l.caught.Store(start.UnixNano()) // the socket was empty after this read
 		}
+	}
+}
+
+// maxBatches bounds the batches of replies the readers make: past them a
+// reader waits for the engine to give one back, and the frames wait in
+// the socket's queue. The few that circulate are all the memory replies
+// take, however many come.
+const maxBatches = 64
+
+// batch returns an empty batch of replies for a reader to fill: one the
+// engine gave back, a new one, or, when maxBatches are out, the next one
+// given back. It is false once the prober closes.
+func (s *synProber) batch(size int) ([]synReply, bool) {
+	select {
+	case b := <-s.spare:
+		return b, true
+	default:
+	}
+	if s.batches.Add(1) <= maxBatches {
+		return make([]synReply, 0, size), true
+	}
+	s.batches.Add(-1)
+	select {
+	case b := <-s.spare:
+		return b, true
+	case <-s.stop:
+		return nil, false
 	}
 }
 
