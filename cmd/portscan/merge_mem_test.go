@@ -52,12 +52,13 @@ func TestMergeMemory(t *testing.T) {
 	for _, format := range formats {
 		start = time.Now()
 		cmd := exec.Command(bin, append([]string{"merge", "-q", "--format", format, "-o", os.DevNull}, paths...)...)
+		peak := measureRSS(t, cmd)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("merge: %v\n%s", err, out)
 		}
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		rss := ru.Maxrss * 1024 // kilobytes on Linux
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage) // GNU time's, its child's included
+		rss := peak()
 		t.Logf("merge to %s: %.1f s, max RSS %.1f MB (user %.1f s, sys %.1f s)", format, time.Since(start).Seconds(), float64(rss)/1e6,
 			time.Duration(ru.Utime.Nano()).Seconds(), time.Duration(ru.Stime.Nano()).Seconds())
 		if rss > mergeMemLimit {
