@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/portscan/portscan/capture"
 )
 
 // FuzzRead feeds arbitrary bytes to the result-file readers (jsonl, json,
@@ -18,7 +20,7 @@ func FuzzRead(f *testing.F) {
 		f.Add(write(f, format, lab1))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if isCapture(data) {
+		if capture.HasMagic(data) {
 			return
 		}
 		run, err := Read("fuzz", bytes.NewReader(data), ReadOptions{})

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/portscan/portscan/capture"
 	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
@@ -162,7 +163,7 @@ func Read(name string, r io.Reader, opt ReadOptions) (*Run, error) {
 func ReadContext(ctx context.Context, name string, r io.Reader, opt ReadOptions) (*Run, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(8)
-	if isCapture(head) {
+	if capture.HasMagic(head) {
 		return readCapture(ctx, name, br, opt)
 	}
 	if bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")) {
@@ -231,18 +232,6 @@ func (o origin) shift(err error) error {
 	}
 	pe.off += o.off
 	return err
-}
-
-// isCapture reports whether head starts a pcap, pcapng or gzip file.
-func isCapture(head []byte) bool {
-	if len(head) < 4 {
-		return false
-	}
-	switch string(head[:4]) {
-	case "\xa1\xb2\xc3\xd4", "\xd4\xc3\xb2\xa1", "\xa1\xb2\x3c\x4d", "\x4d\x3c\xb2\xa1", "\x0a\x0d\x0d\x0a":
-		return true
-	}
-	return head[0] == 0x1f && head[1] == 0x8b
 }
 
 // typed is the part of a jsonl line that says what it is.

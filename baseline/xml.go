@@ -204,13 +204,7 @@ func prefixSpec(p ports.Protocol, services string) string {
 }
 
 func (r *Run) addXMLHost(x *nmapxml.Host) error {
-	var addr string
-	for _, a := range x.Addresses {
-		if a.AddrType == "ipv4" || a.AddrType == "ipv6" || a.AddrType == "" {
-			addr = a.Addr
-			break
-		}
-	}
+	addr := x.IPAddr()
 	if addr == "" {
 		return errors.New("no IPv4 or IPv6 address")
 	}

@@ -408,3 +408,18 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.err = err
 	return n, err
 }
+
+// HasMagic reports whether head, the first bytes of a file, starts a
+// capture NewReader reads: a pcap (either byte order, micro- or nanosecond),
+// a pcapng section, or gzip, which NewReader decompresses. Readers of other
+// formats use it to send a capture to the right command.
+func HasMagic(head []byte) bool {
+	if len(head) < 4 {
+		return false
+	}
+	switch string(head[:4]) {
+	case "\xa1\xb2\xc3\xd4", "\xd4\xc3\xb2\xa1", "\xa1\xb2\x3c\x4d", "\x4d\x3c\xb2\xa1", "\x0a\x0d\x0d\x0a":
+		return true
+	}
+	return head[0] == 0x1f && head[1] == 0x8b
+}

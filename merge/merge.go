@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/portscan/portscan/capture"
 	"github.com/portscan/portscan/internal/text"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -298,7 +299,7 @@ func detect(f *file) (format, int64, error) {
 	br := bufio.NewReaderSize(io.NewSectionReader(f.f, 0, f.size), 64<<10)
 	head, _ := br.Peek(8)
 	switch {
-	case isCapture(head):
+	case capture.HasMagic(head):
 		return 0, 0, fail(0, 0, "a packet capture, not a result file: merge joins the outputs of scans; read captures with portscan pcap")
 	case bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")):
 		return 0, 0, fail(0, 0, "UTF-16 byte order mark; expected UTF-8 text")
@@ -344,18 +345,6 @@ func detect(f *file) (format, int64, error) {
 		}
 		return 0, 0, fail(line, col, "unexpected "+what+want)
 	}
-}
-
-// isCapture reports whether head starts a pcap, pcapng or gzip file.
-func isCapture(head []byte) bool {
-	if len(head) < 4 {
-		return false
-	}
-	switch string(head[:4]) {
-	case "\xa1\xb2\xc3\xd4", "\xd4\xc3\xb2\xa1", "\xa1\xb2\x3c\x4d", "\x4d\x3c\xb2\xa1", "\x0a\x0d\x0d\x0a":
-		return true
-	}
-	return head[0] == 0x1f && head[1] == 0x8b
 }
 
 // errLineTooLong is readLine's error for a line longer than its limit.

@@ -106,13 +106,7 @@ func hostOf(rec output.HostRecord) (result.Host, error) {
 // xmlAddr is the IP address of an XML host and its name: the one the
 // user gave, else the first.
 func xmlAddr(x *nmapxml.Host) (netip.Addr, string, error) {
-	var addr string
-	for _, a := range x.Addresses {
-		if a.AddrType == "ipv4" || a.AddrType == "ipv6" || a.AddrType == "" {
-			addr = a.Addr
-			break
-		}
-	}
+	addr := x.IPAddr()
 	if addr == "" {
 		return netip.Addr{}, "", errors.New("no IPv4 or IPv6 address")
 	}

@@ -72,6 +72,18 @@ type Host struct {
 	Times     *Times     `xml:"times"`
 }
 
+// IPAddr returns the host's first IPv4 or IPv6 address (an <address>
+// with no addrtype counts as one, as nmap's DTD defaults it to ipv4),
+// not its MAC address; "" if it has none.
+func (h *Host) IPAddr() string {
+	for _, a := range h.Addresses {
+		if a.AddrType == "ipv4" || a.AddrType == "ipv6" || a.AddrType == "" {
+			return a.Addr
+		}
+	}
+	return ""
+}
+
 // Status is a host's <status> and, as [State], a port's <state>: what
 // is known and why.
 type Status struct {
