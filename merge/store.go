@@ -2,6 +2,7 @@ package merge
 
 import (
 	"bytes"
+	"cmp"
 	"hash/fnv"
 	"net/netip"
 )
@@ -93,22 +94,22 @@ func keyOf(a netip.Addr, hostname string) (addr [16]byte, name uint64, flags uin
 
 // sameHost compares slots by host: address, then name.
 func sameHost(a, b *slot) int {
-	if c := cmpU64(uint64(a.flags&v6), uint64(b.flags&v6)); c != 0 {
+	if c := cmp.Compare(uint64(a.flags&v6), uint64(b.flags&v6)); c != 0 {
 		return c
 	}
 	if c := bytes.Compare(a.addr[:], b.addr[:]); c != 0 {
 		return c
 	}
-	return cmpU64(a.name, b.name)
+	return cmp.Compare(a.name, b.name)
 }
 
 // inputOrder compares slots of one host by where they were read: file
 // order on the command line, then position in the file.
 func inputOrder(a, b *slot) int {
 	if a.file != b.file {
-		return cmpU64(uint64(a.file), uint64(b.file))
+		return cmp.Compare(uint64(a.file), uint64(b.file))
 	}
-	return cmpI64(a.off, b.off)
+	return cmp.Compare(a.off, b.off)
 }
 
 // byHost orders slots for grouping: the same host's together, in input
@@ -130,29 +131,9 @@ func byTarget(a, b *slot) int {
 	case a.index == 0 && b.index != 0:
 		return 1
 	case a.index != b.index:
-		return cmpU64(a.index, b.index)
+		return cmp.Compare(a.index, b.index)
 	}
 	return byHost(a, b)
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpI64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // recs are the port lines of jsonl files: where each is, and the next

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -298,7 +299,7 @@ func (t *textWriter) snapshot() State {
 	for _, b := range t.waiting {
 		held = append(held, b)
 	}
-	slices.SortFunc(held, func(a, b textBlock) int { return compareIndex(a.index, b.index) })
+	slices.SortFunc(held, func(a, b textBlock) int { return cmp.Compare(a.index, b.index) })
 	for _, b := range held {
 		ts.Held = append(ts.Held, HeldReport{Index: b.index, Text: string(b.text), Down: b.down, Reason: b.reason,
 			DownNote: b.note, Tarpit: b.tarpit, Open: b.open})
@@ -308,14 +309,4 @@ func (t *textWriter) snapshot() State {
 
 func (t *textWriter) restore(s Settled) {
 	t.hosts.get(hostKey{s.Addr, s.Hostname}).restore(s, t.opt.shows)
-}
-
-func compareIndex(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

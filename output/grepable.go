@@ -103,19 +103,7 @@ func grepPort(r result.Port) string {
 	if r.Service != nil {
 		service = r.Service.Name
 	}
-	version := ""
-	if d := r.Detected; d != nil {
-		var parts []string
-		for _, p := range []string{d.Product, d.Version} {
-			if p != "" {
-				parts = append(parts, p)
-			}
-		}
-		if d.Info != "" {
-			parts = append(parts, "("+d.Info+")")
-		}
-		version = strings.Join(parts, " ")
-	}
+	version := versionText(r.Detected)
 	return strconv.Itoa(int(r.Port.Number)) + "/" + r.State.String() + "/" + r.Port.Proto.String() + "//" +
 		grepEscape(service, "/,") + "//" + grepEscape(version, "/,") + "/"
 }

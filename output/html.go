@@ -718,7 +718,7 @@ func (h *htmlWriter) heatMap() *htmlHeat {
 		m.Cols = append(m.Cols, htmlHeatCol{Name: p.String(), X: x + 4, Y: heatTop - 4})
 	}
 	rows := slices.Clone(h.heat)
-	slices.SortStableFunc(rows, func(a, b heatHost) int { return compareIndex(a.index, b.index) })
+	slices.SortStableFunc(rows, func(a, b heatHost) int { return cmp.Compare(a.index, b.index) })
 	for i, hh := range rows {
 		y := heatTop + i*pitch
 		row := htmlHeatRow{Name: short(hh.name), LabelX: barLabelW - 8, TextY: y + size/2 + 4}

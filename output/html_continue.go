@@ -1,6 +1,7 @@
 package output
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -63,7 +64,7 @@ func (h *htmlWriter) snapshot() State {
 	for _, b := range h.waiting {
 		held = append(held, b)
 	}
-	slices.SortFunc(held, func(a, b htmlBlock) int { return compareIndex(a.index, b.index) })
+	slices.SortFunc(held, func(a, b htmlBlock) int { return cmp.Compare(a.index, b.index) })
 	for _, b := range held {
 		st.Held = append(st.Held, HeldReport{Index: b.index, Text: string(b.text)})
 	}
