@@ -40,42 +40,87 @@ const (
 // Conn.SetFilter. It returns the snap length, 64 KiB, for a frame it
 // passes, and 0 for the others.
 func (f Filter) Program() ([]bpf.Instruction, error) {
-	if f.TCPPorts != nil && f.TCPPorts.First > f.TCPPorts.Last {
-		return nil, fmt.Errorf("raw: filter: port range %d-%d is empty", f.TCPPorts.First, f.TCPPorts.Last)
+	return spec{name: "filter", neighbors: f.Neighbors, ports: f.TCPPorts}.program()
+}
+
+// spec is what a program passes: Filter and PingFilter each ask for a
+// part of it.
+type spec struct {
+	name      string // for errors
+	neighbors bool   // ARP replies, neighbour advertisements
+	echo      bool   // echo and timestamp replies with the identifier echoID
+	echoID    uint16
+	// ports passes TCP (and with udp UDP) to the range, and the ICMP
+	// errors that quote them.
+	ports *PortRange
+	udp   bool
+}
+
+func (s spec) program() ([]bpf.Instruction, error) {
+	p := s.ports
+	if p != nil && p.First > p.Last {
+		return nil, fmt.Errorf("raw: %s: port range %d-%d is empty", s.name, p.First, p.Last)
 	}
 	var a asm
+	// l4 jumps to label for TCP, and for UDP too when s passes it.
+	l4 := func(label, otherwise string) {
+		if s.udp {
+			a.jeq(6, label, "")
+			a.jeq(17, label, otherwise)
+		} else {
+			a.jeq(6, label, otherwise)
+		}
+	}
+	icmp := p != nil || s.echo
 	a.load(bpf.LoadAbsolute{Off: 12, Size: 2}) // EtherType
 	a.jeq(etherIP4, "ip4", "")
 	a.jeq(etherIP6, "ip6", "")
-	if f.Neighbors {
+	if s.neighbors {
 		a.jeq(etherARP, "arp", "")
 	}
 	a.drop()
 
-	// IPv4: a first fragment (or none) of TCP or ICMP.
+	// IPv4: the first fragment (or none) of TCP, UDP or ICMP.
 	a.label("ip4")
 	a.load(bpf.LoadAbsolute{Off: ethLen + 6, Size: 2}) // flags, fragment offset
 	a.jset(0x1fff, "drop", "")
 	a.load(bpf.LoadMemShift{Off: ethLen}) // X = the IPv4 header's length
 	a.load(bpf.LoadAbsolute{Off: ethLen + 9, Size: 1})
-	if f.TCPPorts != nil {
-		a.jeq(6, "tcp4", "")
+	if p != nil {
+		l4("ports4", "")
+	}
+	if icmp {
 		a.jeq(1, "icmp4", "")
 	}
 	a.drop()
-	if p := f.TCPPorts; p != nil {
-		a.label("tcp4")
-		a.load(bpf.LoadIndirect{Off: ethLen + 2, Size: 2}) // destination port
+	if p != nil {
+		a.label("ports4") // TCP and UDP both have the destination port at 2
+		a.load(bpf.LoadIndirect{Off: ethLen + 2, Size: 2})
 		a.inRange(*p)
-
+	}
+	if icmp {
 		a.label("icmp4")
 		a.load(bpf.LoadIndirect{Off: ethLen, Size: 1}) // ICMP type
-		a.jeq(3, "quote4", "")                         // destination unreachable
-		a.jeq(11, "quote4", "")                        // time exceeded
+		if s.echo {
+			a.jeq(0, "echo4", "")  // echo reply
+			a.jeq(14, "echo4", "") // timestamp reply
+		}
+		if p != nil {
+			a.jeq(3, "quote4", "")  // destination unreachable
+			a.jeq(11, "quote4", "") // time exceeded
+		}
 		a.drop()
+	}
+	if s.echo {
+		a.label("echo4")
+		a.load(bpf.LoadIndirect{Off: ethLen + 4, Size: 2}) // identifier
+		a.jeq(uint32(s.echoID), "accept", "drop")
+	}
+	if p != nil {
 		a.label("quote4") // the quoted IPv4 header, 8 bytes into the ICMP message
 		a.load(bpf.LoadIndirect{Off: ethLen + 8 + 9, Size: 1})
-		a.jeq(6, "", "drop")
+		l4("quote4ports", "drop")
+		a.label("quote4ports")
 		a.load(bpf.LoadIndirect{Off: ethLen + 8, Size: 1})
 		a.load(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0x0f})
 		a.load(bpf.ALUOpConstant{Op: bpf.ALUOpShiftLeft, Val: 2})
@@ -85,42 +130,51 @@ func (f Filter) Program() ([]bpf.Instruction, error) {
 		a.inRange(*p)
 	}
 
-	// IPv6: TCP or ICMPv6 right after the fixed header.
+	// IPv6: TCP, UDP or ICMPv6 right after the fixed header.
 	a.label("ip6")
 	a.load(bpf.LoadAbsolute{Off: ethLen + 6, Size: 1}) // next header
-	if f.TCPPorts != nil {
-		a.jeq(6, "tcp6", "")
+	if p != nil {
+		l4("ports6", "")
 	}
-	if f.TCPPorts != nil || f.Neighbors {
+	if icmp || s.neighbors {
 		a.jeq(58, "icmp6", "")
 	}
 	a.drop()
-	if p := f.TCPPorts; p != nil {
-		a.label("tcp6")
+	if p != nil {
+		a.label("ports6")
 		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len + 2, Size: 2})
 		a.inRange(*p)
 	}
-	if f.TCPPorts != nil || f.Neighbors {
+	if icmp || s.neighbors {
 		a.label("icmp6")
 		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len, Size: 1}) // ICMPv6 type
-		if f.TCPPorts != nil {
+		if s.echo {
+			a.jeq(129, "echo6", "") // echo reply
+		}
+		if p != nil {
 			a.jeq(1, "quote6", "") // destination unreachable
 			a.jeq(3, "quote6", "") // time exceeded
 		}
-		if f.Neighbors {
+		if s.neighbors {
 			a.jeq(136, "accept", "") // neighbour advertisement
 		}
 		a.drop()
 	}
-	if p := f.TCPPorts; p != nil {
+	if s.echo {
+		a.label("echo6")
+		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len + 4, Size: 2})
+		a.jeq(uint32(s.echoID), "accept", "drop")
+	}
+	if p != nil {
 		a.label("quote6") // the quoted IPv6 header, 8 bytes into the message
 		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len + 8 + 6, Size: 1})
-		a.jeq(6, "", "drop")
+		l4("quote6ports", "drop")
+		a.label("quote6ports")
 		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len + 8 + ip6Len, Size: 2})
 		a.inRange(*p)
 	}
 
-	if f.Neighbors {
+	if s.neighbors {
 		a.label("arp")
 		a.load(bpf.LoadAbsolute{Off: ethLen + 6, Size: 2}) // operation
 		a.jeq(2, "accept", "drop")                         // reply

@@ -14,6 +14,10 @@ func TestFilter(t *testing.T) {
 	udp4 := append([]byte(nil), syn4...)
 	udp4[9] = 17 // the quoted protocol: UDP
 	frag := reply(t, them4, us4, 22, 61000, FlagSYN|FlagACK, 1, 8)
+	udpTo4 := reply(t, them4, us4, 22, 61000, FlagSYN|FlagACK, 1, 8)
+	udpTo4[ethLen+9] = 17 // UDP to a port of ours: PingFilter's, not Filter's
+	udpTo6 := reply(t, them6, us6, 22, 61000, FlagSYN|FlagACK, 1, 8)
+	udpTo6[ethLen+6] = 17
 	frag[ethLen+7] = 8 // a fragment offset: not the first fragment
 
 	tests := []struct {
@@ -31,6 +35,8 @@ func TestFilter(t *testing.T) {
 		{name: "IPv4 options", frame: withIPOptions(t, reply(t, them4, us4, 22, 61001, FlagSYN|FlagACK, 1, 8)), tcp: true},
 		{name: "IPv4 options, port outside", frame: withIPOptions(t, reply(t, them4, us4, 22, 40000, FlagSYN|FlagACK, 1, 8))},
 		{name: "IPv4 later fragment", frame: frag},
+		{name: "UDP to a port of ours", frame: udpTo4},
+		{name: "IPv6 UDP to a port of ours", frame: udpTo6},
 		{name: "IPv6 syn-ack", frame: reply(t, them6, us6, 22, 61010, FlagSYN|FlagACK, 1, 8), tcp: true},
 		{name: "IPv6 outside", frame: reply(t, them6, us6, 22, 1000, FlagSYN|FlagACK, 1, 8)},
 		{name: "ICMP port unreachable quoting our probe", frame: icmpError(t, them4, us4, 3, 3, syn4, 28), tcp: true},
