@@ -22,7 +22,7 @@ import (
 // veth pair of a lab.
 
 // lookupLink finds an interface by name through netlink.
-func lookupLink(t *testing.T, nl *Netlink, name string) Interface {
+func lookupLink(t testing.TB, nl *Netlink, name string) Interface {
 	t.Helper()
 	ifi, err := net.InterfaceByName(name)
 	if err != nil {
