@@ -480,7 +480,7 @@ func (w *worker) settle(p *probe, now time.Time) {
 		// An ICMP error that came while connect held the socket is only
 		// a soft error: SO_ERROR stays 0, but the error queue has it
 		// (and is why epoll woke us). That is no connection.
-		if v, ok := w.readErrQueue(fd, p); ok {
+		if v, ok := w.readErrQueue(fd, p, ports.TCP); ok {
 			w.closeSock(fd)
 			w.finish(p, v, now)
 			return
@@ -508,7 +508,7 @@ func (w *worker) conclude(p *probe, fd int, v6 bool, err error, now time.Time) {
 		w.recycle(fd, v6)
 	default:
 		if v.state == result.Filtered {
-			if icmp, ok := w.readErrQueue(fd, p); ok {
+			if icmp, ok := w.readErrQueue(fd, p, ports.TCP); ok {
 				v = icmp
 			}
 		}
@@ -540,9 +540,9 @@ func (w *worker) forget(p *probe) {
 	}
 }
 
-// readErrQueue reads an ICMP error queued on fd by IP_RECVERR for the TCP
-// probe p.
-func (w *worker) readErrQueue(fd int, p *probe) (verdict, bool) {
+// readErrQueue reads an ICMP error queued on fd by IP_RECVERR for the
+// probe p, of proto.
+func (w *worker) readErrQueue(fd int, p *probe, proto ports.Protocol) (verdict, bool) {
 	_, oobn, _, _, err := unix.Recvmsg(fd, w.errbuf, w.oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
 	if err != nil {
 		return verdict{}, false
@@ -551,7 +551,7 @@ func (w *worker) readErrQueue(fd int, p *probe) (verdict, bool) {
 	if !ok {
 		return verdict{}, false
 	}
-	return icmpVerdict(m, ports.TCP), true
+	return icmpVerdict(m, proto), true
 }
 
 // parseErrQueue finds the ICMP error in the control messages of an

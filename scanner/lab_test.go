@@ -52,17 +52,32 @@ func scanSpec(t *testing.T, cfg Config, spec string) (map[string]result.Port, ma
 	return res, hosts, st
 }
 
+// inLab builds a lab with build and runs the test again inside it, in
+// the namespace that ns names. It returns the lab and true in that child
+// run, false in the parent.
+func inLab[L any](t *testing.T, build func(testing.TB) *L, ns func(*L) *lab.Namespace) (L, bool) {
+	t.Helper()
+	var l L
+	if !lab.InChild() {
+		built := build(t)
+		ns(built).Reexec(t, built)
+		return l, false
+	}
+	lab.ChildData(t, &l)
+	return l, true
+}
+
+// The namespaces that scan in each lab.
+func filteredNS(l *lab.FilteredLoopback) *lab.Namespace { return l.NS }
+func slash24NS(l *lab.LoopbackSlash24) *lab.Namespace   { return l.NS }
+func lanScanner(l *lab.LAN) *lab.Namespace              { return l.Scanner }
+func routedScanner(l *lab.Routed) *lab.Namespace        { return l.Scanner }
+
 // filteredLab builds the filtered lab and runs the test again inside it.
 // It returns the lab and true in that child run, false in the parent.
 func filteredLab(t *testing.T) (lab.FilteredLoopback, bool) {
-	var fl lab.FilteredLoopback
-	if !lab.InChild() {
-		built := lab.NewFilteredLoopback(t)
-		built.NS.Reexec(t, built)
-		return fl, false
-	}
-	lab.ChildData(t, &fl)
-	return fl, true
+	t.Helper()
+	return inLab(t, lab.NewFilteredLoopback, filteredNS)
 }
 
 // byKind turns lists of ports by expected outcome into each port's
@@ -77,11 +92,19 @@ func byKind(kinds map[string][]uint16) map[uint16]string {
 	return want
 }
 
-func TestLabFilteredLoopback(t *testing.T) {
-	fl, child := filteredLab(t)
-	if !child {
-		return
+// filteredSpec lists the filtered lab's two addresses and its dead
+// hosts.
+func filteredSpec(fl lab.FilteredLoopback) string {
+	spec := fmt.Sprintf("%s %s", fl.Addr, fl.Addr6)
+	for _, d := range fl.Dead {
+		spec += " " + d.String()
 	}
+	return spec
+}
+
+// filteredTCP is the scan of the filtered lab's TCP ports, its timeouts
+// short for the ports that drop.
+func filteredTCP(fl lab.FilteredLoopback) Config {
 	cfg := Config{
 		Ports:             &ports.Set{},
 		InitialRTTTimeout: 300 * time.Millisecond,
@@ -90,27 +113,38 @@ func TestLabFilteredLoopback(t *testing.T) {
 	for _, p := range fl.TCP() {
 		cfg.Ports.Add(ports.Port{Number: p, Proto: ports.TCP})
 	}
-	spec := fmt.Sprintf("%s %s", fl.Addr, fl.Addr6)
-	for _, d := range fl.Dead {
-		spec += " " + d.String()
-	}
-	res, hosts, _ := scanSpec(t, cfg, spec)
+	return cfg
+}
 
+// filteredWant is the "state reason" each TCP port of the filtered lab
+// is to get on addr, closed being what a closed port's is.
+func filteredWant(fl lab.FilteredLoopback, addr netip.Addr, closed string) map[uint16]string {
 	want := byKind(map[string][]uint16{
 		"open syn-ack":              append(slices.Clone(fl.Open), fl.OpenClose...),
 		"filtered no-response":      append(slices.Clone(fl.Dropped), fl.FullBacklog...),
-		"closed conn-refused":       append(slices.Clone(fl.Closed), fl.Reset...),
+		closed:                      append(slices.Clone(fl.Closed), fl.Reset...),
 		"filtered admin-prohibited": fl.AdminProhibited,
 		"filtered host-unreach":     fl.HostUnreach,
 	})
+	if addr == fl.Addr6 {
+		for _, p := range fl.FullBacklog {
+			want[p] = closed // the full-backlog listener is IPv4 only
+		}
+	}
+	return want
+}
+
+func TestLabFilteredLoopback(t *testing.T) {
+	fl, child := filteredLab(t)
+	if !child {
+		return
+	}
+	res, hosts, _ := scanSpec(t, filteredTCP(fl), filteredSpec(fl))
 	for _, addr := range []netip.Addr{fl.Addr, fl.Addr6} {
 		if h := hosts[addr]; !h.Up {
 			t.Errorf("%s: %+v, want up", addr, h)
 		}
-		for p, w := range want {
-			if addr == fl.Addr6 && slices.Contains(fl.FullBacklog, p) {
-				w = "closed conn-refused" // the full-backlog listener is IPv4 only
-			}
+		for p, w := range filteredWant(fl, addr, "closed conn-refused") {
 			r, ok := res[netip.AddrPortFrom(addr, p).String()]
 			if got := r.State.String() + " " + r.Reason; !ok || got != w {
 				t.Errorf("%s port %d: %q, want %q", addr, p, got, w)
@@ -167,13 +201,10 @@ func scanLive(t *testing.T, prefix netip.Prefix, live []lab.LiveHost) (map[netip
 }
 
 func TestLabLAN(t *testing.T) {
-	if !lab.InChild() {
-		l := lab.NewLAN(t)
-		l.Scanner.Reexec(t, l)
+	l, child := inLab(t, lab.NewLAN, lanScanner)
+	if !child {
 		return
 	}
-	var l lab.LAN
-	lab.ChildData(t, &l)
 	hosts, st := scanLive(t, l.Prefix, l.Live)
 	for _, h := range l.Live {
 		if !hosts[h.Addr].Up {
@@ -194,13 +225,10 @@ func TestLabLAN(t *testing.T) {
 }
 
 func TestLabLoopbackSlash24(t *testing.T) {
-	if !lab.InChild() {
-		l := lab.NewLoopbackSlash24(t)
-		l.NS.Reexec(t, l)
+	l, child := inLab(t, lab.NewLoopbackSlash24, slash24NS)
+	if !child {
 		return
 	}
-	var l lab.LoopbackSlash24
-	lab.ChildData(t, &l)
 	hosts, st := scanLive(t, l.Prefix, l.Live)
 	if st.HostsUp != len(l.Live) || len(hosts) != 256 {
 		t.Errorf("%d of %d hosts up, want %d of 256", st.HostsUp, len(hosts), len(l.Live))

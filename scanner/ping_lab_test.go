@@ -5,6 +5,7 @@ package scanner
 import (
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -221,7 +222,7 @@ func TestLabPingRouted(t *testing.T) {
 				t.Errorf("router %s: %q, MAC %v; want up arp-response, %s", router, status(h), h.MAC, d.RouterMAC)
 			}
 			for a, want := range tt.want {
-				if got := status(hosts[a]); !slicesContains(want, got) {
+				if got := status(hosts[a]); !slices.Contains(want, got) {
 					t.Errorf("%s: %q, want one of %q", a, got, want)
 				}
 			}
@@ -237,25 +238,12 @@ func TestLabPingRouted(t *testing.T) {
 	}
 }
 
-func slicesContains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func TestLabPingLoopback(t *testing.T) {
 	fl, child := filteredLab(t)
 	if !child {
 		return
 	}
-	spec := fl.Addr.String() + " " + fl.Addr6.String()
-	for _, d := range fl.Dead {
-		spec += " " + d.String()
-	}
-	res, hosts, _ := scanSpec(t, rawDiscovery(), spec)
+	res, hosts, _ := scanSpec(t, rawDiscovery(), filteredSpec(fl))
 	if len(res) != 0 {
 		t.Errorf("%d port results, want none", len(res))
 	}
@@ -277,13 +265,10 @@ func TestLabPingLoopback(t *testing.T) {
 // filtered; the ports' states come from the connect probes, never from
 // the pings; nobody's addresses are not scanned.
 func TestLabPingLANScan(t *testing.T) {
-	var l lab.LAN
-	if !lab.InChild() {
-		built := lab.NewLAN(t)
-		built.Scanner.Reexec(t, built)
+	l, child := inLab(t, lab.NewLAN, lanScanner)
+	if !child {
 		return
 	}
-	lab.ChildData(t, &l)
 	cfg := Config{RawDiscovery: true, Ports: portSet(t, "22,80,443"), MaxRTTTimeout: 300 * time.Millisecond}
 	res, hosts, st := scanSpec(t, cfg, l.Prefix.String())
 	t.Logf("%+v", st)
@@ -293,7 +278,7 @@ func TestLabPingLANScan(t *testing.T) {
 		}
 		for _, p := range []uint16{22, 80, 443} {
 			want := "closed conn-refused"
-			if slicesContainsPort(h.TCP, p) {
+			if slices.Contains(h.TCP, p) {
 				want = "open syn-ack"
 			}
 			r := res[netip.AddrPortFrom(h.Addr, p).String()]
@@ -327,26 +312,14 @@ func TestLabPingLANScan(t *testing.T) {
 	}
 }
 
-func slicesContainsPort(list []uint16, p uint16) bool {
-	for _, x := range list {
-		if x == p {
-			return true
-		}
-	}
-	return false
-}
-
 // TestLabPingLAN20 finds the hosts of a /20: exactly the eight that
 // exist, and the scanner's own address, the other 4087 down after two
 // requests each.
 func TestLabPingLAN20(t *testing.T) {
-	var l lab.LAN
-	if !lab.InChild() {
-		built := lab.NewLAN20(t)
-		built.Scanner.Reexec(t, built)
+	l, child := inLab(t, lab.NewLAN20, lanScanner)
+	if !child {
 		return
 	}
-	lab.ChildData(t, &l)
 	start := time.Now()
 	_, hosts, st := scanSpec(t, rawDiscovery(), l.Prefix.String())
 	t.Logf("%v: %+v", time.Since(start), st)

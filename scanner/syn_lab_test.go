@@ -4,7 +4,6 @@ package scanner
 
 import (
 	"encoding/xml"
-	"fmt"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -42,39 +41,17 @@ func TestLabSynFilteredLoopback(t *testing.T) {
 	if !child {
 		return
 	}
-	cfg := Config{
-		Ports:             &ports.Set{},
-		InitialRTTTimeout: 300 * time.Millisecond,
-		MaxRTTTimeout:     300 * time.Millisecond,
-	}
-	for _, p := range fl.TCP() {
-		cfg.Ports.Add(ports.Port{Number: p, Proto: ports.TCP})
-	}
-	spec := fmt.Sprintf("%s %s", fl.Addr, fl.Addr6)
-	for _, d := range fl.Dead {
-		spec += " " + d.String()
-	}
+	cfg, spec := filteredTCP(fl), filteredSpec(fl)
 	connect, _, _ := scanSpec(t, cfg, spec)
 	cfg.Syn = true
 	res, hosts, st := scanSpec(t, cfg, spec)
 	t.Logf("SYN scan: %+v", st)
 	sameStates(t, res, connect)
-
-	want := byKind(map[string][]uint16{
-		"open syn-ack":              append(slices.Clone(fl.Open), fl.OpenClose...),
-		"filtered no-response":      append(slices.Clone(fl.Dropped), fl.FullBacklog...),
-		"closed reset":              append(slices.Clone(fl.Closed), fl.Reset...),
-		"filtered admin-prohibited": fl.AdminProhibited,
-		"filtered host-unreach":     fl.HostUnreach,
-	})
 	for _, addr := range []netip.Addr{fl.Addr, fl.Addr6} {
 		if h := hosts[addr]; !h.Up || h.Reason == "" {
 			t.Errorf("%s: %+v, want up", addr, h)
 		}
-		for p, w := range want {
-			if addr == fl.Addr6 && slices.Contains(fl.FullBacklog, p) {
-				w = "closed reset" // the full-backlog listener is IPv4 only
-			}
+		for p, w := range filteredWant(fl, addr, "closed reset") {
 			r, ok := res[netip.AddrPortFrom(addr, p).String()]
 			if got := r.State.String() + " " + r.Reason; !ok || got != w {
 				t.Errorf("%s port %d: %q, want %q", addr, p, got, w)
@@ -96,13 +73,10 @@ func TestLabSynFilteredLoopback(t *testing.T) {
 // exactly the listeners, the dropping hosts are down with no response,
 // and where nobody is, ARP fails and the host is down, host-unreach.
 func TestLabSynLAN20(t *testing.T) {
-	if !lab.InChild() {
-		l := lab.NewLAN20(t)
-		l.Scanner.Reexec(t, l)
+	l, child := inLab(t, lab.NewLAN20, lanScanner)
+	if !child {
 		return
 	}
-	var l lab.LAN
-	lab.ChildData(t, &l)
 	cfg := Config{Ports: &ports.Set{}, Syn: true}
 	for _, p := range lab.LAN20Ports {
 		cfg.Ports.Add(ports.Port{Number: p, Proto: ports.TCP})
@@ -137,13 +111,10 @@ func TestLabSynLAN20(t *testing.T) {
 // the router's link address, and the ICMP errors that the router sends
 // name their reasons, as the connect scan reads them.
 func TestLabSynRouted(t *testing.T) {
-	if !lab.InChild() {
-		l := lab.NewRouted(t)
-		l.Scanner.Reexec(t, l)
+	l, child := inLab(t, lab.NewRouted, routedScanner)
+	if !child {
 		return
 	}
-	var l lab.Routed
-	lab.ChildData(t, &l)
 	cfg := Config{Ports: portSet(t, "22,23,80,443"), InitialRTTTimeout: 500 * time.Millisecond}
 	spec := l.Nobody.String() + " " + l.Dropping[0].String()
 	for _, h := range l.Live {

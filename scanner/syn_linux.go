@@ -5,20 +5,12 @@ package scanner
 import (
 	"container/heap"
 	"context"
-	"errors"
-	"fmt"
 	"math/rand/v2"
-	"net"
-	"net/netip"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/portscan/portscan/ports"
@@ -59,21 +51,9 @@ const synMSS = 1460
 //
 // UDP probes, for a run that scans both, go to a connect prober.
 type synProber struct {
-	now   func() time.Time
-	key   cookieKey
-	ports raw.PortRange
-	held  []int // the sockets that reserve ports
-	nl    *raw.Netlink
-	b     *raw.Builder
+	rawCore
 
-	links map[int]*synLink       // by interface index
-	dests map[netip.Addr]*synDst // by destination
-	neigh map[neighKey]*synNeigh // next hops being or having been resolved
-	// neighQ orders the resolutions waiting for an answer by the time
-	// they asked (each waits as long, neighTimeout, so appending keeps
-	// them in the order of their deadlines).
-	neighQ []neighWait
-	// link times the answers of hosts on the scanner's links (to ARP
+	// linkRTT times the answers of hosts on the scanner's links (to ARP
 	// and NDP, to SYNs): one hop away, none is far, so a probe to a host
 	// on the link that has not answered yet waits as long as the link
 	// needs (onLink, in the order sent), and so does a neighbour
@@ -82,65 +62,9 @@ type synProber struct {
 	onLink                  []linkWait
 	minTimeout, initTimeout time.Duration
 
-	pending  []*probe
-	sent     map[synKey]*probe // the SYNs in flight
-	timeouts deadlineHeap
-	ready    []outcome
-	n        int // probes started and not yet returned by wait
-
-	rx       chan []synReply
-	spare    chan []synReply // batches matched, for the readers to fill again
-	batches  atomic.Int32    // the batches the readers have made
 	jobs     chan *sendJob
 	sentJobs chan *sendJob
 	senders  int
-	stop     chan struct{}
-	wg       sync.WaitGroup
-	rxErr    chan error
-	failed   error
-
-	udp prober // UDP probes; nil when the run scans none
-}
-
-// synLink is a raw socket on one interface, and its reader.
-type synLink struct {
-	ifi  raw.Interface
-	conn *raw.Conn
-	// The reader's progress (see horizon): waiting on an empty socket,
-	// or the start of its last read that emptied it, in Unix nanoseconds.
-	idle   atomic.Bool
-	caught atomic.Int64
-	frames [][]byte // of the flush under way
-	probes []*probe // the probe of each frame, nil for a neighbour request
-	slab   []byte
-}
-
-// synDst is where probes to one destination go.
-type synDst struct {
-	link  *synLink
-	src   netip.Addr
-	hop   *synNeigh     // nil when no link address is needed
-	err   error         // the route lookup's, which fails every probe
-	tmpl  *raw.Template // of its SYNs, once the link address is known
-	users int           // probes pending or in flight
-}
-
-type neighKey struct {
-	ifindex int
-	addr    netip.Addr
-}
-
-// synNeigh is the link address of a next hop: known, being asked, or
-// found missing.
-type synNeigh struct {
-	key     neighKey
-	src     netip.Addr // the address the requests come from
-	mac     net.HardwareAddr
-	failed  bool
-	tries   int
-	asked   time.Time // when the last request went
-	waiting []*probe
-	users   int
 }
 
 type linkWait struct {
@@ -148,58 +72,20 @@ type linkWait struct {
 	sent, base time.Time // p's send time, and when its wait started
 }
 
-type neighWait struct {
-	n     *synNeigh
-	asked time.Time
-}
-
-// synKey finds the probe a reply answers: the target, its port, and the
-// source port the probe went from.
-type synKey struct {
-	addr         [16]byte // As16 of the unmapped address: plain bytes hash and compare faster than a netip.Addr
-	dport, sport uint16
-}
-
-func newSynKey(addr netip.Addr, dport, sport uint16) synKey {
-	return synKey{addr.Unmap().As16(), dport, sport}
-}
-
-// synReply is a frame the filter passed, decoded by the reader.
-type synReply struct {
-	p  raw.Packet
-	at time.Time
-}
-
 func newSynProber(ctx context.Context, now func() time.Time, minTimeout, initTimeout time.Duration, udp func() (prober, error)) (*synProber, error) {
 	if err := raw.Check(); err != nil {
 		return nil, err
 	}
-	nl, err := raw.OpenNetlink()
-	if err != nil {
-		return nil, err
-	}
 	s := &synProber{
-		now:         now,
+		rawCore:     rawCore{readBatch: 256, neighTries: neighTries},
 		minTimeout:  minTimeout,
 		initTimeout: initTimeout,
-		key:         cookieKey{rand.Uint64(), rand.Uint64()},
-		nl:          nl,
-		b:           raw.NewBuilder(),
-		links:       map[int]*synLink{},
-		dests:       map[netip.Addr]*synDst{},
-		neigh:       map[neighKey]*synNeigh{},
-		sent:        map[synKey]*probe{},
-		rx:          make(chan []synReply, 1024),
-		spare:       make(chan []synReply, 1024),
 		jobs:        make(chan *sendJob, 64),
 		sentJobs:    make(chan *sendJob, 256),
 		senders:     max(1, runtime.GOMAXPROCS(0)),
-		stop:        make(chan struct{}),
-		rxErr:       make(chan error, 16),
 	}
-	s.ports, s.held, err = reservePorts(synSourcePorts)
-	if err != nil {
-		nl.Close()
+	s.filter = s.linkFilter
+	if err := s.open(now, synSourcePorts); err != nil {
 		return nil, err
 	}
 	for range s.senders {
@@ -207,7 +93,8 @@ func newSynProber(ctx context.Context, now func() time.Time, minTimeout, initTim
 		go s.send()
 	}
 	if udp != nil {
-		if s.udp, err = udp(); err != nil {
+		var err error
+		if s.other, err = udp(); err != nil {
 			s.close()
 			return nil, err
 		}
@@ -215,160 +102,26 @@ func newSynProber(ctx context.Context, now func() time.Time, minTimeout, initTim
 	return s, nil
 }
 
-// ephemeralPorts reads the kernel's range of ephemeral ports.
-func ephemeralPorts() (lo, hi int) {
-	lo, hi = 32768, 60999
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return lo, hi
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 2 {
-		l, err1 := strconv.Atoi(f[0])
-		h, err2 := strconv.Atoi(f[1])
-		if err1 == nil && err2 == nil && l <= h {
-			return l, h
-		}
-	}
-	return lo, hi
+// linkFilter passes the replies to the reserved ports, and neighbour
+// answers where there are link addresses.
+func (s *synProber) linkFilter(ifi raw.Interface) ([]bpf.Instruction, error) {
+	return raw.Filter{TCPPorts: &s.ports, Neighbors: !ifi.NoARP}.Program()
 }
 
-// ErrNoSourcePorts is returned by Run for a SYN scan when no block of
-// free source ports outside the kernel's ephemeral range could be had.
-var ErrNoSourcePorts = errors.New("no free block of source ports outside the ephemeral range")
-
-// reservePorts finds n consecutive ports outside the kernel's ephemeral
-// range that no socket holds, and binds a TCP socket to each (both
-// families, never listening), so that no other program takes them while
-// the run uses them. Replies to them are the run's alone.
-func reservePorts(n int) (raw.PortRange, []int, error) {
-	lo, hi := ephemeralPorts()
-	type span struct{ first, last int }
-	var spans []span
-	if hi+n <= 65535 {
-		spans = append(spans, span{hi + 1, 65535})
-	}
-	if 1024+n <= lo {
-		spans = append(spans, span{1024, lo - 1})
-	}
-	for _, sp := range spans {
-		blocks := (sp.last - sp.first + 1) / n
-		start := rand.IntN(blocks)
-		for i := range blocks {
-			first := sp.first + ((start+i)%blocks)*n
-			if fds, ok := bindBlock(first, n); ok {
-				return raw.PortRange{First: uint16(first), Last: uint16(first + n - 1)}, fds, nil
-			}
-		}
-	}
-	return raw.PortRange{}, nil, fmt.Errorf("%w (ephemeral ports %d-%d)", ErrNoSourcePorts, lo, hi)
-}
-
-// bindBlock binds a TCP socket to each of the n ports from first, on
-// the wildcard address of both families; it gives up, closing them, on
-// the first that is taken.
-func bindBlock(first, n int) ([]int, bool) {
-	var fds []int
-	fail := func() ([]int, bool) {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-		return nil, false
-	}
-	for port := first; port < first+n; port++ {
-		fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err == nil {
-			unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0)
-			err = unix.Bind(fd, &unix.SockaddrInet6{Port: port})
-		} else if errors.Is(err, unix.EAFNOSUPPORT) {
-			fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-			if err == nil {
-				err = unix.Bind(fd, &unix.SockaddrInet4{Port: port})
-			}
-		}
-		if err != nil {
-			if fd >= 0 {
-				unix.Close(fd)
-			}
-			return fail()
-		}
-		fds = append(fds, fd)
-	}
-	return fds, true
-}
-
-func (s *synProber) start(p *probe) {
-	if p.port.Proto == ports.UDP && s.udp != nil {
-		s.udp.start(p)
-		return
-	}
-	s.n++
-	s.pending = append(s.pending, p)
-}
-
-func (s *synProber) inflight() int {
-	n := s.n
-	if s.udp != nil {
-		n += s.udp.inflight()
-	}
-	return n
-}
-
-func (s *synProber) err() error {
-	if s.failed != nil {
-		return s.failed
-	}
-	select {
-	case err := <-s.rxErr:
-		s.failed = err
-		return err
-	default:
-	}
-	if s.udp != nil {
-		return s.udp.err()
-	}
-	return nil
-}
+func (s *synProber) start(p *probe) { s.startFor(p, p.port.Proto == ports.UDP) }
 
 // wait sends the probes started since the last call, then returns those
 // that ended, waiting up to d for the first.
 func (s *synProber) wait(d time.Duration) []outcome {
 	s.flush()
-	if s.udp != nil && s.udp.inflight() > 0 {
-		return s.waitBoth(d)
-	}
-	return s.waitOwn(d)
-}
-
-// waitBoth waits on this prober and the UDP one, a little at a time.
-func (s *synProber) waitBoth(d time.Duration) []outcome {
-	const step = 2 * time.Millisecond
-	deadline := s.now().Add(d)
-	for {
-		out := s.udp.wait(0)
-		if s.n > 0 {
-			out = append(out, s.waitOwn(0)...)
-		}
-		left := deadline.Sub(s.now())
-		if len(out) > 0 || left <= 0 {
-			return out
-		}
-		if s.n > 0 {
-			out = s.waitOwn(min(step, left))
-		} else {
-			out = s.udp.wait(min(step, left))
-		}
-		if len(out) > 0 {
-			return out
-		}
-	}
+	return s.waitWith(d, s.waitOwn)
 }
 
 func (s *synProber) waitOwn(d time.Duration) []outcome {
 	deadline := s.now().Add(d)
 	for {
 		s.expire()
-		if len(s.ready) > 0 || s.n == 0 || s.failed != nil {
+		if s.waitOver() {
 			break
 		}
 		now := s.now()
@@ -393,12 +146,7 @@ func (s *synProber) waitOwn(d time.Duration) []outcome {
 		t.Stop()
 	}
 	s.flushLinks() // neighbour answers released probes
-	out := s.ready
-	// The engine is done with out by the next wait: its array takes
-	// the next outcomes, rather than growing again from nothing.
-	s.ready = out[:0]
-	s.n -= len(out)
-	return out
+	return s.outcomes()
 }
 
 // drain matches the replies read so far, before any probe is timed out:
@@ -416,30 +164,12 @@ func (s *synProber) drain() {
 	}
 }
 
-// horizon is the time up to which the readers have handed over every
-// frame that came: now for a reader waiting on an empty socket, else the
-// start of its last read that found fewer frames than it could take.
-func (s *synProber) horizon(now time.Time) time.Time {
-	h := now
-	for _, l := range s.links {
-		if l.idle.Load() {
-			continue
-		}
-		if c := time.Unix(0, l.caught.Load()); c.Before(h) {
-			h = c
-		}
-	}
-	return h
-}
-
 // nextDeadline is the earliest deadline of a probe in flight or of a
 // neighbour resolution.
 func (s *synProber) nextDeadline() time.Time {
 	next := s.timeouts.next()
-	if len(s.neighQ) > 0 {
-		if d := s.neighQ[0].asked.Add(s.neighTimeout()); next.IsZero() || d.Before(next) {
-			next = d
-		}
+	if d := s.neighNext(s.neighTimeout()); !d.IsZero() && (next.IsZero() || d.Before(next)) {
+		next = d
 	}
 	if c := s.linkTimeout(); c > 0 && len(s.onLink) > 0 {
 		if d := s.onLink[0].base.Add(c); next.IsZero() || d.Before(next) {
@@ -447,17 +177,6 @@ func (s *synProber) nextDeadline() time.Time {
 		}
 	}
 	return next
-}
-
-// finish ends p with v, and lets go of its destination.
-func (s *synProber) finish(p *probe, v verdict, at time.Time) {
-	s.ready = append(s.ready, outcome{p: p, v: v, rtt: at.Sub(p.sent)})
-	if d := s.dests[p.addr.Addr().Unmap()]; d != nil {
-		d.users--
-		if d.hop != nil {
-			d.hop.users--
-		}
-	}
 }
 
 // flush routes the pending probes and sends them, one batch a link.
@@ -468,164 +187,13 @@ func (s *synProber) flush() {
 	now := s.now()
 	for i, p := range s.pending {
 		s.pending[i] = nil
-		d := s.dest(p.addr.Addr().Unmap())
-		d.users++
-		if d.hop != nil {
-			d.hop.users++
-		}
-		switch {
-		case d.err != nil && s.failed != nil:
-			s.finish(p, verdict{again: true, cause: d.err}, now)
-		case d.err != nil:
-			s.finish(p, classify(d.err), now) // no route: net-unreach, host-unreach, ...
-		case d.hop != nil && d.hop.failed:
-			s.finish(p, verdict{state: result.Filtered, reason: result.ReasonHostUnreach}, now)
-		case d.hop != nil && d.hop.mac == nil:
-			d.hop.waiting = append(d.hop.waiting, p)
-			s.ask(d.hop, d.link, now)
-		default:
+		if d := s.route(p, now, false); d != nil {
 			s.queue(p, d)
 		}
 	}
 	s.pending = s.pending[:0]
 	s.flushLinks()
 	s.trim()
-}
-
-// dest returns where probes to addr go, looking the route up the first
-// time.
-func (s *synProber) dest(addr netip.Addr) *synDst {
-	if d, ok := s.dests[addr]; ok {
-		return d
-	}
-	d := &synDst{}
-	s.dests[addr] = d
-	r, err := s.nl.Route(addr)
-	if err != nil {
-		d.err = err
-		return d
-	}
-	ifindex := r.Ifindex
-	if r.Local() {
-		ifindex = 1 // the host's own address: loopback
-		if lo, ok := s.loopback(); ok {
-			ifindex = lo
-		}
-	}
-	l, err := s.link(ifindex)
-	if err != nil {
-		// No raw socket on the interface: that is no answer of the
-		// network's but a failure of the run.
-		d.err = err
-		if s.failed == nil {
-			s.failed = err
-		}
-		return d
-	}
-	d.link, d.src = l, r.Src
-	if !d.src.IsValid() {
-		d.src = addr // a local address answers itself
-	}
-	if l.ifi.NoARP {
-		return d
-	}
-	k := neighKey{ifindex, r.NextHop()}
-	n, ok := s.neigh[k]
-	if !ok {
-		n = &synNeigh{key: k, src: d.src}
-		s.neigh[k] = n
-	}
-	d.hop = n
-	return d
-}
-
-// loopback finds the index of the loopback interface.
-func (s *synProber) loopback() (int, bool) {
-	for i, l := range s.links {
-		if l.ifi.Loopback {
-			return i, true
-		}
-	}
-	ifi, err := net.InterfaceByName("lo")
-	if err != nil {
-		return 0, false
-	}
-	return ifi.Index, true
-}
-
-// link returns the raw socket on the interface, opening it the first
-// time, with the filter that passes replies to the reserved ports.
-func (s *synProber) link(index int) (*synLink, error) {
-	if l, ok := s.links[index]; ok {
-		return l, nil
-	}
-	ifi, err := s.nl.Link(index)
-	if err != nil {
-		return nil, err
-	}
-	conn, err := raw.Open(ifi)
-	if err != nil {
-		return nil, err
-	}
-	prog, err := raw.Filter{TCPPorts: &s.ports, Neighbors: !ifi.NoARP}.Program()
-	if err == nil {
-		err = conn.SetFilter(prog)
-	}
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	l := &synLink{ifi: ifi, conn: conn}
-	l.caught.Store(s.now().UnixNano())
-	s.links[index] = l
-	if !ifi.NoARP {
-		s.loadNeighbors(l)
-	}
-	s.wg.Add(1)
-	go s.read(l)
-	return l, nil
-}
-
-// loadNeighbors takes the link addresses the kernel already knows on l,
-// so that they are not asked again.
-func (s *synProber) loadNeighbors(l *synLink) {
-	list, err := s.nl.Neighbors(l.ifi.Index)
-	if err != nil {
-		return
-	}
-	for _, nb := range list {
-		if !nb.Usable() {
-			continue
-		}
-		k := neighKey{l.ifi.Index, nb.Addr.Unmap()}
-		s.neigh[k] = &synNeigh{key: k, mac: nb.MAC}
-	}
-}
-
-// ask sends a neighbour request for n, unless one is out already.
-func (s *synProber) ask(n *synNeigh, l *synLink, now time.Time) {
-	if n.tries > 0 {
-		return
-	}
-	s.request(n, l, now)
-}
-
-func (s *synProber) request(n *synNeigh, l *synLink, now time.Time) {
-	var f []byte
-	var err error
-	if n.key.addr.Is4() {
-		f, err = s.b.ARPRequest(l.ifi.MAC, n.src, n.key.addr)
-	} else {
-		f, err = s.b.NeighborSolicitation(l.ifi.MAC, n.src, n.key.addr)
-	}
-	if err != nil {
-		s.neighFailed(n, now)
-		return
-	}
-	l.add(f, nil)
-	n.tries++
-	n.asked = now
-	s.neighQ = append(s.neighQ, neighWait{n, now})
 }
 
 // neighTries is how many requests a next hop gets before it is taken to
@@ -658,17 +226,8 @@ func (s *synProber) onTheLink(p *probe) bool {
 	return d != nil && d.hop != nil && d.hop.key.addr == dst
 }
 
-// neighFailed fails the probes waiting on n: nobody holds the address.
-func (s *synProber) neighFailed(n *synNeigh, now time.Time) {
-	n.failed = true
-	for _, p := range n.waiting {
-		s.finish(p, verdict{state: result.Filtered, reason: result.ReasonHostUnreach}, now)
-	}
-	n.waiting = nil
-}
-
 // queue builds p's SYN into its link's batch, and records it in flight.
-func (s *synProber) queue(p *probe, d *synDst) {
+func (s *synProber) queue(p *probe, d *rawDst) {
 	dst := p.addr.Addr().Unmap()
 	if d.tmpl == nil {
 		seg := raw.Segment{SrcMAC: d.link.ifi.MAC, Src: d.src, Dst: dst, Flags: raw.FlagSYN, MSS: synMSS}
@@ -683,15 +242,7 @@ func (s *synProber) queue(p *probe, d *synDst) {
 		d.tmpl = t
 	}
 	sport := s.ports.First + uint16((int(p.port.Number)+p.try)%synSourcePorts)
-	k := newSynKey(dst, p.port.Number, sport)
-	if old, ok := s.sent[k]; ok && old != p {
-		// The same port and try of the same host, twice in flight: the
-		// engine never does this; should it, the older one is silent.
-		s.drop(old)
-		s.finish(old, verdict{state: result.Filtered, reason: result.ReasonNoResponse}, s.now())
-	}
-	s.sent[k] = p
-	p.fd = int(sport)
+	s.track(p, newRawKey(dst, p.port.Number, sport))
 	seq := s.key.cookie(d.src, dst, sport, p.port.Number)
 	l := d.link
 	n := len(l.slab)
@@ -702,12 +253,6 @@ func (s *synProber) queue(p *probe, d *synDst) {
 	}
 	l.slab = slices.Grow(l.slab, d.tmpl.Len())[:n+d.tmpl.Len()]
 	l.frames = append(l.frames, d.tmpl.Put(l.slab[n:], sport, p.port.Number, seq, uint16(rand.Uint32())))
-	l.probes = append(l.probes, p)
-}
-
-func (l *synLink) add(f []byte, p *probe) {
-	l.slab = append(l.slab, f...)
-	l.frames = append(l.frames, l.slab[len(l.slab)-len(f):])
 	l.probes = append(l.probes, p)
 }
 
@@ -762,8 +307,7 @@ func (s *synProber) sent1(j *sendJob) {
 		if p == nil {
 			continue
 		}
-		k := newSynKey(p.addr.Addr(), p.port.Number, uint16(p.fd))
-		if s.sent[k] != p {
+		if s.sent[keyOf(p)] != p {
 			continue // answered already
 		}
 		if i >= j.n {
@@ -782,7 +326,7 @@ func (s *synProber) sent1(j *sendJob) {
 // each frame (nil for a neighbour request) and its timeout; the sender
 // says how many went, the error that stopped the rest, and when.
 type sendJob struct {
-	l      *synLink
+	l      *rawLink
 	frames [][]byte
 	probes []*probe
 	waits  []time.Duration
@@ -805,32 +349,6 @@ func (s *synProber) send() {
 	}
 }
 
-// sendFailed takes back a probe the kernel did not send: the engine sends
-// it again later when the kernel's queue was full, and the run ends on
-// any other error.
-func (s *synProber) sendFailed(p *probe, err error, now time.Time) {
-	if err == nil {
-		err = unix.ENOBUFS
-	}
-	full := errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMEM)
-	if !full && s.failed == nil {
-		s.failed = err
-	}
-	s.drop(p)
-	s.finish(p, verdict{again: true, cause: err}, now)
-}
-
-// drop forgets a probe in flight.
-func (s *synProber) drop(p *probe) {
-	k := newSynKey(p.addr.Addr(), p.port.Number, uint16(p.fd))
-	if s.sent[k] == p {
-		delete(s.sent, k)
-	}
-	if p.heapIdx >= 0 {
-		heap.Remove(&s.timeouts, p.heapIdx)
-	}
-}
-
 // expire ends the probes whose time is up, silent, and asks again the
 // next hops that have not answered.
 func (s *synProber) expire() {
@@ -839,55 +357,27 @@ func (s *synProber) expire() {
 	now := s.now()
 	horizon := s.horizon(now)
 	s.drain()
-	for s.timeouts.Len() > 0 && !s.timeouts[0].deadline.After(horizon) {
-		p := s.timeouts[0]
-		s.drop(p)
-		s.finish(p, verdict{state: result.Filtered, reason: result.ReasonNoResponse}, now)
-	}
+	s.expireProbes(horizon, now)
 	if c := s.linkTimeout(); c > 0 {
 		for len(s.onLink) > 0 && !s.onLink[0].base.Add(c).After(horizon) {
 			w := s.onLink[0]
 			s.onLink[0] = linkWait{}
 			s.onLink = s.onLink[1:]
-			k := newSynKey(w.p.addr.Addr(), w.p.port.Number, uint16(w.p.fd))
-			if s.sent[k] == w.p && w.p.sent == w.sent {
+			if s.sent[keyOf(w.p)] == w.p && w.p.sent == w.sent {
 				s.drop(w.p)
-				s.finish(w.p, verdict{state: result.Filtered, reason: result.ReasonNoResponse}, now)
+				s.finish(w.p, silent, now)
 			}
 		}
 		if len(s.onLink) == 0 {
 			s.onLink = nil
 		}
 	}
-	for len(s.neighQ) > 0 && !s.neighQ[0].asked.Add(s.neighTimeout()).After(horizon) {
-		w := s.neighQ[0]
-		s.neighQ[0] = neighWait{}
-		s.neighQ = s.neighQ[1:]
-		n := w.n
-		if n.mac != nil || n.failed || n.asked != w.asked {
-			continue // answered, or asked again since
-		}
-		if n.tries >= neighTries {
-			s.neighFailed(n, now)
-			continue
-		}
-		if l := s.links[n.key.ifindex]; l != nil {
-			s.request(n, l, now)
-		}
-	}
-	if len(s.neighQ) == 0 {
-		s.neighQ = nil
-	}
+	s.expireNeighbors(horizon, now, s.neighTimeout())
 }
 
 // match takes a batch of replies from a reader, and gives it back.
-func (s *synProber) match(batch []synReply) {
-	defer func() {
-		select {
-		case s.spare <- batch[:0]:
-		default:
-		}
-	}()
+func (s *synProber) match(batch []rawReply) {
+	defer s.recycle(batch)
 	for i := range batch {
 		r := &batch[i]
 		switch r.p.Kind {
@@ -903,7 +393,7 @@ func (s *synProber) match(batch []synReply) {
 
 // matchTCP takes a SYN-ACK (open) or a RST (closed) that acknowledges
 // its probe's cookie.
-func (s *synProber) matchTCP(r *synReply) {
+func (s *synProber) matchTCP(r *rawReply) {
 	t := r.p.TCP
 	if t.Flags&raw.FlagACK == 0 || t.Ack-1 != s.key.cookie(r.p.Dst, r.p.Src, t.DstPort, t.SrcPort) {
 		return // not an answer to a SYN of this run
@@ -917,167 +407,41 @@ func (s *synProber) matchTCP(r *synReply) {
 	default:
 		return
 	}
-	s.settle(newSynKey(r.p.Src, t.SrcPort, t.DstPort), v, r.at)
+	s.settleSYN(newRawKey(r.p.Src, t.SrcPort, t.DstPort), v, r.at)
 }
 
 // matchICMP takes an ICMP error that quotes a probe of this run, cookie
 // and all.
-func (s *synProber) matchICMP(r *synReply) {
+func (s *synProber) matchICMP(r *rawReply) {
 	q := r.p.ICMP.Quote
 	if q.Proto != unix.IPPROTO_TCP || !s.ports.Contains(q.SrcPort) || q.Seq != s.key.cookie(q.Src, q.Dst, q.SrcPort, q.DstPort) {
 		return
 	}
 	m := result.ICMP{V6: r.p.ICMP.V6, Type: r.p.ICMP.Type, Code: r.p.ICMP.Code, FromTarget: r.p.Src == q.Dst}
-	s.settle(newSynKey(q.Dst, q.DstPort, q.SrcPort), icmpVerdict(m, ports.TCP), r.at)
+	s.settleSYN(newRawKey(q.Dst, q.DstPort, q.SrcPort), icmpVerdict(m, ports.TCP), r.at)
 }
 
-func (s *synProber) settle(k synKey, v verdict, at time.Time) {
-	p, ok := s.sent[k]
-	if !ok {
-		return // a late answer to a try that timed out, or a duplicate
-	}
-	if s.onTheLink(p) && p.host.rtt.n < 8 {
+// settleSYN settles the SYN k names, timing the link by it.
+func (s *synProber) settleSYN(k rawKey, v verdict, at time.Time) {
+	if p := s.settle(k, v, at); p != nil && s.onTheLink(p) && p.host.rtt.n < 8 {
 		s.linkRTT.sample(at.Sub(p.sent)) // a few from each host: enough for a link
 	}
-	s.drop(p)
-	s.finish(p, v, at)
 }
 
 // matchNeighbor takes an ARP reply or neighbour advertisement, and sends
 // the probes that waited for it.
-func (s *synProber) matchNeighbor(r *synReply) {
-	for _, l := range s.links {
-		n, ok := s.neigh[neighKey{l.ifi.Index, r.p.Neighbor.Addr}]
-		if !ok || n.mac != nil || len(r.p.Neighbor.MAC) != 6 {
-			continue
-		}
-		n.mac, n.failed = r.p.Neighbor.MAC, false
+func (s *synProber) matchNeighbor(r *rawReply) {
+	for n := range s.resolved(r.p.Neighbor) {
 		if n.tries == 1 {
 			s.linkRTT.sample(r.at.Sub(n.asked)) // the answer to the one request sent
 		}
-		waiting := n.waiting
-		n.waiting = nil
-		for _, p := range waiting {
+		for _, p := range n.release() {
 			s.queue(p, s.dests[p.addr.Addr().Unmap()])
 		}
 	}
 }
 
-// trim forgets the destinations and next hops no probe uses, once there
-// are many: memory follows the hosts in flight, not the hosts scanned.
-func (s *synProber) trim() {
-	const keep = 1 << 14
-	if len(s.dests) > keep {
-		for a, d := range s.dests {
-			if d.users <= 0 {
-				delete(s.dests, a)
-			}
-		}
-	}
-	if len(s.neigh) > keep {
-		for k, n := range s.neigh {
-			if n.users <= 0 && len(n.waiting) == 0 && (n.mac != nil || n.failed) {
-				delete(s.neigh, k)
-			}
-		}
-	}
-}
-
-// read reads l's socket until the prober closes, decoding the frames and
-// handing them to the engine's goroutine in batches.
-func (s *synProber) read(l *synLink) {
-	defer s.wg.Done()
-	const batch = 256
-	bufs := make([][]byte, batch)
-	for i := range bufs {
-		bufs[i] = make([]byte, 2048)
-	}
-	lens := make([]int, batch)
-	d := raw.NewDecoder()
-	for {
-		start := s.now()
-		n, err := l.conn.ReadBatch(bufs, lens, 0)
-		if n == 0 && err == nil {
-			// Everything that came is handed over: the engine may time
-			// out what has not come, while this waits for more.
-			l.idle.Store(true)
-			n, err = l.conn.ReadBatch(bufs, lens, -1)
-			l.idle.Store(false)
-			start = s.now()
-		}
-		if err != nil {
-			if !errors.Is(err, raw.ErrClosed) {
-				select {
-				case s.rxErr <- err:
-				default:
-				}
-			}
-			return
-		}
-		at := s.now()
-		out, ok := s.batch(batch)
-		if !ok {
-			return
-		}
-		for i := range n {
-			p, err := d.Decode(bufs[i][:lens[i]])
-			if err != nil || p.Kind == raw.KindOther {
-				continue // not a reply: malformed, or not ours
-			}
-			out = append(out, synReply{p: p, at: at})
-		}
-		if len(out) > 0 {
-			select {
-			case s.rx <- out:
-			case <-s.stop:
-				return
-			}
-		}
-		if n < batch {
-			l.caught.Store(start.UnixNano()) // the socket was empty after this read
-		}
-	}
-}
-
-// maxBatches bounds the batches of replies the readers make: past them a
-// reader waits for the engine to give one back, and the frames wait in
-// the socket's queue. The few that circulate are all the memory replies
-// take, however many come.
-const maxBatches = 64
-
-// batch returns an empty batch of replies for a reader to fill: one the
-// engine gave back, a new one, or, when maxBatches are out, the next one
-// given back. It is false once the prober closes.
-func (s *synProber) batch(size int) ([]synReply, bool) {
-	select {
-	case b := <-s.spare:
-		return b, true
-	default:
-	}
-	if s.batches.Add(1) <= maxBatches {
-		return make([]synReply, 0, size), true
-	}
-	s.batches.Add(-1)
-	select {
-	case b := <-s.spare:
-		return b, true
-	case <-s.stop:
-		return nil, false
-	}
-}
-
 func (s *synProber) close() {
-	close(s.stop)
 	close(s.jobs)
-	for _, l := range s.links {
-		l.conn.Close()
-	}
-	s.wg.Wait()
-	for _, fd := range s.held {
-		unix.Close(fd)
-	}
-	s.nl.Close()
-	if s.udp != nil {
-		s.udp.close()
-	}
+	s.rawCore.close()
 }

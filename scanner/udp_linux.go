@@ -205,7 +205,7 @@ func (w *worker) settleCanary(p *probe) {
 	_, err := unix.Read(fd, w.dgram)
 	if err == nil || errors.Is(err, unix.ECONNREFUSED) {
 		p.canaryAnswered = true // a port unreachable (or even a reply)
-	} else if v, ok := w.readUDPErrQueue(fd, p); ok && v.answered {
+	} else if v, ok := w.readErrQueue(fd, p, ports.UDP); ok && v.answered {
 		p.canaryAnswered = true
 	}
 	w.closeCanary(p)
@@ -241,7 +241,7 @@ func (w *worker) settleUDP(p *probe, now time.Time) {
 	case errors.Is(err, unix.EAGAIN):
 		// Woken for an error queued without a pending errno.
 		var ok bool
-		if v, ok = w.readUDPErrQueue(fd, p); !ok {
+		if v, ok = w.readErrQueue(fd, p, ports.UDP); !ok {
 			v = w.udpTimeout(p)
 		}
 	default:
@@ -255,7 +255,7 @@ func (w *worker) settleUDP(p *probe, now time.Time) {
 // udpError reads the ICMP error behind err from the error queue, falling
 // back to what err itself says.
 func (w *worker) udpError(fd int, p *probe, err error) verdict {
-	if v, ok := w.readUDPErrQueue(fd, p); ok {
+	if v, ok := w.readErrQueue(fd, p, ports.UDP); ok {
 		return v
 	}
 	var errno unix.Errno
@@ -263,18 +263,6 @@ func (w *worker) udpError(fd int, p *probe, err error) verdict {
 		return verdict{state: result.Closed, reason: result.ReasonPortUnreach, answered: true}
 	}
 	return classify(err)
-}
-
-func (w *worker) readUDPErrQueue(fd int, p *probe) (verdict, bool) {
-	_, oobn, _, _, err := unix.Recvmsg(fd, w.errbuf, w.oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
-	if err != nil {
-		return verdict{}, false
-	}
-	m, ok := parseErrQueue(w.oob[:oobn], p.addr.Addr())
-	if !ok {
-		return verdict{}, false
-	}
-	return icmpVerdict(m, ports.UDP), true
 }
 
 func sockaddr(ap netip.AddrPort) unix.Sockaddr {
