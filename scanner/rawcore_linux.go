@@ -822,15 +822,20 @@ func (c *rawCore) batch(size int) ([]rawReply, bool) {
 
 func (c *rawCore) close() {
 	close(c.stop)
+	// The close of a packet socket waits for an RCU grace period
+	// (synchronize_net, 10 to 20 ms): the links, and the prober this one
+	// wraps, close at once rather than one after another.
+	var closing sync.WaitGroup
 	for _, l := range c.links {
-		l.conn.Close()
+		closing.Go(func() { l.conn.Close() })
 	}
+	if c.other != nil {
+		closing.Go(c.other.close)
+	}
+	closing.Wait()
 	c.wg.Wait()
 	for _, fd := range c.held {
 		unix.Close(fd)
 	}
 	c.nl.Close()
-	if c.other != nil {
-		c.other.close()
-	}
 }
