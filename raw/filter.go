@@ -57,21 +57,10 @@ type spec struct {
 }
 
 func (s spec) program() ([]bpf.Instruction, error) {
-	p := s.ports
-	if p != nil && p.First > p.Last {
+	if p := s.ports; p != nil && p.First > p.Last {
 		return nil, fmt.Errorf("raw: %s: port range %d-%d is empty", s.name, p.First, p.Last)
 	}
 	var a asm
-	// l4 jumps to label for TCP, and for UDP too when s passes it.
-	l4 := func(label, otherwise string) {
-		if s.udp {
-			a.jeq(6, label, "")
-			a.jeq(17, label, otherwise)
-		} else {
-			a.jeq(6, label, otherwise)
-		}
-	}
-	icmp := p != nil || s.echo
 	a.load(bpf.LoadAbsolute{Off: 12, Size: 2}) // EtherType
 	a.jeq(etherIP4, "ip4", "")
 	a.jeq(etherIP6, "ip6", "")
@@ -79,17 +68,45 @@ func (s spec) program() ([]bpf.Instruction, error) {
 		a.jeq(etherARP, "arp", "")
 	}
 	a.drop()
+	s.ip4(&a)
+	s.ip6(&a)
+	if s.neighbors {
+		a.label("arp")
+		a.load(bpf.LoadAbsolute{Off: ethLen + 6, Size: 2}) // operation
+		a.jeq(2, "accept", "drop")                         // reply
+	}
+	a.label("accept")
+	a.load(bpf.RetConstant{Val: 1 << 16})
+	a.label("drop")
+	a.load(bpf.RetConstant{Val: 0})
+	return a.resolve()
+}
 
-	// IPv4: the first fragment (or none) of TCP, UDP or ICMP.
+// l4 jumps to label for TCP, and for UDP too when s passes it.
+func (s spec) l4(a *asm, label, otherwise string) {
+	if s.udp {
+		a.jeq(6, label, "")
+		a.jeq(17, label, otherwise)
+	} else {
+		a.jeq(6, label, otherwise)
+	}
+}
+
+// icmp says whether s passes any ICMP but neighbour advertisements.
+func (s spec) icmp() bool { return s.ports != nil || s.echo }
+
+// ip4 passes the first fragment (or none) of IPv4 TCP, UDP or ICMP.
+func (s spec) ip4(a *asm) {
+	p := s.ports
 	a.label("ip4")
 	a.load(bpf.LoadAbsolute{Off: ethLen + 6, Size: 2}) // flags, fragment offset
 	a.jset(0x1fff, "drop", "")
 	a.load(bpf.LoadMemShift{Off: ethLen}) // X = the IPv4 header's length
 	a.load(bpf.LoadAbsolute{Off: ethLen + 9, Size: 1})
 	if p != nil {
-		l4("ports4", "")
+		s.l4(a, "ports4", "")
 	}
-	if icmp {
+	if s.icmp() {
 		a.jeq(1, "icmp4", "")
 	}
 	a.drop()
@@ -98,7 +115,7 @@ func (s spec) program() ([]bpf.Instruction, error) {
 		a.load(bpf.LoadIndirect{Off: ethLen + 2, Size: 2})
 		a.inRange(*p)
 	}
-	if icmp {
+	if s.icmp() {
 		a.label("icmp4")
 		a.load(bpf.LoadIndirect{Off: ethLen, Size: 1}) // ICMP type
 		if s.echo {
@@ -119,7 +136,7 @@ func (s spec) program() ([]bpf.Instruction, error) {
 	if p != nil {
 		a.label("quote4") // the quoted IPv4 header, 8 bytes into the ICMP message
 		a.load(bpf.LoadIndirect{Off: ethLen + 8 + 9, Size: 1})
-		l4("quote4ports", "drop")
+		s.l4(a, "quote4ports", "drop")
 		a.label("quote4ports")
 		a.load(bpf.LoadIndirect{Off: ethLen + 8, Size: 1})
 		a.load(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0x0f})
@@ -129,14 +146,17 @@ func (s spec) program() ([]bpf.Instruction, error) {
 		a.load(bpf.LoadIndirect{Off: ethLen + 8, Size: 2}) // the quoted source port
 		a.inRange(*p)
 	}
+}
 
-	// IPv6: TCP, UDP or ICMPv6 right after the fixed header.
+// ip6 passes IPv6 TCP, UDP or ICMPv6 right after the fixed header.
+func (s spec) ip6(a *asm) {
+	p := s.ports
 	a.label("ip6")
 	a.load(bpf.LoadAbsolute{Off: ethLen + 6, Size: 1}) // next header
 	if p != nil {
-		l4("ports6", "")
+		s.l4(a, "ports6", "")
 	}
-	if icmp || s.neighbors {
+	if s.icmp() || s.neighbors {
 		a.jeq(58, "icmp6", "")
 	}
 	a.drop()
@@ -145,7 +165,7 @@ func (s spec) program() ([]bpf.Instruction, error) {
 		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len + 2, Size: 2})
 		a.inRange(*p)
 	}
-	if icmp || s.neighbors {
+	if s.icmp() || s.neighbors {
 		a.label("icmp6")
 		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len, Size: 1}) // ICMPv6 type
 		if s.echo {
@@ -168,23 +188,11 @@ func (s spec) program() ([]bpf.Instruction, error) {
 	if p != nil {
 		a.label("quote6") // the quoted IPv6 header, 8 bytes into the message
 		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len + 8 + 6, Size: 1})
-		l4("quote6ports", "drop")
+		s.l4(a, "quote6ports", "drop")
 		a.label("quote6ports")
 		a.load(bpf.LoadAbsolute{Off: ethLen + ip6Len + 8 + ip6Len, Size: 2})
 		a.inRange(*p)
 	}
-
-	if s.neighbors {
-		a.label("arp")
-		a.load(bpf.LoadAbsolute{Off: ethLen + 6, Size: 2}) // operation
-		a.jeq(2, "accept", "drop")                         // reply
-	}
-
-	a.label("accept")
-	a.load(bpf.RetConstant{Val: 1 << 16})
-	a.label("drop")
-	a.load(bpf.RetConstant{Val: 0})
-	return a.resolve()
 }
 
 // asm assembles a program with named jump targets. "" as a target is
