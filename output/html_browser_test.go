@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	cdpperf "github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 
 	"github.com/portscan/portscan/internal/browser"
@@ -331,6 +333,25 @@ func BenchmarkHTMLOpen10000(b *testing.B) {
 	if os.Getenv("DEBUG_TIMING") != "" {
 		b.Log(browser.Eval[string](b, br, `JSON.stringify(performance.getEntriesByType("navigation")[0])`))
 		os.WriteFile("/tmp/bench.html", buf.Bytes(), 0o644)
+		// Where the time of one more open goes, from the renderer's own
+		// counts (which start again with each page).
+		if _, err := chromedp.Call(br.Ctx, cdpperf.Enable, cdpperf.EnableParams{}); err != nil {
+			b.Fatal(err)
+		}
+		br.Load(b, path, time.Minute)
+		m, err := chromedp.Call(br.Ctx, cdpperf.GetMetrics, cdp.Empty{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var parts []string
+		for _, x := range m.Metrics {
+			switch x.Name {
+			case "TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration":
+				parts = append(parts, fmt.Sprintf("%s %.0f ms", x.Name, x.Value*1000))
+			case "RecalcStyleCount", "LayoutCount", "LayoutObjects":
+				parts = append(parts, fmt.Sprintf("%s %.0f", x.Name, x.Value))
+			}
+		}
+		b.Log(strings.Join(parts, ", "))
 	}
-
 }
