@@ -302,21 +302,8 @@ func TestHTMLNoNetwork(t *testing.T) {
 // size too.
 func BenchmarkHTMLOpen10000(b *testing.B) {
 	br := browser.Open(b, 1280, 1000)
-	var buf bytes.Buffer
-	w, err := New("html", &buf, Options{Lang: "en"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w.Begin(result.Info{Args: []string{"portscan", "-p", "1-100", "127.3.0.0/25"}, Start: t0, ScanType: "connect", Version: "0.1.0"})
-	for h := range 100 {
-		a := netip.AddrFrom4([4]byte{127, 3, 0, byte(h + 1)})
-		for p := range uint16(100) {
-			w.Port(result.Port{Host: a, Port: ports.Port{Number: 1 + p, Proto: ports.TCP}, State: result.Open, Reason: result.ReasonSynAck, Service: http, RTT: time.Millisecond})
-		}
-		w.Host(result.Host{Addr: a, Up: true, Reason: result.ReasonSynAck, Counts: map[result.State]int{result.Open: 100}, Seq: uint64(h + 1)})
-	}
-	w.End(result.Summary{Start: t0, End: at(5000), HostsUp: 100, Open: 10000, Probes: 10000})
-	path := writePage(b, b.TempDir(), buf.Bytes())
+	page := manyPorts(b, 100, 100)
+	path := writePage(b, b.TempDir(), page)
 	br.Quiet(b)
 	b.ResetTimer()
 	cpu := br.CPU()
@@ -329,10 +316,10 @@ func BenchmarkHTMLOpen10000(b *testing.B) {
 		b.Fatalf("%d rows", n)
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/open")
-	b.ReportMetric(float64(buf.Len())/1e6, "MB")
+	b.ReportMetric(float64(len(page))/1e6, "MB")
 	if os.Getenv("DEBUG_TIMING") != "" {
 		b.Log(browser.Eval[string](b, br, `JSON.stringify(performance.getEntriesByType("navigation")[0])`))
-		os.WriteFile("/tmp/bench.html", buf.Bytes(), 0o644)
+		os.WriteFile("/tmp/bench.html", page, 0o644)
 		// Where the time of one more open goes, from the renderer's own
 		// counts (which start again with each page).
 		if _, err := chromedp.Call(br.Ctx, cdpperf.Enable, cdpperf.EnableParams{}); err != nil {
