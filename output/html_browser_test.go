@@ -85,6 +85,11 @@ func TestHTMLInBrowser(t *testing.T) {
 	if s := browser.Eval[string](t, b, `document.querySelector("#ports .count").textContent`); s != "11 ports." {
 		t.Errorf("count %q", s)
 	}
+	// Each host is a table of its own, with the columns' header, that the
+	// browser lays out only once it comes into view.
+	if got := browser.Eval[[]string](t, b, `[...document.querySelectorAll("#ports-table table")].map(t => t.querySelectorAll("thead th[scope=col]").length + " " + t.querySelectorAll("tr.g").length + " " + getComputedStyle(t.parentNode).contentVisibility)`); !slices.Equal(got, slices.Repeat([]string{"6 1 auto"}, 5)) {
+		t.Errorf("host tables (header cells, host rows, content-visibility of the box): %q, want 5 of 6 1 auto", got)
+	}
 	cards := browser.Eval[[]string](t, b, `[...document.querySelectorAll("#summary .cards li")].map(li => li.textContent)`)
 	for _, want := range []string{"6 hosts", "5 up", "1 down", "11 open ports"} {
 		if !slices.Contains(cards, want) {
@@ -153,6 +158,9 @@ func TestHTMLInBrowser(t *testing.T) {
 	if h := headers(); h[0] != "Host" || h[1] != "Port" {
 		t.Errorf("headers sorted %q: the hosts should have a column", h)
 	}
+	if n := browser.Eval[[]int](t, b, `[[...document.querySelectorAll("#ports-table table")].filter(t => t.offsetParent !== null).length, document.querySelectorAll("#ports-table table.flat tr.r").length]`); !slices.Equal(n, []int{1, 11}) {
+		t.Errorf("sorted: %d tables shown, %d rows in the sorted one, want 1 and 11", n[0], n[1])
+	}
 	if err := chromedp.Do(b.Ctx, chromedp.Focus(chromedp.CSS(`#ports-table thead th.c-port button`)), chromedp.KeyEvent("\r")); err != nil {
 		t.Fatal(err)
 	}
@@ -201,6 +209,9 @@ func TestHTMLInBrowser(t *testing.T) {
 	media(emulation.SetEmulatedMediaParams{Media: "print"})
 	if d := browser.Eval[string](t, b, `getComputedStyle(document.querySelector("#ports .controls")).display`); d != "none" {
 		t.Errorf("printed, the controls show (display %s)", d)
+	}
+	if v := browser.Eval[string](t, b, `getComputedStyle(document.querySelector("#ports-table .hs")).contentVisibility`); v != "visible" {
+		t.Errorf("printed, the host tables have content-visibility %s: the rows out of view would not print", v)
 	}
 	media(emulation.SetEmulatedMediaParams{})
 
