@@ -418,8 +418,43 @@
     });
   }
 
+  // layOut lays out the hosts' boxes (content-visibility: auto) for
+  // good, some at a time while the browser is idle after the page has
+  // opened, so that opening it lays out only the hosts in view. Chromium
+  // leaves a box it has never laid out out of the accessibility tree,
+  // where a screen reader would not find its rows; laid out, every box
+  // is there. Each step takes about 100 ms (the rows it lays out follow
+  // the pace of the step before). <html> gets data-laid-out when the
+  // last box is.
+  function layOut(boxes) {
+    var idle = window.requestIdleCallback || function (f) { return setTimeout(f, 50); };
+    var i = 0;
+    var budget = 500; // rows a step
+    function step() {
+      var t0 = performance.now();
+      var rows = 0;
+      while (i < boxes.length && rows < budget) {
+        rows += 1 + (+boxes[i].getAttribute("data-rows") || 0);
+        boxes[i++].classList.add("laid");
+      }
+      void boxes[i - 1].offsetHeight; // the step's layout, now rather than in the next frame
+      budget = Math.max(100, Math.round(rows * 100 / Math.max(1, performance.now() - t0)));
+      if (i < boxes.length) {
+        idle(step);
+      } else {
+        document.documentElement.setAttribute("data-laid-out", "");
+      }
+    }
+    if (boxes.length > 0) {
+      idle(step);
+    } else {
+      document.documentElement.setAttribute("data-laid-out", "");
+    }
+  }
+
   document.querySelectorAll("[data-hide-empty]").forEach(hideEmpty);
   document.querySelectorAll("section.filterable").forEach(filterable);
   document.querySelectorAll("table.data:not(section.filterable table)").forEach(function (t) { sortable(t); });
   document.documentElement.setAttribute("data-ready", "");
+  layOut(slice(document.querySelectorAll(".hosts > .hs")));
 })();
