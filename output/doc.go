@@ -271,14 +271,16 @@
 // html output is one self-contained page for a browser (see package
 // internal/htmlpage for its shell: inline style sheet and script, a
 // Content-Security-Policy that forbids every request). It is written as
-// it goes, as text is: the head and the table's header at Begin, each
-// host's rows at its Host call, in target order (holding back at most
+// it goes, as text is: the head and the filters at Begin, each host's
+// table at its Host call, in target order (holding back at most
 // 1024 finished hosts, as text does), then at End the summary, a bar
 // chart of open ports by service and a heat map of hosts by ports, which
-// the style sheet shows above the table. The table has a row group per
-// host, headed by the host (its status, latency and "not shown" counts),
-// and a row per listed port, which names no host (the script adds a Host
-// column when it sorts all hosts' rows together): port, state, service
+// the style sheet shows above the hosts. Each host is a table of its
+// own (so that a browser lays out only the hosts in view as the page
+// opens), with the columns' header and a row group headed by the host
+// (its status, latency and "not shown" counts), and a row per listed
+// port, which names no host (sorting, the script lists all hosts' rows
+// in one table with a Host column): port, state, service
 // with its catalog description (on a line of its own) in the
 // language of text output (or, when detection names another service,
 // that one marked "*" with the catalog's label), reason, version, the
@@ -288,7 +290,7 @@
 // last seen. The optional columns (version, certificate) come last, and
 // a row leaves out their cells when it has nothing for them, which the
 // script then hides; a page of many rows parses the faster for it. Which ports and hosts are listed follows Options as for
-// text. The page's script sorts the table by any column and filters it
+// text. The page's script sorts the rows by any column and filters them
 // by text, state and service; without it the page reads the same.
 //
 // What the writer keeps for End is bounded, whatever the run's size: a

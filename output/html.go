@@ -101,9 +101,10 @@ func newHTML(w io.Writer, opt Options) *htmlWriter {
 		openBy: make(map[ports.Protocol]int), services: make(map[string]int), portHosts: make(map[ports.Port]int)}
 }
 
-// htmlCol is a column of the table, and how the script sorts it.
-// Class sets its width: the table's layout is fixed, so that a browser
-// lays out ten thousand rows without measuring every cell.
+// htmlCol is a column of the hosts' tables, and how the script sorts it.
+// Class sets its width: the tables' layout is fixed, so that a browser
+// lays out their rows without measuring every cell, and the tables of
+// all hosts line up.
 type htmlCol struct {
 	Name, Sort, Class string
 	Opt               bool // the script hides it when every row leaves it empty
@@ -168,7 +169,7 @@ func (h *htmlWriter) begin(info result.Info) error {
 	if err := htmlpage.WriteHead(h.w, head); err != nil {
 		return err
 	}
-	caption := "Each host, then the ports it lists; sorting by a column lists the ports of every host together."
+	caption := "A table for each host, of the ports it lists; sorting by a column lists the ports of every host together, in one table."
 	if err := htmlTmpl().ExecuteTemplate(h.w, "table", map[string]any{"Cols": h.cols, "Caption": caption}); err != nil {
 		return err
 	}
@@ -247,8 +248,12 @@ func (h *htmlWriter) flushWaiting() error {
 	return nil
 }
 
-// htmlHost is a host's group of rows.
+// htmlHost is a host's table: the columns' header (when it lists a
+// port) and a row group headed by the host. Each host is a table of its
+// own so that the browser lays out only the hosts in view
+// (content-visibility), not all the rows of a large run as it opens.
 type htmlHost struct {
+	Cols                []htmlCol
 	Span                int
 	Host                string
 	Status, StatusClass string
@@ -309,7 +314,7 @@ func (h *htmlWriter) report(out io.Writer, hs result.Host, b *hostBuf) error {
 		return nil
 	}
 	name := hostName(hs.Addr, hs.Hostname)
-	g := htmlHost{Span: len(h.cols), Host: name, Status: hs.Status(), StatusClass: hs.Status()}
+	g := htmlHost{Cols: h.cols, Span: len(h.cols), Host: name, Status: hs.Status(), StatusClass: hs.Status()}
 	var details []string
 	switch {
 	case hs.Incomplete:
@@ -519,7 +524,7 @@ func (h *htmlWriter) end(s result.Summary) error {
 			return err
 		}
 	}
-	v := map[string]any{"Listed": h.listed > 0, "Span": len(h.cols), "Chart": h.chart(), "Heat": h.heatMap()}
+	v := map[string]any{"Listed": h.listed > 0, "Chart": h.chart(), "Heat": h.heatMap()}
 	cards, notes, facts := h.summary(s)
 	v["Cards"], v["Notes"], v["Facts"] = cards, notes, facts
 	if err := htmlTmpl().ExecuteTemplate(h.w, "end", v); err != nil {

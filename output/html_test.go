@@ -83,6 +83,48 @@ func TestHTMLGrowsLinearly(t *testing.T) {
 	}
 }
 
+// manyPorts is the page of a run of hosts with perHost open ports each,
+// all http, as a large scan of web servers writes it.
+func manyPorts(t testing.TB, hosts, perHost int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := New("html", &buf, Options{Lang: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Begin(result.Info{Args: []string{"portscan", "-p", "1-" + fmt.Sprint(perHost), "127.3.0.0/16"}, Start: t0, ScanType: "connect", Version: "0.1.0"})
+	for h := range hosts {
+		a := netip.AddrFrom4([4]byte{127, 3, byte((h + 1) >> 8), byte(h + 1)})
+		for p := range perHost {
+			w.Port(result.Port{Host: a, Port: ports.Port{Number: 1 + uint16(p), Proto: ports.TCP}, State: result.Open, Reason: result.ReasonSynAck, Service: http, RTT: time.Millisecond})
+		}
+		w.Host(result.Host{Addr: a, Up: true, Reason: result.ReasonSynAck, Counts: map[result.State]int{result.Open: perHost}, Seq: uint64(h + 1)})
+	}
+	if err := w.End(result.Summary{Start: t0, End: at(5000), HostsUp: hosts, Open: hosts * perHost, Probes: int64(hosts * perHost)}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestHTMLBytesPerPort checks that from 1,000 to 10,000 open ports (hosts
+// of 100, as BenchmarkHTMLOpen10000 opens) each port adds the same
+// bytes to the page, and few: its row, and its share of its host's.
+func TestHTMLBytesPerPort(t *testing.T) {
+	const maxPerPort = 200
+	base := len(manyPorts(t, 10, 100))
+	var first float64
+	for _, n := range []int{2000, 5000, 10000} {
+		per := float64(len(manyPorts(t, n/100, 100))-base) / float64(n-1000)
+		if first == 0 {
+			first = per
+		}
+		if per > maxPerPort || per < 0.99*first || per > 1.01*first {
+			t.Errorf("from 1000 to %d open ports the page grows %.1f bytes a port, want %.1f (the first step's) within 1%%, at most %d", n, per, first, maxPerPort)
+		}
+		t.Logf("1000 to %d ports: %.1f bytes a port", n, per)
+	}
+}
+
 // TestHTMLBounded checks that what the writer keeps for the end of the
 // page stays within its caps however many hosts and services come.
 func TestHTMLBounded(t *testing.T) {

@@ -3,7 +3,14 @@
 // already holds. Without this script the page reads the same, unsorted and
 // unfiltered. It makes no request and builds no HTML from strings.
 (function () {
-  var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+  // collator compares text as a reader would; made when first needed.
+  var coll = null;
+  function collator() {
+    if (!coll) {
+      coll = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+    }
+    return coll;
+  }
 
   // lead is the text a cell starts with: a service's name before its
   // description (on a line of its own, or in an element), a state.
@@ -60,57 +67,89 @@
     return h ? h.textContent : "";
   }
 
+  function slice(list) {
+    return Array.prototype.slice.call(list);
+  }
+
+  // filterable fills a section's filter controls and says how many rows
+  // it shows. What the filters compare (each row's text and the values
+  // of the menus) is read when a control is first used, not as the page
+  // opens: a page of ten thousand rows opens without reading them.
   function filterable(sec) {
     var controls = sec.querySelector(".controls");
     var count = sec.querySelector(".count");
     var noun = sec.getAttribute("data-noun") || "rows";
     var text = controls && controls.querySelector("input[data-filter]");
-    var selects = controls ? Array.prototype.slice.call(controls.querySelectorAll("select[data-filter]")) : [];
-    var rows = [];
+    var selects = controls ? slice(controls.querySelectorAll("select[data-filter]")) : [];
+    var tables = slice(sec.querySelectorAll("table.data"));
+    var bodies = [];
+    tables.forEach(function (table) {
+      bodies = bodies.concat(slice(table.tBodies));
+    });
+    var rows = null;
     var groups = [];
-    sec.querySelectorAll("table.data").forEach(function (table) {
-      table.querySelectorAll("tbody").forEach(function (tb) {
-        var g = { tbody: tb, head: tb.querySelector("tr.g"), rows: [] };
-        g.headText = g.head ? g.head.textContent.toLowerCase() : "";
+    // index reads the rows, before sorting may move them or add a host
+    // cell to them.
+    function index() {
+      if (rows) {
+        return;
+      }
+      rows = [];
+      bodies.forEach(function (tb) {
+        var head = tb.rows.length > 0 && tb.rows[0].classList.contains("g") ? tb.rows[0] : null;
+        // A group that is a table of its own (a host's) hides whole.
+        var box = tb.parentNode.parentNode.classList.contains("hs") ? tb.parentNode.parentNode : head;
+        var g = { box: box, headText: head ? head.textContent.toLowerCase() : "", shown: 0 };
         var host = groupHost(tb);
-        tb.querySelectorAll("tr.r").forEach(function (tr) {
-          // What the menus compare is read now, before sorting may add
-          // a host cell to the row.
-          var r = { tr: tr, text: (host + " " + tr.textContent).toLowerCase(), group: g,
-            v: selects.map(function (sel) { return value(tr, sel); }) };
-          g.rows.push(r);
-          rows.push(r);
+        slice(tb.rows).forEach(function (tr) {
+          if (tr.classList.contains("r")) {
+            rows.push({ tr: tr, text: (host + " " + tr.textContent).toLowerCase(), group: g,
+              v: selects.map(function (sel) { return value(tr, sel); }) });
+          }
         });
         groups.push(g);
       });
-      sortable(table);
+      selects.forEach(function (sel, si) {
+        if (!sel.hasAttribute("data-auto")) {
+          return;
+        }
+        var seen = new Map();
+        rows.forEach(function (r) {
+          var v = r.v[si];
+          if (v) {
+            seen.set(v, (seen.get(v) || 0) + 1);
+          }
+        });
+        var f = document.createDocumentFragment();
+        Array.from(seen.keys()).sort(function (a, b) {
+          return seen.get(b) - seen.get(a) || collator().compare(a, b);
+        }).forEach(function (v) {
+          var o = document.createElement("option");
+          o.value = v;
+          o.textContent = v + " (" + seen.get(v) + ")";
+          f.appendChild(o);
+        });
+        sel.appendChild(f);
+      });
+    }
+    var flats = [];
+    tables.forEach(function (table) {
+      var box = table.parentNode.closest("[data-flat]");
+      if (!box) {
+        sortable(table, index);
+      } else if (flats.indexOf(box) < 0) {
+        flats.push(box);
+        flatSortable(box, index);
+      }
     });
     if (!controls) {
       return;
     }
-    selects.forEach(function (sel, si) {
-      if (!sel.hasAttribute("data-auto")) {
-        return;
-      }
-      var seen = new Map();
-      rows.forEach(function (r) {
-        var v = r.v[si];
-        if (v) {
-          seen.set(v, (seen.get(v) || 0) + 1);
-        }
-      });
-      Array.from(seen.keys()).sort(function (a, b) {
-        return seen.get(b) - seen.get(a) || collator.compare(a, b);
-      }).forEach(function (v) {
-        var o = document.createElement("option");
-        o.value = v;
-        o.textContent = v + " (" + seen.get(v) + ")";
-        sel.appendChild(o);
-      });
-    });
+    var total = sec.querySelectorAll("tr.r").length;
     var pending = false;
     function apply() {
       pending = false;
+      index();
       var q = text ? text.value.trim().toLowerCase() : "";
       var want = selects.map(function (sel, si) {
         return { i: si, value: sel.value };
@@ -123,19 +162,27 @@
         for (var i = 0; ok && i < want.length; i++) {
           ok = r.v[want[i].i] === want[i].value;
         }
-        r.tr.hidden = !ok;
+        if (r.tr.hidden === ok) {
+          r.tr.hidden = !ok;
+        }
         if (ok) {
           shown++;
           r.group.shown++;
         }
       });
       groups.forEach(function (g) {
-        if (g.head) {
-          g.head.hidden = active && g.shown === 0 && (want.length > 0 || g.headText.indexOf(q) < 0);
+        if (g.box) {
+          var hide = active && g.shown === 0 && (want.length > 0 || g.headText.indexOf(q) < 0);
+          if (g.box.hidden !== hide) {
+            g.box.hidden = hide;
+          }
         }
       });
+      say(active ? "Showing " + shown + " of " + total + " " + noun + "." : total + " " + noun + ".");
+    }
+    function say(s) {
       if (count) {
-        count.textContent = active ? "Showing " + shown + " of " + rows.length + " " + noun + "." : rows.length + " " + noun + ".";
+        count.textContent = s;
       }
     }
     function later() {
@@ -148,20 +195,26 @@
       text.addEventListener("input", later);
     }
     selects.forEach(function (sel) { sel.addEventListener("change", later); });
+    // The menus are filled as a control is first reached, by keyboard or
+    // pointer, before a menu opens.
+    controls.addEventListener("focusin", index);
+    controls.addEventListener("pointerdown", index);
     controls.hidden = false;
-    apply();
+    say(total + " " + noun + ".");
   }
 
-  // hideEmpty narrows to nothing the columns of a table with
-  // data-hide-empty whose header has data-opt (version, certificate)
-  // when no row has anything in them: rows leave such cells out when they
-  // have nothing there, so only the header is left to hide.
-  function hideEmpty(table) {
-    if (!table.tHead) {
+  // hideEmpty narrows to nothing the columns of a table (or of the tables
+  // in an element) with data-hide-empty whose header has data-opt
+  // (version, certificate) when no row has anything in them: rows leave
+  // such cells out when they have nothing there, so only the header is
+  // left to hide.
+  function hideEmpty(el) {
+    var tables = (el.tagName === "TABLE" ? [el] : slice(el.querySelectorAll("table.data"))).filter(function (t) { return t.tHead; });
+    if (tables.length === 0) {
       return;
     }
-    var rows = table.querySelectorAll("tbody tr.r");
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
+    var rows = el.querySelectorAll("tbody tr.r");
+    slice(tables[0].tHead.rows[0].cells).forEach(function (th) {
       if (!th.hasAttribute("data-opt")) {
         return;
       }
@@ -172,145 +225,236 @@
           return;
         }
       }
-      th.classList.add("empty");
+      tables.forEach(function (t) {
+        t.tHead.rows[0].cells[col].classList.add("empty");
+      });
     });
   }
 
+  // button makes a sortable header's content a button, for mouse and
+  // keyboard alike.
+  function button(th) {
+    var b = document.createElement("button");
+    b.type = "button";
+    while (th.firstChild) {
+      b.appendChild(th.firstChild);
+    }
+    th.appendChild(b);
+    return b;
+  }
+
+  // nextSort is the order a header's next click sorts by: ascending,
+  // descending, then back to the page's order ("none").
+  function nextSort(th) {
+    var s = th.getAttribute("aria-sort");
+    return s === "ascending" ? "descending" : s === "descending" ? "none" : "ascending";
+  }
+
+  // sortKey is what a row sorts by in a column of a kind (data-sort).
+  function sortKey(tr, col, kind) {
+    var c = tr.cells[col];
+    if (!c) {
+      return kind === "num" ? 0 : "";
+    }
+    var k = c.hasAttribute("data-k") ? c.getAttribute("data-k") : c.textContent.trim();
+    if (kind === "host") {
+      return hostKey(k);
+    }
+    if (kind === "port") {
+      // "22/tcp": by number, then protocol.
+      var slash = k.indexOf("/");
+      return ("0000" + k.slice(0, slash)).slice(-5) + k.slice(slash);
+    }
+    return kind === "num" ? (parseFloat(k) || 0) : k;
+  }
+
+  // sorted returns rows sorted by column col of a kind, each key read
+  // once; rows that tie keep their order.
+  function sorted(rows, col, kind, dir) {
+    var sign = dir === "descending" ? -1 : 1;
+    var exact = kind === "key" || kind === "port" || kind === "host";
+    var keyed = rows.map(function (tr, i) { return { tr: tr, k: sortKey(tr, col, kind), i: i }; });
+    keyed.sort(function (a, b) {
+      var x = a.k, y = b.k;
+      var d = kind === "num" ? x - y : exact ? (x < y ? -1 : x > y ? 1 : 0) : collator().compare(x, y);
+      return sign * d || a.i - b.i;
+    });
+    return keyed.map(function (e) { return e.tr; });
+  }
+
   // sortable makes each column whose header has data-sort a button that
-  // sorts the rows: ascending, descending, then back to the page's order.
-  // A table with data-flat sorts all its rows as one list: its row groups
-  // (one a host) give way to a Host column, which the script adds to the
-  // header and to each row, and which goes again with the page's order.
-  function sortable(table) {
-    var heads = Array.prototype.slice.call(table.querySelectorAll("thead th[data-sort]"));
+  // sorts the rows of each row group of the table: ascending, descending,
+  // then back to the page's order. before runs ahead of the first sort.
+  function sortable(table, before) {
+    var heads = slice(table.querySelectorAll("thead th[data-sort]"));
     if (heads.length === 0) {
       return;
     }
-    var bodies = Array.prototype.slice.call(table.tBodies);
+    var bodies = slice(table.tBodies);
     var original = bodies.map(function (tb) {
-      return Array.prototype.slice.call(tb.rows);
+      return slice(tb.rows);
     });
-    var flat = table.hasAttribute("data-flat");
-    var flatBody = null;
-    var hostHead = null;
-    var hostCells = [];
-    function button(th) {
-      var b = document.createElement("button");
-      b.type = "button";
-      while (th.firstChild) {
-        b.appendChild(th.firstChild);
-      }
-      th.appendChild(b);
+    heads.forEach(function (th) {
+      var b = button(th);
       b.addEventListener("click", function () {
-        var next = th.getAttribute("aria-sort") === "ascending" ? "descending" :
-          th.getAttribute("aria-sort") === "descending" ? "none" : "ascending";
+        if (before) {
+          before();
+        }
+        var next = nextSort(th);
         heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
         if (next !== "none") {
           th.setAttribute("aria-sort", next);
         }
-        sort(th, next);
+        bodies.forEach(function (tb, i) {
+          var head = original[i].filter(function (tr) { return !tr.classList.contains("r"); });
+          var list = original[i].filter(function (tr) { return tr.classList.contains("r"); });
+          if (next !== "none") {
+            list = sorted(list, th.cellIndex, th.getAttribute("data-sort"), next);
+          }
+          var f = document.createDocumentFragment();
+          head.concat(list).forEach(function (tr) { f.appendChild(tr); });
+          tb.appendChild(f);
+        });
         b.focus();
       });
+    });
+  }
+
+  // flatSortable sorts the tables in box (data-flat), a host's each, as
+  // one list: sorting by a column puts every row in one table of their
+  // own, which has a Host column, ahead of the host tables, which hide;
+  // the page's order again takes the rows back to their hosts and that
+  // table away. before runs ahead of the first sort.
+  function flatSortable(box, before) {
+    // A host with no rows to list has no header.
+    var hosts = slice(box.querySelectorAll("table.data")).filter(function (t) {
+      return t.tHead;
+    }).map(function (t) {
+      var tb = t.tBodies[0];
+      return { table: t, tbody: tb, rows: slice(tb.rows), host: groupHost(tb) };
+    });
+    if (hosts.length === 0) {
+      return;
     }
-    heads.forEach(button);
-    function key(tr, col, kind) {
-      var c = tr.cells[col];
-      if (!c) {
-        return kind === "num" ? 0 : "";
-      }
-      var k = c.hasAttribute("data-k") ? c.getAttribute("data-k") : c.textContent.trim();
-      if (kind === "host") {
-        return hostKey(k);
-      }
-      if (kind === "port") {
-        // "22/tcp": by number, then protocol.
-        var slash = k.indexOf("/");
-        return ("0000" + k.slice(0, slash)).slice(-5) + k.slice(slash);
-      }
-      return kind === "num" ? (parseFloat(k) || 0) : k;
-    }
-    // flatten puts every row in one body, each with a host cell.
+    hosts.forEach(function (h) {
+      slice(h.table.tHead.querySelectorAll("th[data-sort]")).forEach(button);
+    });
+    var flat = null;
+    var flatBody = null;
+    var hostCells = [];
     function flatten() {
-      if (!flatBody) {
-        flatBody = document.createElement("tbody");
-        flatBody.className = "flat";
-        table.appendChild(flatBody);
-        hostHead = document.createElement("th");
-        hostHead.scope = "col";
-        hostHead.className = "c-host";
-        hostHead.setAttribute("data-sort", "host");
-        hostHead.textContent = "Host";
-        button(hostHead);
-        heads.push(hostHead);
-        bodies.forEach(function (tb, i) {
-          var host = groupHost(tb);
-          original[i].forEach(function (tr) {
+      if (!flat) {
+        flat = document.createElement("table");
+        flat.className = hosts[0].table.className + " flat";
+        var head = hosts[0].table.tHead.cloneNode(true);
+        var th = document.createElement("th");
+        th.scope = "col";
+        th.className = "c-host";
+        th.setAttribute("data-sort", "host");
+        th.textContent = "Host";
+        button(th);
+        head.rows[0].insertBefore(th, head.rows[0].firstChild);
+        flat.appendChild(head);
+        flatBody = flat.appendChild(document.createElement("tbody"));
+        hosts.forEach(function (h) {
+          h.rows.forEach(function (tr) {
             if (tr.classList.contains("r")) {
               var td = document.createElement("td");
-              td.textContent = host;
+              td.textContent = h.host;
               hostCells.push([tr, td]);
             }
           });
         });
       }
-      if (!hostHead.parentNode) {
-        var row = table.tHead.rows[0];
-        row.insertBefore(hostHead, row.firstChild);
+      if (!flat.parentNode) {
         hostCells.forEach(function (p) { p[0].insertBefore(p[1], p[0].firstChild); });
+        box.insertBefore(flat, box.firstChild);
+        box.classList.add("sorted");
       }
     }
     function regroup() {
-      if (hostHead && hostHead.parentNode) {
-        hostHead.remove();
-        hostCells.forEach(function (p) { p[1].remove(); });
+      if (!flat || !flat.parentNode) {
+        return;
       }
-      if (flatBody) {
-        flatBody.hidden = true;
-      }
-      bodies.forEach(function (tb, i) {
+      flat.remove();
+      hostCells.forEach(function (p) { p[1].remove(); });
+      hosts.forEach(function (h) {
         var f = document.createDocumentFragment();
-        original[i].forEach(function (tr) { f.appendChild(tr); });
-        tb.appendChild(f);
-        tb.hidden = false;
+        h.rows.forEach(function (tr) { f.appendChild(tr); });
+        h.tbody.appendChild(f);
       });
+      box.classList.remove("sorted");
     }
-    function sort(th, dir) {
-      if (dir === "none") {
+    box.addEventListener("click", function (e) {
+      var b = e.target.closest("th[data-sort] > button");
+      if (!b || !box.contains(b)) {
+        return;
+      }
+      if (before) {
+        before();
+      }
+      var th = b.parentNode;
+      var inFlat = flat !== null && th.closest("table") === flat;
+      var col = th.cellIndex + (inFlat ? 0 : 1); // its column in the flat table
+      var next = inFlat ? nextSort(th) : "ascending";
+      if (next === "none") {
+        th.removeAttribute("aria-sort");
         regroup();
+        var shown = hosts.filter(function (h) { return !h.table.parentNode.hidden; })[0];
+        if (shown) {
+          shown.table.tHead.rows[0].cells[col - 1].querySelector("button").focus();
+        }
         return;
       }
-      if (flat) {
-        flatten();
-      }
-      var col = th.cellIndex;
-      var kind = th.getAttribute("data-sort");
-      var sign = dir === "descending" ? -1 : 1;
-      function cmp(a, b) {
-        var x = key(a, col, kind), y = key(b, col, kind);
-        var d = kind === "num" ? x - y : kind === "key" || kind === "port" || kind === "host" ? (x < y ? -1 : x > y ? 1 : 0) : collator.compare(x, y);
-        return sign * d;
-      }
-      if (!flat) {
-        bodies.forEach(function (tb, i) {
-          var head = original[i].filter(function (tr) { return tr.classList.contains("g"); });
-          var list = original[i].filter(function (tr) { return tr.classList.contains("r"); }).sort(cmp);
-          var f = document.createDocumentFragment();
-          head.concat(list).forEach(function (tr) { f.appendChild(tr); });
-          tb.appendChild(f);
-        });
-        return;
-      }
-      var all = hostCells.map(function (p) { return p[0]; }).sort(cmp);
+      flatten();
+      var heads = slice(flat.tHead.rows[0].cells);
+      heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
+      heads[col].setAttribute("aria-sort", next);
+      var all = sorted(hostCells.map(function (p) { return p[0]; }), col, heads[col].getAttribute("data-sort"), next);
       var f = document.createDocumentFragment();
       all.forEach(function (tr) { f.appendChild(tr); });
       flatBody.appendChild(f);
-      flatBody.hidden = false;
-      bodies.forEach(function (tb) { tb.hidden = true; });
+      heads[col].querySelector("button").focus();
+    });
+  }
+
+  // layOut lays out the hosts' boxes (content-visibility: auto) for
+  // good, some at a time while the browser is idle after the page has
+  // opened, so that opening it lays out only the hosts in view. Chromium
+  // leaves a box it has never laid out out of the accessibility tree,
+  // where a screen reader would not find its rows; laid out, every box
+  // is there. Each step takes about 100 ms (the rows it lays out follow
+  // the pace of the step before). <html> gets data-laid-out when the
+  // last box is.
+  function layOut(boxes) {
+    var idle = window.requestIdleCallback || function (f) { return setTimeout(f, 50); };
+    var i = 0;
+    var budget = 500; // rows a step
+    function step() {
+      var t0 = performance.now();
+      var rows = 0;
+      while (i < boxes.length && rows < budget) {
+        rows += 1 + (+boxes[i].getAttribute("data-rows") || 0);
+        boxes[i++].classList.add("laid");
+      }
+      void boxes[i - 1].offsetHeight; // the step's layout, now rather than in the next frame
+      budget = Math.max(100, Math.round(rows * 100 / Math.max(1, performance.now() - t0)));
+      if (i < boxes.length) {
+        idle(step);
+      } else {
+        document.documentElement.setAttribute("data-laid-out", "");
+      }
+    }
+    if (boxes.length > 0) {
+      idle(step);
+    } else {
+      document.documentElement.setAttribute("data-laid-out", "");
     }
   }
 
-  document.querySelectorAll("table[data-hide-empty]").forEach(hideEmpty);
+  document.querySelectorAll("[data-hide-empty]").forEach(hideEmpty);
   document.querySelectorAll("section.filterable").forEach(filterable);
-  document.querySelectorAll("table.data:not(section.filterable table)").forEach(sortable);
+  document.querySelectorAll("table.data:not(section.filterable table)").forEach(function (t) { sortable(t); });
   document.documentElement.setAttribute("data-ready", "");
+  layOut(slice(document.querySelectorAll(".hosts > .hs")));
 })();
