@@ -10,7 +10,9 @@
 # Scenarios:
 #   lan20     the LAN /20 lab (4096 addresses: 5 hosts with listeners, 3
 #             that drop everything, 4087 nobody's), ports 22,80,443,3306
-#   loopback  all 65535 TCP ports of 127.0.0.1 in the loopback lab
+#   loopback  all 65535 TCP ports of 127.0.0.1 in the loopback lab, and
+#             the floor under it: the kernel's work for the SYNs and
+#             resets alone (raw's BenchmarkLabLoopbackExchange)
 #
 # For each command it prints the median wall time, its ratio to nmap -sS
 # -T4, and whether it found exactly the open ports the lab has. masscan
@@ -144,6 +146,14 @@ s=$(time_cmd lo-syn "$LO $BIN -q -sS -n -Pn -p- 127.0.0.1")
 row "portscan -sS -Pn" "$s" "$nmap_s" "$(found lo-syn expected_loopback open_portscan loopback -sS -n -Pn -p- 127.0.0.1)"
 s=$(time_cmd lo-connect "$LO $BIN -q -sT -n -Pn -p- 127.0.0.1")
 row "portscan -sT -Pn" "$s" "$nmap_s" "$(found lo-connect expected_loopback open_portscan loopback -sT -n -Pn -p- 127.0.0.1)"
+# The floor: the same 65535 SYNs and their resets with no scanner around
+# them (raw's BenchmarkLabLoopbackExchange, two senders, in a namespace
+# of its own), and its CPU time over the machine's CPUs, the least wall
+# time any scanner could take here.
+read -r floor_s floor_cpu < <(cd "$ROOT" && PORTSCAN_LAB_REQUIRE=1 go test ./raw -run '^$' -bench 'LabLoopbackExchange/senders=2' -benchtime "${RUNS}x" 2>/dev/null |
+	awk '/senders=2/ { print $3 / 1e9, $5 / 1e3 }')
+row "floor: the exchange alone (mean)" "$floor_s" "$nmap_s" "-"
+row "floor: its CPU over $(nproc) CPUs" "$(python3 -c "import sys; print(float(sys.argv[1]) / int(sys.argv[2]))" "$floor_cpu" "$(nproc)")" "$nmap_s" "-"
 masscan_lo=$("$LAB" exec loopback timeout 60 masscan 127.0.0.1 -p0-65535 --rate 1000000 --wait 1 --adapter lo --adapter-ip 127.0.0.1 \
 	--router-mac 00:00:00:00:00:00 -oL - 2>/dev/null | grep -c '^open' || true)
 echo "   masscan on lo (--rate 1000000): $masscan_lo open ports found; it cannot scan loopback"
