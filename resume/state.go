@@ -21,10 +21,12 @@ import (
 )
 
 // FormatName and Version name the state format; a state of another
-// format or version is refused.
+// format or version is refused. Version 2: an html output's held hosts
+// and page are a table per host, which a page begun by version 1 (one
+// table for all) cannot take.
 const (
 	FormatName = "portscan-resume"
-	Version    = 1
+	Version    = 2
 )
 
 // MaxSize is the largest state Parse reads, and the recorder writes.

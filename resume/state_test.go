@@ -88,7 +88,8 @@ func TestParseRefuses(t *testing.T) {
 		{"truncated", good[:len(good)/2], "truncated"},
 		{"not json", []byte("portscan\n"), "line 1, column 1"},
 		{"other format", []byte(`{"format":"masscan-paused","version":1}`), `not a portscan resume state (format "masscan-paused")`},
-		{"newer version", []byte(`{"format":"portscan-resume","version":2}`), "format version 2, this portscan reads version 1"},
+		{"newer version", []byte(`{"format":"portscan-resume","version":3}`), "format version 3, this portscan reads version 2"},
+		{"older version", []byte(`{"format":"portscan-resume","version":1}`), "format version 1, this portscan reads version 2"},
 		{"unknown field", bytes.Replace(good, []byte(`"done"`), []byte(`"dune"`), 1), `unknown field "dune"`},
 		{"trailing data", append(append([]byte{}, good...), []byte(" {}")...), "after top-level value"},
 		{"wrong type", bytes.Replace(good, []byte(`"seed": 7`), []byte(`"seed": "7"`), 1), "line 11, column 12"},
@@ -195,8 +196,8 @@ func TestReopen(t *testing.T) {
 // it writes back and reads again the same.
 func FuzzParse(f *testing.F) {
 	f.Add(marshal(f, sample()))
-	f.Add([]byte(`{"format":"portscan-resume","version":1}`))
-	f.Add([]byte(`{"format":"portscan-resume","version":1,"args":["x"],"outputs":[],"summary":{},"progress":{"done_through":3,"done":[[5,9]]}}`))
+	f.Add([]byte(`{"format":"portscan-resume","version":2}`))
+	f.Add([]byte(`{"format":"portscan-resume","version":2,"args":["x"],"outputs":[],"summary":{},"progress":{"done_through":3,"done":[[5,9]]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		st, err := Parse(bytes.NewReader(data))
 		if err != nil {

@@ -42,7 +42,7 @@ func TestResumeRefusals(t *testing.T) {
 	notDone := write("undone.json", &undone)
 	newer := write("newer.json", st)
 	data, _ := os.ReadFile(newer)
-	os.WriteFile(newer, []byte(strings.Replace(string(data), `"version": 1`, `"version": 9`, 1)), 0o600)
+	os.WriteFile(newer, []byte(strings.Replace(string(data), `"version": 2`, `"version": 9`, 1)), 0o600)
 	truncated := filepath.Join(dir, "truncated.json")
 	os.WriteFile(truncated, data[:len(data)/2], 0o600)
 
@@ -61,7 +61,7 @@ func TestResumeRefusals(t *testing.T) {
 			`targets: "127.0.0.1" in the state, "127.0.0.2" now`},
 		{"another listing", []string{"--resume", state, "-p", "1-10", "-o", out, "--format", "jsonl", "--show", "closed", "127.0.0.1"}, 2,
 			`listed: "open,open|filtered" in the state, "open,closed,open|filtered" now`},
-		{"newer version", []string{"--resume", newer}, 2, "format version 9, this portscan reads version 1"},
+		{"newer version", []string{"--resume", newer}, 2, "format version 9, this portscan reads version 2"},
 		{"truncated", []string{"--resume", truncated}, 2, "truncated"},
 		{"no state", []string{"--resume", filepath.Join(dir, "none.json")}, 2, "no state in"},
 		{"no targets", []string{"--resume", filepath.Join(dir, "none.json"), "-p", "1"}, 2, "no targets"},
