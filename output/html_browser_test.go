@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -65,7 +66,7 @@ func writePage(t testing.TB, dir string, page []byte) string {
 }
 
 // visible counts the port rows the filters leave shown.
-const visible = `[...document.querySelectorAll("tr.r")].filter(r => r.offsetParent !== null).length`
+const visible = `[...document.querySelectorAll("tr.r")].filter(r => r.checkVisibility()).length`
 
 // TestHTMLInBrowser opens a page from file:// in headless Chromium and
 // uses it as a person would: counts, filtering by text and state, sorting
@@ -91,8 +92,10 @@ func TestHTMLInBrowser(t *testing.T) {
 	if got := browser.Eval[[]string](t, b, `[...document.querySelectorAll("#ports-table table")].map(t => t.querySelectorAll("thead th[scope=col]").length + " " + t.querySelectorAll("tr.g").length)`); !slices.Equal(got, slices.Repeat([]string{"6 1"}, 5)) {
 		t.Errorf("host tables (header cells, host rows): %q, want 5 of 6 1", got)
 	}
-	if !browser.Eval[bool](t, b, `[...document.styleSheets[0].cssRules].some(r => r.selectorText === ".hosts > .hs" && r.style.contentVisibility === "auto")`) {
-		t.Errorf("the hosts' boxes are not content-visibility: auto")
+	for _, sel := range []string{".hosts > .hs", ".hosts > .ch"} {
+		if !browser.Eval[bool](t, b, `[...document.styleSheets[0].cssRules].some(r => r.selectorText && r.selectorText.split(", ").includes(`+strconv.Quote(sel)+`) && r.style.contentVisibility === "auto")`) {
+			t.Errorf("the boxes %s (hosts, sorted rows) are not content-visibility: auto", sel)
+		}
 	}
 	cards := browser.Eval[[]string](t, b, `[...document.querySelectorAll("#summary .cards li")].map(li => li.textContent)`)
 	for _, want := range []string{"6 hosts", "5 up", "1 down", "11 open ports"} {
@@ -123,7 +126,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	if s := browser.Eval[string](t, b, `document.querySelector("#ports .count").textContent`); s != "Showing 3 of 11 ports." {
 		t.Errorf("count %q", s)
 	}
-	groups := browser.Eval[int](t, b, `[...document.querySelectorAll("tr.g")].filter(r => r.offsetParent !== null).length`)
+	groups := browser.Eval[int](t, b, `[...document.querySelectorAll("tr.g")].filter(r => r.checkVisibility()).length`)
 	if groups != 3 {
 		t.Errorf("%d host groups shown, want the 3 with ssh", groups)
 	}
@@ -145,7 +148,7 @@ func TestHTMLInBrowser(t *testing.T) {
 
 	// Sorting by port with a click, then descending with the keyboard.
 	firstPorts := func() []string {
-		return browser.Eval[[]string](t, b, `[...document.querySelectorAll("tr.r")].filter(r => r.offsetParent !== null).slice(0, 3).map(r => r.cells[0].textContent + " " + r.cells[1].textContent)`)
+		return browser.Eval[[]string](t, b, `[...document.querySelectorAll("tr.r")].filter(r => r.checkVisibility()).slice(0, 3).map(r => r.cells[0].textContent + " " + r.cells[1].textContent)`)
 	}
 	headers := func() []string {
 		return browser.Eval[[]string](t, b, `[...document.querySelectorAll("#ports-table thead th")].map(th => th.textContent)`)
@@ -162,7 +165,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	if h := headers(); h[0] != "Host" || h[1] != "Port" {
 		t.Errorf("headers sorted %q: the hosts should have a column", h)
 	}
-	if n := browser.Eval[[]int](t, b, `[[...document.querySelectorAll("#ports-table table")].filter(t => t.offsetParent !== null).length, document.querySelectorAll("#ports-table table.flat tr.r").length]`); !slices.Equal(n, []int{1, 11}) {
+	if n := browser.Eval[[]int](t, b, `[[...document.querySelectorAll("#ports-table table")].filter(t => t.checkVisibility()).length, document.querySelectorAll("#ports-table table.flat tr.r").length]`); !slices.Equal(n, []int{1, 11}) {
 		t.Errorf("sorted: %d tables shown, %d rows in the sorted one, want 1 and 11", n[0], n[1])
 	}
 	if err := chromedp.Do(b.Ctx, chromedp.Focus(chromedp.CSS(`#ports-table thead th.c-port button`)), chromedp.KeyEvent("\r")); err != nil {
@@ -187,7 +190,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	if h := headers(); h[0] != "Port" {
 		t.Errorf("headers back in the page's order %q", h)
 	}
-	if n := browser.Eval[int](t, b, `[...document.querySelectorAll("tr.g")].filter(r => r.offsetParent !== null).length`); n != 5 {
+	if n := browser.Eval[int](t, b, `[...document.querySelectorAll("tr.g")].filter(r => r.checkVisibility()).length`); n != 5 {
 		t.Errorf("%d host groups back, want 5", n)
 	}
 
@@ -253,18 +256,46 @@ func TestHTMLAccessibleOutOfView(t *testing.T) {
 	if _, err := chromedp.Call(b.Ctx, accessibility.Enable, cdp.Empty{}); err != nil {
 		t.Fatal(err)
 	}
-	ax, err := chromedp.Call(b.Ctx, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells := 0
-	for _, n := range ax.Nodes {
-		if !n.Ignored && n.Role != nil && n.Name != nil && string(n.Role.Value) == `"cell"` && string(n.Name.Value) == `"syn-ack"` {
-			cells++
+	// reasons counts the rows' reason cells in the accessibility tree once
+	// the script has laid out what act changed.
+	reasons := func(act string) int {
+		t.Helper()
+		if act != "" {
+			browser.Eval[bool](t, b, `(() => { `+act+`; return true })()`)
+			if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(() => ok(document.documentElement.hasAttribute("data-laid-out")))))`, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+				t.Fatalf("after %s, the script did not lay out the hosts: %v", act, err)
+			}
 		}
+		ax, err := chromedp.Call(b.Ctx, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cells := 0
+		for _, n := range ax.Nodes {
+			if !n.Ignored && n.Role != nil && n.Name != nil && string(n.Role.Value) == `"cell"` && string(n.Name.Value) == `"syn-ack"` {
+				cells++
+			}
+		}
+		return cells
 	}
-	if cells != 800 {
-		t.Errorf("%d rows' reason cells in the accessibility tree, want all 800", cells)
+	const filter = `const i = document.querySelector('input[data-filter="text"]'); i.value = %q; i.dispatchEvent(new Event("input"))`
+	const sort = `[...document.querySelectorAll("#ports-table th.c-port > button")].find(e => e.checkVisibility()).click()`
+	// Filtering and sorting lay out only what is in view, then the rest.
+	for _, c := range []struct {
+		name, act string
+		want      int
+	}{
+		{"opened", "", 800},
+		{"one host", fmt.Sprintf(filter, "127.3.0.7"), 20},
+		{"filter cleared", fmt.Sprintf(filter, ""), 800},
+		{"sorted", sort, 800},
+		{"sorted, filtered", fmt.Sprintf(filter, "127.3.0.3"), 220}, // 127.3.0.3 and 127.3.0.30 to 39
+		{"sorted, cleared", fmt.Sprintf(filter, ""), 800},
+		{"page's order", sort + "; " + sort, 800},
+	} {
+		if n := reasons(c.act); n != c.want {
+			t.Errorf("%s: %d rows' reason cells in the accessibility tree, want %d", c.name, n, c.want)
+		}
 	}
 	if h := browser.Eval[float64](t, b, `document.documentElement.scrollHeight`); h < 10*800 {
 		t.Errorf("the page is %.0f px high: too short to have hosts out of view", h)
@@ -481,6 +512,11 @@ func measure(b *testing.B, br *browser.Browser, check func(i int), steps ...step
 			}
 			b.StopTimer()
 			check(i)
+			// What a change left to lay out, the script lays out while the
+			// browser is idle: the next step starts from a page laid out.
+			for !browser.Eval[bool](b, br, `document.documentElement.hasAttribute("data-laid-out")`) {
+				time.Sleep(5 * time.Millisecond)
+			}
 			b.StartTimer()
 		}
 	}
@@ -513,8 +549,8 @@ func BenchmarkHTMLFilter10000(b *testing.B) {
 // frame that shows it.
 func BenchmarkHTMLSort10000(b *testing.B) {
 	br := laidOut(b)
-	const click = `[...document.querySelectorAll("#ports-table th.c-port > button")].find(e => e.offsetParent !== null).click()`
-	first := `[...document.querySelectorAll("tr.r")].find(r => r.offsetParent !== null).textContent`
+	const click = `[...document.querySelectorAll("#ports-table th.c-port > button")].find(e => e.checkVisibility()).click()`
+	first := `[...document.querySelectorAll("tr.r")].find(r => r.checkVisibility()).textContent`
 	measure(b, br, func(i int) {
 		got := browser.Eval[string](b, br, first)
 		want := []string{"127.3.0.11/tcp", "127.3.0.1100/tcp", "1/tcp"}[i]

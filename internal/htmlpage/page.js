@@ -99,11 +99,11 @@
         var head = tb.rows.length > 0 && tb.rows[0].classList.contains("g") ? tb.rows[0] : null;
         // A group that is a table of its own (a host's) hides whole.
         var box = tb.parentNode.parentNode.classList.contains("hs") ? tb.parentNode.parentNode : head;
-        var g = { box: box, headText: head ? head.textContent.toLowerCase() : "", shown: 0 };
+        var g = { box: box, whole: box !== head, hide: false, headText: head ? head.textContent.toLowerCase() : "", shown: 0 };
         var host = groupHost(tb);
         slice(tb.rows).forEach(function (tr) {
           if (tr.classList.contains("r")) {
-            rows.push({ tr: tr, text: (host + " " + tr.textContent).toLowerCase(), group: g,
+            rows.push({ tr: tr, text: (host + " " + tr.textContent).toLowerCase(), group: g, ok: true,
               v: selects.map(function (sel) { return value(tr, sel); }) });
           }
         });
@@ -132,14 +132,17 @@
         sel.appendChild(f);
       });
     }
-    var flats = [];
+    var flats = [], flatBoxes = [];
     tables.forEach(function (table) {
       var box = table.parentNode.closest("[data-flat]");
       if (!box) {
         sortable(table, index);
-      } else if (flats.indexOf(box) < 0) {
-        flats.push(box);
-        flatSortable(box, index);
+      } else if (flatBoxes.indexOf(box) < 0) {
+        flatBoxes.push(box);
+        flats.push(flatSortable(box, function () {
+          index();
+          rows.forEach(sync);
+        }));
       }
     });
     if (!controls) {
@@ -147,6 +150,22 @@
     }
     var total = sec.querySelectorAll("tr.r").length;
     var pending = false;
+    // A box whose rows a change shows or hides is skipped again while out
+    // of view (see layOut), rather than laid out whole in the next frame.
+    var touched = false;
+    function unlay(box) {
+      if (box.classList && box.classList.contains("laid")) {
+        box.classList.remove("laid");
+      }
+      touched = true;
+    }
+    // sync shows or hides a row as the filters last said.
+    function sync(r) {
+      if (r.tr.hidden === r.ok) {
+        r.tr.hidden = !r.ok;
+        unlay(r.tr.parentNode.parentNode.parentNode);
+      }
+    }
     function apply() {
       pending = false;
       index();
@@ -162,9 +181,7 @@
         for (var i = 0; ok && i < want.length; i++) {
           ok = r.v[want[i].i] === want[i].value;
         }
-        if (r.tr.hidden === ok) {
-          r.tr.hidden = !ok;
-        }
+        r.ok = ok;
         if (ok) {
           shown++;
           r.group.shown++;
@@ -172,12 +189,27 @@
       });
       groups.forEach(function (g) {
         if (g.box) {
-          var hide = active && g.shown === 0 && (want.length > 0 || g.headText.indexOf(q) < 0);
-          if (g.box.hidden !== hide) {
-            g.box.hidden = hide;
+          g.hide = active && g.shown === 0 && (want.length > 0 || g.headText.indexOf(q) < 0);
+          if (g.box.hidden !== g.hide) {
+            g.box.hidden = g.hide;
           }
         }
       });
+      // A hidden host's box keeps its rows as they were (and laid out:
+      // it is content-visibility: hidden), so that showing it again
+      // unchanged costs nothing; its rows follow the filters when it
+      // shows again or its rows are sorted.
+      var flat = flatBoxes.some(function (b) { return b.classList.contains("sorted"); });
+      rows.forEach(function (r) {
+        if (flat || !r.group.whole || !r.group.hide) {
+          sync(r);
+        }
+      });
+      flats.forEach(function (f) { f.fit(); });
+      if (touched) {
+        touched = false;
+        layOut();
+      }
       say(active ? "Showing " + shown + " of " + total + " " + noun + "." : total + " " + noun + ".");
     }
     function say(s) {
@@ -320,12 +352,21 @@
     });
   }
 
+  // chunkRows is how many rows a table of the sorted view holds: each is
+  // in a box of its own (content-visibility: auto), so that a sort lays
+  // out the boxes in view only.
+  var chunkRows = 250;
+
   // flatSortable sorts the tables in box (data-flat), a host's each, as
-  // one list: sorting by a column puts every row in one table of their
-  // own, which has a Host column, ahead of the host tables, which hide;
-  // the page's order again takes the rows back to their hosts and that
-  // table away. before runs ahead of the first sort.
+  // one list: sorting by a column puts every row in tables of their own
+  // (chunkRows rows each, each with the header and a Host column, the
+  // columns as wide in each: table-layout: fixed), ahead of the host
+  // tables, which hide; the page's order again takes the rows back to
+  // their hosts and those tables away. Rows move; none is copied. before
+  // runs ahead of the first sort. It returns fit, which hides the tables
+  // of the sorted view whose rows the filters all hide.
   function flatSortable(box, before) {
+    var none = { fit: function () {} };
     // A host with no rows to list has no header.
     var hosts = slice(box.querySelectorAll("table.data")).filter(function (t) {
       return t.tHead;
@@ -334,18 +375,16 @@
       return { table: t, tbody: tb, rows: slice(tb.rows), host: groupHost(tb) };
     });
     if (hosts.length === 0) {
-      return;
+      return none;
     }
     hosts.forEach(function (h) {
       slice(h.table.tHead.querySelectorAll("th[data-sort]")).forEach(button);
     });
-    var flat = null;
-    var flatBody = null;
+    var chunks = null; // the sorted view's boxes, each {box, table, tbody}
+    var shown = false;
     var hostCells = [];
     function flatten() {
-      if (!flat) {
-        flat = document.createElement("table");
-        flat.className = hosts[0].table.className + " flat";
+      if (!chunks) {
         var head = hosts[0].table.tHead.cloneNode(true);
         var th = document.createElement("th");
         th.scope = "col";
@@ -354,8 +393,6 @@
         th.textContent = "Host";
         button(th);
         head.rows[0].insertBefore(th, head.rows[0].firstChild);
-        flat.appendChild(head);
-        flatBody = flat.appendChild(document.createElement("tbody"));
         hosts.forEach(function (h) {
           h.rows.forEach(function (tr) {
             if (tr.classList.contains("r")) {
@@ -365,25 +402,65 @@
             }
           });
         });
+        chunks = [];
+        for (var i = 0; i < hostCells.length; i += chunkRows) {
+          var div = document.createElement("div");
+          div.className = "ch";
+          div.setAttribute("data-rows", Math.min(chunkRows, hostCells.length - i));
+          var table = div.appendChild(document.createElement("table"));
+          table.className = hosts[0].table.className + " flat";
+          table.appendChild(chunks.length === 0 ? head : head.cloneNode(true));
+          chunks.push({ box: div, table: table, tbody: table.appendChild(document.createElement("tbody")) });
+        }
       }
-      if (!flat.parentNode) {
+      if (!shown) {
+        shown = true;
         hostCells.forEach(function (p) { p[0].insertBefore(p[1], p[0].firstChild); });
-        box.insertBefore(flat, box.firstChild);
+        var f = document.createDocumentFragment();
+        chunks.forEach(function (c) { f.appendChild(c.box); });
+        box.insertBefore(f, box.firstChild);
         box.classList.add("sorted");
       }
     }
     function regroup() {
-      if (!flat || !flat.parentNode) {
+      if (!shown) {
         return;
       }
-      flat.remove();
+      shown = false;
+      chunks.forEach(function (c) { c.box.remove(); });
       hostCells.forEach(function (p) { p[1].remove(); });
       hosts.forEach(function (h) {
         var f = document.createDocumentFragment();
         h.rows.forEach(function (tr) { f.appendChild(tr); });
         h.tbody.appendChild(f);
+        h.table.parentNode.classList.remove("laid");
       });
       box.classList.remove("sorted");
+      layOut();
+    }
+    // fit hides a table of the sorted view when the filters hide all its
+    // rows, and shows it again when they show one.
+    function fit() {
+      if (!shown) {
+        return;
+      }
+      chunks.forEach(function (c) {
+        var rows = c.tbody.rows, hide = true;
+        for (var i = 0; hide && i < rows.length; i++) {
+          hide = rows[i].hidden;
+        }
+        if (c.box.hidden !== hide) {
+          c.box.hidden = hide;
+        }
+      });
+    }
+    // apart does fn with box out of the document: the rows fn moves
+    // leave their laid-out tables at once rather than one at a time.
+    function apart(fn) {
+      var mark = document.createComment("");
+      box.replaceWith(mark);
+      fn();
+      mark.replaceWith(box);
     }
     box.addEventListener("click", function (e) {
       var b = e.target.closest("th[data-sort] > button");
@@ -394,59 +471,85 @@
         before();
       }
       var th = b.parentNode;
-      var inFlat = flat !== null && th.closest("table") === flat;
-      var col = th.cellIndex + (inFlat ? 0 : 1); // its column in the flat table
+      var inFlat = shown && th.closest("table").classList.contains("flat");
+      var col = th.cellIndex + (inFlat ? 0 : 1); // its column in the sorted view
       var next = inFlat ? nextSort(th) : "ascending";
       if (next === "none") {
-        th.removeAttribute("aria-sort");
-        regroup();
-        var shown = hosts.filter(function (h) { return !h.table.parentNode.hidden; })[0];
-        if (shown) {
-          shown.table.tHead.rows[0].cells[col - 1].querySelector("button").focus();
+        apart(regroup);
+        var first = hosts.filter(function (h) { return !h.table.parentNode.hidden; })[0];
+        if (first) {
+          first.table.tHead.rows[0].cells[col - 1].querySelector("button").focus();
         }
         return;
       }
-      flatten();
-      var heads = slice(flat.tHead.rows[0].cells);
-      heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
-      heads[col].setAttribute("aria-sort", next);
-      var all = sorted(hostCells.map(function (p) { return p[0]; }), col, heads[col].getAttribute("data-sort"), next);
-      var f = document.createDocumentFragment();
-      all.forEach(function (tr) { f.appendChild(tr); });
-      flatBody.appendChild(f);
-      heads[col].querySelector("button").focus();
+      apart(function () {
+        flatten();
+        chunks.forEach(function (c) {
+          slice(c.table.tHead.rows[0].cells).forEach(function (h, i) {
+            if (i === col) {
+              h.setAttribute("aria-sort", next);
+            } else if (h.hasAttribute("aria-sort")) {
+              h.removeAttribute("aria-sort");
+            }
+          });
+        });
+        var head = chunks[0].table.tHead.rows[0].cells[col];
+        var all = sorted(hostCells.map(function (p) { return p[0]; }), col, head.getAttribute("data-sort"), next);
+        chunks.forEach(function (c, ci) {
+          var f = document.createDocumentFragment();
+          all.slice(ci * chunkRows, (ci + 1) * chunkRows).forEach(function (tr) { f.appendChild(tr); });
+          c.tbody.appendChild(f);
+          c.box.classList.remove("laid");
+        });
+      });
+      fit();
+      layOut();
+      var to = chunks.filter(function (c) { return !c.box.hidden; })[0] || chunks[0];
+      to.table.tHead.rows[0].cells[col].querySelector("button").focus();
     });
+    return { fit: fit };
   }
 
-  // layOut lays out the hosts' boxes (content-visibility: auto) for
-  // good, some at a time while the browser is idle after the page has
-  // opened, so that opening it lays out only the hosts in view. Chromium
-  // leaves a box it has never laid out out of the accessibility tree,
-  // where a screen reader would not find its rows; laid out, every box
-  // is there. Each step takes about 100 ms (the rows it lays out follow
-  // the pace of the step before). <html> gets data-laid-out when the
-  // last box is.
-  function layOut(boxes) {
-    var idle = window.requestIdleCallback || function (f) { return setTimeout(f, 50); };
-    var i = 0;
-    var budget = 500; // rows a step
-    function step() {
-      var t0 = performance.now();
-      var rows = 0;
-      while (i < boxes.length && rows < budget) {
-        rows += 1 + (+boxes[i].getAttribute("data-rows") || 0);
-        boxes[i++].classList.add("laid");
-      }
+  // layOut lays out, for good, the boxes of hosts and of sorted rows
+  // (content-visibility: auto) that are shown and not laid out (.laid
+  // makes one content-visibility: visible), some at a time while the
+  // browser is idle, so that opening the page, filtering and sorting lay
+  // out only the boxes in view: Chromium leaves the rows of a skipped
+  // box out of the accessibility tree, where a screen reader would not
+  // find them, and lays out again every row a change shows in a box that
+  // is laid out. A filter or a sort takes .laid off the boxes it changes
+  // and calls layOut. Each step takes about 100 ms (the rows it lays out
+  // follow the pace of the step before). <html> has data-laid-out while
+  // no box waits.
+  var idle = window.requestIdleCallback || function (f) { return setTimeout(f, 50); };
+  var waiting = false, budget = 500;
+  function unlaid() {
+    return slice(document.querySelectorAll(".hosts > .hs:not(.laid), .hosts > .ch:not(.laid)")).filter(function (box) {
+      return !box.hidden && !(box.classList.contains("hs") && box.parentNode.classList.contains("sorted"));
+    });
+  }
+  function layOut() {
+    document.documentElement.removeAttribute("data-laid-out");
+    if (!waiting) {
+      waiting = true;
+      idle(layStep);
+    }
+  }
+  function layStep() {
+    waiting = false;
+    var t0 = performance.now();
+    var boxes = unlaid(), i = 0, rows = 0;
+    while (i < boxes.length && rows < budget) {
+      rows += 1 + (+boxes[i].getAttribute("data-rows") || 0);
+      boxes[i++].classList.add("laid");
+    }
+    if (i > 0) {
       void boxes[i - 1].offsetHeight; // the step's layout, now rather than in the next frame
       budget = Math.max(100, Math.round(rows * 100 / Math.max(1, performance.now() - t0)));
-      if (i < boxes.length) {
-        idle(step);
-      } else {
-        document.documentElement.setAttribute("data-laid-out", "");
-      }
     }
-    if (boxes.length > 0) {
-      idle(step);
+    if (i < boxes.length) {
+      waiting = true;
+      idle(layStep);
     } else {
       document.documentElement.setAttribute("data-laid-out", "");
     }
@@ -456,5 +559,5 @@
   document.querySelectorAll("section.filterable").forEach(filterable);
   document.querySelectorAll("table.data:not(section.filterable table)").forEach(function (t) { sortable(t); });
   document.documentElement.setAttribute("data-ready", "");
-  layOut(slice(document.querySelectorAll(".hosts > .hs")));
+  layOut();
 })();
