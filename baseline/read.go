@@ -472,7 +472,7 @@ func (r *Run) addPortRecord(rec output.PortRecord) error {
 		return fmt.Errorf("protocol %v: want tcp or udp", rec.Protocol)
 	}
 	res := result.Port{Host: a, Hostname: rec.Hostname, Port: ports.Port{Number: rec.Port, Proto: rec.Protocol}, State: rec.State, Reason: rec.Reason,
-		Detected: rec.Detected.Service(), Evidence: rec.Evidence}
+		TTL: rec.TTL, Detected: rec.Detected.Service(), Evidence: rec.Evidence}
 	if rec.Service != "" {
 		res.Service = &services.Entry{Name: rec.Service, Port: res.Port}
 	}
@@ -499,7 +499,7 @@ func (r *Run) addHostRecord(rec output.HostRecord) error {
 	if err != nil {
 		return err
 	}
-	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason, Counts: parseCounts(rec.Counts), Vendor: rec.Vendor}
+	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason, TTL: rec.TTL, Counts: parseCounts(rec.Counts), Vendor: rec.Vendor}
 	if rec.MAC != "" {
 		if h.MAC, err = parseMAC(rec.MAC); err != nil {
 			return err

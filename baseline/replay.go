@@ -100,7 +100,7 @@ func Replay(ctx context.Context, runs []*Run, w result.Sink, opt ReplayOptions) 
 			return cmp.Or(cmp.Compare(x.Proto, y.Proto), cmp.Compare(x.Number, y.Number))
 		}) {
 			st := h.Ports[p]
-			res := result.Port{Host: a, Hostname: h.Hostname, Port: p, State: st.State, Reason: st.Reason, Detected: st.Detected,
+			res := result.Port{Host: a, Hostname: h.Hostname, Port: p, State: st.State, Reason: st.Reason, TTL: st.TTL, Detected: st.Detected,
 				Evidence: st.Evidence, Source: source, Service: label(opt.Label, p, st.Service)}
 			if st.State == result.Open {
 				sum.Open++
@@ -109,7 +109,7 @@ func Replay(ctx context.Context, runs []*Run, w result.Sink, opt ReplayOptions) 
 				return err
 			}
 		}
-		hr := result.Host{Addr: a, Hostname: h.Hostname, Up: up(h), Reason: h.Reason, Counts: h.Counts, Source: source}
+		hr := result.Host{Addr: a, Hostname: h.Hostname, Up: up(h), Reason: h.Reason, TTL: h.TTL, Counts: h.Counts, Source: source}
 		if hr.Counts == nil {
 			hr.Counts = map[result.State]int{}
 			for _, st := range h.Ports {
@@ -143,7 +143,9 @@ func merged(runs []*Run) map[netip.Addr]*Host {
 				out[a] = m
 			}
 			m.Hostname = cmp.Or(m.Hostname, h.Hostname)
-			m.Reason = cmp.Or(m.Reason, h.Reason)
+			if m.Reason == "" {
+				m.Reason, m.TTL = h.Reason, h.TTL
+			}
 			m.Up = m.Up || h.Up
 			maps.Copy(m.Ports, h.Ports)
 			if h.Counts != nil {

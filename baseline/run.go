@@ -51,7 +51,10 @@ type Host struct {
 	// ports is up.
 	Up     bool
 	Reason string
-	Ports  map[ports.Port]Port
+	// TTL is that of the reply that gave Reason (result.Host.TTL); 0
+	// when the file does not say.
+	TTL   uint8
+	Ports map[ports.Port]Port
 	// Counts are how many ports of each state the run found on the host,
 	// listed in Ports or not (portscan's counts, nmap's extraports); nil
 	// when the run does not say.
@@ -67,6 +70,7 @@ type Host struct {
 type Port struct {
 	State   result.State
 	Reason  string
+	TTL     uint8  // of the reply that decided State (result.Port.TTL); 0 when unknown
 	Service string // the catalog's name for the port; "" if none
 	// Detected is what service detection found there, if it ran.
 	Detected *result.Service
@@ -113,7 +117,7 @@ func (r *Run) AddPort(res result.Port) {
 	if res.State == result.Open || res.State == result.Closed {
 		h.Up = true // it answered
 	}
-	p := Port{State: res.State, Reason: res.Reason, Detected: res.Detected, Evidence: res.Evidence}
+	p := Port{State: res.State, Reason: res.Reason, TTL: res.TTL, Detected: res.Detected, Evidence: res.Evidence}
 	if res.Service != nil {
 		p.Service = res.Service.Name
 	}
@@ -127,7 +131,7 @@ func (r *Run) AddHost(hs result.Host) {
 		h.Hostname = hs.Hostname
 	}
 	h.Up = hs.Up || h.Up
-	h.Reason = hs.Reason
+	h.Reason, h.TTL = hs.Reason, hs.TTL
 	if hs.MAC != nil {
 		h.MAC, h.Vendor = hs.MAC, hs.Vendor
 	}

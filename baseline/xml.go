@@ -220,7 +220,11 @@ func (r *Run) addXMLHost(x *nmapxml.Host) error {
 			}
 		}
 	}
-	host := result.Host{Addr: a, Hostname: hostname, Up: x.Status.State == "up", Reason: x.Status.Reason}
+	ttl, err := x.Status.TTL()
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	host := result.Host{Addr: a, Hostname: hostname, Up: x.Status.State == "up", Reason: x.Status.Reason, TTL: ttl}
 	for _, ad := range x.Addresses {
 		if ad.AddrType == "mac" {
 			if host.MAC, err = parseMAC(ad.Addr); err != nil {
@@ -251,7 +255,11 @@ func (r *Run) addXMLHost(x *nmapxml.Host) error {
 			// nmap's other states (unfiltered, closed|filtered) are not open.
 			st = result.Unknown
 		}
-		res := result.Port{Host: a, Hostname: hostname, Port: ports.Port{Number: uint16(n), Proto: proto}, State: st, Reason: xp.State.Reason}
+		ttl, err := xp.State.TTL()
+		if err != nil {
+			return fmt.Errorf("port %s: %w", xp.PortID, err)
+		}
+		res := result.Port{Host: a, Hostname: hostname, Port: ports.Port{Number: uint16(n), Proto: proto}, State: st, Reason: xp.State.Reason, TTL: ttl}
 		if xp.Service != nil && xp.Service.Name != "" {
 			res.Service = &services.Entry{Name: xp.Service.Name, Port: res.Port}
 		}

@@ -10,8 +10,9 @@
 // ([Run.DecodeStartTag] reads the root's attributes).
 //
 // Attribute values are kept as the text of the file, numbers included:
-// a reader judges only the values it uses, with errors of its own, and a
-// host read and written again keeps what nmap wrote. Optional attributes
+// a reader judges only the values it uses, with errors of its own
+// ([Status.TTL] reads reason_ttl for both readers), and a host read and
+// written again keeps what nmap wrote. Optional attributes
 // and elements are omitted when empty, as nmap omits them. Elements the
 // model does not cover (os, trace, times' siblings, scripts' tables,
 // taskbegin and the like) are skipped when decoding.
@@ -21,7 +22,9 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
 )
 
 // Run is the root element, <nmaprun>. Its child slices serve a whole
@@ -91,6 +94,20 @@ type Status struct {
 	Reason    string `xml:"reason,attr"`
 	ReasonTTL string `xml:"reason_ttl,attr"`
 	ReasonIP  string `xml:"reason_ip,attr,omitempty"` // ports only
+}
+
+// TTL reads ReasonTTL, the IP TTL of the reply that gave Reason: 0
+// when it is "0" or missing (nmap's unknown), an error when it is not
+// a number from 0 to 255.
+func (s Status) TTL() (uint8, error) {
+	if s.ReasonTTL == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s.ReasonTTL, 10, 8)
+	if err != nil {
+		return 0, fmt.Errorf("reason_ttl %q is not a TTL (0 to 255)", s.ReasonTTL)
+	}
+	return uint8(n), nil
 }
 
 // State is a port's <state>; it has the attributes of [Status].

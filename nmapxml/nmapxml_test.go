@@ -153,3 +153,28 @@ func TestStylesheet(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusTTL(t *testing.T) {
+	tests := []struct {
+		name, attr string
+		want       uint8
+		err        bool
+	}{
+		{"unknown", "0", 0, false},
+		{"missing", "", 0, false},
+		{"linux beyond a hop", "63", 63, false},
+		{"network gear", "255", 255, false},
+		{"too large", "256", 0, true},
+		{"negative", "-1", 0, true},
+		{"no number", "ttl", 0, true},
+		{"space", " 64", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Status{ReasonTTL: tt.attr}.TTL()
+			if got != tt.want || (err != nil) != tt.err {
+				t.Errorf("reason_ttl %q: %d, %v; want %d, error %v", tt.attr, got, err, tt.want, tt.err)
+			}
+		})
+	}
+}

@@ -13,7 +13,7 @@ import (
 )
 
 // CSVHeader is the first row of csv output; the columns are those of
-// PortRecord, with the evidence object spread over eight, then the
+// PortRecord but TTL, with the evidence object spread over eight, then the
 // detected object over the last 21 (its CPE names and SANs joined with
 // spaces), empty where detection did not run.
 var CSVHeader = []string{

@@ -61,6 +61,12 @@
 //	state           string   "open", "closed", "filtered", "open|filtered"
 //	reason          string   why, in nmap's words: "syn-ack", "conn-refused",
 //	                         "no-response", "port-unreach", "udp-response", ...
+//	ttl             number   the IP TTL (IPv6 hop limit) of the reply that
+//	                         decided the state, as it arrived: the
+//	                         target's SYN-ACK or RST, an ICMP error's own
+//	                         (the target's, or a router's) in a SYN scan
+//	                         (-sS); omitted when unknown (no reply, a
+//	                         connect or UDP scan, a capture)
 //	service         string   catalog name for the port; "" if none
 //	description     string   catalog description in Chinese; "" if none
 //	description_en  string   catalog description in English; "" if none
@@ -121,6 +127,11 @@
 //	status          string   "up", "down", or "unknown" for an incomplete
 //	                         host that had not answered yet
 //	reason          string   why it is up or down
+//	ttl             number   the IP TTL (IPv6 hop limit) of the reply that
+//	                         gave the reason (an echo reply, a SYN-ACK, an
+//	                         ICMP error), with raw discovery or -sS;
+//	                         omitted when unknown (no reply, a connect, an
+//	                         ARP or NDP answer)
 //	latency_ms      number   mean round trip of its answered probes
 //	probes          number   probes sent
 //	silent          number   probes that got no answer
@@ -168,7 +179,8 @@
 // # csv
 //
 // csv output is a header row (CSVHeader) and one row per reported port,
-// with the "port" fields in the order above, the evidence fields
+// with the "port" fields in the order above but ttl (nmap's formats
+// other than XML have no place for it either), the evidence fields
 // spread over eight columns, empty for scans, and the detected object
 // over 21 (detected_name, detected_tunnel, product, version, info, cpe,
 // method, confidence, banner, label, then tls_ and each TLS field),
@@ -214,6 +226,13 @@
 //	<!-- catalog: Secure Shell (SSH) service -->
 //
 // DTD validation, ndiff and nmap.xsl ignore comments.
+//
+// The reason_ttl of a port's <state> and a host's <status> is the TTL of
+// the reply that gave the reason, as nmap writes it ("0" when unknown,
+// as nmap writes it for a connect scan, an ARP answer or no reply):
+//
+//	<state state="open" reason="syn-ack" reason_ttl="63"></state>
+//	<status state="up" reason="echo-reply" reason_ttl="63"></status>
 //
 // A host whose MAC address is known has a second <address>, as nmap
 // writes it, after its IP address:
@@ -309,7 +328,10 @@
 //
 // text output is meant for people and may change: a block per host like
 // nmap's, with a PORT STATE SERVICE [REASON] [VERSION] DESCRIPTION table
-// aligned in terminal cells, and a closing summary line. VERSION is
+// aligned in terminal cells, and a closing summary line. With
+// Options.Reason, a reason whose reply's TTL is known is followed by it,
+// as nmap's --reason prints it: "syn-ack ttl 63" in the REASON column,
+// "Host is up, received echo-reply ttl 63" for the host. VERSION is
 // there when service detection ran on the host: product, version and
 // (info), as nmap prints it. A service detection named other than the
 // catalog's label replaces it in SERVICE, marked "*" (and coloured), with

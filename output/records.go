@@ -61,6 +61,7 @@ type PortRecord struct {
 	Protocol      ports.Protocol   `json:"protocol"`
 	State         result.State     `json:"state"`
 	Reason        string           `json:"reason"`
+	TTL           uint8            `json:"ttl,omitempty"` // of the reply that decided State (result.Port.TTL)
 	Service       string           `json:"service"`
 	Description   string           `json:"description"`
 	DescriptionEn string           `json:"description_en"`
@@ -169,6 +170,7 @@ type HostRecord struct {
 	Up         bool           `json:"up"`
 	Status     string         `json:"status"`
 	Reason     string         `json:"reason"`
+	TTL        uint8          `json:"ttl,omitempty"` // of the reply that gave Reason (result.Host.TTL)
 	LatencyMs  float64        `json:"latency_ms"`
 	Probes     int            `json:"probes"`
 	Silent     int            `json:"silent"`
@@ -241,6 +243,7 @@ func portRecord(r result.Port) PortRecord {
 		Protocol: r.Port.Proto,
 		State:    r.State,
 		Reason:   r.Reason,
+		TTL:      r.TTL,
 		RTTms:    millis(r.RTT),
 		Time:     timePtr(r.Time),
 		Source:   sourceOf(r.Source),
@@ -273,6 +276,7 @@ func hostRecord(h result.Host, latency time.Duration) HostRecord {
 		Up:        h.Up,
 		Status:    h.Status(),
 		Reason:    h.Reason,
+		TTL:       h.TTL,
 		LatencyMs: millis(latency),
 		Probes:    h.Probes,
 		Silent:    h.Silent,

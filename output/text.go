@@ -220,7 +220,7 @@ func (t *textWriter) report(h result.Host, b *hostBuf, blk *textBlock) {
 	default:
 		t.w.WriteString("\nHost is up")
 		if t.opt.Reason && h.Reason != "" {
-			fmt.Fprintf(t.w, ", received %s", text.Escape(h.Reason))
+			fmt.Fprintf(t.w, ", received %s", reasonTTL(h.Reason, h.TTL))
 		}
 		if l := hostLatency(h, b); l > 0 {
 			fmt.Fprintf(t.w, " (%ss latency)", seconds2(l))
@@ -402,7 +402,7 @@ func (t *textWriter) rows(list []result.Port) (rows [][]string, marked []bool) {
 		}
 		row := []string{r.Port.String(), r.State.String(), service}
 		if t.opt.Reason {
-			row = append(row, text.Escape(r.Reason))
+			row = append(row, reasonTTL(r.Reason, r.TTL))
 		}
 		if detected {
 			row = append(row, text.Escape(versionText(r.Detected)))
@@ -410,6 +410,15 @@ func (t *textWriter) rows(list []result.Port) (rows [][]string, marked []bool) {
 		rows = append(rows, append(row, text.Escape(desc)))
 	}
 	return rows, marked
+}
+
+// reasonTTL is a reason as nmap's --reason prints it, escaped: with the
+// TTL of the reply that gave it when it is known ("syn-ack ttl 64").
+func reasonTTL(reason string, ttl uint8) string {
+	if ttl == 0 {
+		return text.Escape(reason)
+	}
+	return text.Escape(reason) + " ttl " + strconv.Itoa(int(ttl))
 }
 
 // detectedName is a detected service as nmap names it: "ssl/http"

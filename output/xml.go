@@ -176,7 +176,7 @@ func (x *xmlWriter) write(h result.Host, b *hostBuf) error {
 	e := nmapxml.Host{
 		StartTime: unixstr(h.Start),
 		EndTime:   unixstr(h.End),
-		Status:    nmapxml.Status{State: h.Status(), Reason: h.Reason, ReasonTTL: "0"},
+		Status:    nmapxml.Status{State: h.Status(), Reason: h.Reason, ReasonTTL: strconv.Itoa(int(h.TTL))},
 		Addresses: []nmapxml.Address{addr},
 		Hostnames: &nmapxml.Hostnames{},
 	}
@@ -249,7 +249,7 @@ func xmlPorts(b *hostBuf, list []result.Port, lang string) *nmapxml.Ports {
 		p := nmapxml.Port{
 			Protocol: r.Port.Proto.String(),
 			PortID:   strconv.Itoa(int(r.Port.Number)),
-			State:    nmapxml.State{State: r.State.String(), Reason: r.Reason, ReasonTTL: "0"},
+			State:    nmapxml.State{State: r.State.String(), Reason: r.Reason, ReasonTTL: strconv.Itoa(int(r.TTL))},
 		}
 		if d := r.Detected; d != nil && d.Name != "" {
 			p.Service = xmlService(d)

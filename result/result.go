@@ -96,10 +96,16 @@ type Port struct {
 	Hostname string // the name the user gave, if any
 	Port     ports.Port
 	State    State
-	Reason   string
-	RTT      time.Duration // time from probe to answer; zero when none came
-	Time     time.Time     // when the state was decided
-	Source   string        // "scan" (the default when empty) or "pcap"
+	// TTL is the IP TTL (IPv6 hop limit) of the reply that decided the
+	// state, as it arrived: a SYN-ACK's or RST's from the target, an
+	// ICMP error's from whoever sent it (the target, or a router on the
+	// way), as nmap's reason_ttl. Zero when unknown: no reply, or one
+	// whose IP header the producer does not see (a connect scan's).
+	TTL    uint8
+	Reason string
+	RTT    time.Duration // time from probe to answer; zero when none came
+	Time   time.Time     // when the state was decided
+	Source string        // "scan" (the default when empty) or "pcap"
 
 	// Service is the catalog entry that labels Port, if any.
 	Service *services.Entry
@@ -205,6 +211,11 @@ type Host struct {
 	Start    time.Time
 	End      time.Time
 	Source   string
+	// TTL is the IP TTL (IPv6 hop limit) of the reply that gave Reason
+	// (an echo reply, a SYN-ACK or RST, an ICMP error), as nmap's
+	// reason_ttl on <status>. Zero when unknown: no reply, a connect, or
+	// an ARP or NDP answer (nmap gives those none either).
+	TTL uint8
 	// Seq numbers the hosts of a scan from 1 in the order they were
 	// taken from the targets; hosts finish in another order. Zero when
 	// there is no such order (captures).

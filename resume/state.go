@@ -132,6 +132,7 @@ type Host struct {
 	Start    time.Time  `json:"start,omitzero"`
 	Up       bool       `json:"up"`
 	Reason   string     `json:"reason,omitempty"`
+	TTL      uint8      `json:"ttl,omitempty"` // of the reply that gave Reason
 	// Probes and Silent are reckoned from its settled ports: one probe
 	// each, Tries for those that got no answer.
 	Probes int `json:"probes"`
@@ -164,6 +165,7 @@ type Port struct {
 	Protocol ports.Protocol         `json:"protocol"`
 	State    result.State           `json:"state"`
 	Reason   string                 `json:"reason,omitempty"`
+	TTL      uint8                  `json:"ttl,omitempty"`
 	RTT      time.Duration          `json:"rtt_ns,omitempty"`
 	Time     time.Time              `json:"time,omitzero"`
 	Source   string                 `json:"source,omitempty"`

@@ -27,9 +27,9 @@ func sample() *State {
 			Writer: output.State{Format: "json", Hosts: 2}}},
 		Summary: Summary{Start: time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC), HostsUp: 1, HostsDown: 1, Open: 3, Probes: 2000},
 		Progress: Progress{DoneThrough: 2, Done: [][2]uint64{{4, 5}}, Hosts: []Host{{
-			Index: 3, Addr: netip.MustParseAddr("192.0.2.3"), Up: true, Reason: "syn-ack", Probes: 12, Walked: 10, Ahead: []int{12, 40},
+			Index: 3, Addr: netip.MustParseAddr("192.0.2.3"), Up: true, Reason: "syn-ack", TTL: 64, Probes: 12, Walked: 10, Ahead: []int{12, 40},
 			Hidden: []Hidden{{State: result.Closed, Reason: "conn-refused", Count: 11, RTT: 11000, Answered: 11}},
-			Listed: []Port{{Port: 22, Protocol: ports.TCP, State: result.Open, Reason: "syn-ack", RTT: 900,
+			Listed: []Port{{Port: 22, Protocol: ports.TCP, State: result.Open, Reason: "syn-ack", TTL: 64, RTT: 900,
 				Detected: &output.DetectedRecord{Name: "ssh", Product: "OpenSSH", Method: "probe", Confidence: 10}}},
 		}}},
 	}
@@ -272,6 +272,50 @@ func TestRecorderKeepsDetection(t *testing.T) {
 	ph := eng.Partial(1)
 	if eng.Done(1) || eng.Done(2) || ph == nil || ph.Counts[result.Open] != 1 || ph.Counts[result.Closed] != 5 ||
 		!ph.Settled(list[order.At(50)]) || !ph.Settled(list[order.At(4)]) || ph.Settled(list[order.At(5)]) {
+		t.Errorf("the engine's view: %+v", ph)
+	}
+}
+
+// TestRecorderKeepsTTL checkpoints a SYN scan's host in flight: the TTL
+// of the answer that showed it up, and of each listed port's, are in
+// the state, and given back to the engine and the outputs.
+func TestRecorderKeepsTTL(t *testing.T) {
+	dir := t.TempDir()
+	set, _ := ports.ParseSpec("1-100", ports.SpecOptions{})
+	path := filepath.Join(dir, "state.json")
+	file, _ := os.Create(filepath.Join(dir, "out.jsonl"))
+	defer file.Close()
+	w, _ := output.New("jsonl", file, output.Options{})
+	r := New(Config{Path: path, Every: time.Hour, Args: []string{"x"}, Ports: set, Seed: 3,
+		Outputs: []Output{{Flag: "--output", Path: file.Name(), Format: "jsonl", File: file, Writer: w}}}, w)
+	defer r.Close()
+	addr := netip.MustParseAddr("198.18.65.10")
+	if err := r.Begin(result.Info{Start: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	r.Watch(result.Host{Index: 1, Addr: addr, Start: time.Now()})
+	r.Watch(result.Host{Index: 1, Addr: addr, Up: true, Reason: result.ReasonEchoReply, TTL: 63})
+	order := scanner.NewPortOrder(100, 3, addr)
+	list := scanner.PortList(set)
+	r.Port(result.Port{Host: addr, Port: list[order.At(0)], State: result.Open, Reason: result.ReasonSynAck, TTL: 63})
+	r.Port(result.Port{Host: addr, Port: list[order.At(1)], State: result.Filtered, Reason: result.ReasonAdminProhibited, TTL: 254})
+	r.Interrupt()
+	st, err := ReadFile(path)
+	if err != nil || st == nil {
+		t.Fatal(st, err)
+	}
+	h := st.Progress.Hosts[0]
+	if h.TTL != 63 || len(h.Listed) != 1 || h.Listed[0].TTL != 63 {
+		t.Fatalf("host %+v", h)
+	}
+	if s := st.Settled(nil); len(s) != 1 || s[0].Listed[0].TTL != 63 {
+		t.Errorf("settled %+v", s)
+	}
+	eng, err := st.Engine(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ph := eng.Partial(1); ph == nil || ph.Reason != result.ReasonEchoReply || ph.TTL != 63 {
 		t.Errorf("the engine's view: %+v", ph)
 	}
 }

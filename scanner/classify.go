@@ -13,7 +13,10 @@ import (
 
 // verdict is what one probe concluded.
 type verdict struct {
-	state  result.State
+	state result.State
+	// ttl is the IP TTL (hop limit) of the reply that gave the verdict,
+	// for the raw probers, which see it; 0 when unknown.
+	ttl    uint8
 	reason string
 	// answered says the host itself (or a router for it) replied; a
 	// timeout is not an answer.

@@ -33,6 +33,7 @@ type hostState struct {
 	phase  phase
 	up     bool
 	reason string
+	ttl    uint8 // of the reply that gave reason
 
 	discovery     []discProbe  // discovery probes to send
 	nextDisc      int          // discovery probes sent so far

@@ -368,13 +368,13 @@ func (pp *pingProber) match(batch []rawReply) {
 				kind, reason = PingTimestamp, result.ReasonTimestampReply
 			}
 			if r.p.Echo.ID == pp.echoID && r.p.Echo.Seq == pp.echoSeq(r.p.Src, kind) {
-				pp.settle(pingKey(r.p.Src, kind, 0), aliveVerdict(reason), r.at)
+				pp.settle(pingKey(r.p.Src, kind, 0), replyVerdict(reason, r), r.at)
 			}
 		case raw.KindTCP:
 			pp.matchTCP(r)
 		case raw.KindUDP:
 			if pp.ports.Contains(r.p.UDP.DstPort) {
-				pp.settle(pingKey(r.p.Src, PingUDP, r.p.UDP.SrcPort), aliveVerdict(result.ReasonUDPResponse), r.at)
+				pp.settle(pingKey(r.p.Src, PingUDP, r.p.UDP.SrcPort), replyVerdict(result.ReasonUDPResponse, r), r.at)
 			}
 		case raw.KindICMP:
 			pp.matchICMP(r)
@@ -384,8 +384,16 @@ func (pp *pingProber) match(batch []rawReply) {
 	pp.send() // what the answers released
 }
 
+// replyVerdict is aliveVerdict for the reply r, with its TTL.
+func replyVerdict(reason string, r *rawReply) verdict {
+	v := aliveVerdict(reason)
+	v.ttl = r.p.TTL
+	return v
+}
+
 // matchNeighbor takes an ARP reply or neighbour advertisement: the
 // answer to a host's neighbour request, or a router's link address.
+// It has no TTL to give (ARP has no IP header; nmap gives NDP's none).
 func (pp *pingProber) matchNeighbor(r *rawReply) {
 	nb := r.p.Neighbor
 	if len(nb.MAC) != 6 {
@@ -418,11 +426,11 @@ func (pp *pingProber) matchTCP(r *rawReply) {
 	c := pp.key.cookie(r.p.Dst, r.p.Src, t.DstPort, t.SrcPort)
 	switch {
 	case t.Flags&raw.FlagACK != 0 && t.Ack-1 == c && t.Flags&raw.FlagSYN != 0:
-		pp.settle(pingKey(r.p.Src, PingSYN, t.SrcPort), aliveVerdict(result.ReasonSynAck), r.at)
+		pp.settle(pingKey(r.p.Src, PingSYN, t.SrcPort), replyVerdict(result.ReasonSynAck, r), r.at)
 	case t.Flags&raw.FlagACK != 0 && t.Ack-1 == c && t.Flags&raw.FlagRST != 0:
-		pp.settle(pingKey(r.p.Src, PingSYN, t.SrcPort), aliveVerdict(result.ReasonReset), r.at)
+		pp.settle(pingKey(r.p.Src, PingSYN, t.SrcPort), replyVerdict(result.ReasonReset, r), r.at)
 	case t.Flags&raw.FlagRST != 0 && t.Seq == c:
-		pp.settle(pingKey(r.p.Src, PingACK, t.SrcPort), aliveVerdict(result.ReasonReset), r.at)
+		pp.settle(pingKey(r.p.Src, PingACK, t.SrcPort), replyVerdict(result.ReasonReset, r), r.at)
 	}
 }
 
@@ -439,6 +447,7 @@ func (pp *pingProber) matchICMP(r *rawReply) {
 	if m.FromTarget && (v.reason == result.ReasonPortUnreach || v.reason == result.ReasonProtoUnreach) {
 		v = aliveVerdict(v.reason)
 	}
+	v.ttl = r.p.TTL // the ICMP packet's own: the host's, or a router's
 	var kinds []PingKind
 	switch q.Proto {
 	case unix.IPPROTO_TCP:

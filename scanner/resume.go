@@ -34,6 +34,7 @@ type PartialHost struct {
 	Addr   netip.Addr
 	Up     bool   // found up; it is not asked again
 	Reason string // why it is up
+	TTL    uint8  // of the reply that gave Reason (result.Host.TTL)
 	Start  time.Time
 	// Probes and Silent go on from these counts; Probes adds to the
 	// run's Summary.
@@ -49,7 +50,7 @@ type PartialHost struct {
 func (e *engine) restore(h *hostState, p *PartialHost) {
 	h.phase = phaseScan
 	h.discovery = nil
-	h.up, h.reason = p.Up, p.Reason
+	h.up, h.reason, h.ttl = p.Up, p.Reason, p.TTL
 	if !p.Start.IsZero() {
 		h.start = p.Start
 	}
@@ -82,7 +83,7 @@ func (e *engine) watch(h *hostState) {
 	if e.cfg.Watch == nil {
 		return
 	}
-	e.cfg.Watch(result.Host{Addr: h.target.Addr, Hostname: h.target.Name, Up: h.up, Reason: h.reason,
+	e.cfg.Watch(result.Host{Addr: h.target.Addr, Hostname: h.target.Name, Up: h.up, Reason: h.reason, TTL: h.ttl,
 		Start: h.start, Source: "scan", Seq: h.seq, Index: h.index})
 }
 

@@ -37,7 +37,9 @@ func TestResume(t *testing.T) {
 			if i != 2 {
 				return nil
 			}
-			return &PartialHost{Addr: netip.MustParseAddr("192.0.2.2"), Up: true, Reason: result.ReasonConnRefused, Start: partialStart,
+			// The TTL a SYN scan's answer would have given: the host
+			// record keeps it.
+			return &PartialHost{Addr: netip.MustParseAddr("192.0.2.2"), Up: true, Reason: result.ReasonConnRefused, TTL: 63, Start: partialStart,
 				Probes: 20, Counts: map[result.State]int{result.Closed: 19, result.Open: 1}, Settled: settled}
 		},
 		Summary: result.Summary{Start: start, HostsUp: 1, Open: 2, Probes: 42},
@@ -74,14 +76,14 @@ func TestResume(t *testing.T) {
 	if p.Index != 2 || p.Seq != 1 || n.Index != 3 || n.Seq != 2 {
 		t.Errorf("index, seq = %d, %d and %d, %d; want 2, 1 and 3, 2", p.Index, p.Seq, n.Index, n.Seq)
 	}
-	if !p.Up || p.Reason != result.ReasonConnRefused || !p.Start.Equal(partialStart) || p.Probes != 40 ||
+	if !p.Up || p.Reason != result.ReasonConnRefused || p.TTL != 63 || !p.Start.Equal(partialStart) || p.Probes != 40 ||
 		p.Counts[result.Closed] != 39 || p.Counts[result.Open] != 1 {
-		t.Errorf("partial host %+v: want up (conn-refused), started %v, 40 probes, 39 closed, 1 open", p, partialStart)
+		t.Errorf("partial host %+v: want up (conn-refused, ttl 63), started %v, 40 probes, 39 closed, 1 open", p, partialStart)
 	}
 	if !st.Start.Equal(start) || st.HostsUp != 3 || st.Open != 2+1 || st.Probes != 42+20+20+42 {
 		t.Errorf("summary %+v: want started %v, 3 up, 3 open, 124 probes", st, start)
 	}
-	if len(watched) < 2 || watched[0].Index != 2 || !watched[0].Up || watched[1].Index != 3 || watched[1].Up {
+	if len(watched) < 2 || watched[0].Index != 2 || !watched[0].Up || watched[0].TTL != 63 || watched[1].Index != 3 || watched[1].Up {
 		t.Errorf("watched %+v: want host 2 admitted up, then host 3 admitted", watched)
 	}
 	if !slices.ContainsFunc(watched, func(h result.Host) bool { return h.Index == 3 && h.Up && h.Reason == result.ReasonConnRefused }) {

@@ -503,7 +503,7 @@ func (e *engine) handle(o outcome) {
 		e.discovered(h, p, o, alive)
 	} else {
 		if alive && !h.up {
-			h.up, h.reason = true, o.v.reason
+			h.up, h.reason, h.ttl = true, o.v.reason, o.v.ttl
 			e.watch(h)
 		}
 		e.emitPort(h, p.port, o)
@@ -522,7 +522,7 @@ func (e *engine) discovered(h *hostState, p *probe, o outcome, alive bool) {
 		if e.cfg.DiscoverOnly {
 			h.phase = phaseUp
 		}
-		h.reason = o.v.reason
+		h.reason, h.ttl = o.v.reason, o.v.ttl
 		h.up = true
 		h.mac = p.mac
 		e.watch(h)
@@ -542,7 +542,7 @@ func (e *engine) discovered(h *hostState, p *probe, o outcome, alive bool) {
 	}
 	if h.phase == phaseDiscover && h.discoveryDone == len(h.discovery) {
 		h.phase = phaseDown
-		h.reason = o.v.reason
+		h.reason, h.ttl = o.v.reason, o.v.ttl
 	}
 }
 
@@ -568,6 +568,7 @@ func (e *engine) emitPort(h *hostState, port ports.Port, o outcome) {
 		Hostname: h.target.Name,
 		Port:     port,
 		State:    o.v.state,
+		TTL:      o.v.ttl,
 		Reason:   o.v.reason,
 		Time:     e.now(),
 		Source:   "scan",
@@ -653,6 +654,7 @@ func (e *engine) finish(h *hostState, interrupted bool) {
 		Hostname:   h.target.Name,
 		Up:         h.up,
 		Reason:     h.reason,
+		TTL:        h.ttl,
 		Probes:     h.probes,
 		Silent:     h.silent,
 		RTT:        srtt,

@@ -299,10 +299,16 @@ func TestLabSynHostConnections(t *testing.T) {
 }
 
 // TestLabSynAgreesWithNmap scans the filtered lab with the SYN scan and
-// with nmap -sS, IPv4 and IPv6: every port gets the same state and
-// reason from both.
+// with nmap -sS, IPv4 and IPv6: every port gets the same state, reason
+// and reason_ttl from both. The lab's kernel sends with a TTL of its
+// own, not the scanners' 64, so that the answers' TTL is seen to be
+// theirs.
 func TestLabSynAgreesWithNmap(t *testing.T) {
-	fl, child := filteredLab(t)
+	fl, child := inLab(t, func(t testing.TB) *lab.FilteredLoopback {
+		fl := lab.NewFilteredLoopback(t)
+		fl.NS.SetTTL(labHostTTL)
+		return fl
+	}, filteredNS)
 	if !child {
 		return
 	}
@@ -328,11 +334,8 @@ func TestLabSynAgreesWithNmap(t *testing.T) {
 		}
 		var run struct {
 			Ports []struct {
-				ID    uint16 `xml:"portid,attr"`
-				State struct {
-					State  string `xml:"state,attr"`
-					Reason string `xml:"reason,attr"`
-				} `xml:"state"`
+				ID    uint16    `xml:"portid,attr"`
+				State nmapState `xml:"state"`
 			} `xml:"host>ports>port"`
 		}
 		if err := xml.Unmarshal(out, &run); err != nil {
@@ -343,7 +346,8 @@ func TestLabSynAgreesWithNmap(t *testing.T) {
 		}
 		for _, np := range run.Ports {
 			r := res[netip.AddrPortFrom(addr, np.ID).String()]
-			if got, want := r.State.String()+" "+r.Reason, np.State.State+" "+np.State.Reason; got != want {
+			got := r.State.String() + " " + r.Reason + " ttl " + strconv.Itoa(int(r.TTL))
+			if want := np.State.State + " " + np.State.Reason + " ttl " + np.State.ReasonTTL; got != want {
 				t.Errorf("%s port %d: %q, nmap -sS %q", addr, np.ID, got, want)
 			}
 		}

@@ -401,9 +401,9 @@ func (s *synProber) matchTCP(r *rawReply) {
 	var v verdict
 	switch {
 	case t.Flags&raw.FlagRST != 0:
-		v = verdict{state: result.Closed, reason: result.ReasonReset, answered: true}
+		v = verdict{state: result.Closed, reason: result.ReasonReset, answered: true, ttl: r.p.TTL}
 	case t.Flags&raw.FlagSYN != 0:
-		v = verdict{state: result.Open, reason: result.ReasonSynAck, answered: true}
+		v = verdict{state: result.Open, reason: result.ReasonSynAck, answered: true, ttl: r.p.TTL}
 	default:
 		return
 	}
@@ -418,7 +418,9 @@ func (s *synProber) matchICMP(r *rawReply) {
 		return
 	}
 	m := result.ICMP{V6: r.p.ICMP.V6, Type: r.p.ICMP.Type, Code: r.p.ICMP.Code, FromTarget: r.p.Src == q.Dst}
-	s.settleSYN(newRawKey(q.Dst, q.DstPort, q.SrcPort), icmpVerdict(m, ports.TCP), r.at)
+	v := icmpVerdict(m, ports.TCP)
+	v.ttl = r.p.TTL // the ICMP packet's own: the target's, or a router's
+	s.settleSYN(newRawKey(q.Dst, q.DstPort, q.SrcPort), v, r.at)
 }
 
 // settleSYN settles the SYN k names, timing the link by it.

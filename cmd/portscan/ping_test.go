@@ -166,7 +166,7 @@ func TestLabDiscoveryOutputs(t *testing.T) {
 		"portscan report for 198.18.0.1\nHost is up, received arp-response (",
 		"s latency).\n" + macLine,
 		"portscan report for 198.18.0.7\nHost is up, received arp-response (",
-		"portscan report for 198.18.0.254\nHost is up, received echo-reply (",
+		"portscan report for 198.18.0.254\nHost is up, received echo-reply ttl 64 (", // its own, over loopback
 		"Not shown: 247 down hosts (no-response); --show down lists them\n",
 		"portscan done: 256 hosts (9 hosts up)",
 	} {
@@ -268,11 +268,11 @@ func TestLabDiscoveryRouted(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{[]string{"-PE"}, []string{"portscan report for " + live + "\nHost is up, received echo-reply (",
+		{[]string{"-PE"}, []string{"portscan report for " + live + "\nHost is up, received echo-reply ttl 63 (", // a hop away
 			"portscan report for " + router + "\nHost is up, received arp-response (", "portscan done: 3 hosts (2 hosts up)"},
 			[]string{noEcho}},
-		{[]string{"-PS443"}, []string{"portscan report for " + live + "\nHost is up, received reset (",
-			"portscan report for " + noEcho + "\nHost is up, received syn-ack ("}, nil},
+		{[]string{"-PS443"}, []string{"portscan report for " + live + "\nHost is up, received reset ttl 63 (",
+			"portscan report for " + noEcho + "\nHost is up, received syn-ack ttl 63 ("}, nil},
 		{[]string{"-PS", "23,443"}, []string{"portscan report for " + noEcho + "\nHost is up, received "}, nil},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

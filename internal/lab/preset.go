@@ -3,8 +3,10 @@ package lab
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -52,6 +54,31 @@ func (ns *Namespace) SetICMPRateLimit(on bool) {
 	}
 	for _, s := range set {
 		ns.Sysctl(s.Key, s.Value)
+	}
+}
+
+// SetTTL sets the IP TTL and IPv6 hop limit that the namespace's own
+// packets leave with (net.ipv4.ip_default_ttl, and net.ipv6.conf's
+// hop_limit for all, default and each device it has now): the TCP
+// answers and ICMP messages its kernel sends, so that a scan can tell
+// whose answer it got by its TTL (Linux sends 64 by default).
+func (ns *Namespace) SetTTL(ttl int) {
+	ns.t.Helper()
+	v := strconv.Itoa(ttl)
+	ns.Sysctl("net/ipv4/ip_default_ttl", v)
+	var devs []string
+	err := ns.Do(func() error {
+		ifs, err := net.Interfaces()
+		for _, ifi := range ifs {
+			devs = append(devs, ifi.Name)
+		}
+		return err
+	})
+	if err != nil {
+		ns.t.Fatalf("lab: in %s: %v", ns.name, err)
+	}
+	for _, dev := range append([]string{"all", "default"}, devs...) {
+		ns.Sysctl("net/ipv6/conf/"+dev+"/hop_limit", v)
 	}
 }
 
