@@ -328,7 +328,12 @@ func (pp *pingProber) send() {
 			p.sent, p.deadline = now, now.Add(limit)
 			heap.Push(&pp.timeouts, p)
 		}
-		sent, err := l.conn.WriteBatch(l.frames[:n])
+		sent, refused, err := writeAll(l.conn, l.frames[:n])
+		for _, i := range refused {
+			if p := l.probes[i]; p != nil {
+				pp.refused(p, now)
+			}
+		}
 		if err != nil {
 			for _, p := range l.probes[sent:n] {
 				if p != nil {

@@ -694,6 +694,40 @@ func (c *rawCore) expireProbes(limit, now time.Time) {
 	}
 }
 
+// writeAll sends frames on conn, going on past a frame a firewall's
+// output chain refuses (EPERM, EACCES: the kernel stops a batch there),
+// and says which it refused. n is how many frames it got through, sent
+// or refused; err is what stopped the others.
+func writeAll(conn *raw.Conn, frames [][]byte) (n int, refused []int, err error) {
+	for n < len(frames) {
+		k, err := conn.WriteBatch(frames[n:])
+		n += k
+		if err == nil {
+			continue
+		}
+		if !refusedSend(err) {
+			return n, refused, err
+		}
+		refused = append(refused, n)
+		n++
+	}
+	return n, refused, nil
+}
+
+// refusedSend says the kernel refused to send a frame because a
+// firewall rule drops it.
+func refusedSend(err error) bool {
+	return errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)
+}
+
+// refused ends a probe whose frame the kernel refused to send: a
+// firewall's output chain dropped it, and the port is filtered, as a
+// connect to it finds it.
+func (c *rawCore) refused(p *probe, now time.Time) {
+	c.drop(p)
+	c.finish(p, classify(unix.EPERM), now)
+}
+
 // sendFailed takes back a probe the kernel did not send: the engine sends
 // it again later when the kernel's queue was full, and the run ends on
 // any other error.

@@ -353,3 +353,52 @@ func TestLabSynAgreesWithNmap(t *testing.T) {
 		}
 	}
 }
+
+// fwRules drops, on the way out, the SYNs to ports 1000-1009 and every
+// packet to 127.9.9.9: the kernel refuses those frames to sendmmsg with
+// EPERM, as a host firewall's output chain does.
+const fwRules = `table inet fw {
+	chain output {
+		type filter hook output priority filter; policy accept;
+		tcp dport 1000-1009 drop
+		ip daddr 127.9.9.9 drop
+	}
+}
+`
+
+// TestLabSynLocalFirewall scans through a host firewall that refuses to
+// send some probes: the scan goes on, a refused SYN's port is filtered
+// admin-prohibited (as the connect scan finds it), the others are
+// answered, and a host every discovery probe to which is refused is
+// down, with no error.
+func TestLabSynLocalFirewall(t *testing.T) {
+	if !lab.InChild() {
+		ns := lab.NewNamespace(t, "syn-fw")
+		ns.Nft(fwRules)
+		ns.Reexec(t, struct{}{})
+		return
+	}
+	cfg := Config{Ports: &ports.Set{}, SkipDiscovery: true, InitialRTTTimeout: 300 * time.Millisecond, MaxRTTTimeout: 300 * time.Millisecond}
+	for p := uint16(990); p < 1020; p++ {
+		cfg.Ports.Add(ports.Port{Number: p, Proto: ports.TCP})
+	}
+	connect, _, _ := scanSpec(t, cfg, "127.0.0.1")
+	cfg.Syn = true
+	res, _, _ := scanSpec(t, cfg, "127.0.0.1")
+	sameStates(t, res, connect)
+	for p := uint16(990); p < 1020; p++ {
+		want := "closed reset"
+		if p >= 1000 && p <= 1009 {
+			want = "filtered admin-prohibited"
+		}
+		r := res[netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), p).String()]
+		if got := r.State.String() + " " + r.Reason; got != want {
+			t.Errorf("port %d: %q, want %q", p, got, want)
+		}
+	}
+	cfg.SkipDiscovery, cfg.RawDiscovery = false, true
+	_, hosts, _ := scanSpec(t, cfg, "127.9.9.9")
+	if h := hosts[netip.MustParseAddr("127.9.9.9")]; h.Up {
+		t.Errorf("127.9.9.9, every probe to which the firewall refuses: %+v, want down", h)
+	}
+}

@@ -314,6 +314,10 @@ func (s *synProber) sent1(j *sendJob) {
 			s.sendFailed(p, j.err, j.done)
 			continue
 		}
+		if slices.Contains(j.refused, i) {
+			s.refused(p, j.done)
+			continue
+		}
 		p.deadline = j.done.Add(j.waits[i])
 		heap.Push(&s.timeouts, p)
 		if !p.host.rtt.measured() && s.onTheLink(p) {
@@ -324,22 +328,24 @@ func (s *synProber) sent1(j *sendJob) {
 
 // sendJob is a batch of frames for a sender to send on l, the probe of
 // each frame (nil for a neighbour request) and its timeout; the sender
-// says how many went, the error that stopped the rest, and when.
+// says how many went, which of them a firewall refused, the error that
+// stopped the rest, and when.
 type sendJob struct {
-	l      *rawLink
-	frames [][]byte
-	probes []*probe
-	waits  []time.Duration
-	n      int
-	err    error
-	done   time.Time
+	l       *rawLink
+	frames  [][]byte
+	probes  []*probe
+	waits   []time.Duration
+	n       int
+	refused []int // the frames a firewall refused, of the n
+	err     error
+	done    time.Time
 }
 
 // send sends the batches given it until the prober closes.
 func (s *synProber) send() {
 	defer s.wg.Done()
 	for job := range s.jobs {
-		job.n, job.err = job.l.conn.WriteBatch(job.frames)
+		job.n, job.refused, job.err = writeAll(job.l.conn, job.frames)
 		job.done = s.now()
 		select {
 		case s.sentJobs <- job:
