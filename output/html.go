@@ -280,6 +280,7 @@ type htmlRow struct {
 	CertClass          string
 	CertNote           string
 	Reason             string
+	TTL                uint8 // of the reply that gave Reason; 0, unknown, is not shown
 	Ev                 *htmlEvidence
 }
 
@@ -325,8 +326,10 @@ func (h *htmlWriter) report(out io.Writer, hs result.Host, b *hostBuf) error {
 	case !hs.Up:
 		details = append(details, downWhy(hs))
 	default:
-		if h.opt.Reason && hs.Reason != "" {
-			details = append(details, "received "+text.Escape(hs.Reason))
+		// The page shows a known TTL whatever --reason says, as the
+		// rows do: it has room, and the TTL tells who answered.
+		if hs.Reason != "" && (h.opt.Reason || hs.TTL != 0) {
+			details = append(details, "received "+reasonTTL(hs.Reason, hs.TTL))
 		}
 		if l := hostLatency(hs, b); l > 0 {
 			details = append(details, seconds2(l)+" s latency")
@@ -423,7 +426,7 @@ func hostName(a netip.Addr, name string) string {
 }
 
 func (h *htmlWriter) row(r result.Port, host string) htmlRow {
-	row := htmlRow{PCAP: h.pcap, Host: host, Port: r.Port.String(), State: r.State.String(), Reason: htmlpage.Clean(r.Reason)}
+	row := htmlRow{PCAP: h.pcap, Host: host, Port: r.Port.String(), State: r.State.String(), Reason: htmlpage.Clean(r.Reason), TTL: r.TTL}
 	row.StateClass = stateClass(row.State)
 	row.Svc = "unknown"
 	if e := r.Service; e != nil {

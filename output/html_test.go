@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portscan/portscan/internal/golden"
 	"github.com/portscan/portscan/internal/htmlpage/pagetest"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -157,4 +158,65 @@ func TestHTMLBounded(t *testing.T) {
 			t.Errorf("the end of the page lacks %q", want)
 		}
 	}
+}
+
+// TestHTMLTTL shows the TTL of the answer that decided each port after
+// its reason, in a quieter span ("syn-ack ttl 63"), and after the reason
+// on the host's line ("received echo-reply ttl 63"), whatever --reason
+// says: the page has room for it. An unknown TTL (0) adds nothing, so
+// that a row of a connect scan is as it was.
+func TestHTMLTTL(t *testing.T) {
+	sc := ttlScenario()
+	out := render(t, "html", sc)
+	golden.Check(t, goldenPath(sc, "html"), out)
+	page := pagetest.Check(t, out)
+	for _, want := range []string{
+		`<td>syn-ack <span class="muted">ttl 63</span></td>`,
+		`<td>reset <span class="muted">ttl 254</span></td>`,
+		`<td>admin-prohibited <span class="muted">ttl 254</span></td>`,
+		`<td>no-response</td>`,
+		`<span class="muted">received echo-reply ttl 63 · 0.00011 s latency</span>`,
+		`<span class="muted">received arp-response · 0.000040 s latency · MAC Address:`,
+	} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// Read without the script, a row's cell says what text's REASON does.
+	for _, want := range []string{"syn-ack\nttl 63\n", "received echo-reply ttl 63"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page's text lacks %q:\n%s", want, page)
+		}
+	}
+	for _, bad := range []string{"ttl 0", "no-response <span", "arp-response ttl"} {
+		if bytes.Contains(out, []byte(bad)) {
+			t.Errorf("page has %q", bad)
+		}
+	}
+
+	t.Run("without --reason", func(t *testing.T) {
+		sc := sc
+		sc.opt.Reason = false
+		out := render(t, "html", sc)
+		for _, want := range []string{`<td>syn-ack <span class="muted">ttl 63</span></td>`, "received echo-reply ttl 63"} {
+			if !bytes.Contains(out, []byte(want)) {
+				t.Errorf("page lacks %q", want)
+			}
+		}
+		if bytes.Contains(out, []byte("received arp-response")) {
+			t.Errorf("without --reason, the host line of a host of unknown TTL has its reason")
+		}
+	})
+	t.Run("unknown TTLs", func(t *testing.T) {
+		// Without TTLs, the page is the one a connect scan writes.
+		out := render(t, "html", untimed(sc))
+		if bytes.Contains(out, []byte("ttl ")) {
+			t.Errorf("a page of unknown TTLs shows some")
+		}
+		for _, want := range []string{`<td>syn-ack</td>`, "received echo-reply · "} {
+			if !bytes.Contains(out, []byte(want)) {
+				t.Errorf("page lacks %q", want)
+			}
+		}
+	})
 }
