@@ -242,6 +242,46 @@ func TestHTMLInBrowser(t *testing.T) {
 	}
 }
 
+// TestHTMLTTLInBrowser opens the page of a SYN scan whose answers carry
+// their TTL: a row's Reason cell reads "syn-ack ttl 63", the TTL quieter
+// than the reason, the host's line its echo reply's TTL, and the filter
+// finds the rows of a TTL by its text.
+func TestHTMLTTLInBrowser(t *testing.T) {
+	b := browser.Open(t, 1280, 1000)
+	url := b.Load(t, writePage(t, t.TempDir(), render(t, "html", ttlScenario())), 30*time.Second)
+	reason := func(host, port string) string {
+		return browser.Eval[string](t, b, `(() => { const g = [...document.querySelectorAll("tr.g")].find(g => g.querySelector(".h").textContent === `+strconv.Quote(host)+`);
+			const r = [...g.closest("table").querySelectorAll("tr.r")].find(r => r.cells[0].textContent === `+strconv.Quote(port)+`); return r.cells[3].textContent })()`)
+	}
+	for _, tt := range []struct{ host, port, want string }{
+		{"198.18.65.10", "22/tcp", "syn-ack ttl 63"}, {"198.18.65.10", "23/tcp", "admin-prohibited ttl 254"},
+		{"198.18.65.10", "8080/tcp", "no-response"}, {"198.18.64.1", "22/tcp", "reset ttl 254"},
+	} {
+		if got := reason(tt.host, tt.port); got != tt.want {
+			t.Errorf("%s %s: Reason %q, want %q", tt.host, tt.port, got, tt.want)
+		}
+	}
+	colors := browser.Eval[[]string](t, b, `(s => [getComputedStyle(s.parentNode).color, getComputedStyle(s).color])(document.querySelector("tr.r td span.muted"))`)
+	if colors[0] == colors[1] {
+		t.Errorf("the TTL is in the reason's colour, %s: it should be quieter", colors[0])
+	}
+	if got := browser.Eval[string](t, b, `[...document.querySelectorAll("tr.g")].find(g => g.querySelector(".h").textContent === "198.18.65.10").textContent`); !strings.Contains(got, "received echo-reply ttl 63") {
+		t.Errorf("host line %q lacks the echo reply's TTL", got)
+	}
+	for _, tt := range []struct {
+		q    string
+		rows int
+	}{{"ttl 63", 6}, {"ttl 254", 5}} {
+		browser.Eval[bool](t, b, `(() => { const i = document.querySelector('input[data-filter="text"]'); i.value = `+strconv.Quote(tt.q)+`; i.dispatchEvent(new Event("input")); return true })()`)
+		if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](visible+" === "+strconv.Itoa(tt.rows))); err != nil {
+			t.Errorf("filter %q: %d rows shown, want %d", tt.q, browser.Eval[int](t, b, visible), tt.rows)
+		}
+	}
+	if r := b.Requests(); !slices.Equal(r, []string{url}) {
+		t.Errorf("requests %q, want the page's own only", r)
+	}
+}
+
 // TestHTMLAccessibleOutOfView opens a page of hosts that reach far below
 // the window and checks that, once the script has laid out the hosts'
 // boxes, every row is in the browser's accessibility tree: Chromium
