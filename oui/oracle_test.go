@@ -14,6 +14,12 @@ import (
 	"testing/iotest"
 )
 
+type entry struct {
+	prefix uint32
+	line   int // of the first claim, which stands
+	name   string
+}
+
 // oldParse is the parser as it was before it was made fast (a
 // bufio.Scanner, a sort of every entry): the oracle the fast one must
 // agree with, registry and error alike.
