@@ -253,7 +253,10 @@ func (p *parser) line(b []byte, n int) *ParseError {
 // registry sorts the claims by prefix, the first claim of each ahead
 // of later ones, and keeps the first. The IEEE's file is in no order.
 func (p *parser) registry() *Registry {
-	sortKeys(p.keys)
+	// A key is the prefix above the claim's place in the file, so
+	// sorting the keys sorts by prefix and keeps a prefix's claims in
+	// file order: the first is the one kept.
+	slices.Sort(p.keys)
 	distinct := 0
 	for i, k := range p.keys {
 		if i == 0 || k>>40 != p.keys[i-1]>>40 {
@@ -274,32 +277,6 @@ func (p *parser) registry() *Registry {
 		r.names = append(r.names, text[start:p.ends[j]])
 	}
 	return r
-}
-
-// sortKeys sorts keys by prefix, keeping the claims of a prefix in the
-// order they were made: a radix sort of the 24 bits, 12 at a time,
-// which is stable. Its two passes leave the result in keys.
-func sortKeys(keys []uint64) {
-	if slices.IsSorted(keys) {
-		return
-	}
-	src, dst := keys, make([]uint64, len(keys))
-	var count [1<<12 + 1]int
-	for shift := 40; shift < 64; shift += 12 {
-		clear(count[:])
-		for _, k := range src {
-			count[k>>shift&(1<<12-1)+1]++
-		}
-		for i := 1; i < len(count); i++ {
-			count[i] += count[i-1]
-		}
-		for _, k := range src {
-			d := k >> shift & (1<<12 - 1)
-			dst[count[d]] = k
-			count[d]++
-		}
-		src, dst = dst, src
-	}
 }
 
 // The markers after the prefix of an assignment line.
