@@ -9,13 +9,15 @@ import (
 
 // FuzzParse feeds the parser any bytes, as a damaged or hostile registry
 // file may hold: it never panics, fails only with a *ParseError at a
-// line of the input, and every name it keeps is printable.
+// line of the input, every name it keeps is printable, and it agrees
+// with the old parser (oldParse) on every input.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(sample))
 	f.Add([]byte("00-00-5E   (hex)\t\tX\n00005E     (base 16)\t\tY\n"))
 	f.Add([]byte("00-0G-5E   (hex)\t\tX\n"))
 	f.Add([]byte("AB-CD-EF (hex) \x1b]0;title\a\xff\xfe\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		sameAsOld(t, in)
 		r, err := Parse(strings.NewReader(string(in)))
 		if err != nil {
 			var pe *ParseError
