@@ -17,6 +17,7 @@ import (
 
 	"github.com/portscan/portscan/capture"
 	"github.com/portscan/portscan/internal/text"
+	"github.com/portscan/portscan/nmapxml"
 	"github.com/portscan/portscan/output"
 	"github.com/portscan/portscan/ports"
 	"github.com/portscan/portscan/result"
@@ -471,8 +472,12 @@ func (r *Run) addPortRecord(rec output.PortRecord) error {
 	if rec.Protocol != ports.TCP && rec.Protocol != ports.UDP {
 		return fmt.Errorf("protocol %v: want tcp or udp", rec.Protocol)
 	}
+	from, err := nmapxml.ParseReasonIP(rec.ReasonIP)
+	if err != nil {
+		return err
+	}
 	res := result.Port{Host: a, Hostname: rec.Hostname, Port: ports.Port{Number: rec.Port, Proto: rec.Protocol}, State: rec.State, Reason: rec.Reason,
-		TTL: rec.TTL, Detected: rec.Detected.Service(), Evidence: rec.Evidence}
+		TTL: rec.TTL, ReasonIP: from, Detected: rec.Detected.Service(), Evidence: rec.Evidence}
 	if rec.Service != "" {
 		res.Service = &services.Entry{Name: rec.Service, Port: res.Port}
 	}
@@ -499,7 +504,11 @@ func (r *Run) addHostRecord(rec output.HostRecord) error {
 	if err != nil {
 		return err
 	}
-	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason, TTL: rec.TTL, Counts: parseCounts(rec.Counts), Vendor: rec.Vendor}
+	from, err := nmapxml.ParseReasonIP(rec.ReasonIP)
+	if err != nil {
+		return err
+	}
+	h := result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason, TTL: rec.TTL, ReasonIP: from, Counts: parseCounts(rec.Counts), Vendor: rec.Vendor}
 	if rec.MAC != "" {
 		if h.MAC, err = parseMAC(rec.MAC); err != nil {
 			return err

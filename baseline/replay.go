@@ -100,7 +100,7 @@ func Replay(ctx context.Context, runs []*Run, w result.Sink, opt ReplayOptions) 
 			return cmp.Or(cmp.Compare(x.Proto, y.Proto), cmp.Compare(x.Number, y.Number))
 		}) {
 			st := h.Ports[p]
-			res := result.Port{Host: a, Hostname: h.Hostname, Port: p, State: st.State, Reason: st.Reason, TTL: st.TTL, Detected: st.Detected,
+			res := result.Port{Host: a, Hostname: h.Hostname, Port: p, State: st.State, Reason: st.Reason, TTL: st.TTL, ReasonIP: st.ReasonIP, Detected: st.Detected,
 				Evidence: st.Evidence, Source: source, Service: label(opt.Label, p, st.Service)}
 			if st.State == result.Open {
 				sum.Open++
@@ -109,7 +109,7 @@ func Replay(ctx context.Context, runs []*Run, w result.Sink, opt ReplayOptions) 
 				return err
 			}
 		}
-		hr := result.Host{Addr: a, Hostname: h.Hostname, Up: up(h), Reason: h.Reason, TTL: h.TTL, Counts: h.Counts, Source: source}
+		hr := result.Host{Addr: a, Hostname: h.Hostname, Up: up(h), Reason: h.Reason, TTL: h.TTL, ReasonIP: h.ReasonIP, Counts: h.Counts, Source: source}
 		if hr.Counts == nil {
 			hr.Counts = map[result.State]int{}
 			for _, st := range h.Ports {
@@ -144,7 +144,7 @@ func merged(runs []*Run) map[netip.Addr]*Host {
 			}
 			m.Hostname = cmp.Or(m.Hostname, h.Hostname)
 			if m.Reason == "" {
-				m.Reason, m.TTL = h.Reason, h.TTL
+				m.Reason, m.TTL, m.ReasonIP = h.Reason, h.TTL, h.ReasonIP
 			}
 			m.Up = m.Up || h.Up
 			maps.Copy(m.Ports, h.Ports)

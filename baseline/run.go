@@ -53,8 +53,11 @@ type Host struct {
 	Reason string
 	// TTL is that of the reply that gave Reason (result.Host.TTL); 0
 	// when the file does not say.
-	TTL   uint8
-	Ports map[ports.Port]Port
+	TTL uint8
+	// ReasonIP is who sent the ICMP error that gave Reason, when not the
+	// host (result.Host.ReasonIP).
+	ReasonIP netip.Addr
+	Ports    map[ports.Port]Port
 	// Counts are how many ports of each state the run found on the host,
 	// listed in Ports or not (portscan's counts, nmap's extraports); nil
 	// when the run does not say.
@@ -68,10 +71,13 @@ type Host struct {
 
 // Port is what a run says of one port.
 type Port struct {
-	State   result.State
-	Reason  string
-	TTL     uint8  // of the reply that decided State (result.Port.TTL); 0 when unknown
-	Service string // the catalog's name for the port; "" if none
+	State  result.State
+	Reason string
+	TTL    uint8 // of the reply that decided State (result.Port.TTL); 0 when unknown
+	// ReasonIP is who sent the ICMP error that decided State, when not
+	// the target (result.Port.ReasonIP).
+	ReasonIP netip.Addr
+	Service  string // the catalog's name for the port; "" if none
 	// Detected is what service detection found there, if it ran.
 	Detected *result.Service
 	// Evidence is what a capture showed of the port, for results of
@@ -117,7 +123,7 @@ func (r *Run) AddPort(res result.Port) {
 	if res.State == result.Open || res.State == result.Closed {
 		h.Up = true // it answered
 	}
-	p := Port{State: res.State, Reason: res.Reason, TTL: res.TTL, Detected: res.Detected, Evidence: res.Evidence}
+	p := Port{State: res.State, Reason: res.Reason, TTL: res.TTL, ReasonIP: res.ReasonIP, Detected: res.Detected, Evidence: res.Evidence}
 	if res.Service != nil {
 		p.Service = res.Service.Name
 	}
@@ -131,7 +137,7 @@ func (r *Run) AddHost(hs result.Host) {
 		h.Hostname = hs.Hostname
 	}
 	h.Up = hs.Up || h.Up
-	h.Reason, h.TTL = hs.Reason, hs.TTL
+	h.Reason, h.TTL, h.ReasonIP = hs.Reason, hs.TTL, hs.ReasonIP
 	if hs.MAC != nil {
 		h.MAC, h.Vendor = hs.MAC, hs.Vendor
 	}

@@ -142,7 +142,7 @@ func TestReplayTTL(t *testing.T) {
 		format string
 		want   []string
 	}{
-		{"xml", []string{`<status state="up" reason="echo-reply" reason_ttl="110">`, `<state state="filtered" reason="admin-prohibited" reason_ttl="222">`,
+		{"xml", []string{`<status state="up" reason="echo-reply" reason_ttl="110">`, `<state state="filtered" reason="admin-prohibited" reason_ttl="222" reason_ip="198.18.1.1">`,
 			`<status state="up" reason="arp-response" reason_ttl="0">`, `<state state="closed" reason="reset" reason_ttl="222">`}},
 		{"jsonl", []string{`"host":"198.18.2.1","up":true,"status":"up","reason":"echo-reply","ttl":110,`, `"port":23,"protocol":"tcp","state":"filtered","reason":"admin-prohibited","ttl":222,`}},
 	} {

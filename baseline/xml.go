@@ -224,7 +224,11 @@ func (r *Run) addXMLHost(x *nmapxml.Host) error {
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
-	host := result.Host{Addr: a, Hostname: hostname, Up: x.Status.State == "up", Reason: x.Status.Reason, TTL: ttl}
+	from, err := x.Status.IP() // portscan's; nmap's DTD has none on <status>
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	host := result.Host{Addr: a, Hostname: hostname, Up: x.Status.State == "up", Reason: x.Status.Reason, TTL: ttl, ReasonIP: from}
 	for _, ad := range x.Addresses {
 		if ad.AddrType == "mac" {
 			if host.MAC, err = parseMAC(ad.Addr); err != nil {
@@ -259,7 +263,12 @@ func (r *Run) addXMLHost(x *nmapxml.Host) error {
 		if err != nil {
 			return fmt.Errorf("port %s: %w", xp.PortID, err)
 		}
-		res := result.Port{Host: a, Hostname: hostname, Port: ports.Port{Number: uint16(n), Proto: proto}, State: st, Reason: xp.State.Reason, TTL: ttl}
+		from, err := xp.State.IP()
+		if err != nil {
+			return fmt.Errorf("port %s: %w", xp.PortID, err)
+		}
+		res := result.Port{Host: a, Hostname: hostname, Port: ports.Port{Number: uint16(n), Proto: proto}, State: st, Reason: xp.State.Reason, TTL: ttl,
+			ReasonIP: from}
 		if xp.Service != nil && xp.Service.Name != "" {
 			res.Service = &services.Entry{Name: xp.Service.Name, Port: res.Port}
 		}

@@ -59,7 +59,7 @@ func mergePort(a, b result.Port) result.Port {
 // into one host and its ports, in protocol and port order:
 //
 //   - each port once, as mergePort keeps it;
-//   - up if any part saw it up, with that part's reason and its TTL
+//   - up if any part saw it up, with that part's reason, its TTL and its reason_ip
 //     (the first that gives one);
 //     incomplete when some part of the scan has only incomplete records
 //     of it (a shard interrupted and not resumed): so a resumed run's
@@ -97,11 +97,11 @@ func mergeHost(parts []part) (result.Host, []result.Port) {
 			complete[pt.group] = true
 		}
 		if x.Up && (!h.Up || h.Reason == "" && x.Reason != "") {
-			h.Up, h.Reason, h.TTL = true, x.Reason, x.TTL
+			h.Up, h.Reason, h.TTL, h.ReasonIP = true, x.Reason, x.TTL, x.ReasonIP
 			h.RTT, h.RTTVar, h.Timeout = x.RTT, x.RTTVar, x.Timeout
 		}
 		if h.Reason == "" && !h.Up {
-			h.Reason, h.TTL = x.Reason, x.TTL
+			h.Reason, h.TTL, h.ReasonIP = x.Reason, x.TTL, x.ReasonIP
 		}
 		if h.Source == "" {
 			h.Source = x.Source

@@ -65,8 +65,12 @@ func portOf(rec output.PortRecord, host netip.Addr) (result.Port, error) {
 	if err := parseProto(rec.Protocol); err != nil {
 		return result.Port{}, err
 	}
+	from, err := nmapxml.ParseReasonIP(rec.ReasonIP)
+	if err != nil {
+		return result.Port{}, err
+	}
 	p := result.Port{Host: a, Hostname: rec.Hostname, Port: ports.Port{Number: rec.Port, Proto: rec.Protocol},
-		State: rec.State, Reason: rec.Reason, TTL: rec.TTL, RTT: durationMs(rec.RTTms), Time: timeOf(rec.Time), Source: rec.Source,
+		State: rec.State, Reason: rec.Reason, TTL: rec.TTL, ReasonIP: from, RTT: durationMs(rec.RTTms), Time: timeOf(rec.Time), Source: rec.Source,
 		Evidence: rec.Evidence, Detected: rec.Detected.Service()}
 	if rec.Service != "" {
 		p.Service = &services.Entry{Port: p.Port, Name: rec.Service, Description: rec.Description,
@@ -97,7 +101,11 @@ func hostOf(rec output.HostRecord) (result.Host, error) {
 	if err != nil {
 		return result.Host{}, err
 	}
-	return result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason, TTL: rec.TTL, Probes: max(rec.Probes, 0),
+	from, err := nmapxml.ParseReasonIP(rec.ReasonIP)
+	if err != nil {
+		return result.Host{}, err
+	}
+	return result.Host{Addr: a, Hostname: rec.Hostname, Up: rec.Up, Reason: rec.Reason, TTL: rec.TTL, ReasonIP: from, Probes: max(rec.Probes, 0),
 		Silent: max(rec.Silent, 0), Counts: countsOf(rec.Counts), Start: timeOf(rec.Start), End: timeOf(rec.End),
 		Source: rec.Source, Index: rec.Index, RTT: durationMs(rec.LatencyMs), Incomplete: rec.Incomplete,
 		Tarpit: rec.Tarpit, CutShort: rec.CutShort, Unscanned: max(rec.Unscanned, 0)}, nil
@@ -155,7 +163,11 @@ func xmlHost(x *nmapxml.Host, label services.Labeler) (result.Host, []result.Por
 	if err != nil {
 		return result.Host{}, nil, fmt.Errorf("status: %w", err)
 	}
-	h := result.Host{Addr: a, Hostname: name, Up: x.Status.State == "up", Reason: x.Status.Reason, TTL: ttl,
+	from, err := x.Status.IP() // portscan's; nmap's DTD has none on <status>
+	if err != nil {
+		return result.Host{}, nil, fmt.Errorf("status: %w", err)
+	}
+	h := result.Host{Addr: a, Hostname: name, Up: x.Status.State == "up", Reason: x.Status.Reason, TTL: ttl, ReasonIP: from,
 		Start: unixTime(x.StartTime), End: unixTime(x.EndTime), Incomplete: x.Status.State == "unknown"}
 	if t := x.Times; t != nil {
 		h.RTT, h.RTTVar, h.Timeout = micros(t.SRTT), micros(t.RTTVar), micros(t.To)
@@ -191,9 +203,13 @@ func xmlHost(x *nmapxml.Host, label services.Labeler) (result.Host, []result.Por
 		if err != nil {
 			return result.Host{}, nil, fmt.Errorf("port %s: %w", quote(xp.PortID), err)
 		}
+		from, err := xp.State.IP()
+		if err != nil {
+			return result.Host{}, nil, fmt.Errorf("port %s: %w", quote(xp.PortID), err)
+		}
 		h.Counts[st]++
 		p := result.Port{Host: a, Hostname: name, Port: ports.Port{Number: uint16(n), Proto: proto}, State: st, Reason: xp.State.Reason,
-			TTL: ttl, Source: h.Source}
+			TTL: ttl, ReasonIP: from, Source: h.Source}
 		if s := xp.Service; s != nil && s.Name != "" {
 			p.Service = xmlLabel(label, p.Port, s.Name, s.Method == "probed")
 			if s.Method == "probed" {

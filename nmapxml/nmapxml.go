@@ -11,9 +11,10 @@
 //
 // Attribute values are kept as the text of the file, numbers included:
 // a reader judges only the values it uses, with errors of its own
-// ([Status.TTL] reads reason_ttl for both readers), and a host read and
-// written again keeps what nmap wrote. Optional attributes
-// and elements are omitted when empty, as nmap omits them. Elements the
+// ([Status.TTL] reads reason_ttl and [Status.IP] reason_ip for both
+// readers), and a host read and written again keeps what nmap wrote.
+// Optional attributes and elements are omitted when empty, as nmap
+// omits them. Elements the
 // model does not cover (os, trace, times' siblings, scripts' tables,
 // taskbegin and the like) are skipped when decoding.
 package nmapxml
@@ -24,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 )
 
@@ -108,6 +110,26 @@ func (s Status) TTL() (uint8, error) {
 		return 0, fmt.Errorf("reason_ttl %q is not a TTL (0 to 255)", s.ReasonTTL)
 	}
 	return uint8(n), nil
+}
+
+// IP reads ReasonIP, who sent the ICMP error that gave Reason when it
+// was not the target: the zero Addr when it is missing, an error when it
+// is not an IP address. See [ParseReasonIP].
+func (s Status) IP() (netip.Addr, error) { return ParseReasonIP(s.ReasonIP) }
+
+// ParseReasonIP reads a reason_ip as nmap and portscan write it, in XML
+// and in portscan's jsonl and json: "" is the zero Addr (the target
+// answered, or nobody did); anything else must be an IP address, and is
+// kept unmapped.
+func ParseReasonIP(s string) (netip.Addr, error) {
+	if s == "" {
+		return netip.Addr{}, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("reason_ip %q is not an IP address", s)
+	}
+	return a.Unmap(), nil
 }
 
 // State is a port's <state>; it has the attributes of [Status].

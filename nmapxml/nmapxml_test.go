@@ -178,3 +178,28 @@ func TestStatusTTL(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusIP(t *testing.T) {
+	tests := []struct {
+		name, attr string
+		want       string
+		err        bool
+	}{
+		{"none", "", "invalid IP", false},
+		{"router", "198.18.1.1", "198.18.1.1", false},
+		{"ipv6 router", "fd00:1::1", "fd00:1::1", false},
+		{"mapped", "::ffff:198.18.1.1", "198.18.1.1", false},
+		{"zone", "fe80::1%eth0", "fe80::1%eth0", false},
+		{"host name", "router.example", "invalid IP", true},
+		{"space", " 198.18.1.1", "invalid IP", true},
+		{"cidr", "198.18.1.0/24", "invalid IP", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Status{ReasonIP: tt.attr}.IP()
+			if got.String() != tt.want || (err != nil) != tt.err {
+				t.Errorf("reason_ip %q: %v, %v; want %s, error %v", tt.attr, got, err, tt.want, tt.err)
+			}
+		})
+	}
+}

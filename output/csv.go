@@ -13,9 +13,9 @@ import (
 )
 
 // CSVHeader is the first row of csv output; the columns are those of
-// PortRecord but TTL, with the evidence object spread over eight, then the
-// detected object over the last 21 (its CPE names and SANs joined with
-// spaces), empty where detection did not run.
+// PortRecord but TTL and ReasonIP, with the evidence object spread over
+// eight, then the detected object over the last 21 (its CPE names and
+// SANs joined with spaces), empty where detection did not run.
 var CSVHeader = []string{
 	"host", "hostname", "port", "protocol", "state", "reason",
 	"service", "description", "description_en", "service_source",

@@ -67,6 +67,11 @@
 //	                         (the target's, or a router's) in a SYN scan
 //	                         (-sS); omitted when unknown (no reply, a
 //	                         connect or UDP scan, a capture)
+//	reason_ip       string   who sent the ICMP error that decided the
+//	                         state when it was not the target (a router
+//	                         on the way, rejecting), as nmap's reason_ip;
+//	                         omitted when the target answered or nothing
+//	                         did
 //	service         string   catalog name for the port; "" if none
 //	description     string   catalog description in Chinese; "" if none
 //	description_en  string   catalog description in English; "" if none
@@ -132,6 +137,10 @@
 //	                         ICMP error), with raw discovery or -sS;
 //	                         omitted when unknown (no reply, a connect, an
 //	                         ARP or NDP answer)
+//	reason_ip       string   who sent the ICMP error that gave the reason
+//	                         when it was not the host (a router's
+//	                         host-unreach for a host found down); omitted
+//	                         otherwise. XML's <status> has no place for it
 //	latency_ms      number   mean round trip of its answered probes
 //	probes          number   probes sent
 //	silent          number   probes that got no answer
@@ -179,10 +188,10 @@
 // # csv
 //
 // csv output is a header row (CSVHeader) and one row per reported port,
-// with the "port" fields in the order above but ttl (nmap's formats
-// other than XML have no place for it either), the evidence fields
-// spread over eight columns, empty for scans, and the detected object
-// over 21 (detected_name, detected_tunnel, product, version, info, cpe,
+// with the "port" fields in the order above but ttl and reason_ip
+// (nmap's formats other than XML have no place for them either), the
+// evidence fields spread over eight columns, empty for scans, and the
+// detected object over 21 (detected_name, detected_tunnel, product, version, info, cpe,
 // method, confidence, banner, label, then tls_ and each TLS field),
 // empty where detection did not run; lists are joined with spaces, and
 // every detected field is escaped as text output escapes it. It is
@@ -233,6 +242,12 @@
 //
 //	<state state="open" reason="syn-ack" reason_ttl="63"></state>
 //	<status state="up" reason="echo-reply" reason_ttl="63"></status>
+//
+// A port whose state an ICMP error from someone other than the target
+// decided (a router rejecting the probe) names the sender in reason_ip,
+// as nmap does; nmap's DTD has it on <state> only:
+//
+//	<state state="filtered" reason="admin-prohibited" reason_ttl="63" reason_ip="198.18.1.1"></state>
 //
 // A host whose MAC address is known has a second <address>, as nmap
 // writes it, after its IP address:
@@ -331,7 +346,9 @@
 // aligned in terminal cells, and a closing summary line. With
 // Options.Reason, a reason whose reply's TTL is known is followed by it,
 // as nmap's --reason prints it: "syn-ack ttl 63" in the REASON column,
-// "Host is up, received echo-reply ttl 63" for the host. VERSION is
+// "Host is up, received echo-reply ttl 63" for the host; a port's reason
+// an ICMP error from a router gave names it before the TTL, as nmap's
+// does: "admin-prohibited from 198.18.1.1 ttl 63". VERSION is
 // there when service detection ran on the host: product, version and
 // (info), as nmap prints it. A service detection named other than the
 // catalog's label replaces it in SERVICE, marked "*" (and coloured), with

@@ -2,6 +2,7 @@ package output
 
 import (
 	"math"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -61,7 +62,8 @@ type PortRecord struct {
 	Protocol      ports.Protocol   `json:"protocol"`
 	State         result.State     `json:"state"`
 	Reason        string           `json:"reason"`
-	TTL           uint8            `json:"ttl,omitempty"` // of the reply that decided State (result.Port.TTL)
+	TTL           uint8            `json:"ttl,omitempty"`       // of the reply that decided State (result.Port.TTL)
+	ReasonIP      string           `json:"reason_ip,omitempty"` // who sent the ICMP error that decided State, when not the target (result.Port.ReasonIP)
 	Service       string           `json:"service"`
 	Description   string           `json:"description"`
 	DescriptionEn string           `json:"description_en"`
@@ -170,7 +172,8 @@ type HostRecord struct {
 	Up         bool           `json:"up"`
 	Status     string         `json:"status"`
 	Reason     string         `json:"reason"`
-	TTL        uint8          `json:"ttl,omitempty"` // of the reply that gave Reason (result.Host.TTL)
+	TTL        uint8          `json:"ttl,omitempty"`       // of the reply that gave Reason (result.Host.TTL)
+	ReasonIP   string         `json:"reason_ip,omitempty"` // who sent the ICMP error that gave Reason, when not the host (result.Host.ReasonIP)
 	LatencyMs  float64        `json:"latency_ms"`
 	Probes     int            `json:"probes"`
 	Silent     int            `json:"silent"`
@@ -244,6 +247,7 @@ func portRecord(r result.Port) PortRecord {
 		State:    r.State,
 		Reason:   r.Reason,
 		TTL:      r.TTL,
+		ReasonIP: addrString(r.ReasonIP),
 		RTTms:    millis(r.RTT),
 		Time:     timePtr(r.Time),
 		Source:   sourceOf(r.Source),
@@ -277,6 +281,7 @@ func hostRecord(h result.Host, latency time.Duration) HostRecord {
 		Status:    h.Status(),
 		Reason:    h.Reason,
 		TTL:       h.TTL,
+		ReasonIP:  addrString(h.ReasonIP),
 		LatencyMs: millis(latency),
 		Probes:    h.Probes,
 		Silent:    h.Silent,
@@ -333,4 +338,12 @@ func timePtr(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// addrString is a as the records write it: "" (left out) when zero.
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -220,7 +221,7 @@ func (t *textWriter) report(h result.Host, b *hostBuf, blk *textBlock) {
 	default:
 		t.w.WriteString("\nHost is up")
 		if t.opt.Reason && h.Reason != "" {
-			fmt.Fprintf(t.w, ", received %s", reasonTTL(h.Reason, h.TTL))
+			fmt.Fprintf(t.w, ", received %s", reasonTTL(h.Reason, netip.Addr{}, h.TTL))
 		}
 		if l := hostLatency(h, b); l > 0 {
 			fmt.Fprintf(t.w, " (%ss latency)", seconds2(l))
@@ -402,7 +403,7 @@ func (t *textWriter) rows(list []result.Port) (rows [][]string, marked []bool) {
 		}
 		row := []string{r.Port.String(), r.State.String(), service}
 		if t.opt.Reason {
-			row = append(row, reasonTTL(r.Reason, r.TTL))
+			row = append(row, reasonTTL(r.Reason, r.ReasonIP, r.TTL))
 		}
 		if detected {
 			row = append(row, text.Escape(versionText(r.Detected)))
@@ -413,12 +414,19 @@ func (t *textWriter) rows(list []result.Port) (rows [][]string, marked []bool) {
 }
 
 // reasonTTL is a reason as nmap's --reason prints it, escaped: with the
-// TTL of the reply that gave it when it is known ("syn-ack ttl 64").
-func reasonTTL(reason string, ttl uint8) string {
-	if ttl == 0 {
-		return text.Escape(reason)
+// router that sent the ICMP error when it was not the target, and the
+// TTL of the reply that gave it when it is known ("syn-ack ttl 64",
+// "admin-prohibited from 198.18.1.1 ttl 64"). A host's line never has
+// the router (nmap's neither): from is zero there.
+func reasonTTL(reason string, from netip.Addr, ttl uint8) string {
+	s := text.Escape(reason)
+	if from.IsValid() {
+		s += " from " + from.String()
 	}
-	return text.Escape(reason) + " ttl " + strconv.Itoa(int(ttl))
+	if ttl != 0 {
+		s += " ttl " + strconv.Itoa(int(ttl))
+	}
+	return s
 }
 
 // detectedName is a detected service as nmap names it: "ssl/http"

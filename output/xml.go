@@ -251,6 +251,9 @@ func xmlPorts(b *hostBuf, list []result.Port, lang string) *nmapxml.Ports {
 			PortID:   strconv.Itoa(int(r.Port.Number)),
 			State:    nmapxml.State{State: r.State.String(), Reason: r.Reason, ReasonTTL: strconv.Itoa(int(r.TTL))},
 		}
+		if r.ReasonIP.IsValid() {
+			p.State.ReasonIP = r.ReasonIP.String()
+		}
 		if d := r.Detected; d != nil && d.Name != "" {
 			p.Service = xmlService(d)
 		}

@@ -103,9 +103,14 @@ type Port struct {
 	// whose IP header the producer does not see (a connect scan's).
 	TTL    uint8
 	Reason string
-	RTT    time.Duration // time from probe to answer; zero when none came
-	Time   time.Time     // when the state was decided
-	Source string        // "scan" (the default when empty) or "pcap"
+	// ReasonIP is who sent the ICMP error that decided the state when
+	// that was not the target itself (a router on the way, rejecting),
+	// as nmap's reason_ip. Zero when the target answered, nothing did,
+	// or the producer does not know the sender.
+	ReasonIP netip.Addr
+	RTT      time.Duration // time from probe to answer; zero when none came
+	Time     time.Time     // when the state was decided
+	Source   string        // "scan" (the default when empty) or "pcap"
 
 	// Service is the catalog entry that labels Port, if any.
 	Service *services.Entry
@@ -216,6 +221,10 @@ type Host struct {
 	// reason_ttl on <status>. Zero when unknown: no reply, a connect, or
 	// an ARP or NDP answer (nmap gives those none either).
 	TTL uint8
+	// ReasonIP is who sent the ICMP error that gave Reason when that was
+	// not the host itself (a router's host-unreach for a host found
+	// down), as [Port.ReasonIP]. Zero otherwise.
+	ReasonIP netip.Addr
 	// Seq numbers the hosts of a scan from 1 in the order they were
 	// taken from the targets; hosts finish in another order. Zero when
 	// there is no such order (captures).

@@ -47,7 +47,7 @@ func (st *State) Engine(set *ports.Set) (*scanner.Resume, error) {
 			ahead[s] = true
 		}
 		partial[h.Index] = &scanner.PartialHost{
-			Addr: h.Addr, Up: h.Up, Reason: h.Reason, TTL: h.TTL, Start: h.Start, Probes: h.Probes, Silent: h.Silent, Counts: counts,
+			Addr: h.Addr, Up: h.Up, Reason: h.Reason, TTL: h.TTL, ReasonIP: h.ReasonIP, Start: h.Start, Probes: h.Probes, Silent: h.Silent, Counts: counts,
 			Settled: func(p ports.Port) bool {
 				i, ok := index[p]
 				if !ok {

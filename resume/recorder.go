@@ -215,7 +215,7 @@ func (r *Recorder) Watch(h result.Host) {
 		tr.h.Start = h.Start
 	}
 	if h.Up && !tr.h.Up {
-		tr.h.Up, tr.h.Reason, tr.h.TTL = true, h.Reason, h.TTL
+		tr.h.Up, tr.h.Reason, tr.h.TTL, tr.h.ReasonIP = true, h.Reason, h.TTL, h.ReasonIP
 	}
 }
 
@@ -551,11 +551,11 @@ func headDigest(f *os.File, n int64) (string, error) {
 }
 
 func portOf(p result.Port) Port {
-	return Port{Port: p.Port.Number, Protocol: p.Port.Proto, State: p.State, Reason: p.Reason, TTL: p.TTL, RTT: p.RTT, Time: p.Time,
-		Source: p.Source, Detected: output.DetectedRecordOf(p.Detected)}
+	return Port{Port: p.Port.Number, Protocol: p.Port.Proto, State: p.State, Reason: p.Reason, TTL: p.TTL, ReasonIP: p.ReasonIP, RTT: p.RTT,
+		Time: p.Time, Source: p.Source, Detected: output.DetectedRecordOf(p.Detected)}
 }
 
 func (p Port) result(h Host) result.Port {
 	return result.Port{Host: h.Addr, Hostname: h.Hostname, Port: ports.Port{Number: p.Port, Proto: p.Protocol}, State: p.State,
-		Reason: p.Reason, TTL: p.TTL, RTT: p.RTT, Time: p.Time, Source: p.Source, Detected: p.Detected.Service()}
+		Reason: p.Reason, TTL: p.TTL, ReasonIP: p.ReasonIP, RTT: p.RTT, Time: p.Time, Source: p.Source, Detected: p.Detected.Service()}
 }

@@ -132,7 +132,8 @@ type Host struct {
 	Start    time.Time  `json:"start,omitzero"`
 	Up       bool       `json:"up"`
 	Reason   string     `json:"reason,omitempty"`
-	TTL      uint8      `json:"ttl,omitempty"` // of the reply that gave Reason
+	TTL      uint8      `json:"ttl,omitempty"`      // of the reply that gave Reason
+	ReasonIP netip.Addr `json:"reason_ip,omitzero"` // who sent it, when not the host
 	// Probes and Silent are reckoned from its settled ports: one probe
 	// each, Tries for those that got no answer.
 	Probes int `json:"probes"`
@@ -166,6 +167,7 @@ type Port struct {
 	State    result.State           `json:"state"`
 	Reason   string                 `json:"reason,omitempty"`
 	TTL      uint8                  `json:"ttl,omitempty"`
+	ReasonIP netip.Addr             `json:"reason_ip,omitzero"` // result.Port.ReasonIP
 	RTT      time.Duration          `json:"rtt_ns,omitempty"`
 	Time     time.Time              `json:"time,omitzero"`
 	Source   string                 `json:"source,omitempty"`

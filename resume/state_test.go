@@ -319,3 +319,49 @@ func TestRecorderKeepsTTL(t *testing.T) {
 		t.Errorf("the engine's view: %+v", ph)
 	}
 }
+
+// TestRecorderKeepsReasonIP checkpoints a SYN scan's host in flight
+// whose listed filtered port a router refused: the router's address is
+// in the state (an optional field, the format still 2) and given back to
+// the outputs.
+func TestRecorderKeepsReasonIP(t *testing.T) {
+	dir := t.TempDir()
+	set, _ := ports.ParseSpec("1-100", ports.SpecOptions{})
+	path := filepath.Join(dir, "state.json")
+	file, _ := os.Create(filepath.Join(dir, "out.jsonl"))
+	defer file.Close()
+	w, _ := output.New("jsonl", file, output.Options{ShowAll: map[result.State]bool{result.Filtered: true}})
+	r := New(Config{Path: path, Every: time.Hour, Args: []string{"x"}, Ports: set, Seed: 3, Lists: func(result.State) bool { return true },
+		Outputs: []Output{{Flag: "--output", Path: file.Name(), Format: "jsonl", File: file, Writer: w}}}, w)
+	defer r.Close()
+	addr, router := netip.MustParseAddr("198.18.65.10"), netip.MustParseAddr("198.18.64.1")
+	if err := r.Begin(result.Info{Start: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	r.Watch(result.Host{Index: 1, Addr: addr, Up: true, Reason: result.ReasonEchoReply, TTL: 63, Start: time.Now()})
+	order := scanner.NewPortOrder(100, 3, addr)
+	list := scanner.PortList(set)
+	r.Port(result.Port{Host: addr, Port: list[order.At(0)], State: result.Filtered, Reason: result.ReasonAdminProhibited, TTL: 254, ReasonIP: router})
+	r.Interrupt()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(`"reason_ip": "198.18.64.1"`)) || bytes.Count(data, []byte(`"reason_ip"`)) != 1 {
+		t.Errorf("state: %s", data)
+	}
+	st, err := ReadFile(path)
+	if err != nil || st == nil {
+		t.Fatal(st, err)
+	}
+	h := st.Progress.Hosts[0]
+	if len(h.Listed) != 1 || h.Listed[0].ReasonIP != router {
+		t.Fatalf("host %+v", h)
+	}
+	if s := st.Settled(nil); len(s) != 1 || s[0].Listed[0].ReasonIP != router {
+		t.Errorf("settled %+v", s)
+	}
+	if got := h.Listed[0].result(h); got.ReasonIP != router {
+		t.Errorf("replayed port %+v", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"syscall"
 
@@ -18,6 +19,9 @@ type verdict struct {
 	// for the raw probers, which see it; 0 when unknown.
 	ttl    uint8
 	reason string
+	// from is the sender of the ICMP error that gave the verdict when it
+	// was not the target (result.Port.ReasonIP); zero otherwise.
+	from netip.Addr
 	// answered says the host itself (or a router for it) replied; a
 	// timeout is not an answer.
 	answered bool
@@ -80,8 +84,18 @@ func classifyErrno(errno syscall.Errno) verdict {
 }
 
 // icmpVerdict reads an ICMP error that answered a probe of proto, as
-// result.ICMP classifies it.
-func icmpVerdict(m result.ICMP, proto ports.Protocol) verdict {
+// result.ICMP classifies it; from is who sent it, kept unless it was the
+// target itself.
+func icmpVerdict(m result.ICMP, from netip.Addr, proto ports.Protocol) verdict {
 	state, reason := m.Classify(proto)
-	return verdict{state: state, reason: reason, answered: true}
+	return verdict{state: state, reason: reason, answered: true, from: router(m, from)}
+}
+
+// router is from, the sender of the ICMP error m, unless the target sent
+// it: the address nmap gives as reason_ip.
+func router(m result.ICMP, from netip.Addr) netip.Addr {
+	if m.FromTarget {
+		return netip.Addr{}
+	}
+	return from.Unmap()
 }

@@ -547,20 +547,20 @@ func (w *worker) readErrQueue(fd int, p *probe, proto ports.Protocol) (verdict, 
 	if err != nil {
 		return verdict{}, false
 	}
-	m, ok := parseErrQueue(w.oob[:oobn], p.addr.Addr())
+	m, from, ok := parseErrQueue(w.oob[:oobn], p.addr.Addr())
 	if !ok {
 		return verdict{}, false
 	}
-	return icmpVerdict(m, proto), true
+	return icmpVerdict(m, from, proto), true
 }
 
 // parseErrQueue finds the ICMP error in the control messages of an
-// error-queue read, and tells whether target sent it (SO_EE_OFFENDER,
-// when the kernel says who did).
-func parseErrQueue(oob []byte, target netip.Addr) (result.ICMP, bool) {
+// error-queue read, who sent it (SO_EE_OFFENDER, when the kernel says),
+// and whether that was target.
+func parseErrQueue(oob []byte, target netip.Addr) (result.ICMP, netip.Addr, bool) {
 	m, from, ok := parseErrQueueFrom(oob)
 	m.FromTarget = ok && (!from.IsValid() || from.Unmap() == target.Unmap())
-	return m, ok
+	return m, from, ok
 }
 
 // parseErrQueueFrom reads the ICMP type and code of an error-queue read,

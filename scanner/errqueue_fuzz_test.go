@@ -44,9 +44,9 @@ func TestParseErrQueue(t *testing.T) {
 		{11, 0, false, "filtered time-exceeded"},
 	}
 	// A port unreachable from a router says nothing of the port.
-	m, ok := parseErrQueue(errQueueMsg(3, 3, [4]byte{192, 0, 2, 254}), netip.MustParseAddr("192.0.2.7"))
-	if v := icmpVerdict(m, ports.UDP); !ok || m.FromTarget || v.state != result.Filtered {
-		t.Errorf("port unreachable from a router: %v %s (from target %v), want filtered", v.state, v.reason, m.FromTarget)
+	m, sender, ok := parseErrQueue(errQueueMsg(3, 3, [4]byte{192, 0, 2, 254}), netip.MustParseAddr("192.0.2.7"))
+	if v := icmpVerdict(m, sender, ports.UDP); !ok || m.FromTarget || v.state != result.Filtered || v.from != netip.MustParseAddr("192.0.2.254") {
+		t.Errorf("port unreachable from a router: %v %s from %v (from target %v), want filtered from 192.0.2.254", v.state, v.reason, v.from, m.FromTarget)
 	}
 	for _, tt := range tests {
 		proto := ports.TCP
@@ -54,9 +54,9 @@ func TestParseErrQueue(t *testing.T) {
 			proto = ports.UDP
 		}
 		from := netip.MustParseAddr("192.0.2.7")
-		m, ok := parseErrQueue(errQueueMsg(tt.typ, tt.code, from.As4()), from)
-		v := icmpVerdict(m, proto)
-		if got := v.state.String() + " " + v.reason; !ok || got != tt.want || !m.FromTarget {
+		m, sender, ok := parseErrQueue(errQueueMsg(tt.typ, tt.code, from.As4()), from)
+		v := icmpVerdict(m, sender, proto)
+		if got := v.state.String() + " " + v.reason; !ok || got != tt.want || !m.FromTarget || v.from.IsValid() {
 			t.Errorf("type %d code %d: %q from %v (%v), want %q from 192.0.2.7", tt.typ, tt.code, got, from, ok, tt.want)
 		}
 	}

@@ -33,7 +33,8 @@ type hostState struct {
 	phase  phase
 	up     bool
 	reason string
-	ttl    uint8 // of the reply that gave reason
+	ttl    uint8      // of the reply that gave reason
+	from   netip.Addr // who sent it, when not the host (result.Host.ReasonIP)
 
 	discovery     []discProbe  // discovery probes to send
 	nextDisc      int          // discovery probes sent so far

@@ -453,6 +453,7 @@ func (pp *pingProber) matchICMP(r *rawReply) {
 		v = aliveVerdict(v.reason)
 	}
 	v.ttl = r.p.TTL // the ICMP packet's own: the host's, or a router's
+	v.from = router(m, r.p.Src)
 	var kinds []PingKind
 	switch q.Proto {
 	case unix.IPPROTO_TCP:

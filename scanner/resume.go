@@ -35,7 +35,10 @@ type PartialHost struct {
 	Up     bool   // found up; it is not asked again
 	Reason string // why it is up
 	TTL    uint8  // of the reply that gave Reason (result.Host.TTL)
-	Start  time.Time
+	// ReasonIP is who sent the error that gave Reason, when not the
+	// host (result.Host.ReasonIP).
+	ReasonIP netip.Addr
+	Start    time.Time
 	// Probes and Silent go on from these counts; Probes adds to the
 	// run's Summary.
 	Probes, Silent int
@@ -50,7 +53,7 @@ type PartialHost struct {
 func (e *engine) restore(h *hostState, p *PartialHost) {
 	h.phase = phaseScan
 	h.discovery = nil
-	h.up, h.reason, h.ttl = p.Up, p.Reason, p.TTL
+	h.up, h.reason, h.ttl, h.from = p.Up, p.Reason, p.TTL, p.ReasonIP
 	if !p.Start.IsZero() {
 		h.start = p.Start
 	}
@@ -83,7 +86,7 @@ func (e *engine) watch(h *hostState) {
 	if e.cfg.Watch == nil {
 		return
 	}
-	e.cfg.Watch(result.Host{Addr: h.target.Addr, Hostname: h.target.Name, Up: h.up, Reason: h.reason, TTL: h.ttl,
+	e.cfg.Watch(result.Host{Addr: h.target.Addr, Hostname: h.target.Name, Up: h.up, Reason: h.reason, TTL: h.ttl, ReasonIP: h.from,
 		Start: h.start, Source: "scan", Seq: h.seq, Index: h.index})
 }
 

@@ -503,7 +503,7 @@ func (e *engine) handle(o outcome) {
 		e.discovered(h, p, o, alive)
 	} else {
 		if alive && !h.up {
-			h.up, h.reason, h.ttl = true, o.v.reason, o.v.ttl
+			h.up, h.reason, h.ttl, h.from = true, o.v.reason, o.v.ttl, o.v.from
 			e.watch(h)
 		}
 		e.emitPort(h, p.port, o)
@@ -522,7 +522,7 @@ func (e *engine) discovered(h *hostState, p *probe, o outcome, alive bool) {
 		if e.cfg.DiscoverOnly {
 			h.phase = phaseUp
 		}
-		h.reason, h.ttl = o.v.reason, o.v.ttl
+		h.reason, h.ttl, h.from = o.v.reason, o.v.ttl, o.v.from
 		h.up = true
 		h.mac = p.mac
 		e.watch(h)
@@ -542,7 +542,7 @@ func (e *engine) discovered(h *hostState, p *probe, o outcome, alive bool) {
 	}
 	if h.phase == phaseDiscover && h.discoveryDone == len(h.discovery) {
 		h.phase = phaseDown
-		h.reason, h.ttl = o.v.reason, o.v.ttl
+		h.reason, h.ttl, h.from = o.v.reason, o.v.ttl, o.v.from
 	}
 }
 
@@ -570,6 +570,7 @@ func (e *engine) emitPort(h *hostState, port ports.Port, o outcome) {
 		State:    o.v.state,
 		TTL:      o.v.ttl,
 		Reason:   o.v.reason,
+		ReasonIP: o.v.from,
 		Time:     e.now(),
 		Source:   "scan",
 	}
@@ -655,6 +656,7 @@ func (e *engine) finish(h *hostState, interrupted bool) {
 		Up:         h.up,
 		Reason:     h.reason,
 		TTL:        h.ttl,
+		ReasonIP:   h.from,
 		Probes:     h.probes,
 		Silent:     h.silent,
 		RTT:        srtt,

@@ -424,7 +424,7 @@ func (s *synProber) matchICMP(r *rawReply) {
 		return
 	}
 	m := result.ICMP{V6: r.p.ICMP.V6, Type: r.p.ICMP.Type, Code: r.p.ICMP.Code, FromTarget: r.p.Src == q.Dst}
-	v := icmpVerdict(m, ports.TCP)
+	v := icmpVerdict(m, r.p.Src, ports.TCP)
 	v.ttl = r.p.TTL // the ICMP packet's own: the target's, or a router's
 	s.settleSYN(newRawKey(q.Dst, q.DstPort, q.SrcPort), v, r.at)
 }

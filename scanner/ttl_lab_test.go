@@ -121,8 +121,8 @@ func TestLabPingTTL(t *testing.T) {
 
 // TestLabSynTTLAgreesWithNmap scans the routed lab with the SYN scan and
 // with nmap -sS --reason, IPv4 and IPv6, skipping discovery: every port
-// gets the same state, reason and reason_ttl from both, the router's
-// ICMP errors and RSTs included.
+// gets the same state, reason, reason_ttl and reason_ip from both, the
+// router's ICMP errors and RSTs included.
 func TestLabSynTTLAgreesWithNmap(t *testing.T) {
 	l, child := inLab(t, ttlRouted, routedScanner)
 	if !child {
@@ -150,8 +150,8 @@ func TestLabSynTTLAgreesWithNmap(t *testing.T) {
 				p := netip.AddrPortFrom(a, n)
 				r, ok := res[p.String()]
 				np, nok := theirs[p]
-				got := r.State.String() + " " + r.Reason + " ttl " + strconv.Itoa(int(r.TTL))
-				if want := np.State + " " + np.Reason + " ttl " + np.ReasonTTL; !ok || !nok || got != want {
+				got := r.State.String() + " " + r.Reason + " ttl " + strconv.Itoa(int(r.TTL)) + " from " + ipOrEmpty(r.ReasonIP)
+				if want := np.State + " " + np.Reason + " ttl " + np.ReasonTTL + " from " + np.ReasonIP; !ok || !nok || got != want {
 					t.Errorf("%s: %q, nmap -sS %q", p, got, want)
 				}
 			}
@@ -164,6 +164,15 @@ type nmapState struct {
 	State     string `xml:"state,attr"`
 	Reason    string `xml:"reason,attr"`
 	ReasonTTL string `xml:"reason_ttl,attr"`
+	ReasonIP  string `xml:"reason_ip,attr"`
+}
+
+// ipOrEmpty is a as nmap's reason_ip writes it: "" when there is none.
+func ipOrEmpty(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }
 
 // nmapPorts runs nmap with args (-oX - among them) and returns the state

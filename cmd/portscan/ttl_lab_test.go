@@ -35,7 +35,7 @@ func TestLabSynTTL(t *testing.T) {
 	for _, re := range []string{
 		`Host is up, received [a-z-]+ ttl 110 \(`,
 		`\n22/tcp +open +ssh +syn-ack ttl 110 `,
-		`\n23/tcp +filtered +telnet +admin-prohibited ttl 222 `,
+		`\n23/tcp +filtered +telnet +admin-prohibited from 198\.18\.1\.1 ttl 222 `,
 		`\n443/tcp +closed +https +reset ttl 110 `,
 	} {
 		if !regexp.MustCompile(re).MatchString(out) {

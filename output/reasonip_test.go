@@ -1,0 +1,136 @@
+package output
+
+import (
+	"bytes"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/portscan/portscan/internal/golden"
+)
+
+// labRouter is the router of ttlScenario, which sends its ICMP errors.
+var labRouter = netip.MustParseAddr("198.18.64.1")
+
+// reasonIPScenario is ttlScenario with the router named as the sender of
+// the ICMP errors it sent: the admin-prohibited of 198.18.65.10 port 23
+// and the host unreachable that left 198.18.65.100 down.
+func reasonIPScenario() scenario {
+	sc := ttlScenario()
+	sc.name = "reasonip"
+	var ev []event
+	for _, e := range sc.events {
+		switch {
+		case e.port != nil && e.port.Reason == "admin-prohibited":
+			p := *e.port
+			p.ReasonIP = labRouter
+			e = event{port: &p}
+		case e.host != nil && e.host.Reason == "host-unreach":
+			h := *e.host
+			h.ReasonIP = labRouter
+			e = event{host: &h}
+		}
+		ev = append(ev, e)
+	}
+	sc.events = ev
+	return sc
+}
+
+// unrouted is sc with every ReasonIP zero.
+func unrouted(sc scenario) scenario {
+	var ev []event
+	for _, e := range sc.events {
+		if e.port != nil {
+			p := *e.port
+			p.ReasonIP = netip.Addr{}
+			ev = append(ev, event{port: &p})
+		} else {
+			h := *e.host
+			h.ReasonIP = netip.Addr{}
+			ev = append(ev, event{host: &h})
+		}
+	}
+	sc.events = ev
+	return sc
+}
+
+// TestReasonIPOutput writes who sent an ICMP error, when not the target,
+// as nmap does: XML's reason_ip on <state> (not on <status>, where nmap's
+// DTD has none), text's reason with --reason ("admin-prohibited from
+// 198.18.64.1 ttl 254", never on the host's line), jsonl's and json's
+// "reason_ip", left out when there is none. grepable and csv are as they
+// were.
+func TestReasonIPOutput(t *testing.T) {
+	sc := reasonIPScenario()
+	tests := []struct {
+		format    string
+		want, not []string
+	}{
+		{"text", []string{"23/tcp   filtered unknown  admin-prohibited from 198.18.64.1 ttl 254\n"}, []string{"received echo-reply from"}},
+		{"xml", []string{
+			`<state state="filtered" reason="admin-prohibited" reason_ttl="254" reason_ip="198.18.64.1"></state>`,
+			`<status state="down" reason="host-unreach" reason_ttl="254"></status>`,
+			`<state state="open" reason="syn-ack" reason_ttl="63"></state>`,
+		}, []string{`reason_ip=""`}},
+		{"jsonl", []string{
+			`"state":"filtered","reason":"admin-prohibited","ttl":254,"reason_ip":"198.18.64.1","service":""`,
+			`"host":"198.18.65.100","up":false,"status":"down","reason":"host-unreach","ttl":254,"reason_ip":"198.18.64.1","latency_ms"`,
+		}, []string{`"reason_ip":""`}},
+		{"json", []string{`"ttl": 254,` + "\n" + `          "reason_ip": "198.18.64.1",`}, []string{`"reason_ip": ""`}},
+	}
+	for _, format := range []string{"text", "jsonl", "json", "xml", "grepable", "csv"} {
+		golden.Check(t, goldenPath(sc, format), render(t, format, sc))
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			out := string(render(t, tt.format, sc))
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
+				}
+			}
+			checkWellFormed(t, tt.format, []byte(out))
+		})
+	}
+	for _, format := range []string{"grepable", "csv"} {
+		t.Run(format+" has no reason_ip", func(t *testing.T) {
+			if got, want := render(t, format, sc), render(t, format, unrouted(sc)); !bytes.Equal(got, want) {
+				t.Errorf("reason_ip changed the %s output:\n%s\nwithout it:\n%s", format, got, want)
+			}
+		})
+	}
+	t.Run("text without --reason", func(t *testing.T) {
+		sc := sc
+		sc.opt.Reason = false
+		if got, want := render(t, "text", sc), render(t, "text", unrouted(sc)); !bytes.Equal(got, want) {
+			t.Errorf("reason_ip changed text without --reason:\n%s\nwithout it:\n%s", got, want)
+		}
+	})
+}
+
+// TestReasonIPXMLValidDTD validates the XML of the reason_ip scenario
+// against nmap's DTD, when xmllint and nmap's DTD are installed.
+func TestReasonIPXMLValidDTD(t *testing.T) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Skip("xmllint not installed (Debian package libxml2-utils)")
+	}
+	if _, err := os.Stat(nmapDTD); err != nil {
+		t.Skipf("%s not found (Debian package nmap)", nmapDTD)
+	}
+	path := filepath.Join(t.TempDir(), "reasonip.xml")
+	if err := os.WriteFile(path, render(t, "xml", reasonIPScenario()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(xmllint, "--noout", "--dtdvalid", nmapDTD, path).CombinedOutput(); err != nil {
+		t.Errorf("xmllint: %v\n%s", err, out)
+	}
+}
