@@ -280,7 +280,8 @@ type htmlRow struct {
 	CertClass          string
 	CertNote           string
 	Reason             string
-	TTL                uint8 // of the reply that gave Reason; 0, unknown, is not shown
+	TTL                uint8  // of the reply that gave Reason; 0, unknown, is not shown
+	From               string // who sent the ICMP error of Reason, when not the target
 	Ev                 *htmlEvidence
 }
 
@@ -329,7 +330,7 @@ func (h *htmlWriter) report(out io.Writer, hs result.Host, b *hostBuf) error {
 		// The page shows a known TTL whatever --reason says, as the
 		// rows do: it has room, and the TTL tells who answered.
 		if hs.Reason != "" && (h.opt.Reason || hs.TTL != 0) {
-			details = append(details, "received "+reasonTTL(hs.Reason, hs.TTL))
+			details = append(details, "received "+reasonTTL(hs.Reason, netip.Addr{}, hs.TTL)) // no sender on the host's line, as nmap
 		}
 		if l := hostLatency(hs, b); l > 0 {
 			details = append(details, seconds2(l)+" s latency")
@@ -427,6 +428,9 @@ func hostName(a netip.Addr, name string) string {
 
 func (h *htmlWriter) row(r result.Port, host string) htmlRow {
 	row := htmlRow{PCAP: h.pcap, Host: host, Port: r.Port.String(), State: r.State.String(), Reason: htmlpage.Clean(r.Reason), TTL: r.TTL}
+	if r.ReasonIP.IsValid() {
+		row.From = r.ReasonIP.String()
+	}
 	row.StateClass = stateClass(row.State)
 	row.Svc = "unknown"
 	if e := r.Service; e != nil {

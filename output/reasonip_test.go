@@ -80,8 +80,9 @@ func TestReasonIPOutput(t *testing.T) {
 			`"host":"198.18.65.100","up":false,"status":"down","reason":"host-unreach","ttl":254,"reason_ip":"198.18.64.1","latency_ms"`,
 		}, []string{`"reason_ip":""`}},
 		{"json", []string{`"ttl": 254,` + "\n" + `          "reason_ip": "198.18.64.1",`}, []string{`"reason_ip": ""`}},
+		{"html", []string{`<td>admin-prohibited <span class="muted">from 198.18.64.1</span> <span class="muted">ttl 254</span></td>`}, []string{"received echo-reply from", "from </span>"}},
 	}
-	for _, format := range []string{"text", "jsonl", "json", "xml", "grepable", "csv"} {
+	for _, format := range []string{"text", "jsonl", "json", "xml", "grepable", "csv", "html"} {
 		golden.Check(t, goldenPath(sc, format), render(t, format, sc))
 	}
 	for _, tt := range tests {
