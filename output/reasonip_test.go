@@ -1,15 +1,11 @@
 package output
 
 import (
-	"bytes"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/portscan/portscan/internal/golden"
 )
 
 // labRouter is the router of ttlScenario, which sends its ICMP errors.
@@ -65,10 +61,7 @@ func unrouted(sc scenario) scenario {
 // were.
 func TestReasonIPOutput(t *testing.T) {
 	sc := reasonIPScenario()
-	tests := []struct {
-		format    string
-		want, not []string
-	}{
+	tests := []formatCase{
 		{"text", []string{"23/tcp   filtered unknown  admin-prohibited from 198.18.64.1 ttl 254\n"}, []string{"received echo-reply from"}},
 		{"xml", []string{
 			`<state state="filtered" reason="admin-prohibited" reason_ttl="254" reason_ip="198.18.64.1"></state>`,
@@ -82,39 +75,8 @@ func TestReasonIPOutput(t *testing.T) {
 		{"json", []string{`"ttl": 254,` + "\n" + `          "reason_ip": "198.18.64.1",`}, []string{`"reason_ip": ""`}},
 		{"html", []string{`<td>admin-prohibited <span class="muted">from 198.18.64.1</span> <span class="muted">ttl 254</span></td>`}, []string{"received echo-reply from", "from </span>"}},
 	}
-	for _, format := range []string{"text", "jsonl", "json", "xml", "grepable", "csv", "html"} {
-		golden.Check(t, goldenPath(sc, format), render(t, format, sc))
-	}
-	for _, tt := range tests {
-		t.Run(tt.format, func(t *testing.T) {
-			out := string(render(t, tt.format, sc))
-			for _, w := range tt.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
-			for _, w := range tt.not {
-				if strings.Contains(out, w) {
-					t.Errorf("output has %q:\n%s", w, out)
-				}
-			}
-			checkWellFormed(t, tt.format, []byte(out))
-		})
-	}
-	for _, format := range []string{"grepable", "csv"} {
-		t.Run(format+" has no reason_ip", func(t *testing.T) {
-			if got, want := render(t, format, sc), render(t, format, unrouted(sc)); !bytes.Equal(got, want) {
-				t.Errorf("reason_ip changed the %s output:\n%s\nwithout it:\n%s", format, got, want)
-			}
-		})
-	}
-	t.Run("text without --reason", func(t *testing.T) {
-		sc := sc
-		sc.opt.Reason = false
-		if got, want := render(t, "text", sc), render(t, "text", unrouted(sc)); !bytes.Equal(got, want) {
-			t.Errorf("reason_ip changed text without --reason:\n%s\nwithout it:\n%s", got, want)
-		}
-	})
+	checkRenders(t, sc, []string{"text", "jsonl", "json", "xml", "grepable", "csv", "html"}, tests)
+	checkUnchanged(t, sc, unrouted, "reason_ip")
 }
 
 // TestReasonIPXMLValidDTD validates the XML of the reason_ip scenario

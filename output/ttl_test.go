@@ -81,10 +81,7 @@ func untimed(sc scenario) scenario {
 // unknown. grepable and csv, where nmap has none, are as they were.
 func TestTTLOutput(t *testing.T) {
 	sc := ttlScenario()
-	tests := []struct {
-		format    string
-		want, not []string
-	}{
+	tests := []formatCase{
 		{"text", []string{
 			"22/tcp   closed ssh      reset ttl 254 Secure Shell remote login\n",
 			"Host is up, received echo-reply ttl 63 (0.00011s latency).\n",
@@ -111,39 +108,8 @@ func TestTTLOutput(t *testing.T) {
 		}, []string{`"ttl":0`}},
 		{"json", []string{`"reason": "syn-ack",` + "\n" + `          "ttl": 63,`, `"reason": "echo-reply",` + "\n" + `      "ttl": 63,`}, []string{`"ttl": 0`}},
 	}
-	for _, format := range []string{"text", "jsonl", "json", "xml", "grepable", "csv"} {
-		golden.Check(t, goldenPath(sc, format), render(t, format, sc))
-	}
-	for _, tt := range tests {
-		t.Run(tt.format, func(t *testing.T) {
-			out := string(render(t, tt.format, sc))
-			for _, w := range tt.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
-			for _, w := range tt.not {
-				if strings.Contains(out, w) {
-					t.Errorf("output has %q:\n%s", w, out)
-				}
-			}
-			checkWellFormed(t, tt.format, []byte(out))
-		})
-	}
-	for _, format := range []string{"grepable", "csv"} {
-		t.Run(format+" has no ttl", func(t *testing.T) {
-			if got, want := render(t, format, sc), render(t, format, untimed(sc)); !bytes.Equal(got, want) {
-				t.Errorf("the TTLs changed the %s output:\n%s\nwithout them:\n%s", format, got, want)
-			}
-		})
-	}
-	t.Run("text without --reason", func(t *testing.T) {
-		sc := sc
-		sc.opt.Reason = false
-		if got, want := render(t, "text", sc), render(t, "text", untimed(sc)); !bytes.Equal(got, want) {
-			t.Errorf("the TTLs changed text without --reason:\n%s\nwithout them:\n%s", got, want)
-		}
-	})
+	checkRenders(t, sc, []string{"text", "jsonl", "json", "xml", "grepable", "csv"}, tests)
+	checkUnchanged(t, sc, untimed, "the TTLs")
 	t.Run("jsonl schema", func(t *testing.T) {
 		// An old reader's records read the new lines as before.
 		for line := range strings.Lines(string(render(t, "jsonl", sc))) {
@@ -178,4 +144,57 @@ func TestTTLXMLValidDTD(t *testing.T) {
 	if out, err := exec.Command(xmllint, "--noout", "--dtdvalid", nmapDTD, path).CombinedOutput(); err != nil {
 		t.Errorf("xmllint: %v\n%s", err, out)
 	}
+}
+
+// formatCase is what one format's rendering of a scenario must and must
+// not contain.
+type formatCase struct {
+	format    string
+	want, not []string
+}
+
+// checkRenders checks sc's golden file in each of formats, and each
+// case's strings; every rendering must be well formed.
+func checkRenders(t *testing.T, sc scenario, formats []string, cases []formatCase) {
+	t.Helper()
+	for _, format := range formats {
+		golden.Check(t, goldenPath(sc, format), render(t, format, sc))
+	}
+	for _, tt := range cases {
+		t.Run(tt.format, func(t *testing.T) {
+			out := string(render(t, tt.format, sc))
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
+				}
+			}
+			checkWellFormed(t, tt.format, []byte(out))
+		})
+	}
+}
+
+// checkUnchanged checks that what sc has and without(sc) has not (named
+// what) changes neither grepable nor csv, where nmap has no place for
+// it, nor text without --reason.
+func checkUnchanged(t *testing.T, sc scenario, without func(scenario) scenario, what string) {
+	t.Helper()
+	for _, format := range []string{"grepable", "csv"} {
+		t.Run(format+" without "+what, func(t *testing.T) {
+			if got, want := render(t, format, sc), render(t, format, without(sc)); !bytes.Equal(got, want) {
+				t.Errorf("%s changed the %s output:\n%s\nwithout it:\n%s", what, format, got, want)
+			}
+		})
+	}
+	t.Run("text without --reason", func(t *testing.T) {
+		sc := sc
+		sc.opt.Reason = false
+		if got, want := render(t, "text", sc), render(t, "text", without(sc)); !bytes.Equal(got, want) {
+			t.Errorf("%s changed text without --reason:\n%s\nwithout it:\n%s", what, got, want)
+		}
+	})
 }
