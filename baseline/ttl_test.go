@@ -36,30 +36,8 @@ func ttlRun() ([]result.Port, []result.Host) {
 // written is the TTL run as format writes it, every port and host listed.
 func written(t *testing.T, format string) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	all := map[result.State]bool{result.Open: true, result.Closed: true, result.Filtered: true}
-	w, err := output.New(format, &buf, output.Options{ShowAll: all, ShowDown: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	list, hosts := ttlRun()
-	if err := w.Begin(result.Info{Args: []string{"portscan", "-sS"}, ScanType: "syn", Protocols: []ports.Protocol{ports.TCP}, PortsSpec: "22-23,443,8080", NumPorts: 4}); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range list {
-		if err := w.Port(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, h := range hosts {
-		if err := w.Host(h); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.End(result.Summary{HostsUp: 1, HostsDown: 1, Open: 1}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return writtenWith(t, format, list, hosts)
 }
 
 // ttls sums a run's TTLs up: each host's, and each port's.
