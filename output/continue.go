@@ -296,7 +296,7 @@ func (t *textWriter) snapshot() State {
 	ts := &TextState{Down: maps.Clone(t.down.reasons), DownNote: t.lastNote, Tarpits: t.tarpits, TarpitOpen: t.tarpitOpen}
 	var held []textBlock
 	held = append(held, t.held...)
-	for _, b := range t.waiting {
+	for _, b := range t.order.waiting {
 		held = append(held, b)
 	}
 	slices.SortFunc(held, func(a, b textBlock) int { return cmp.Compare(a.index, b.index) })

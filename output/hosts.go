@@ -2,6 +2,7 @@ package output
 
 import (
 	"cmp"
+	"maps"
 	"net/netip"
 	"slices"
 	"time"
@@ -262,4 +263,56 @@ func count(s *result.Summary, h result.Host) {
 	default:
 		s.HostsDown++
 	}
+}
+
+// targetOrder holds the reports of finished hosts until those taken
+// before them are done, so that reports come in target order, as nmap
+// prints them. Past maxWaiting (one slow host holding back many), they
+// are reported anyway, in order, and the slow one when it ends: memory
+// stays flat.
+type targetOrder[B any] struct {
+	next    uint64 // the Seq to report next
+	waiting map[uint64]B
+}
+
+// maxWaiting bounds the finished hosts held back for target order.
+const maxWaiting = 1024
+
+func newTargetOrder[B any]() targetOrder[B] {
+	return targetOrder[B]{next: 1, waiting: map[uint64]B{}}
+}
+
+// put takes the report of the host taken seq-th (0: not in target
+// order, reported at once), and reports, with emit, every one now due.
+func (o *targetOrder[B]) put(seq uint64, b B, emit func(B) error) error {
+	if seq == 0 {
+		return emit(b)
+	}
+	o.waiting[seq] = b
+	if len(o.waiting) > maxWaiting {
+		return o.flush(emit)
+	}
+	for {
+		f, ok := o.waiting[o.next]
+		if !ok {
+			return nil
+		}
+		delete(o.waiting, o.next)
+		o.next++
+		if err := emit(f); err != nil {
+			return err
+		}
+	}
+}
+
+// flush reports every host held back, in target order.
+func (o *targetOrder[B]) flush(emit func(B) error) error {
+	for _, seq := range slices.Sorted(maps.Keys(o.waiting)) {
+		f := o.waiting[seq]
+		delete(o.waiting, seq)
+		if err := emit(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -60,8 +60,7 @@ type htmlWriter struct {
 	cols      []htmlCol
 	hosts     inflight
 
-	next    uint64
-	waiting map[uint64]htmlBlock
+	order targetOrder[htmlBlock] // finished hosts' blocks, for target order
 	// held are the blocks an earlier run held back (Continue), by
 	// Index: each is written before the first host after it.
 	held []htmlBlock
@@ -97,7 +96,7 @@ type heatHost struct {
 }
 
 func newHTML(w io.Writer, opt Options) *htmlWriter {
-	return &htmlWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight), next: 1, waiting: make(map[uint64]htmlBlock),
+	return &htmlWriter{w: bufio.NewWriter(w), opt: opt, hosts: make(inflight), order: newTargetOrder[htmlBlock](),
 		openBy: make(map[ports.Protocol]int), services: make(map[string]int), portHosts: make(map[ports.Port]int)}
 }
 
@@ -190,24 +189,7 @@ func (h *htmlWriter) host(hs result.Host) error {
 	if err != nil {
 		return err
 	}
-	if hs.Seq == 0 {
-		return h.emit(blk)
-	}
-	h.waiting[hs.Seq] = blk
-	if len(h.waiting) > maxWaiting {
-		return h.flushWaiting()
-	}
-	for {
-		f, ok := h.waiting[h.next]
-		if !ok {
-			return nil
-		}
-		delete(h.waiting, h.next)
-		h.next++
-		if err := h.emit(f); err != nil {
-			return err
-		}
-	}
+	return h.order.put(hs.Seq, blk, h.emit)
 }
 
 // render returns a host's rows as the page will hold them, and counts
@@ -235,17 +217,6 @@ func (h *htmlWriter) emit(blk htmlBlock) error {
 func (h *htmlWriter) write(blk htmlBlock) error {
 	h.w.Write(blk.text)
 	return h.w.Flush()
-}
-
-func (h *htmlWriter) flushWaiting() error {
-	for _, seq := range slices.Sorted(maps.Keys(h.waiting)) {
-		f := h.waiting[seq]
-		delete(h.waiting, seq)
-		if err := h.emit(f); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // htmlHost is a host's table: the columns' header (when it lists a
@@ -511,7 +482,7 @@ func (h *htmlWriter) expiry(r result.Port, end time.Time) (class, note string) {
 }
 
 func (h *htmlWriter) end(s result.Summary) error {
-	if err := h.flushWaiting(); err != nil {
+	if err := h.order.flush(h.emit); err != nil {
 		return err
 	}
 	for _, blk := range h.held {

@@ -61,7 +61,7 @@ func (h *htmlWriter) snapshot() State {
 		st.Heat = append(st.Heat, r)
 	}
 	held := slices.Clone(h.held)
-	for _, b := range h.waiting {
+	for _, b := range h.order.waiting {
 		held = append(held, b)
 	}
 	slices.SortFunc(held, func(a, b htmlBlock) int { return cmp.Compare(a.index, b.index) })

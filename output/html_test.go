@@ -145,8 +145,8 @@ func TestHTMLBounded(t *testing.T) {
 	if len(f.services) != htmlMaxServices || f.others != 3*3000-3*htmlMaxServices {
 		t.Errorf("%d service names kept and %d ports counted as others, want %d and %d", len(f.services), f.others, htmlMaxServices, 3*3000-3*htmlMaxServices)
 	}
-	if len(f.hosts) != 0 || len(f.waiting) != 0 {
-		t.Errorf("%d hosts in flight, %d waiting after their Host calls", len(f.hosts), len(f.waiting))
+	if len(f.hosts) != 0 || len(f.order.waiting) != 0 {
+		t.Errorf("%d hosts in flight, %d waiting after their Host calls", len(f.hosts), len(f.order.waiting))
 	}
 	var buf bytes.Buffer
 	f.w.Reset(&buf)

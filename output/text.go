@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -32,12 +31,7 @@ type textWriter struct {
 	// counts in the reports or the summary.
 	discovery bool
 
-	// Finished hosts wait here until those taken before them are done,
-	// so that reports come in target order, as nmap prints them. Past
-	// maxWaiting (one slow host holding back many), they are reported
-	// anyway, in order, and the slow one when it ends: memory stays flat.
-	next    uint64 // the Seq to report next
-	waiting map[uint64]textBlock
+	order targetOrder[textBlock] // finished hosts' reports, for target order
 	// held are the reports an earlier run held back (Continue), by
 	// Index: each is written before the first host after it.
 	held []textBlock
@@ -63,7 +57,7 @@ type textBlock struct {
 }
 
 func newText(w io.Writer, opt Options) *textWriter {
-	t := &textWriter{w: bufio.NewWriter(w), out: w, opt: opt, hosts: make(inflight), next: 1, waiting: make(map[uint64]textBlock)}
+	t := &textWriter{w: bufio.NewWriter(w), out: w, opt: opt, hosts: make(inflight), order: newTargetOrder[textBlock]()}
 	// Forced on or off: whether w is a terminal is the caller's call.
 	t.paint = text.NewPaint(opt.Color)
 	return t
@@ -127,25 +121,7 @@ func (t *textWriter) port(r result.Port) error {
 
 func (t *textWriter) host(h result.Host) error {
 	b := t.hosts.take(hostKey{h.Addr, h.Hostname})
-	blk := t.render(h, b)
-	if h.Seq == 0 {
-		return t.emit(blk)
-	}
-	t.waiting[h.Seq] = blk
-	if len(t.waiting) > maxWaiting {
-		return t.flushWaiting()
-	}
-	for {
-		f, ok := t.waiting[t.next]
-		if !ok {
-			return nil
-		}
-		delete(t.waiting, t.next)
-		t.next++
-		if err := t.emit(f); err != nil {
-			return err
-		}
-	}
+	return t.order.put(h.Seq, t.render(h, b), t.emit)
 }
 
 // render returns h's report, written by report into a buffer.
@@ -481,23 +457,8 @@ func expiryNote(r result.Port) string {
 	return ""
 }
 
-// maxWaiting bounds the finished hosts held back for target order.
-const maxWaiting = 1024
-
-// flushWaiting reports every host held back, in target order.
-func (t *textWriter) flushWaiting() error {
-	for _, seq := range slices.Sorted(maps.Keys(t.waiting)) {
-		f := t.waiting[seq]
-		delete(t.waiting, seq)
-		if err := t.emit(f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (t *textWriter) end(s result.Summary) error {
-	if err := t.flushWaiting(); err != nil { // done, but behind one that is not
+	if err := t.order.flush(t.emit); err != nil { // done, but behind one that is not
 		return err
 	}
 	for _, blk := range t.held {
