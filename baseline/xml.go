@@ -1,7 +1,6 @@
 package baseline
 
 import (
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -155,22 +154,8 @@ func (x *xmlReader) element(se xml.StartElement, line, col int) error {
 // space, a comment or a processing instruction: a second root, or text.
 // The token began at line:col, at byte offset off.
 func (x *xmlReader) afterRoot(tok xml.Token, line, col int, off int64) error {
-	switch t := tok.(type) {
-	case xml.StartElement:
-		return &posError{name: x.name, line: line, col: col, off: off, hasOff: true, msg: fmt.Sprintf("a second root element <%s>; an XML file has one", t.Name.Local)}
-	case xml.CharData:
-		i := bytes.IndexFunc(t, func(r rune) bool { return !isSpace(r) })
-		if i < 0 {
-			return nil
-		}
-		for _, b := range t[:i] {
-			if b == '\n' {
-				line, col = line+1, 1
-			} else {
-				col++
-			}
-		}
-		return &posError{name: x.name, line: line, col: col, off: off + int64(i), hasOff: true, msg: "text after the root element"}
+	if msg, line, col, off := nmapxml.AfterRoot(tok, line, col, off); msg != "" {
+		return &posError{name: x.name, line: line, col: col, off: off, hasOff: true, msg: msg}
 	}
 	return nil
 }

@@ -67,22 +67,8 @@ func indexXML(ctx context.Context, f *file, base int64) error {
 		if root && depth == 0 {
 			// After the root: only white space, comments and
 			// processing instructions.
-			switch t := tok.(type) {
-			case xml.StartElement:
-				return &InputError{Name: f.name, Line: line, Col: col, Offset: base + off, Msg: fmt.Sprintf("a second root element <%s>; an XML file has one", t.Name.Local)}
-			case xml.CharData:
-				i := bytes.IndexFunc(t, func(r rune) bool { return r != ' ' && r != '\t' && r != '\r' && r != '\n' })
-				if i < 0 {
-					continue
-				}
-				for _, c := range t[:i] {
-					if c == '\n' {
-						line, col = line+1, 1
-					} else {
-						col++
-					}
-				}
-				return &InputError{Name: f.name, Line: line, Col: col, Offset: base + off + int64(i), Msg: "text after the root element"}
+			if msg, line, col, off := nmapxml.AfterRoot(tok, line, col, off); msg != "" {
+				return &InputError{Name: f.name, Line: line, Col: col, Offset: base + off, Msg: msg}
 			}
 			continue
 		}

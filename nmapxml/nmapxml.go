@@ -319,3 +319,29 @@ func (s *startOnly) Token() (xml.Token, error) {
 	}
 	return nil, io.EOF
 }
+
+// AfterRoot checks a token that comes after the root element has
+// closed, where only white space, comments and processing instructions
+// may stand. For one that may not, it says why, and where it starts:
+// line, col and off are the token's, moved on past any white space
+// before the offending text.
+func AfterRoot(tok xml.Token, line, col int, off int64) (msg string, l, c int, o int64) {
+	switch t := tok.(type) {
+	case xml.StartElement:
+		return fmt.Sprintf("a second root element <%s>; an XML file has one", t.Name.Local), line, col, off
+	case xml.CharData:
+		i := bytes.IndexFunc(t, func(r rune) bool { return r != ' ' && r != '\t' && r != '\r' && r != '\n' })
+		if i < 0 {
+			return "", line, col, off
+		}
+		for _, b := range t[:i] {
+			if b == '\n' {
+				line, col = line+1, 1
+			} else {
+				col++
+			}
+		}
+		return "text after the root element", line, col, off + int64(i)
+	}
+	return "", line, col, off
+}
