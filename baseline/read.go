@@ -79,16 +79,7 @@ const (
 
 // excerpt quotes at most maxQuote bytes of s, escaped as Go escapes
 // strings, with "..." after it when s was cut.
-func excerpt(s string) string {
-	if len(s) <= maxQuote {
-		return strconv.Quote(s)
-	}
-	n := maxQuote
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return strconv.Quote(s[:n]) + "..."
-}
+func excerpt(s string) string { return text.QuoteCut(s, maxQuote) }
 
 // clean makes an error message safe to print on one line and short:
 // every quoted string in it (ours, the JSON decoder's, the ports and

@@ -3,8 +3,6 @@ package merge
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/portscan/portscan/internal/text"
 )
@@ -73,26 +71,8 @@ const (
 )
 
 // clip cuts msg to maxMsg bytes, at a character, with "..." after it.
-func clip(msg string) string {
-	if len(msg) <= maxMsg {
-		return msg
-	}
-	n := maxMsg
-	for n > 0 && !utf8.RuneStart(msg[n]) {
-		n--
-	}
-	return msg[:n] + "..."
-}
+func clip(msg string) string { return text.Cut(msg, maxMsg) }
 
 // quote quotes at most maxQuote bytes of s, escaped as Go escapes
 // strings, with "..." after it when s was cut.
-func quote(s string) string {
-	if len(s) <= maxQuote {
-		return strconv.Quote(s)
-	}
-	n := maxQuote
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return strconv.Quote(s[:n]) + "..."
-}
+func quote(s string) string { return text.QuoteCut(s, maxQuote) }

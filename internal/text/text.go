@@ -91,3 +91,30 @@ func Count(n int, one, many string) string {
 // breaks too) becomes one space. Error messages that quote files and
 // replies go through it.
 func OneLine(s string) string { return Escape(strings.Join(strings.Fields(s), " ")) }
+
+// Cut is s cut to at most n bytes, at a character boundary, with "..."
+// after it when it was cut: what a file says, quoted in a message,
+// neither floods a terminal nor hides the rest of the line.
+func Cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:boundary(s, n)] + "..."
+}
+
+// QuoteCut quotes at most n bytes of s, escaped as Go escapes strings,
+// with "..." after it when s was cut.
+func QuoteCut(s string, n int) string {
+	if len(s) <= n {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:boundary(s, n)]) + "..."
+}
+
+// boundary is the last character boundary of s at or before n < len(s).
+func boundary(s string, n int) int {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return n
+}

@@ -120,3 +120,25 @@ func TestOneLine(t *testing.T) {
 		t.Errorf("OneLine = %q", got)
 	}
 }
+
+func TestCut(t *testing.T) {
+	tests := []struct {
+		s          string
+		n          int
+		cut, quote string
+	}{
+		{"short", 10, "short", `"short"`},
+		{"exactly10!", 10, "exactly10!", `"exactly10!"`},
+		{"a longer line", 6, "a long...", `"a long"...`},
+		{"ab端口", 4, "ab...", `"ab"...`}, // 端 is 3 bytes: not cut inside it
+		{"\x1bred", 2, "\x1br...", `"\x1br"...`},
+	}
+	for _, tt := range tests {
+		if got := Cut(tt.s, tt.n); got != tt.cut {
+			t.Errorf("Cut(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.cut)
+		}
+		if got := QuoteCut(tt.s, tt.n); got != tt.quote {
+			t.Errorf("QuoteCut(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.quote)
+		}
+	}
+}
