@@ -52,12 +52,7 @@ func newMergeCmd(g *globals) *cobra.Command {
 		Long:  mergeLong,
 		Example: `  portscan merge --format jsonl -o scan.jsonl shard-*.jsonl
   portscan merge --format xml -o scan.xml part1.jsonl part2.json part3.xml`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErr("merge: give the result files to merge")
-			}
-			return nil
-		},
+		Args: needFiles("merge: give the result files to merge"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runMerge(cmd.Context(), g, &f, args)
 		},

@@ -62,12 +62,7 @@ func newPcapCmd(g *globals) *cobra.Command {
   portscan pcap --show closed --reason day1.pcap.gz day2.pcap.gz
   portscan pcap --packets -w annotated.pcapng capture.pcap
   tcpdump -w - -i eth0 | portscan pcap --format jsonl -`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErr("pcap: give one or more capture files (- for standard input)")
-			}
-			return nil
-		},
+		Args: needFiles("pcap: give one or more capture files (- for standard input)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPcap(cmd.Context(), g, &f, args)
 		},

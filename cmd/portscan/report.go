@@ -46,12 +46,7 @@ func newReportCmd(g *globals) *cobra.Command {
 		Example: `  portscan report scan.jsonl -o report.html
   portscan report shard-*.jsonl --title "Nightly scan" -o report.html
   portscan report nmap-scan.xml -o nmap.html`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErr("report: give one or more result files (portscan jsonl, json or XML, nmap XML)")
-			}
-			return nil
-		},
+		Args: needFiles("report: give one or more result files (portscan jsonl, json or XML, nmap XML)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runReport(cmd.Context(), g, &f, args)
 		},

@@ -47,6 +47,17 @@ func usageErr(format string, a ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
 }
 
+// needFiles is the Args of a subcommand that reads one file or more: none
+// is a usage error, what says which.
+func needFiles(what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return usageErr("%s", what)
+		}
+		return nil
+	}
+}
+
 // globals are the flags every subcommand shares.
 type globals struct {
 	stdin          io.Reader
