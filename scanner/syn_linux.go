@@ -303,7 +303,12 @@ func (s *synProber) flushLinks() {
 // sent1 takes a batch a sender has sent: its probes' time starts now;
 // those it could not send go back.
 func (s *synProber) sent1(j *sendJob) {
+	refused := j.refused // ascending, as the probes are walked
 	for i, p := range j.probes {
+		isRefused := len(refused) > 0 && refused[0] == i
+		if isRefused {
+			refused = refused[1:]
+		}
 		if p == nil {
 			continue
 		}
@@ -314,7 +319,7 @@ func (s *synProber) sent1(j *sendJob) {
 			s.sendFailed(p, j.err, j.done)
 			continue
 		}
-		if slices.Contains(j.refused, i) {
+		if isRefused {
 			s.refused(p, j.done)
 			continue
 		}
